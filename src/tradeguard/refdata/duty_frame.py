@@ -1,0 +1,177 @@
+"""Expected duty for many entry lines at once: joins and column expressions, no Python loops.
+
+The entry-checks detector compares declared duty to these expected amounts. The rules are the
+ones of :func:`tradeguard.refdata.duty.compute_duty`; undetermined amounts stay null with a
+reason in ``duty_undetermined_reason`` rather than being guessed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from tradeguard.refdata.trade_programs import (
+    COLUMN2_COUNTRIES,
+    FEE_SCHEDULES,
+    INFORMAL_ENTRY_LIMIT_USD,
+    SPECIAL_PROGRAMS,
+)
+from tradeguard.refdata.units import UNIT_CONVERSIONS
+
+if TYPE_CHECKING:
+    from tradeguard.refdata.loader import ReferenceData
+
+COMPUTABLE = ["free", "ad_valorem", "specific", "compound"]
+_TARIFF_COLUMNS = [
+    "hts10", "general_rate", "general_ad_valorem", "general_specific", "specific_unit",
+    "general_kind", "column2_rate", "column2_ad_valorem", "column2_specific",
+    "column2_specific_unit", "column2_kind",
+]
+
+
+def _programs() -> pl.DataFrame:
+    rows = [{"spi": code, "origin": country, "prog_from": p.valid_from, "prog_to": p.valid_to}
+            for p in SPECIAL_PROGRAMS for code in p.codes for country in p.countries]
+    return pl.DataFrame(rows, schema={"spi": pl.String, "origin": pl.String,
+                                      "prog_from": pl.Date, "prog_to": pl.Date})
+
+
+def _conversions() -> pl.DataFrame:
+    return pl.DataFrame(
+        [{"_unit": a, "_rate_unit": b, "_factor": f} for (a, b), f in UNIT_CONVERSIONS.items()],
+        schema={"_unit": pl.String, "_rate_unit": pl.String, "_factor": pl.Float64})
+
+
+def _col(df: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
+    return pl.col(name).cast(dtype) if name in df.columns else pl.lit(None, dtype=dtype)
+
+
+def _prepare(lines: pl.DataFrame, on: date | None) -> pl.DataFrame:
+    when = on or date.today()
+    date_expr = (pl.col("entry_date").cast(pl.Date, strict=False).fill_null(when)
+                 if "entry_date" in lines.columns else pl.lit(when, dtype=pl.Date))
+    return lines.with_row_index("_row").with_columns(
+        pl.col("hts_code").cast(pl.String).str.replace_all(r"\D", "").alias("hts10"),
+        pl.col("country_of_origin").cast(pl.String).str.strip_chars().str.to_uppercase()
+        .alias("_origin"),
+        pl.col("entered_value_usd").cast(pl.Float64).alias("_value"),
+        _col(lines, "quantity", pl.Float64()).alias("_qty"),
+        _col(lines, "quantity_unit", pl.String()).str.to_uppercase().alias("_unit"),
+        _col(lines, "spi", pl.String()).str.strip_chars().str.to_uppercase().alias("_spi"),
+        _col(lines, "adcvd_case_number", pl.String()).str.strip_chars().str.to_uppercase()
+        .alias("_case"),
+        date_expr.alias("_date"),
+    )
+
+
+def _chapter99_by_row(df: pl.DataFrame, ref: ReferenceData) -> pl.DataFrame:
+    table = ref.tariff.chapter99
+    empty = pl.DataFrame(schema={"_row": pl.UInt32, "chapter99_rate": pl.Float64,
+                                 "chapter99_headings": pl.List(pl.String)})
+    if table.is_empty():
+        return empty
+    wide = (table.filter(pl.col("scope") == "country_wide")
+            .explode("countries").select(pl.col("countries").alias("_origin"), "heading",
+                                         "added_ad_valorem", "in_force_until"))
+    hits = (df.select("_row", "_origin", "_date", "_spi").join(wide, on="_origin", how="inner")
+            .filter((pl.col("in_force_until").is_null()
+                     | (pl.col("in_force_until") > pl.col("_date")))
+                    & ~(pl.col("_spi").is_in(["S", "S+"]).fill_null(False)
+                        & pl.col("_origin").is_in(["CA", "MX"]))))
+    # More than one country-wide heading = alternatives the data cannot choose between: null.
+    return hits.group_by("_row").agg(
+        pl.when(pl.len() == 1).then(pl.col("added_ad_valorem").sum())
+        .otherwise(None).alias("chapter99_rate"),
+        pl.col("heading").sort().alias("chapter99_headings"))
+
+
+def expected_duty_frame(lines: pl.DataFrame, ref: ReferenceData,
+                        on: date | None = None) -> pl.DataFrame:
+    """Add expected duty columns to contract ``lines`` (hts_code, country_of_origin, ...)."""
+    df = _prepare(lines, on)
+    tariff = ref.tariff.frame.select(_TARIFF_COLUMNS)
+    col2 = pl.DataFrame({"_origin": list(COLUMN2_COUNTRIES),
+                         "_col2_from": [v[0] for v in COLUMN2_COUNTRIES.values()]})
+    special = ref.tariff.special.rename({"hts10": "hts10", "program": "_spi"})
+    df = (df.join(tariff, on="hts10", how="left")
+          .join(col2, on="_origin", how="left")
+          .join(special, on=["hts10", "_spi"], how="left")
+          .join(_programs().rename({"spi": "_spi", "origin": "_origin"}),
+                on=["_spi", "_origin"], how="left"))
+    is_col2 = pl.col("_col2_from").is_not_null() & (pl.col("_date") >= pl.col("_col2_from"))
+    eligible = (pl.col("special_kind").is_not_null() & pl.col("prog_from").is_not_null()
+                & (pl.col("_date") >= pl.col("prog_from"))
+                & (pl.col("prog_to").is_null() | (pl.col("_date") < pl.col("prog_to"))))
+    column = (pl.when(pl.col("general_kind").is_null()).then(pl.lit(None, pl.String))
+              .when(is_col2).then(pl.lit("column2"))
+              .when(eligible).then(pl.lit("special")).otherwise(pl.lit("general")))
+    df = df.with_columns(column.alias("rate_column"))
+
+    def pick(general: str, special_name: str, column2: str) -> pl.Expr:
+        return (pl.when(pl.col("rate_column") == "column2").then(pl.col(column2))
+                .when(pl.col("rate_column") == "special").then(pl.col(special_name))
+                .otherwise(pl.col(general)))
+
+    df = df.with_columns(
+        pick("general_rate", "rate_text", "column2_rate").alias("rate_text"),
+        pick("general_kind", "special_kind", "column2_kind").alias("rate_kind"),
+        pick("general_ad_valorem", "special_ad_valorem", "column2_ad_valorem")
+        .alias("expected_ad_valorem"),
+        pick("general_specific", "special_specific", "column2_specific")
+        .alias("expected_specific_usd"),
+        pick("specific_unit", "special_specific_unit", "column2_specific_unit")
+        .alias("expected_specific_unit"),
+    ).join(_conversions().rename({"_rate_unit": "expected_specific_unit"}),
+           on=["_unit", "expected_specific_unit"], how="left")
+    factor = pl.when(pl.col("_unit") == pl.col("expected_specific_unit")).then(1.0) \
+        .otherwise(pl.col("_factor"))
+    needs_qty = pl.col("expected_specific_usd").fill_null(0.0) > 0
+    specific_part = pl.when(needs_qty).then(
+        pl.col("expected_specific_usd") * pl.col("_qty") * factor).otherwise(0.0)
+    duty = pl.when(pl.col("rate_kind").is_in(COMPUTABLE)).then(
+        pl.col("expected_ad_valorem").fill_null(0.0) * pl.col("_value") + specific_part)
+    reason = (pl.when(pl.col("rate_column").is_null()).then(pl.lit("hts_not_in_schedule"))
+              .when(~pl.col("rate_kind").is_in(COMPUTABLE)).then(pl.lit("conditional_rate"))
+              .when(needs_qty & (pl.col("_qty").is_null() | factor.is_null()))
+              .then(pl.lit("quantity_not_in_rate_unit")).otherwise(pl.lit(None, pl.String)))
+    df = df.with_columns(duty.round(2).alias("expected_duty_usd"),
+                         reason.alias("duty_undetermined_reason"),
+                         pl.col("rate_column").is_not_null().alias("tariff_found"))
+    df = df.join(_chapter99_by_row(df, ref), on="_row", how="left").with_columns(
+        pl.when(pl.col("chapter99_headings").is_null()).then(0.0)
+        .otherwise(pl.col("chapter99_rate")).alias("chapter99_rate"),
+        pl.when(pl.col("chapter99_headings").is_not_null() & pl.col("chapter99_rate").is_null())
+        .then(pl.lit("chapter99_alternatives")).otherwise(pl.col("duty_undetermined_reason"))
+        .alias("duty_undetermined_reason"))
+    orders = ref.adcvd_orders.select(pl.col("case_number").alias("_case"), "deposit_rate")
+    df = df.join(orders, on="_case", how="left")
+    mpf = pl.lit(None, pl.Float64)
+    for fees in FEE_SCHEDULES:
+        in_year = (pl.col("_date") >= fees.valid_from) & (pl.col("_date") < fees.valid_to)
+        raw = (pl.col("_value") * fees.mpf_rate).clip(fees.mpf_min_usd, fees.mpf_max_usd)
+        mpf = pl.when(in_year).then(raw).otherwise(mpf)
+    last = FEE_SCHEDULES[-1]
+    mpf = pl.when(pl.col("_date") >= last.valid_to).then(
+        (pl.col("_value") * last.mpf_rate).clip(last.mpf_min_usd, last.mpf_max_usd)).otherwise(mpf)
+    formal = pl.col("_value") > INFORMAL_ENTRY_LIMIT_USD
+    df = df.with_columns(
+        (pl.col("chapter99_rate") * pl.col("_value")).round(2).alias("expected_chapter99_usd"),
+        pl.when(pl.col("_case").is_null()).then(0.0)
+        .otherwise(pl.col("deposit_rate") * pl.col("_value")).round(2)
+        .alias("expected_adcvd_usd"),
+        pl.when(formal).then(mpf).otherwise(0.0).round(2).alias("expected_mpf_usd"),
+    ).with_columns(
+        (pl.col("expected_duty_usd") + pl.col("expected_chapter99_usd")
+         + pl.col("expected_adcvd_usd") + pl.col("expected_mpf_usd")).round(2)
+        .alias("expected_total_usd"),
+        pl.lit(ref.versions.get("tariff")).alias("tariff_version"),
+    )
+    keep = [*lines.columns, "hts10", "tariff_found", "rate_column", "rate_text", "rate_kind",
+            "expected_ad_valorem", "expected_specific_usd", "expected_specific_unit",
+            "expected_duty_usd", "chapter99_rate", "chapter99_headings",
+            "expected_chapter99_usd", "expected_adcvd_usd", "expected_mpf_usd",
+            "expected_total_usd", "duty_undetermined_reason", "tariff_version"]
+    keep = list(dict.fromkeys(c for c in keep if c in df.columns))
+    return df.sort("_row").select(keep)
