@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "screen",
     "bench",
     "audit",
+    "rules",
 )
 
 

@@ -1,0 +1,87 @@
+"""The declaration-line frame profiles run on: entry header joined onto each line, typed.
+
+Profiles compare typed values (dates, numbers, booleans), but CSV arrives as text; columns are
+parsed here once per batch, and a value that does not parse is an error naming the row and
+field rather than a silent null that would make a profile quietly stop matching.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from tradeguard.rules._fields import DECLARED_FIELDS, POLARS_TYPES, FieldKind, derived_columns
+
+_BOOL_TEXT = {
+    "true": True,
+    "t": True,
+    "yes": True,
+    "y": True,
+    "1": True,
+    "false": False,
+    "f": False,
+    "no": False,
+    "n": False,
+    "0": False,
+}
+
+
+class FieldValueError(ValueError):
+    """A value in an input frame that does not parse as its field's type."""
+
+    def __init__(self, field: str, row: int, value: str, kind: str, source: str = "") -> None:
+        self.field, self.row, self.value, self.kind = field, row, value, kind
+        where = f"{source}: " if source else ""
+        super().__init__(f"{where}row {row}, field {field!r}: {value!r} is not a valid {kind}")
+
+
+def parse_column(frame: pl.DataFrame, name: str, kind: FieldKind, source: str = "") -> pl.Expr:
+    """An expression giving column ``name`` as ``kind``; raises on the first unparsable value."""
+    dtype = frame.schema[name]
+    target = POLARS_TYPES[kind]
+    col = pl.col(name)
+    if dtype == target:
+        return col
+    if dtype != pl.String:
+        return col.cast(target)
+    text = col.str.strip_chars()
+    if kind == "bool":
+        parsed = text.str.to_lowercase().replace_strict(_BOOL_TEXT, default=None)
+    elif kind == "date":
+        parsed = text.str.to_date("%Y-%m-%d", strict=False)
+    elif kind == "text":
+        parsed = col
+    else:
+        parsed = text.cast(target, strict=False)
+    bad = frame.select(
+        pl.arg_where(text.is_not_null() & (text != "") & parsed.is_null()).first()
+    ).item()
+    if bad is not None:
+        raise FieldValueError(name, int(bad) + 1, str(frame[name][int(bad)]), kind, source)
+    return parsed.cast(target).alias(name)
+
+
+def declaration_lines(entries: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
+    """Lines with their entry's header columns (left join: a line without entry is kept)."""
+    if entries["entry_number"].is_duplicated().any():
+        dup = entries.filter(pl.col("entry_number").is_duplicated())["entry_number"][0]
+        raise ValueError(f"entries: entry_number {dup!r} appears more than once")
+    shared = [c for c in entries.columns if c in lines.columns and c != "entry_number"]
+    header = entries.drop(shared)
+    return lines.join(header, on="entry_number", how="left", coalesce=True)
+
+
+def conform_lines(frame: pl.DataFrame, source: str = "") -> pl.DataFrame:
+    """Type every declared field, add absent ones as nulls, normalise HTS, add derived fields.
+
+    Extra columns are kept untouched.
+    """
+    exprs: list[pl.Expr] = []
+    for name, spec in DECLARED_FIELDS.items():
+        if spec.source == "derived":
+            continue
+        if name in frame.columns:
+            exprs.append(parse_column(frame, name, spec.kind, source))
+        else:
+            exprs.append(pl.lit(None, dtype=POLARS_TYPES[spec.kind]).alias(name))
+    typed = frame.with_columns(exprs).with_columns(pl.col("hts_code").str.replace_all(r"[.\s]", ""))
+    return typed.with_columns(derived_columns())
