@@ -31,6 +31,9 @@ class Settings(BaseSettings):
         default=SecretStr("development-only-secret-change-me"),
         description="Signs tokens and derives keys; must be set outside development",
     )
+    log_key_path: Path | None = Field(
+        default=None, description="PEM Ed25519 private key of the decision log (production)"
+    )
     data_key: SecretStr | None = Field(
         default=None, description="Base64 Fernet key(s) for confidential fields, comma-separated"
     )

@@ -1,0 +1,15 @@
+"""Demo data: a realistic, deterministic test bed of declarations with planted violations.
+
+:func:`generate_demo_data` writes entries, lines, packages, supply chains, exam outcomes and
+past months of declarations in the data contract's formats, plus ``truth.csv`` naming every
+planted violation by category, scheme and scheme id. Clean lines are exactly right (duty at the
+tariff rate, the tariff's unit of quantity, MIDs built by the CBP rule), so detectors can be
+held to low false-positive rates, and each category carries several distinct schemes.
+"""
+
+from __future__ import annotations
+
+from tradeguard.demo.generator import DEFAULT_END_DATE, DemoManifest, generate_demo_data
+from tradeguard.demo.mid import build_mid
+
+__all__ = ["DEFAULT_END_DATE", "DemoManifest", "build_mid", "generate_demo_data"]
