@@ -1,0 +1,166 @@
+"""Classification: does the declared HTS heading fit the goods description?
+
+The shipped nearest-centroid model (trained on tariff text only) proposes the likely HS-4
+headings; ``fit`` can refine its centroids with declared history. A line is flagged only when
+its declared heading is not among the plausible ones AND the model is confident, and the
+finding states the top-3 headings with probabilities and duty rates and the duty difference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import polars as pl
+from pydantic import BaseModel, Field
+
+from tradeguard.detectors.base import DetectionContext
+from tradeguard.detectors.classification.artifact import SHIPPED_ARTIFACT
+from tradeguard.detectors.classification.model import HSClassifier
+from tradeguard.detectors.classification.trade_text import normalize_column
+from tradeguard.findings import FINDINGS_SCHEMA, Category, conform, empty_findings
+
+
+class ClassificationConfig(BaseModel):
+    """When the model's view counts against the declared heading."""
+
+    top_k: int = Field(3, ge=1, le=10, description="Plausible headings considered")
+    min_confidence: float = Field(0.6, gt=0, le=1, description="Top heading probability needed")
+    max_declared_prob: float = Field(0.02, ge=0, description="Declared heading at most this")
+    min_words: int = Field(2, ge=1, description="Shorter descriptions are too vague to judge")
+    refine_with_history: bool = Field(True, description="Blend declared history into centroids")
+    history_prior_weight: float = Field(3.0, gt=0, description="Tariff centroid weight, in docs")
+    high_duty_usd: float = Field(1_000.0, description="Duty difference making a finding high")
+
+
+def heading_rates(ctx: DetectionContext | None) -> pl.DataFrame:
+    """HS-4 -> median general ad valorem rate over its tariff lines (null if unknown)."""
+    frame = getattr(getattr(getattr(ctx, "ref", None), "tariff", None), "frame", None)
+    if not isinstance(frame, pl.DataFrame) or "general_ad_valorem" not in frame.columns:
+        return pl.DataFrame(schema={"hs4": pl.String, "rate": pl.Float64})
+    return frame.group_by(pl.col("hts10").str.slice(0, 4).alias("hs4")).agg(
+        pl.col("general_ad_valorem").cast(pl.Float64).median().alias("rate"))
+
+
+def _pct(expr: pl.Expr) -> pl.Expr:
+    """A probability as a percentage with one decimal, for finding sentences."""
+    return (expr * 100).round(1).cast(pl.String)
+
+
+class ClassificationDetector:
+    """Declared heading vs the heading the description reads as."""
+
+    name: ClassVar[str] = "classification_hs"
+    version: ClassVar[str] = "1.0.0"
+
+    def __init__(self, config: ClassificationConfig | None = None,
+                 artifact: Path = SHIPPED_ARTIFACT) -> None:
+        self.config = config or ClassificationConfig()
+        self._artifact_path = artifact
+        self._model: HSClassifier | None = None
+        self._rates: pl.DataFrame | None = None
+
+    @property
+    def model(self) -> HSClassifier:
+        """The classifier, loaded on first use (never at import)."""
+        if self._model is None:
+            self._model = HSClassifier.load(self._artifact_path)
+        return self._model
+
+    def fit(self, history: pl.DataFrame, ctx: DetectionContext) -> None:
+        """Heading duty rates from the tariff; centroids refined with declared history."""
+        self._rates = heading_rates(ctx)
+        if not self.config.refine_with_history or history.is_empty():
+            return
+        pairs = history.select(
+            normalize_column(history["description"].cast(pl.String)).alias("text"),
+            pl.col("hts_code").cast(pl.String).str.replace_all(r"\.", "").str.slice(0, 6)
+            .alias("hs6"),
+        ).filter(pl.col("text").str.len_chars() > 0).unique()
+        digest = hashlib.sha256(
+            pairs.sort("text", "hs6").write_csv().encode()).hexdigest()[:12]
+        self._model = self.model.refined(pairs["text"].to_list(), pairs["hs6"].to_list(),
+                                         self.config.history_prior_weight, digest)
+
+    def detect(self, lines: pl.DataFrame, ctx: DetectionContext) -> pl.DataFrame:
+        """Findings for lines whose description does not read as the declared heading."""
+        if lines.is_empty():
+            return empty_findings()
+        cfg = self.config
+        rates = self._rates if self._rates is not None else heading_rates(ctx)
+        frame = lines.with_columns(
+            normalize_column(lines["description"].cast(pl.String)).alias("_text"),
+            pl.col("hts_code").cast(pl.String).str.replace_all(r"\.", "").str.slice(0, 4)
+            .alias("_hs4"),
+        )
+        pairs = frame.select("_text", "_hs4").unique().filter(
+            pl.col("_text").str.count_matches(r"\S+") >= cfg.min_words)
+        if pairs.is_empty():
+            return empty_findings()
+        texts = pairs["_text"].unique(maintain_order=True)
+        pairs = pairs.join(pl.DataFrame({"_text": texts, "_tid": np.arange(len(texts))}),
+                           on="_text", how="left")
+        a = self.model.assess(texts.to_list(), pairs["_hs4"].to_list(), cfg.top_k,
+                              pair_text=pairs["_tid"].to_numpy())
+        tid = pairs["_tid"].to_numpy()
+        judged = pairs.with_columns(
+            pl.Series("top_hs4", a.top_hs4[tid].tolist(), dtype=pl.List(pl.String)),
+            pl.Series("top_prob", np.round(a.top_hs4_prob[tid].astype(np.float64), 4).tolist(),
+                      dtype=pl.List(pl.Float64)),
+            pl.Series("top_hs6", a.top_hs6[tid].tolist(), dtype=pl.List(pl.String)),
+            pl.Series("declared_prob", a.declared_hs4_prob.astype(np.float64)),
+        ).filter(
+            ~pl.col("top_hs4").list.contains(pl.col("_hs4"))
+            & (pl.col("top_prob").list.first() >= cfg.min_confidence)
+            & (pl.col("declared_prob") <= cfg.max_declared_prob)
+        )
+        if judged.is_empty():
+            return empty_findings()
+        hit = frame.join(judged, on=["_text", "_hs4"], how="inner")
+        return conform(self._findings(hit, rates, cfg))
+
+    def _findings(self, hit: pl.DataFrame, rates: pl.DataFrame,
+                  cfg: ClassificationConfig) -> pl.DataFrame:
+        likely = pl.col("top_hs4").list.first()
+        hit = hit.with_columns(likely.alias("_likely")).join(
+            rates.rename({"hs4": "_likely", "rate": "likely_rate"}), on="_likely", how="left"
+        ).join(rates.rename({"hs4": "_hs4", "rate": "heading_rate"}), on="_hs4", how="left")
+        top_rates = hit.select(pl.col("top_hs4").list.eval(
+            pl.element().replace_strict(dict(zip(rates["hs4"], rates["rate"], strict=True)),
+                                        default=None, return_dtype=pl.Float64).round(4)))
+        declared_rate = (pl.col("duty_rate").cast(pl.Float64).fill_null(pl.col("heading_rate"))
+                         if "duty_rate" in hit.columns else pl.col("heading_rate"))
+        value = pl.col("entered_value_usd").cast(pl.Float64)
+        diff = ((pl.col("likely_rate") - declared_rate) * value).round(2)
+        hit = hit.with_columns(top_rates["top_hs4"].alias("top_rates"), diff.alias("duty_diff"))
+        confident = pl.col("top_prob").list.first()
+        severity = (pl.when(pl.col("duty_diff") >= cfg.high_duty_usd).then(pl.lit("high"))
+                    .when(pl.col("duty_diff") > 0).then(pl.lit("medium"))
+                    .otherwise(pl.lit("low")))
+        text = pl.concat_str([
+            pl.lit("Description reads as heading "), likely, pl.lit(" ("), _pct(confident),
+            pl.lit("% likely), not the declared heading "), pl.col("_hs4"), pl.lit(" ("),
+            _pct(pl.col("declared_prob")), pl.lit("%). Duty difference at the likely heading: $"),
+            pl.col("duty_diff").fill_null(0.0).cast(pl.String), pl.lit("."),
+        ])
+        evidence = pl.struct(
+            pl.col("_hs4").alias("declared_heading"),
+            pl.col("declared_prob").round(4).alias("declared_heading_probability"),
+            pl.col("top_hs4").alias("likely_headings"),
+            pl.col("top_prob").alias("likely_probabilities"),
+            pl.col("top_rates").alias("likely_general_ad_valorem_rates"),
+            pl.col("top_hs6").alias("likely_subheadings"),
+            pl.col("heading_rate").alias("declared_heading_general_rate"),
+            pl.col("duty_diff").alias("duty_difference_usd"),
+            pl.lit(self.model.version).alias("model_version"),
+        ).struct.json_encode()
+        return hit.select(
+            pl.col("entry_number").cast(pl.String), pl.col("line_number").cast(pl.Int64),
+            pl.lit(Category.CLASSIFICATION.value).alias("category"),
+            pl.lit("CLS_HEADING_MISMATCH").alias("reason_code"), severity.alias("severity"),
+            text.alias("text"), evidence.alias("evidence"), pl.lit(self.name).alias("detector"),
+            pl.concat_str([pl.lit(self.version + "+"), pl.lit(self.model.version)])
+            .alias("detector_version"),
+        ).select(list(FINDINGS_SCHEMA))

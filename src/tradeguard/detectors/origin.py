@@ -1,0 +1,242 @@
+"""Origin: declared country of origin contradicted by the line's own paperwork.
+
+Transshipment to dodge duties or orders shows up as a declared origin that the rest of the
+declaration does not support: the manufacturer's MID, country and address, the port of lading,
+the country of export and the seller all point elsewhere. Each signal is weak alone (goods are
+legitimately routed through hubs), so a finding needs several signals agreeing on one other
+country, at least one of them about the manufacturer. Free-trade claims (SPI) are checked
+against the program's partner countries and the tariff line's eligible programs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+import polars as pl
+from pydantic import BaseModel, Field
+
+from tradeguard.detectors.base import DetectionContext
+from tradeguard.findings import FINDINGS_SCHEMA, Category, conform, empty_findings
+
+MANUFACTURER_SIGNALS = ("mid", "manufacturer_country", "manufacturer_address")
+# Partner countries of U.S. free-trade agreements by special program indicator (HTSUS GN 3).
+SPI_PARTNERS: dict[str, tuple[str, ...]] = {
+    "AU": ("AU",), "BH": ("BH",), "CL": ("CL",), "CO": ("CO",), "IL": ("IL",), "JO": ("JO",),
+    "KR": ("KR",), "MA": ("MA",), "OM": ("OM",), "PA": ("PA",), "PE": ("PE",), "SG": ("SG",),
+    "S": ("CA", "MX"), "S+": ("CA", "MX"), "JP": ("JP",),
+    "P": ("CR", "DO", "GT", "HN", "NI", "SV"), "P+": ("CR", "DO", "GT", "HN", "NI", "SV"),
+}
+# Generic words in subdivision names that say nothing about the place.
+_GENERIC = re.compile(
+    r"\b(sheng|shi|zizhiqu|zhuangzu|huizu|weiwu'?er|province|state|region|district|county|"
+    r"tinh|thanh pho|prefecture|autonomous|special|administrative|municipality|city|territory|"
+    r"of|the|and)\b"
+)
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+class OriginConfig(BaseModel):
+    """Signal weights and the bar for a finding (defaults: two manufacturer signals, or one
+    plus a route signal, are enough; route and seller signals alone never are)."""
+
+    weights: dict[str, float] = Field(default_factory=lambda: {
+        "mid": 1.0, "manufacturer_country": 1.0, "manufacturer_address": 1.0,
+        "port_of_lading": 0.75, "country_of_export": 0.75, "seller_country": 0.5,
+    })
+    min_score: float = Field(2.0, description="Summed weight of signals naming one country")
+    min_signals: int = Field(2, description="Distinct signals naming that country")
+    min_place_name: int = Field(5, description="Shortest place name matched in addresses")
+    lapsed_programs: tuple[str, ...] = Field(
+        ("A", "A+", "A*"), description="SPIs whose program has lapsed (GSP since 2021-01-01)")
+
+
+def place_gazetteer(ref: object, min_length: int = 5) -> pl.DataFrame:
+    """(place, country) from the reference data's countries and subdivisions, names that
+    belong to a single country only, normalised for whole-word matching."""
+    parts: list[pl.DataFrame] = []
+    countries = getattr(ref, "countries", None)
+    if isinstance(countries, pl.DataFrame) and {"iso2", "name"} <= set(countries.columns):
+        parts.append(countries.select(pl.col("name").alias("place"),
+                                      pl.col("iso2").alias("country")))
+    locode = getattr(ref, "locode", None)
+    subs = getattr(ref, "subdivisions", None)
+    if subs is None and callable(locode):
+        try:
+            subs = locode("subdivisions")
+        except (KeyError, RuntimeError, OSError):
+            subs = None
+    if isinstance(subs, pl.DataFrame) and {"SUCountry", "SUName"} <= set(subs.columns):
+        parts.append(subs.select(pl.col("SUName").alias("place"),
+                                 pl.col("SUCountry").alias("country")))
+    if not parts:
+        return pl.DataFrame(schema={"place": pl.String, "country": pl.String})
+    names = pl.concat(parts).with_columns(
+        pl.col("place").str.to_lowercase().str.replace_all(_GENERIC.pattern, " ")
+        .str.replace_all(_NON_ALNUM.pattern, " ").str.strip_chars()
+        .str.replace_all(r"\s+", " ").alias("place")
+    ).filter(pl.col("place").str.len_chars() >= min_length).unique()
+    single = names.group_by("place").agg(pl.col("country").n_unique().alias("k"),
+                                         pl.col("country").first())
+    return single.filter(pl.col("k") == 1).select("place", "country").sort("place")
+
+
+def _iso2(expr: pl.Expr) -> pl.Expr:
+    code = expr.cast(pl.String).str.strip_chars().str.to_uppercase()
+    return pl.when(code.str.contains(r"^[A-Z]{2}$")).then(code)
+
+
+class OriginDetector:
+    """Origin contradictions and free-trade claims that the origin does not support."""
+
+    name: ClassVar[str] = "origin_signals"
+    version: ClassVar[str] = "1.0.0"
+
+    def __init__(self, config: OriginConfig | None = None) -> None:
+        self.config = config or OriginConfig()
+        self.gazetteer: pl.DataFrame | None = None
+
+    def fit(self, history: pl.DataFrame, ctx: DetectionContext) -> None:
+        """Build the place gazetteer once; origin needs no price history."""
+        self.gazetteer = place_gazetteer(ctx.ref, self.config.min_place_name)
+
+    def _address_country(self, address: pl.Series) -> pl.Series:
+        gaz = self.gazetteer
+        if gaz is None or gaz.is_empty():
+            return pl.Series("manufacturer_address", [None] * len(address), dtype=pl.String)
+        padded = (" " + address.fill_null("").str.to_lowercase()
+                  .str.replace_all(_NON_ALNUM.pattern, " ") + " ")
+        patterns = [f" {p} " for p in gaz["place"].to_list()]
+        found = padded.str.extract_many(patterns, overlapping=True)
+        lookup = dict(zip(patterns, gaz["country"].to_list(), strict=True))
+        return found.list.eval(pl.element().replace_strict(lookup, default=None)).list.first() \
+            .alias("manufacturer_address")
+
+    def detect(self, lines: pl.DataFrame, ctx: DetectionContext) -> pl.DataFrame:
+        """Findings for contradicted origins and unsupported FTA claims."""
+        if lines.is_empty():
+            return empty_findings()
+        if self.gazetteer is None:
+            self.fit(pl.DataFrame(), ctx)
+        frame = lines.with_row_index("_row")
+        cols = set(frame.columns)
+
+        def col(name: str) -> pl.Expr:
+            return pl.col(name) if name in cols else pl.lit(None, dtype=pl.String)
+
+        address = self._address_country(
+            frame["manufacturer_address"].cast(pl.String) if "manufacturer_address" in cols
+            else pl.Series([None] * frame.height, dtype=pl.String))
+        signals = frame.select(
+            "_row", _iso2(col("country_of_origin")).alias("origin"),
+            _iso2(col("manufacturer_id").cast(pl.String).str.slice(0, 2)).alias("mid"),
+            _iso2(col("manufacturer_country")).alias("manufacturer_country"),
+            _iso2(col("port_of_lading").cast(pl.String).str.slice(0, 2)).alias("port_of_lading"),
+            _iso2(col("country_of_export")).alias("country_of_export"),
+            _iso2(col("seller_country")).alias("seller_country"),
+        ).with_columns(address)
+        parts = [self._contradictions(frame, signals), self._spi(frame, ctx)]
+        out = pl.concat([p for p in parts if not p.is_empty()]) if any(
+            not p.is_empty() for p in parts) else empty_findings()
+        return conform(out)
+
+    def _contradictions(self, frame: pl.DataFrame, signals: pl.DataFrame) -> pl.DataFrame:
+        cfg = self.config
+        names = list(cfg.weights)
+        raw = signals.select("_row", "origin", *names)
+        long = raw.unpivot(index=["_row", "origin"], on=names, variable_name="signal",
+                           value_name="country").filter(
+            pl.col("country").is_not_null() & pl.col("origin").is_not_null()
+            & (pl.col("country") != pl.col("origin"))
+        ).with_columns(
+            pl.col("signal").replace_strict(cfg.weights, return_dtype=pl.Float64).alias("w"))
+        best = long.group_by("_row", "origin", "country").agg(
+            pl.col("w").sum().alias("score"), pl.col("signal").n_unique().alias("k"),
+            pl.col("signal").is_in(list(MANUFACTURER_SIGNALS)).sum().alias("mfr"),
+            pl.col("signal").sort().alias("signals"),
+        ).filter(
+            (pl.col("score") >= cfg.min_score) & (pl.col("k") >= cfg.min_signals)
+            & (pl.col("mfr") >= 1)
+        ).sort("score", descending=True).unique("_row", keep="first")
+        if best.is_empty():
+            return empty_findings()
+        declared = raw.rename({n: f"declared_{n}" for n in names})
+        hit = best.join(declared.drop("origin"), on="_row").join(
+            frame.select("_row", "entry_number", "line_number",
+                         *[c for c in ("spi",) if c in frame.columns]), on="_row")
+        has_spi = (pl.col("spi").cast(pl.String).str.len_chars() > 0).fill_null(False) \
+            if "spi" in hit.columns else pl.lit(False)
+        severity = (pl.when(has_spi | ((pl.col("mfr") >= 2) & (pl.col("k") >= 3)))
+                    .then(pl.lit("high")).otherwise(pl.lit("medium")))
+        evidence = pl.struct(
+            pl.col("origin").alias("declared_origin"), pl.col("country").alias("indicated_country"),
+            pl.col("signals").alias("contradicting_signals"), pl.col("score").round(2),
+            pl.struct([pl.col(f"declared_{n}").alias(n) for n in names]).alias("signal_countries"),
+            *([pl.col("spi").cast(pl.String).alias("spi_claimed")] if "spi" in hit.columns else []),
+        ).struct.json_encode()
+        text = pl.concat_str([
+            pl.lit("Declared origin "), pl.col("origin"), pl.lit(" is contradicted by "),
+            pl.col("k").cast(pl.String), pl.lit(" signals pointing to "), pl.col("country"),
+            pl.lit(" ("), pl.col("signals").list.join(", "), pl.lit(")."),
+            pl.when(has_spi).then(pl.lit(" A preference (SPI) is claimed on this origin."))
+            .otherwise(pl.lit("")),
+        ])
+        return self._rows(hit, pl.lit("ORG_CONTRADICTED"), severity, text, evidence)
+
+    def _spi(self, frame: pl.DataFrame, ctx: DetectionContext) -> pl.DataFrame:
+        if "spi" not in frame.columns:
+            return empty_findings()
+        claims = frame.select(
+            "_row", "entry_number", "line_number",
+            pl.col("spi").cast(pl.String).str.strip_chars().str.to_uppercase().alias("spi"),
+            _iso2(pl.col("country_of_origin")).alias("origin"),
+            pl.col("hts_code").cast(pl.String).str.replace_all(r"\.", "").alias("hts10"),
+        ).filter(pl.col("spi").str.len_chars() > 0)
+        if claims.is_empty():
+            return empty_findings()
+        partners = pl.DataFrame({"spi": list(SPI_PARTNERS),
+                                 "partners": [list(v) for v in SPI_PARTNERS.values()]})
+        tariff = getattr(getattr(ctx.ref, "tariff", None), "frame", None)
+        claims = claims.join(partners, on="spi", how="left")
+        if isinstance(tariff, pl.DataFrame) and "special_programs" in tariff.columns:
+            claims = claims.join(tariff.select("hts10", "special_programs"), on="hts10",
+                                 how="left")
+        else:
+            claims = claims.with_columns(pl.lit(None, dtype=pl.List(pl.String))
+                                         .alias("special_programs"))
+        not_party = pl.col("partners").is_not_null() & ~pl.col("origin").is_in(
+            pl.col("partners")).fill_null(False)
+        not_on_line = pl.col("special_programs").is_not_null() & ~pl.col("special_programs") \
+            .list.contains(pl.col("spi"))
+        lapsed = pl.col("spi").is_in(list(self.config.lapsed_programs))
+        checked = claims.with_columns(
+            pl.when(lapsed).then(pl.lit("ORG_SPI_PROGRAM_LAPSED"))
+            .when(not_party).then(pl.lit("ORG_SPI_ORIGIN_NOT_PARTY"))
+            .when(not_on_line).then(pl.lit("ORG_SPI_NOT_ELIGIBLE_FOR_HTS"))
+            .alias("reason"),
+        ).filter(pl.col("reason").is_not_null())
+        if checked.is_empty():
+            return empty_findings()
+        text = pl.concat_str([
+            pl.lit("Preference claimed under SPI "), pl.col("spi"), pl.lit(" for origin "),
+            pl.col("origin").fill_null("?"), pl.lit(" on HTS "), pl.col("hts10"), pl.lit(": "),
+            pl.when(pl.col("reason") == "ORG_SPI_PROGRAM_LAPSED")
+            .then(pl.lit("the program has lapsed."))
+            .when(pl.col("reason") == "ORG_SPI_ORIGIN_NOT_PARTY")
+            .then(pl.lit("the origin is not a party to that agreement."))
+            .otherwise(pl.lit("the tariff line does not grant that program.")),
+        ])
+        evidence = pl.struct(
+            "spi", "origin", "hts10", pl.col("partners").alias("program_partners"),
+            pl.col("special_programs").alias("line_programs"),
+        ).struct.json_encode()
+        return self._rows(checked, pl.col("reason"), pl.lit("medium"), text, evidence)
+
+    def _rows(self, hit: pl.DataFrame, reason: pl.Expr, severity: pl.Expr, text: pl.Expr,
+              evidence: pl.Expr) -> pl.DataFrame:
+        return hit.select(
+            pl.col("entry_number").cast(pl.String), pl.col("line_number").cast(pl.Int64),
+            pl.lit(Category.ORIGIN.value).alias("category"), reason.alias("reason_code"),
+            severity.alias("severity"), text.alias("text"), evidence.alias("evidence"),
+            pl.lit(self.name).alias("detector"), pl.lit(self.version).alias("detector_version"),
+        ).select(list(FINDINGS_SCHEMA))

@@ -1,0 +1,88 @@
+"""Classification against the shipped model: mismatch flagged, correct heading left alone."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+import pytest
+
+from tradeguard.detectors.base import DetectionContext
+from tradeguard.detectors.classification import (
+    ClassificationDetector,
+    HSClassifier,
+    load_artifact,
+    normalize_description,
+)
+
+
+@dataclass
+class _Tariff:
+    frame: pl.DataFrame
+
+
+@dataclass
+class _Ref:
+    tariff: _Tariff
+
+
+REF = _Ref(_Tariff(pl.DataFrame({
+    "hts10": ["6109100012", "3926909985"], "general_ad_valorem": [0.165, 0.053]})))
+CTX = DetectionContext(ref=REF, as_of=date(2025, 6, 1))  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def detector() -> ClassificationDetector:
+    d = ClassificationDetector()
+    d.fit(pl.DataFrame(), CTX)
+    return d
+
+
+def _line(hts: str, description: str = "MENS 100% COTTON KNIT T-SHIRTS") -> pl.DataFrame:
+    return pl.DataFrame({"entry_number": ["E1"], "line_number": [1], "hts_code": [hts],
+                         "description": [description], "entered_value_usd": [10_000.0],
+                         "duty_rate": [0.053]})
+
+
+def test_tshirts_declared_as_plastics_are_flagged(detector: ClassificationDetector) -> None:
+    found = detector.detect(_line("3926909985"), CTX)
+    assert found.height == 1
+    row = found.row(0, named=True)
+    ev = json.loads(row["evidence"])
+    assert row["category"] == "classification"
+    assert ev["likely_headings"][0] == "6109" and ev["declared_heading"] == "3926"
+    assert len(ev["likely_headings"]) == 3 and ev["likely_probabilities"][0] >= 0.6
+    # likely heading pays 16.5 %, declared 5.3 %: $1,120 more on $10,000
+    assert ev["duty_difference_usd"] == pytest.approx(1120.0)
+    assert row["severity"] == "high"
+
+
+def test_tshirts_declared_under_6109_are_not_flagged(detector: ClassificationDetector) -> None:
+    assert detector.detect(_line("6109100012"), CTX).is_empty()
+
+
+def test_one_word_descriptions_are_not_judged(detector: ClassificationDetector) -> None:
+    assert detector.detect(_line("3926909985", "GOODS"), CTX).is_empty()
+
+
+def test_trade_abbreviations_fold_to_tariff_words() -> None:
+    assert normalize_description("WMNS SS ALUM PLYWD 10 PCS") == (
+        "women's stainless steel aluminum plywood 10 pieces")
+
+
+def test_history_refinement_teaches_a_local_trade_term() -> None:
+    base = HSClassifier.load()
+    text = [normalize_description("ZORBLAX GADGET")]
+    before = base.assess(text, ["8517"]).declared_hs4_prob[0]
+    refined = base.refined(text * 5, ["851762"] * 5, prior_weight=3.0, digest="t")
+    after = refined.assess(text, ["8517"]).declared_hs4_prob[0]
+    assert after > before and after > 0.5
+    assert refined.version.endswith("+t")
+
+
+def test_artifact_hash_is_verified() -> None:
+    artifact = load_artifact()
+    assert len(artifact.labels) > 5000
+    assert artifact.metrics["heldout_tariff"]["hs4_top1"] > 0.8

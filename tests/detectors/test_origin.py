@@ -1,0 +1,99 @@
+"""Origin contradictions and FTA claims, on inline lines and a tiny gazetteer."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from tradeguard.detectors.base import DetectionContext
+from tradeguard.detectors.origin import OriginDetector
+
+
+@dataclass
+class _Tariff:
+    frame: pl.DataFrame
+
+
+@dataclass
+class _Ref:
+    countries: pl.DataFrame
+    subdivisions: pl.DataFrame
+    tariff: _Tariff
+
+
+REF = _Ref(
+    countries=pl.DataFrame({"iso2": ["CN", "VN", "DE"], "name": ["China", "Viet Nam", "Germany"]}),
+    subdivisions=pl.DataFrame({"SUCountry": ["CN", "VN"],
+                               "SUName": ["Guangdong Sheng", "Binh Duong"]}),
+    tariff=_Tariff(pl.DataFrame({"hts10": ["6109100012"],
+                                 "special_programs": [["AU", "KR", "SG", "S"]]})),
+)
+CTX = DetectionContext(ref=REF, as_of=date(2025, 6, 1))  # type: ignore[arg-type]
+
+
+def _lines(**overrides: list[object]) -> pl.DataFrame:
+    base: dict[str, list[object]] = {
+        "entry_number": ["E1"], "line_number": [1], "hts_code": ["6109100012"],
+        "country_of_origin": ["VN"], "manufacturer_id": ["VNBINDUO123BD"],
+        "manufacturer_address": ["5 Tan Uyen Rd, Binh Duong"], "manufacturer_country": ["VN"],
+        "port_of_lading": ["VNSGN"], "country_of_export": ["VN"], "seller_country": ["VN"],
+        "spi": [None],
+    }
+    base.update(overrides)
+    return pl.DataFrame(base)
+
+
+def _detect(lines: pl.DataFrame) -> pl.DataFrame:
+    detector = OriginDetector()
+    detector.fit(pl.DataFrame(), CTX)
+    return detector.detect(lines, CTX)
+
+
+def test_origin_contradicted_by_mid_port_and_address_is_flagged() -> None:
+    lines = _lines(manufacturer_id=["CNSHAMET1234SHA"],
+                   manufacturer_address=["12 Industrial Rd, Dongguan, Guangdong"],
+                   manufacturer_country=[None], port_of_lading=["CNSHA"])
+    found = _detect(lines)
+    assert found.height == 1
+    row = found.row(0, named=True)
+    ev = json.loads(row["evidence"])
+    assert row["category"] == "origin" and row["reason_code"] == "ORG_CONTRADICTED"
+    assert ev["indicated_country"] == "CN" and ev["declared_origin"] == "VN"
+    assert ev["contradicting_signals"] == ["manufacturer_address", "mid", "port_of_lading"]
+    assert "CN" in row["text"]
+
+
+def test_consistent_origin_is_not_flagged() -> None:
+    assert _detect(_lines()).is_empty()
+
+
+def test_route_signals_alone_do_not_make_a_finding() -> None:
+    # German goods shipped from Rotterdam and sold by a Dutch trader are normal trade.
+    lines = _lines(country_of_origin=["DE"], manufacturer_id=["DEBERLIN12BER"],
+                   manufacturer_address=["Berlin, Germany"], manufacturer_country=["DE"],
+                   port_of_lading=["NLRTM"], country_of_export=["NL"], seller_country=["NL"])
+    assert _detect(lines).is_empty()
+
+
+def test_fta_claim_for_a_non_party_origin_is_flagged() -> None:
+    found = _detect(_lines(spi=["SG"]))
+    assert found["reason_code"].to_list() == ["ORG_SPI_ORIGIN_NOT_PARTY"]
+
+
+def test_fta_claim_the_tariff_line_does_not_grant_is_flagged() -> None:
+    found = _detect(_lines(country_of_origin=["JO"], manufacturer_id=["JOAMMAN12AMM"],
+                           manufacturer_address=["Amman"], manufacturer_country=["JO"],
+                           port_of_lading=["JOAQJ"], country_of_export=["JO"],
+                           seller_country=["JO"], spi=["JO"]))
+    assert found["reason_code"].to_list() == ["ORG_SPI_NOT_ELIGIBLE_FOR_HTS"]
+
+
+def test_valid_fta_claim_is_not_flagged() -> None:
+    found = _detect(_lines(country_of_origin=["KR"], manufacturer_id=["KRSEOUL12SEL"],
+                           manufacturer_address=["Seoul"], manufacturer_country=["KR"],
+                           port_of_lading=["KRPUS"], country_of_export=["KR"],
+                           seller_country=["KR"], spi=["KR"]))
+    assert found.is_empty()

@@ -1,0 +1,128 @@
+"""Peer-price valuation: flags, peer statistics, shrinkage and the HTS fallback."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from tradeguard.detectors.base import DetectionContext
+from tradeguard.detectors.peers import build_peer_baseline, load_baseline, save_baseline
+from tradeguard.detectors.valuation import ValuationDetector
+
+AS_OF = date(2025, 6, 1)
+CTX = DetectionContext(ref=None, as_of=AS_OF)  # type: ignore[arg-type]
+
+
+def _history(groups: dict[str, list[float]], origin: str = "CN") -> pl.DataFrame:
+    codes = [c for c, vals in groups.items() for _ in vals]
+    values = [v for vals in groups.values() for v in vals]
+    return pl.DataFrame({
+        "entry_number": "H", "line_number": 1, "hts_code": codes,
+        "country_of_origin": origin, "quantity_unit": "DOZ", "quantity": 100.0,
+        "entered_value_usd": values, "gross_weight_kg": 50.0, "entry_date": date(2025, 1, 1),
+    })
+
+
+def _line(code: str, value: float, entry: str = "E1") -> pl.DataFrame:
+    return pl.DataFrame({
+        "entry_number": [entry], "line_number": [1], "hts_code": [code],
+        "country_of_origin": ["CN"], "quantity_unit": ["DOZ"], "quantity": [100.0],
+        "entered_value_usd": [value], "gross_weight_kg": [50.0], "duty_rate": [0.165],
+    })
+
+
+def _spread(center: float, n: int) -> list[float]:
+    return list(center * np.exp(np.linspace(-0.2, 0.2, n)))
+
+
+def test_undervalued_line_is_flagged_with_peer_median_ratio_and_count() -> None:
+    detector = ValuationDetector()
+    detector.fit(_history({"6109100012": _spread(5000.0, 41)}), CTX)
+    found = detector.detect(_line("6109100012", 1000.0), CTX)
+    assert found.height == 1
+    row = found.row(0, named=True)
+    ev = json.loads(row["evidence"])
+    assert row["category"] == "valuation" and row["reason_code"] == "VAL_UNDER_UNIT_VALUE"
+    assert ev["peer_count"] == 41 and ev["peer_level"] == "hts10"
+    assert abs(ev["peer_median_unit_value_usd"] - 50.0) < 0.01
+    assert abs(ev["ratio"] - 0.2) < 0.001
+    assert ev["percentile"] < 1.0
+    # gap of $4,000 at 16.5 %
+    assert abs(ev["duty_at_risk_usd"] - 660.0) < 1.0
+    assert "50.0" in row["text"] and "41 peer lines" in row["text"]
+
+
+def test_line_within_the_peer_range_is_not_flagged() -> None:
+    detector = ValuationDetector()
+    detector.fit(_history({"6109100012": _spread(5000.0, 41)}), CTX)
+    assert detector.detect(_line("6109100012", 4300.0), CTX).is_empty()
+
+
+def test_gross_overvaluation_is_reported() -> None:
+    detector = ValuationDetector()
+    detector.fit(_history({"6109100012": _spread(5000.0, 41)}), CTX)
+    found = detector.detect(_line("6109100012", 60000.0), CTX)
+    assert found["reason_code"].to_list() == ["VAL_OVER_UNIT_VALUE"]
+
+
+def test_sparse_group_median_is_shrunk_towards_its_parent() -> None:
+    history = _history({
+        "6109100012": _spread(5000.0, 60), "6109100027": _spread(4000.0, 60),
+        "6109100014": [9000.0, 9500.0, 9200.0],
+    })
+    base = build_peer_baseline(history, AS_OF)
+    sparse = base.filter((pl.col("level") == "hts10") & (pl.col("code") == "6109100014")).row(
+        0, named=True)
+    dense = base.filter((pl.col("level") == "hts10") & (pl.col("code") == "6109100012")).row(
+        0, named=True)
+    parent = base.filter(pl.col("level") == "hs6").row(0, named=True)
+    assert sparse["luv_weight"] < dense["luv_weight"]
+    assert parent["luv_post_med"] < sparse["luv_post_med"] < sparse["luv_med"]
+    assert abs(dense["luv_post_med"] - dense["luv_med"]) < 0.01
+
+
+def test_fallback_from_hts10_to_hs6_to_hs4() -> None:
+    history = _history({"6109100012": _spread(5000.0, 30), "6109900000": _spread(5000.0, 30)})
+    detector = ValuationDetector()
+    detector.fit(history, CTX)
+    lines = pl.concat([
+        _line("6109100012", 1000.0, "A"),  # own HTS-10 peers
+        _line("6109100099", 1000.0, "B"),  # no HTS-10 peers -> HS-6 610910
+        _line("6109500000", 1000.0, "C"),  # no HS-6 peers -> HS-4 6109
+        _line("6110100000", 1000.0, "D"),  # nothing in the heading -> no finding
+    ])
+    found = detector.detect(lines, CTX)
+    levels = {r["entry_number"]: json.loads(r["evidence"])["peer_level"]
+              for r in found.iter_rows(named=True)}
+    assert levels == {"A": "hts10", "B": "hs6", "C": "hs4"}
+
+
+def test_other_origin_is_not_a_peer() -> None:
+    detector = ValuationDetector()
+    detector.fit(_history({"6109100012": _spread(5000.0, 41)}, origin="IT"), CTX)
+    assert detector.detect(_line("6109100012", 1000.0), CTX).is_empty()
+
+
+def test_baseline_outside_the_window_is_ignored_and_round_trips_parquet(tmp_path: Path) -> None:
+    history = _history({"6109100012": _spread(5000.0, 41)}).with_columns(
+        pl.lit(date(2020, 1, 1)).alias("entry_date"))
+    assert build_peer_baseline(history, AS_OF).is_empty()
+    base = build_peer_baseline(_history({"6109100012": _spread(5000.0, 41)}), AS_OF)
+    save_baseline(base, tmp_path / "peers.parquet")
+    again = load_baseline(tmp_path / "peers.parquet")
+    assert again.equals(base)
+    found = ValuationDetector(baseline=again).detect(_line("6109100012", 1000.0), CTX)
+    assert found.height == 1
+
+
+def test_low_value_per_kilogram_is_flagged_when_quantity_is_inflated() -> None:
+    detector = ValuationDetector()
+    detector.fit(_history({"6109100012": _spread(5000.0, 41)}), CTX)
+    line = _line("6109100012", 5000.0).with_columns(
+        pl.lit(100.0).alias("quantity"), pl.lit(500.0).alias("gross_weight_kg"))
+    found = detector.detect(line, CTX)
+    assert found["reason_code"].to_list() == ["VAL_UNDER_VALUE_PER_KG"]
