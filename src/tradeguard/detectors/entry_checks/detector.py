@@ -1,0 +1,99 @@
+"""``EntryChecks``: the deterministic data-quality detector over a batch of declaration lines.
+
+Every check is a documented reason code (see :mod:`.reasons`) computed for the whole batch
+with Polars joins and expressions. The detector needs no history: ``fit`` is a no-op kept for
+the :class:`~tradeguard.detectors.base.LineDetector` interface.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import polars as pl
+
+from tradeguard.detectors.base import DetectionContext
+from tradeguard.detectors.entry_checks.config import EntryChecksConfig
+from tradeguard.detectors.entry_checks.entry_level import (
+    entry_number_findings,
+    importer_findings,
+)
+from tradeguard.detectors.entry_checks.frame import prepare_lines
+from tradeguard.detectors.entry_checks.mid_checks import mid_findings
+from tradeguard.detectors.entry_checks.party_checks import party_findings
+from tradeguard.detectors.entry_checks.plausibility import plausibility_findings
+from tradeguard.detectors.entry_checks.reasons import DETECTOR_NAME, DETECTOR_VERSION
+from tradeguard.detectors.entry_checks.tariff_checks import (
+    adcvd_type01_findings,
+    duty_findings,
+    hts_findings,
+    spi_findings,
+    unit_findings,
+    with_tariff,
+)
+from tradeguard.findings import conform, empty_findings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CheckStats:
+    """What a run could not check and why (e.g. duty undetermined by the reference data)."""
+
+    lines: int
+    findings_by_reason: dict[str, int]
+    not_checked: dict[str, int] = field(default_factory=dict)
+
+
+class EntryChecks:
+    """Deterministic checks of declared entry data against the rules and reference data."""
+
+    name: ClassVar[str] = DETECTOR_NAME
+    version: ClassVar[str] = DETECTOR_VERSION
+
+    def __init__(self, config: EntryChecksConfig | None = None) -> None:
+        self.config = config or EntryChecksConfig()
+        self.last_stats: CheckStats | None = None
+
+    def fit(self, history: pl.DataFrame, ctx: DetectionContext) -> None:
+        """No baseline: every check is a rule, so past declarations change nothing."""
+        del history, ctx
+
+    def _config(self, ctx: DetectionContext) -> EntryChecksConfig:
+        override = ctx.config.get(DETECTOR_NAME)
+        if override is None:
+            return self.config
+        if isinstance(override, EntryChecksConfig):
+            return override
+        return EntryChecksConfig.model_validate(override)
+
+    def detect(self, lines: pl.DataFrame, ctx: DetectionContext) -> pl.DataFrame:
+        """Findings for a batch of declaration lines (entry headers joined, see
+        :func:`~tradeguard.detectors.base.declaration_lines`)."""
+        cfg = self._config(ctx)
+        not_checked: dict[str, int] = {}
+        if lines.is_empty():
+            self.last_stats = CheckStats(0, {})
+            return empty_findings()
+        df = prepare_lines(lines, ctx.as_of)
+        df = with_tariff(df, ctx.ref, ctx.as_of)
+        iso2 = ctx.ref.countries["iso2"].to_list()
+        parts = [
+            *hts_findings(df), *unit_findings(df),
+            *duty_findings(df, cfg.duty, not_checked), *spi_findings(df),
+            *adcvd_type01_findings(df, ctx.ref), *entry_number_findings(df),
+            *importer_findings(df), *mid_findings(df, iso2),
+            *party_findings(df, cfg.parties, set(lines.columns), not_checked),
+            *plausibility_findings(df, cfg.plausibility),
+        ]
+        found = pl.concat(parts) if parts else empty_findings()
+        if cfg.disabled:
+            found = found.filter(~pl.col("reason_code").is_in(list(cfg.disabled)))
+        found = conform(found).sort(["entry_number", "line_number", "reason_code"],
+                                    nulls_last=False)
+        counts = dict(found.group_by("reason_code").len().sort("reason_code").iter_rows())
+        self.last_stats = CheckStats(df.height, {str(k): int(v) for k, v in counts.items()},
+                                     not_checked)
+        log.debug("entry checks: %s", self.last_stats)
+        return found

@@ -1,0 +1,158 @@
+"""The MID against CBP's construction rule and against the manufacturer it claims to name.
+
+Rule (19 CFR 102 Appendix): ISO country (Canada: province code) + first three letters of
+each of the first two words of the name + first four digits of the largest number of the
+street line + first three letters of the city; at most 15 characters.
+
+The rule has known ambiguities, and a MID that follows any reasonable reading is accepted:
+- name: the canonical reading (:func:`tradeguard.demo.mid.name_part`: English articles
+  skipped, initials joined), the same with hyphens splitting words, and the first two words
+  as written (an ``An`` or ``The`` that is part of a proper name);
+- number: the first four digits of ANY number in the address (the address is one field, so
+  the street line cannot always be told from a building or postcode line);
+- city: the first three letters of any comma-separated part or word of the address.
+A MID that fits none of the readings is a finding. Work is done once per distinct
+(MID, name, address, country), not per line.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+from unidecode import unidecode
+
+from tradeguard.demo.mid import CANADA_PROVINCES, name_part
+from tradeguard.detectors.entry_checks.frame import emit, fmt, txt
+
+KEY = ["manufacturer_id", "manufacturer_name", "manufacturer_address", "manufacturer_country"]
+_RULE = "19 CFR 102 Appendix (MID construction)"
+_SHAPE = r"^[A-Z]{2}[A-Z0-9]{1,6}[0-9]{0,4}[A-Z]{0,3}$"
+_PROVINCE_CODES = sorted(set(CANADA_PROVINCES.values()))
+
+
+def _readings(name: str) -> list[str]:
+    words = [w for w in (("".join(ch for ch in part if ch.isalnum()))
+                         for part in unidecode(name).upper().split()) if w]
+    naive = "".join(w[:3] for w in words[:2])
+    found = {name_part(name), name_part(name.replace("-", " ")), naive}
+    return sorted(r for r in found if r)
+
+
+def _fold(texts: pl.Series) -> pl.Series:
+    return pl.Series([unidecode(t).upper() if t is not None else None for t in texts],
+                     dtype=pl.String)
+
+
+def _party_table(df: pl.DataFrame, iso2: list[str]) -> pl.DataFrame:
+    parties = df.filter(pl.col("manufacturer_id").is_not_null()).select(KEY).unique()
+    names = parties["manufacturer_name"].drop_nulls().unique()
+    readings = pl.DataFrame({"manufacturer_name": names,
+                             "_readings": [_readings(n) for n in names.to_list()]},
+                            schema={"manufacturer_name": pl.String,
+                                    "_readings": pl.List(pl.String)})
+    parties = parties.join(readings, on="manufacturer_name", how="left", nulls_equal=True)
+    addr = pl.col("_addr")
+    segments = addr.str.split(",")
+    parties = parties.with_columns(_fold(parties["manufacturer_address"]).alias("_addr"))
+    parties = parties.with_columns(
+        addr.str.extract_all(r"\d+").list.eval(pl.element().str.slice(0, 4)).alias("_numbers"),
+        pl.concat_list(
+            segments.list.eval(pl.element().str.replace_all(r"[^A-Z]", "").str.slice(0, 3)),
+            addr.str.extract_all(r"[A-Z]+").list.eval(pl.element().str.slice(0, 3)),
+        ).list.eval(pl.element().filter(pl.element().str.len_chars() > 0)).alias("_cities"),
+        segments.list.first().str.extract_all(r"\d+")
+        .list.eval(pl.element().cast(pl.Int64, strict=False)).list.max().cast(pl.String)
+        .str.slice(0, 4).fill_null("").alias("_exp_number"),
+        segments.list.get(1, null_on_oob=True).str.replace_all(r"[^A-Z]", "").str.slice(0, 3)
+        .fill_null("").alias("_exp_city"),
+    )
+    province = pl.lit(None, pl.String)
+    for place, code in CANADA_PROVINCES.items():
+        province = pl.when(addr.str.contains(place.upper(), literal=True)).then(pl.lit(code)) \
+            .otherwise(province)
+    mid = pl.col("manufacturer_id")
+    country = pl.col("manufacturer_country").str.to_uppercase()
+    valid_country = (mid.str.slice(0, 2).is_in([c for c in iso2 if c != "CA"])
+                     | mid.str.slice(0, 2).is_in(_PROVINCE_CODES))
+    problems = pl.concat_list(
+        pl.when(mid.str.contains(r"[^A-Z0-9]")).then(pl.lit("characters other than capital "
+                                                              "letters and digits")),
+        pl.when(mid.str.len_chars() > 15).then(pl.lit("longer than 15 characters")),
+        pl.when(~valid_country).then(fmt("'{}' is not an ISO country code (Canada "
+                                               "uses a province code)", mid.str.slice(0, 2))),
+        pl.when(~mid.str.contains(_SHAPE)).then(pl.lit("not country + name letters + "
+                                                       "address number + city letters")),
+    ).list.drop_nulls()
+    expected_country = pl.when(country == "CA").then(province).otherwise(country)
+    country_ok = (pl.when(country.is_null()).then(pl.lit(True))
+                  .when(country == "CA").then(
+                      mid.str.slice(0, 2).is_in(_PROVINCE_CODES)
+                      & (province.is_null() | (mid.str.slice(0, 2) == province)))
+                  .otherwise(mid.str.slice(0, 2) == country))
+    return parties.with_columns(problems.alias("_problems"), country_ok.alias("_country_ok"),
+                                expected_country.alias("_exp_country"))
+
+
+
+def _component_checks(parties: pl.DataFrame) -> pl.DataFrame:
+    """Per party: does some name reading prefix the MID, and then does the rest decompose into
+    an address number and city letters of this address."""
+    rest = pl.col("manufacturer_id").str.slice(2)
+    tail = rest.str.slice(pl.col("_reading").str.len_chars())
+    number = tail.str.extract(r"^([0-9]{0,4})[A-Z]{0,3}$", 1)
+    city = tail.str.extract(r"^[0-9]{0,4}([A-Z]{0,3})$", 1)
+    number_ok = (pl.when(number.is_null()).then(pl.lit(False))
+                 .when(number == "").then(pl.col("_numbers").list.len() == 0)
+                 .otherwise(pl.col("_numbers").list.contains(number)))
+    city_ok = (pl.when(city.is_null()).then(pl.lit(False))
+               .when(city == "").then(pl.col("_cities").list.len() == 0)
+               .otherwise(pl.col("_cities").list.contains(city)))
+    exploded = (parties.with_row_index("_party").explode("_readings")
+                .rename({"_readings": "_reading"})
+                .with_columns((pl.col("_reading").is_not_null()
+                               & rest.str.starts_with(pl.col("_reading").fill_null("")))
+                              .alias("_name_ok"))
+                .with_columns((pl.col("_name_ok") & number_ok & city_ok).alias("_address_ok")))
+    verdict = exploded.group_by("_party").agg(pl.col("_name_ok").any(),
+                                              pl.col("_address_ok").any(),
+                                              pl.col("_reading").drop_nulls().alias("_readings"))
+    return parties.with_row_index("_party").drop("_readings").join(verdict, on="_party")
+
+
+def mid_findings(df: pl.DataFrame, iso2: list[str]) -> list[pl.DataFrame]:
+    """DQ_MID_MALFORMED, DQ_MID_COUNTRY, DQ_MID_NAME, DQ_MID_ADDRESS."""
+    parties = _component_checks(_party_table(df, iso2))
+    lines = df.filter(pl.col("manufacturer_id").is_not_null()).join(
+        parties, on=KEY, how="inner", nulls_equal=True)
+    formed = pl.col("_problems").list.len() == 0
+    expected = pl.concat_str([pl.col("_exp_country").fill_null("??"),
+                              pl.col("_readings").list.first().fill_null(""),
+                              pl.col("_exp_number"), pl.col("_exp_city")])
+    base: dict[str, pl.Expr] = {"declared_mid": pl.col("manufacturer_id"),
+                                "expected_mid": expected, "rule": pl.lit(_RULE)}
+    has_name = pl.col("manufacturer_name").is_not_null()
+    has_addr = pl.col("manufacturer_address").is_not_null()
+    return [
+        emit(lines, ~formed, "DQ_MID_MALFORMED",
+             fmt("MID '{}' does not follow CBP's construction rule: {}.",
+                       pl.col("manufacturer_id"), pl.col("_problems").list.join("; ")),
+             {**base, "problems": pl.col("_problems")}),
+        emit(lines, formed & ~pl.col("_country_ok"), "DQ_MID_COUNTRY",
+             fmt("MID {} starts with {} but the manufacturer is in {} (expected {}).",
+                       pl.col("manufacturer_id"), pl.col("manufacturer_id").str.slice(0, 2),
+                       pl.col("manufacturer_country"),
+                       txt(pl.col("_exp_country"), "a Canadian province code")),
+             {**base, "manufacturer_country": pl.col("manufacturer_country")}),
+        emit(lines, formed & has_name & ~pl.col("_name_ok"), "DQ_MID_NAME",
+             fmt("MID {} does not carry the name letters of '{}' (expected {}).",
+                       pl.col("manufacturer_id"), pl.col("manufacturer_name"),
+                       pl.col("_readings").list.join(" or ")),
+             {**base, "manufacturer_name": pl.col("manufacturer_name"),
+              "accepted_name_letters": pl.col("_readings")}),
+        emit(lines, formed & has_name & has_addr & pl.col("_name_ok")
+             & ~pl.col("_address_ok"), "DQ_MID_ADDRESS",
+             fmt("MID {} does not end in a number and city letters from the address "
+                       "'{}' (expected {}{}).", pl.col("manufacturer_id"),
+                       pl.col("manufacturer_address"), pl.col("_exp_number"),
+                       pl.col("_exp_city")),
+             {**base, "manufacturer_address": pl.col("manufacturer_address")}),
+    ]
