@@ -40,6 +40,7 @@ def load_catalogue(ref: ReferenceData) -> pl.DataFrame:
     tariff = ref.tariff.frame.select(
         "hts10", "units", "general_rate", "special_rate", "general_ad_valorem",
         "general_specific", "specific_unit", "general_kind", "special_programs",
+        "column2_ad_valorem", "column2_specific",
     )
     joined = raw.join(tariff, on="hts10", how="left")
     missing = joined.filter(pl.col("units").is_null())["product_id"].to_list()
@@ -54,6 +55,8 @@ def load_catalogue(ref: ReferenceData) -> pl.DataFrame:
         pl.col("units").list.get(1, null_on_oob=True).alias("unit2"),
         pl.col("general_ad_valorem").fill_null(0.0).alias("ad_valorem"),
         pl.col("general_specific").fill_null(0.0).alias("specific"),
+        pl.col("column2_ad_valorem").fill_null(0.0).alias("col2_ad_valorem"),
+        pl.col("column2_specific").fill_null(0.0).alias("col2_specific"),
         pl.col("hts10").str.slice(0, 4).alias("heading"),
         pl.col("hts10").str.slice(0, 2).alias("chapter"),
         # programs whose special rate is Free: the first "Free (...)" group of the text

@@ -18,6 +18,7 @@ import numpy.typing as npt
 import polars as pl
 
 from tradeguard.demo import geography as geo
+from tradeguard.refdata.trade_programs import COLUMN2_COUNTRIES
 from tradeguard.demo.entry_number import entry_numbers
 
 Columns = dict[str, npt.NDArray[Any]]
@@ -52,7 +53,8 @@ class DeclarationContext:
     def __post_init__(self) -> None:
         cat = self.catalogue
         self.cat_np = {c: cat[c].to_numpy() for c in (
-            "hts10", "unit", "ad_valorem", "specific", "general_kind", "price_low",
+            "hts10", "unit", "ad_valorem", "specific", "col2_ad_valorem", "col2_specific",
+            "general_kind", "price_low",
             "price_high", "kg_per_unit", "qty_low", "qty_high", "sector")}
         self.cat_floor = cat["price_floor"].cast(pl.Float64).fill_null(0.0).to_numpy()
         self.cat_ceiling = cat["price_ceiling"].cast(pl.Float64).fill_null(np.inf).to_numpy()
@@ -95,13 +97,18 @@ def _pick_extra_products(rng: np.random.Generator, ctx: DeclarationContext,
 
 def line_duty(ctx: DeclarationContext, product: npt.NDArray[np.int64],
               value: npt.NDArray[np.float64], qty: npt.NDArray[np.float64],
-              spi: npt.NDArray[Any]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """(duty_rate, duty_usd) at the general rate, or Free under a claimed program."""
+              spi: npt.NDArray[Any], origin: npt.NDArray[Any],
+              ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """(duty_rate, duty_usd): column 2 for its countries, Free under a claimed program,
+    else the general rate (HTSUS General Note 3)."""
     claimed = spi != ""
-    ad_valorem = np.where(claimed, 0.0, ctx.cat_np["ad_valorem"][product])
-    specific = np.where(claimed, 0.0, ctx.cat_np["specific"][product])
+    column2 = np.isin(origin.astype(str), list(COLUMN2_COUNTRIES))
+    ad_valorem = np.where(column2, ctx.cat_np["col2_ad_valorem"][product],
+                          np.where(claimed, 0.0, ctx.cat_np["ad_valorem"][product]))
+    specific = np.where(column2, ctx.cat_np["col2_specific"][product],
+                        np.where(claimed, 0.0, ctx.cat_np["specific"][product]))
     duty = np.round(value * ad_valorem + qty * specific, 2)
-    purely_specific = (ctx.cat_np["general_kind"][product] == "specific") & ~claimed
+    purely_specific = (ad_valorem == 0) & (specific > 0)
     rate = np.where(purely_specific, np.nan, ad_valorem)
     return rate, duty
 
@@ -168,7 +175,7 @@ def build_declarations(rng: np.random.Generator, ctx: DeclarationContext, plan: 
                         "")
     eligible = (code_idx >= 0) & ctx.spi_free[product, np.maximum(code_idx, 0)]
     spi = np.where(eligible & (rng.random(m) < 0.85), spi_code, "").astype(object)
-    rate, duty = line_duty(ctx, product, value, qty, spi)
+    rate, duty = line_duty(ctx, product, value, qty, spi, line_country)
     case = adcvd_cases(ctx, hts, line_country)
     case_rate = np.array([ctx.case_rates.get(str(c), 0.0) for c in case])
     deposit = np.where(case != "", np.round(value * case_rate, 2), np.nan)

@@ -32,7 +32,7 @@ def _redo_duty(ctx: DeclarationContext, lines: Columns, idx: npt.NDArray[np.int6
     prod = lines["product_idx"][idx] if product is None else product
     before = lines["duty_usd"][idx].copy()
     rate, duty = line_duty(ctx, prod, lines["entered_value_usd"][idx], lines["quantity"][idx],
-                           lines["spi"][idx])
+                           lines["spi"][idx], lines["country_of_origin"][idx])
     lines["duty_rate"][idx], lines["duty_usd"][idx] = rate, duty
     case = lines["adcvd_case_number"][idx]
     dep = np.array([ctx.case_rates.get(str(c), 0.0) for c in case])
