@@ -1,0 +1,156 @@
+"""The AD/CVD detector: subject-merchandise checks plus transshipment indicators.
+
+``fit`` builds the evasion baseline from history once; ``detect`` scores a whole batch of
+declaration lines. :meth:`AdcvdDetector.assess` keeps the intermediate frames (checks,
+indicators, scores) so case leads can be built from the same run without recomputing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import polars as pl
+
+from tradeguard.detectors.adcvd.baseline import (
+    EvasionBaseline,
+    build_baseline,
+    third_country_scope,
+)
+from tradeguard.detectors.adcvd.config import AdcvdConfig
+from tradeguard.detectors.adcvd.deposits import deposit_checks
+from tradeguard.detectors.adcvd.indicators import (
+    INDICATOR_SCHEMA,
+    address_subject,
+    first_seen_dates,
+    mid_subject,
+    new_manufacturer,
+    new_plant_volume,
+    origin_switch,
+    price_subject,
+    seller_subject,
+    subject_places,
+    surge,
+)
+from tradeguard.detectors.adcvd.parties import with_party_keys
+from tradeguard.detectors.adcvd.scope import normalise_hts
+from tradeguard.detectors.adcvd.scoring import score_lines
+from tradeguard.detectors.base import DetectionContext
+from tradeguard.findings import Category, conform, empty_findings
+
+INDICATOR_TEXT: dict[str, str] = {
+    "ADCVD_EVASION_NEW_MANUFACTURER": "manufacturer first seen after the order",
+    "ADCVD_EVASION_MID_SUBJECT": "MID points to the subject country",
+    "ADCVD_EVASION_ADDRESS_SUBJECT": "manufacturer address names a subject-country place",
+    "ADCVD_EVASION_SELLER_SUBJECT": "seller in the subject country",
+    "ADCVD_EVASION_ORIGIN_SWITCH": "importer switched from the subject country",
+    "ADCVD_EVASION_PRICE_SUBJECT": "unit value at subject-country level",
+    "ADCVD_EVASION_NEW_PLANT_VOLUME": "new plant shipping more than established plants",
+    "ADCVD_EVASION_SURGE": "surge of in-scope imports from this origin",
+}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Every intermediate frame of one run over a batch (inputs of findings and leads)."""
+
+    lines: pl.DataFrame
+    checks: pl.DataFrame
+    candidates: pl.DataFrame
+    indicators: pl.DataFrame
+    scores: pl.DataFrame
+
+
+def prepare_lines(lines: pl.DataFrame) -> pl.DataFrame:
+    """Declaration lines with the typed columns and party keys the indicators read."""
+    optional = {"manufacturer_name": pl.String, "manufacturer_address": pl.String,
+                "seller_name": pl.String, "seller_country": pl.String,
+                "quantity_unit": pl.String, "importer_id": pl.String,
+                "importer_name": pl.String, "entry_date": pl.Date}
+    frame = lines.with_columns([pl.lit(None, t).alias(c) for c, t in optional.items()
+                                if c not in lines.columns])
+    frame = with_party_keys(frame).with_columns(
+        pl.col("entry_number").cast(pl.String), pl.col("line_number").cast(pl.Int64),
+        pl.col("entry_date").cast(pl.Date),
+        pl.col("country_of_origin").cast(pl.String).str.to_uppercase().alias("origin"),
+        normalise_hts().alias("hts10"),
+        pl.col("quantity").cast(pl.Float64), pl.col("quantity_unit").cast(pl.String),
+        pl.col("entered_value_usd").cast(pl.Float64),
+        pl.coalesce(pl.col("importer_id").cast(pl.String), pl.col("importer_name"))
+        .alias("importer"),
+    )
+    return frame.with_columns(pl.col("hts10").str.slice(0, 6).alias("hts6"))
+
+
+class AdcvdDetector:
+    """AD/CVD scope, deposits and transshipment indicators (category ``adcvd``)."""
+
+    name: ClassVar[str] = "adcvd"
+    version: ClassVar[str] = "1.0.0"
+
+    def __init__(self, config: AdcvdConfig | dict[str, Any] | None = None) -> None:
+        self.config = config if isinstance(config, AdcvdConfig) else AdcvdConfig(
+            **(config or {}))
+        self.baseline = EvasionBaseline()
+
+    def fit(self, history: pl.DataFrame, ctx: DetectionContext) -> None:
+        """Aggregate past declaration lines into the evasion baseline (once per history)."""
+        if history.height == 0:
+            self.baseline = EvasionBaseline()
+            return
+        self.baseline = build_baseline(prepare_lines(history), ctx.ref.adcvd_orders)
+
+    def assess(self, lines: pl.DataFrame, ctx: DetectionContext) -> Assessment:
+        """Run every check and indicator over the batch; nothing is filtered yet."""
+        cfg, orders = self.config, ctx.ref.adcvd_orders
+        batch = prepare_lines(lines)
+        checks = deposit_checks(batch, orders, cfg)
+        scope = third_country_scope(batch, orders)
+        joined = scope.join(batch.drop("origin"), on=["entry_number", "line_number"])
+        cand = first_seen_dates(joined, self.baseline)
+        places = subject_places(ctx.ref, sorted(set(scope["subject_country"].to_list())), cfg)
+        parts = [
+            new_manufacturer(cand, self.baseline, cfg), mid_subject(cand),
+            address_subject(cand, places), seller_subject(cand),
+            origin_switch(cand, self.baseline), price_subject(cand, self.baseline, cfg),
+            new_plant_volume(cand, self.baseline, cfg), surge(cand, self.baseline, cfg),
+        ]
+        indicators = pl.concat([p.select([pl.col(c).cast(t) for c, t in INDICATOR_SCHEMA.items()])
+                                for p in parts])
+        return Assessment(batch, checks, cand, indicators, score_lines(indicators, cand, cfg))
+
+    def detect(self, lines: pl.DataFrame, ctx: DetectionContext) -> pl.DataFrame:
+        """Findings for the batch in :data:`tradeguard.findings.FINDINGS_SCHEMA`."""
+        return self.findings(self.assess(lines, ctx))
+
+    def findings(self, result: Assessment) -> pl.DataFrame:
+        """Findings of an assessment: every check, and each indicator of reported lines."""
+        stamp = [pl.lit(Category.ADCVD.value).alias("category"),
+                 pl.lit(self.name).alias("detector"),
+                 pl.lit(self.version).alias("detector_version")]
+        checks = result.checks.with_columns(stamp)
+        reported = result.scores.filter(pl.col("reported"))
+        evasion = result.indicators.join(
+            reported.select("entry_number", "line_number", "subject_country", "score",
+                            "indicators", "severity"),
+            on=["entry_number", "line_number", "subject_country"], how="inner")
+        described = pl.col("reason_code").replace_strict(INDICATOR_TEXT, default="indicator")
+        outer = pl.struct(
+            pl.col("score").round(3), pl.col("indicators"), pl.col("subject_country"),
+            pl.col("primary_case")).struct.json_encode()
+        evasion = evasion.with_columns(
+            pl.concat_str([pl.lit("Possible transshipment of goods under "),
+                           pl.col("primary_case"), pl.lit(" ("), pl.col("subject_country"),
+                           pl.lit("): "), described, pl.lit("; score "),
+                           pl.col("score").round(2).cast(pl.String), pl.lit(" from "),
+                           pl.col("indicators").list.len().cast(pl.String),
+                           pl.lit(" indicators")]).alias("text"),
+            pl.concat_str([pl.lit('{"detail":'), pl.col("evidence"), pl.lit(","),
+                           outer.str.slice(1)]).alias("evidence"),
+            *stamp)
+        frames = [f for f in (checks, evasion) if f.height]
+        if not frames:
+            return empty_findings()
+        cols = ["entry_number", "line_number", "category", "reason_code", "severity", "text",
+                "evidence", "detector", "detector_version"]
+        return conform(pl.concat([f.select(cols) for f in frames], how="vertical_relaxed"))

@@ -1,0 +1,269 @@
+"""Transshipment (EAPA) indicators on in-scope goods from third countries.
+
+Each indicator is one reason code with its own evidence; all are computed for whole batches
+with joins and group-bys. They fire on a (line, subject country) pair: the line's goods fall
+under an order on the subject country but are declared as originating elsewhere. None is
+proof alone; :mod:`tradeguard.detectors.adcvd.scoring` combines them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from math import log1p
+from typing import Any
+
+import polars as pl
+from scipy.special import pdtrc
+
+from tradeguard.detectors.adcvd.baseline import EvasionBaseline, month
+from tradeguard.detectors.adcvd.config import AdcvdConfig
+from tradeguard.detectors.adcvd.parties import normalise_address
+
+INDICATOR_SCHEMA: dict[str, pl.DataType] = {
+    "entry_number": pl.String(), "line_number": pl.Int64(), "subject_country": pl.String(),
+    "primary_case": pl.String(), "reason_code": pl.String(), "indicator_date": pl.Date(),
+    "evidence": pl.String(),
+}
+_KEYS = ["entry_number", "line_number", "subject_country", "primary_case"]
+# Street names reuse place names ("Zhongshan Road"); drop them before matching places.
+_STREET = r"\b[a-z]+ (road|rd|street|st|avenue|ave|lu|boulevard|blvd|lane|highway)\b"
+_GENERIC = (r"\b(sheng|shi|zizhiqu|province|state|region|district|county|tinh|thanh pho|city|"
+            r"municipality|autonomous|special|administrative|prefecture)\b")
+
+
+def _emit(frame: pl.DataFrame, code: str, when: pl.Expr, evidence: dict[str, pl.Expr]
+          ) -> pl.DataFrame:
+    """Rows of one indicator in :data:`INDICATOR_SCHEMA`; evidence encoded as JSON."""
+    fields = [(e.cast(pl.String) if name.endswith("date") or name.endswith("seen") else e)
+              .alias(name) for name, e in evidence.items()]
+    return frame.select(
+        *[pl.col(k) for k in _KEYS], pl.lit(code).alias("reason_code"),
+        when.cast(pl.Date).alias("indicator_date"),
+        pl.struct(fields).struct.json_encode().alias("evidence"),
+    )
+
+
+def subject_places(ref: Any, countries: list[str], cfg: AdcvdConfig) -> pl.DataFrame:
+    """(subject_country, place) names to look for in manufacturer addresses: the country's
+    name, its provinces (reference subdivisions) and the configured manufacturing cities."""
+    rows: list[dict[str, str]] = [{"subject_country": c, "place": p}
+                                  for c in countries for p in cfg.subject_places.get(c, ())]
+    parts = [pl.DataFrame(rows, schema={"subject_country": pl.String, "place": pl.String})]
+    names = getattr(ref, "countries", None)
+    if isinstance(names, pl.DataFrame) and {"iso2", "name"} <= set(names.columns):
+        parts.append(names.filter(pl.col("iso2").is_in(countries)).select(
+            pl.col("iso2").alias("subject_country"), pl.col("name").alias("place")))
+    locode = getattr(ref, "locode", None)
+    if callable(locode):
+        try:
+            subs = locode("subdivisions")
+        except (KeyError, RuntimeError, OSError):
+            subs = None
+        if isinstance(subs, pl.DataFrame):
+            parts.append(subs.filter(pl.col("SUCountry").is_in(countries)).select(
+                pl.col("SUCountry").alias("subject_country"), pl.col("SUName").alias("place")))
+    places = pl.concat(parts).with_columns(
+        normalise_address("place").str.replace_all(_GENERIC, " ")
+        .str.replace_all(r"\s+", " ").str.strip_chars().alias("place"))
+    # A name that is also another country's ("Taiwan" is a CN subdivision in UN/LOCODE)
+    # says nothing about the subject country.
+    if isinstance(names, pl.DataFrame) and {"iso2", "name"} <= set(names.columns):
+        others = names.select(pl.col("iso2").alias("other"),
+                              normalise_address("name").alias("place"))
+        clash = places.join(others, on="place").filter(pl.col("other") != pl.col(
+            "subject_country")).select("subject_country", "place")
+        places = places.join(clash, on=["subject_country", "place"], how="anti")
+    return places.filter(pl.col("place").str.len_chars() >= cfg.min_place_name).unique()
+
+
+def first_seen_dates(cand: pl.DataFrame, base: EvasionBaseline) -> pl.DataFrame:
+    """When each candidate's manufacturer was first seen (history by MID or name, or batch)."""
+    batch_first = pl.min_horizontal(
+        pl.col("entry_date").min().over("mid_key"), pl.col("entry_date").min().over("name_key"))
+    out = cand.with_columns(batch_first.alias("batch_first"))
+    if base.first_seen_mid.height:
+        out = out.join(base.first_seen_mid.rename({"first_seen": "hist_mid"}), on="mid_key",
+                       how="left")
+    else:
+        out = out.with_columns(pl.lit(None, pl.Date).alias("hist_mid"))
+    if base.first_seen_name.height:
+        out = out.join(base.first_seen_name.rename({"first_seen": "hist_name"}), on="name_key",
+                       how="left")
+    else:
+        out = out.with_columns(pl.lit(None, pl.Date).alias("hist_name"))
+    return out.with_columns(
+        pl.min_horizontal("hist_mid", "hist_name", "batch_first").alias("first_seen"),
+        pl.any_horizontal(pl.col("hist_mid").is_not_null(), pl.col("hist_name").is_not_null())
+        .alias("in_history"))
+
+
+def new_manufacturer(cand: pl.DataFrame, base: EvasionBaseline, cfg: AdcvdConfig
+                     ) -> pl.DataFrame:
+    """Manufacturer first seen after the order date and after the start of history (+ grace);
+    silent without history, when nothing can be said about who is new."""
+    if base.start is None:
+        return pl.DataFrame(schema=INDICATOR_SCHEMA)
+    settled = base.start + timedelta(days=cfg.established_after_days)
+    hit = cand.filter((pl.col("first_seen") > pl.col("order_date"))
+                      & (pl.col("first_seen") > settled))
+    return _emit(hit, "ADCVD_EVASION_NEW_MANUFACTURER", pl.col("first_seen"), {
+        "manufacturer_id": pl.col("mid_key"), "manufacturer_name": pl.col("manufacturer_name"),
+        "first_seen": pl.col("first_seen"), "order_date": pl.col("order_date"),
+        "seen_in_history": pl.col("in_history"), "history_start": pl.lit(base.start)})
+
+
+def mid_subject(cand: pl.DataFrame) -> pl.DataFrame:
+    """MID country prefix (CBP MID rule: first two letters) names the subject country."""
+    hit = cand.filter(pl.col("mid_key").str.slice(0, 2) == pl.col("subject_country"))
+    return _emit(hit, "ADCVD_EVASION_MID_SUBJECT", pl.col("entry_date"), {
+        "manufacturer_id": pl.col("mid_key"), "origin": pl.col("origin"),
+        "subject_country": pl.col("subject_country")})
+
+
+def address_subject(cand: pl.DataFrame, places: pl.DataFrame) -> pl.DataFrame:
+    """Manufacturer address names a place of the subject country (street names ignored)."""
+    if places.height == 0 or "manufacturer_address" not in cand.columns:
+        return pl.DataFrame(schema=INDICATOR_SCHEMA)
+    address = normalise_address("manufacturer_address").str.replace_all(_STREET, " ")
+    patterns = places.group_by("subject_country").agg(
+        (pl.lit(r"\b(") + pl.col("place").str.join("|") + pl.lit(r")\b")).alias("pattern"))
+    with_pat = cand.join(patterns, on="subject_country", how="inner").with_columns(
+        address.alias("_addr"))
+    hit = with_pat.with_columns(
+        pl.col("_addr").str.extract(pl.col("pattern"), 1).alias("place")
+    ).filter(pl.col("place").is_not_null())
+    return _emit(hit, "ADCVD_EVASION_ADDRESS_SUBJECT", pl.col("entry_date"), {
+        "manufacturer_address": pl.col("manufacturer_address"), "place": pl.col("place"),
+        "subject_country": pl.col("subject_country")})
+
+
+def seller_subject(cand: pl.DataFrame) -> pl.DataFrame:
+    """The seller is in the subject country while the goods claim another origin."""
+    if "seller_country" not in cand.columns:
+        return pl.DataFrame(schema=INDICATOR_SCHEMA)
+    hit = cand.filter(pl.col("seller_country").cast(pl.String).str.to_uppercase()
+                      == pl.col("subject_country"))
+    return _emit(hit, "ADCVD_EVASION_SELLER_SUBJECT", pl.col("entry_date"), {
+        "seller_name": pl.col("seller_name"), "seller_country": pl.col("seller_country")})
+
+
+def origin_switch(cand: pl.DataFrame, base: EvasionBaseline) -> pl.DataFrame:
+    """The importer bought this product (HTS 6) from the subject country before, never from
+    this origin, and now buys it from the third country."""
+    if base.importer_origins.height == 0:
+        return pl.DataFrame(schema=INDICATOR_SCHEMA)
+    hist = base.importer_origins
+    from_subject = hist.rename({"origin": "subject_country", "lines": "subject_lines",
+                                "last_seen": "subject_last_seen"})
+    from_origin = hist.select("importer", "hts6", "origin", pl.lit(True).alias("had_origin"))
+    hit = (cand.join(from_subject, on=["importer", "hts6", "subject_country"], how="inner")
+           .join(from_origin, on=["importer", "hts6", "origin"], how="left")
+           .filter(pl.col("had_origin").is_null()))
+    return _emit(hit, "ADCVD_EVASION_ORIGIN_SWITCH", pl.col("entry_date"), {
+        "importer": pl.col("importer"), "hts6": pl.col("hts6"),
+        "subject_lines_in_history": pl.col("subject_lines"),
+        "subject_last_seen": pl.col("subject_last_seen"), "origin": pl.col("origin")})
+
+
+def price_subject(cand: pl.DataFrame, base: EvasionBaseline, cfg: AdcvdConfig) -> pl.DataFrame:
+    """The manufacturer's median unit value for the product sits nearer the subject country's
+    history median than the third country's (which must differ by ``price_min_gap``)."""
+    if base.prices.height == 0:
+        return pl.DataFrame(schema=INDICATOR_SCHEMA)
+    peers = base.prices.filter(pl.col("n") >= cfg.price_min_peers)
+    uv = pl.col("entered_value_usd") / pl.col("quantity")
+    plant = pl.coalesce("mid_key", "name_key", pl.col("entry_number"))
+    own = cand.filter(pl.col("quantity") > 0).with_columns(
+        uv.median().over(plant, "hts10", "quantity_unit").alias("plant_uv"))
+    joined = (own.join(peers.rename({"origin": "subject_country", "median_uv": "subject_uv",
+                                     "n": "subject_n"}),
+                       on=["hts10", "quantity_unit", "subject_country"], how="inner")
+              .join(peers.rename({"median_uv": "origin_uv", "n": "origin_n"}),
+                    on=["hts10", "quantity_unit", "origin"], how="inner"))
+    near = ((pl.col("plant_uv") / pl.col("subject_uv")).log().abs()
+            < (pl.col("plant_uv") / pl.col("origin_uv")).log().abs())
+    gap = (pl.col("origin_uv") / pl.col("subject_uv")).log().abs() >= log1p(cfg.price_min_gap)
+    hit = joined.filter(near & gap.fill_null(False))
+    return _emit(hit, "ADCVD_EVASION_PRICE_SUBJECT", pl.col("entry_date"), {
+        "unit_value": pl.col("plant_uv").round(4), "subject_median": pl.col("subject_uv").round(4),
+        "origin_median": pl.col("origin_uv").round(4), "subject_peers": pl.col("subject_n"),
+        "origin_peers": pl.col("origin_n")})
+
+
+def new_plant_volume(cand: pl.DataFrame, base: EvasionBaseline, cfg: AdcvdConfig
+                     ) -> pl.DataFrame:
+    """A manufacturer new since the start of history already ships, per month, at least
+    ``new_plant_ratio`` times what the median established plant of that origin (else of any
+    origin) ships of the order's goods."""
+    if base.start is None or base.plants.height == 0:
+        return pl.DataFrame(schema=INDICATOR_SCHEMA)
+    settled = base.start + timedelta(days=cfg.established_after_days)
+    plant = pl.coalesce("mid_key", "name_key")
+    span = ((pl.col("entry_date").max() - pl.col("entry_date").min()).dt.total_days() / 30.44
+            + 1).floor()
+    new = cand.filter((pl.col("first_seen") > settled) & plant.is_not_null()).with_columns(
+        plant.alias("plant"))
+    per_plant = new.group_by("plant", "origin", "primary_case").agg(
+        pl.len().alias("plant_lines"),
+        (pl.col("entered_value_usd").sum() / span).alias("plant_month_usd"))
+    any_origin = base.plants.group_by("primary_case").agg(
+        pl.col("median_plant_month_usd").median().alias("any_origin_usd"))
+    rated = (per_plant.join(base.plants, on=["origin", "primary_case"], how="left")
+             .join(any_origin, on="primary_case", how="left")
+             .with_columns(pl.coalesce("median_plant_month_usd", "any_origin_usd")
+                           .alias("peer_month_usd"))
+             .filter((pl.col("plant_lines") >= cfg.new_plant_min_lines)
+                     & (pl.col("plant_month_usd")
+                        >= cfg.new_plant_ratio * pl.col("peer_month_usd"))))
+    hit = new.join(rated.select("plant", "origin", "primary_case", "plant_lines",
+                                "plant_month_usd", "peer_month_usd"),
+                   on=["plant", "origin", "primary_case"], how="inner")
+    return _emit(hit, "ADCVD_EVASION_NEW_PLANT_VOLUME", pl.col("first_seen"), {
+        "plant": pl.col("plant"), "first_seen": pl.col("first_seen"),
+        "plant_lines": pl.col("plant_lines"),
+        "plant_month_usd": pl.col("plant_month_usd").round(2),
+        "median_established_month_usd": pl.col("peer_month_usd").round(2)})
+
+
+def surge(cand: pl.DataFrame, base: EvasionBaseline, cfg: AdcvdConfig) -> pl.DataFrame:
+    """In-scope lines per (origin, order) in a batch month far above the baseline month: the
+    pre-order months when history covers them, else all history months. Poisson upper tail,
+    with a minimum count and ratio so small numbers never fire."""
+    if base.start is None or base.end is None:
+        return pl.DataFrame(schema=INDICATOR_SCHEMA)
+    start = pl.lit(base.start).dt.truncate("1mo")
+    pre_order = pl.col("order_date").dt.truncate("1mo") > start
+    window_end = pl.when(pre_order).then(pl.col("order_date").dt.truncate("1mo")) \
+        .otherwise(pl.lit(base.end).dt.truncate("1mo").dt.offset_by("1mo"))
+    months = ((window_end.dt.year() - start.dt.year()) * 12
+              + window_end.dt.month().cast(pl.Int32) - start.dt.month().cast(pl.Int32))
+    cells = cand.with_columns(month().alias("month")).group_by(
+        "origin", "subject_country", "primary_case", "month").agg(
+        pl.len().alias("count"), pl.col("order_date").min())
+    flows = base.flows if base.flows.height else pl.DataFrame(schema={
+        "origin": pl.String, "subject_country": pl.String, "primary_case": pl.String,
+        "month": pl.Date, "lines": pl.UInt32, "order_date": pl.Date})
+    cells = cells.with_columns(months.clip(lower_bound=1).alias("base_months"))
+    base_counts = cells.select("origin", "subject_country", "primary_case", "order_date",
+                               "base_months").unique().join(
+        flows.drop("order_date"), on=["origin", "subject_country", "primary_case"], how="left"
+    ).filter(pl.col("month").is_null() | ~pre_order | (pl.col("month") < pl.col("order_date"))
+             ).group_by("origin", "subject_country", "primary_case").agg(
+        pl.col("lines").sum().fill_null(0).alias("base_lines"))
+    scored = cells.join(base_counts, on=["origin", "subject_country", "primary_case"],
+                        how="left").with_columns(
+        ((pl.col("base_lines").fill_null(0) + 0.5) / pl.col("base_months")).alias("expected"))
+    counts = scored["count"].to_numpy()
+    expected = scored["expected"].to_numpy()
+    scored = scored.with_columns(pl.Series("p", pdtrc(counts - 1, expected), pl.Float64))
+    fired = scored.filter((pl.col("count") >= cfg.surge_min_count)
+                          & (pl.col("count") >= cfg.surge_min_ratio * pl.col("expected"))
+                          & (pl.col("p") < cfg.surge_max_p))
+    hit = cand.with_columns(month().alias("month")).join(
+        fired.select("origin", "subject_country", "primary_case", "month", "count",
+                     "expected", "p", "base_months"),
+        on=["origin", "subject_country", "primary_case", "month"], how="inner")
+    return _emit(hit, "ADCVD_EVASION_SURGE", pl.col("month"), {
+        "month": pl.col("month").cast(pl.String), "lines_in_month": pl.col("count"),
+        "baseline_per_month": pl.col("expected").round(3),
+        "baseline_months": pl.col("base_months"), "p_value": pl.col("p")})

@@ -1,0 +1,112 @@
+"""Transshipment indicators: each fires on its pattern and stays silent on clean trade."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+import pytest
+
+from tradeguard.detectors.adcvd.detector import AdcvdDetector
+
+ALU = {"hts_code": "7604210000", "quantity": 100.0}
+OLD_VN = {"manufacturer_id": "VNALUOLD1HAN", "manufacturer_name": "Old Aluminium JSC",
+          "country_of_origin": "VN", "importer_id": "IMP-A", "entered_value_usd": 500.0}
+CN_SUPPLIER = {"manufacturer_id": "CNALUCN1NIN", "manufacturer_name": "Ningbo Alu Co., Ltd.",
+               "manufacturer_country": "CN", "seller_country": "CN",
+               "country_of_origin": "CN", "importer_id": "IMP-B", "entered_value_usd": 400.0}
+NEW_PLANT = {"manufacturer_id": "CNNEWALU9NIN", "manufacturer_name": "New Star Aluminium",
+             "manufacturer_address": "No. 9 Zhongshan Road, Ningbo, Zhejiang, China",
+             "seller_name": "Sino Trading Ltd", "seller_country": "CN",
+             "country_of_origin": "VN", "importer_id": "IMP-B", "entered_value_usd": 400.0}
+
+
+@pytest.fixture
+def history(kit) -> pl.DataFrame:
+    start = date(2025, 1, 5)
+    rows = (kit.monthly(start, 12, 1, **(ALU | OLD_VN))
+            + kit.monthly(start, 12, 1, **(ALU | CN_SUPPLIER)))
+    return kit.frame(rows)
+
+
+def _assess(kit, ctx, history, rows):
+    det = AdcvdDetector()
+    det.fit(history, ctx)
+    return det, det.assess(kit.frame(rows), ctx)
+
+
+def _codes(result, entry):
+    got = result.indicators.filter(pl.col("entry_number") == entry)
+    return set(got["reason_code"].to_list())
+
+
+def _batch(kit, n_new=8):
+    day = date(2026, 3, 2)
+    rows = [kit.line(f"S{k}", entry_date=day + timedelta(days=k), **(ALU | NEW_PLANT))
+            for k in range(n_new)]
+    rows.append(kit.line("C1", entry_date=day, **(ALU | OLD_VN)))
+    return rows
+
+
+def test_each_indicator_fires_on_the_transshipment_pattern(kit, ctx, history):
+    _, result = _assess(kit, ctx, history, _batch(kit))
+    assert _codes(result, "S0") == {
+        "ADCVD_EVASION_NEW_MANUFACTURER", "ADCVD_EVASION_MID_SUBJECT",
+        "ADCVD_EVASION_ADDRESS_SUBJECT", "ADCVD_EVASION_SELLER_SUBJECT",
+        "ADCVD_EVASION_ORIGIN_SWITCH", "ADCVD_EVASION_PRICE_SUBJECT",
+        "ADCVD_EVASION_NEW_PLANT_VOLUME", "ADCVD_EVASION_SURGE"}
+
+
+def test_established_plant_only_shares_the_flow_level_surge(kit, ctx, history):
+    _, result = _assess(kit, ctx, history, _batch(kit))
+    assert _codes(result, "C1") == {"ADCVD_EVASION_SURGE"}
+    scores = result.scores
+    assert scores.filter(pl.col("entry_number") == "S0")["reported"].to_list() == [True]
+    assert scores.filter(pl.col("entry_number") == "C1")["reported"].to_list() == [False]
+
+
+def test_no_surge_at_baseline_volume(kit, ctx, history):
+    _, result = _assess(kit, ctx, history, _batch(kit, n_new=1))
+    assert "ADCVD_EVASION_SURGE" not in _codes(result, "S0")
+    assert "ADCVD_EVASION_NEW_PLANT_VOLUME" not in _codes(result, "S0")  # one line is no plant
+
+
+def test_new_manufacturer_needs_history(kit, ctx):
+    det = AdcvdDetector()
+    result = det.assess(kit.frame(_batch(kit)), ctx)  # not fitted: nobody is known to be new
+    assert "ADCVD_EVASION_NEW_MANUFACTURER" not in _codes(result, "S0")
+
+
+def test_street_names_and_other_countries_are_not_subject_places(kit, ctx, history):
+    rows = [kit.line("T1", **(ALU | OLD_VN | {
+                "manufacturer_address": "No. 1 Zhongshan Road, Bac Ninh, Viet Nam"})),
+            kit.line("T2", **(ALU | {"country_of_origin": "TW", "manufacturer_id": "TWX1TAO",
+                                     "manufacturer_address": "No. 5 Xingye Road, Taoyuan, "
+                                                             "Taiwan"}))]
+    _, result = _assess(kit, ctx, history, rows)
+    assert "ADCVD_EVASION_ADDRESS_SUBJECT" not in _codes(result, "T1") | _codes(result, "T2")
+
+
+def test_weak_ties_alone_are_not_reported(kit, ctx, history):
+    # New plant with VN MID, VN seller and VN address: only price and the importer's switch
+    # tie it to China; a single weak tie with change indicators stays below the bar.
+    quiet = NEW_PLANT | {"manufacturer_id": "VNNEWALU9HAN", "seller_country": "VN",
+                         "manufacturer_address": "No. 9 Tan Thuan Road, Bac Ninh, Viet Nam",
+                         "importer_id": "IMP-C"}
+    rows = [kit.line(f"Q{k}", entry_date=date(2026, 3, 2 + k), **(ALU | quiet))
+            for k in range(8)]
+    _, result = _assess(kit, ctx, history, rows)
+    assert "ADCVD_EVASION_PRICE_SUBJECT" in _codes(result, "Q0")
+    assert not result.scores["reported"].any()
+
+
+def test_findings_carry_score_and_indicator_evidence(kit, ctx, history):
+    det, result = _assess(kit, ctx, history, _batch(kit))
+    findings = det.findings(result)
+    s0 = findings.filter(pl.col("entry_number") == "S0")
+    assert set(s0["category"].to_list()) == {"adcvd"}
+    assert set(s0["severity"].to_list()) == {"high"}
+    assert s0["evidence"].str.contains('"score"').all()
+    assert s0["evidence"].str.contains('"detail"').all()
+    assert findings.filter(pl.col("entry_number") == "C1").height == 0
+    assert set(findings["detector_version"].to_list()) == {AdcvdDetector.version}
