@@ -1,0 +1,43 @@
+"""The whole scoring chain on Polars frames, without a database.
+
+:func:`score_declarations` runs the registered detectors (:mod:`.registry`), the rules
+profiles, the exam-outcome model (when an artifact is given) and targeting over a batch of
+entries and lines, and returns one assessment per line with its score, lane, reasons and the
+versions that produced it.
+"""
+
+from tradeguard.pipeline.registry import (
+    BUILTIN,
+    DetectorError,
+    DetectorFactory,
+    DetectorRegistry,
+    default_registry,
+)
+from tradeguard.pipeline.run import (
+    WATCH_LISTS,
+    ScoringResult,
+    collect_findings,
+    declarations,
+    input_digest,
+    model_scores,
+    past_outcome_history,
+    run_detectors,
+    score_declarations,
+)
+
+__all__ = [
+    "BUILTIN",
+    "WATCH_LISTS",
+    "DetectorError",
+    "DetectorFactory",
+    "DetectorRegistry",
+    "ScoringResult",
+    "collect_findings",
+    "declarations",
+    "default_registry",
+    "input_digest",
+    "model_scores",
+    "past_outcome_history",
+    "run_detectors",
+    "score_declarations",
+]

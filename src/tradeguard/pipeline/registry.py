@@ -1,0 +1,104 @@
+"""The detector registry: which line detectors the scoring chain runs, by name.
+
+Detectors plug in by name -> factory, so a new detector (forced labor, watch lists, networks)
+joins the chain by registering itself rather than by editing the pipeline. A factory is called
+once per scoring run; a detector that cannot be built, fitted or run stops the run with its
+name in the error — a silently skipped detector would make every lane look safer than it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from tradeguard.detectors.base import LineDetector
+
+DetectorFactory = Callable[[], LineDetector]
+
+
+class DetectorError(RuntimeError):
+    """A registered detector failed to build, fit or detect; the run cannot be trusted."""
+
+    def __init__(self, name: str, stage: str, cause: BaseException) -> None:
+        self.name = name
+        self.stage = stage
+        super().__init__(f"detector {name!r} failed to {stage}: {type(cause).__name__}: {cause}")
+
+
+def _entry_checks() -> LineDetector:
+    from tradeguard.detectors.entry_checks import EntryChecks
+
+    return EntryChecks()
+
+
+def _valuation() -> LineDetector:
+    from tradeguard.detectors.valuation import ValuationDetector
+
+    return ValuationDetector()
+
+
+def _classification() -> LineDetector:
+    from tradeguard.detectors.classification import ClassificationDetector
+
+    return ClassificationDetector()
+
+
+def _origin() -> LineDetector:
+    from tradeguard.detectors.origin import OriginDetector
+
+    return OriginDetector()
+
+
+def _adcvd() -> LineDetector:
+    from tradeguard.detectors.adcvd.detector import AdcvdDetector
+
+    return AdcvdDetector()
+
+
+# The detectors shipped today, in the order they run. Categories without a detector here
+# (forced_labor, watchlist, small_package, network) are covered only by rules profiles.
+BUILTIN: Mapping[str, DetectorFactory] = {
+    "entry_checks": _entry_checks,
+    "valuation": _valuation,
+    "classification": _classification,
+    "origin": _origin,
+    "adcvd": _adcvd,
+}
+
+
+@dataclass
+class DetectorRegistry:
+    """An ordered name -> factory mapping; copy the default and add or drop detectors."""
+
+    factories: dict[str, DetectorFactory] = field(default_factory=dict)
+
+    def register(self, name: str, factory: DetectorFactory) -> None:
+        """Add (or replace) a detector under ``name``."""
+        if not name or not name.strip():
+            raise ValueError("a detector needs a non-empty name")
+        self.factories[name] = factory
+
+    def without(self, *names: str) -> DetectorRegistry:
+        """A copy without the named detectors (unknown names are an error, not a no-op)."""
+        unknown = sorted(set(names) - set(self.factories))
+        if unknown:
+            raise KeyError(f"unknown detector(s) {unknown}; known: {sorted(self.factories)}")
+        return DetectorRegistry({k: f for k, f in self.factories.items() if k not in names})
+
+    def names(self) -> list[str]:
+        """Registered names in run order."""
+        return list(self.factories)
+
+    def build(self) -> Iterator[tuple[str, LineDetector]]:
+        """Instantiate every detector, failing loudly with the name of the one that broke."""
+        for name, factory in self.factories.items():
+            try:
+                detector = factory()
+            except Exception as exc:
+                raise DetectorError(name, "build", exc) from exc
+            yield name, detector
+
+
+def default_registry() -> DetectorRegistry:
+    """The registry of every detector shipped with the package."""
+    return DetectorRegistry(dict(BUILTIN))

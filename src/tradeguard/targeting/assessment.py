@@ -1,0 +1,168 @@
+"""The assessment: one line's score, lane and reasons with every version that produced them.
+
+A decision that cannot be replayed cannot be defended in an appeal. So each assessment keeps
+the score and lane, how the line was selected and with what probability, the finding
+categories, reason codes and their plain-language text, the findings themselves, and the
+versions of the model, rules, watch lists, reference data, detectors and targeting
+configuration, plus ``input_digest`` — the SHA-256 of the line's declared fields — so the same
+inputs can be fed back and checked to give the same result.
+
+Batches are Polars frames with :data:`ASSESSMENT_SCHEMA`; :class:`Assessment` is one row as a
+value object; :func:`assessments_to_records` gives plain dicts for storage and the log.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from tradeguard.findings import Finding
+
+if TYPE_CHECKING:
+    from tradeguard.decisions.events import DecisionScored
+
+NO_MODEL = "none (findings and rules only)"
+
+ASSESSMENT_SCHEMA: dict[str, pl.DataType] = {
+    "entry_number": pl.String(),
+    "line_number": pl.Int64(),
+    "port_of_entry": pl.String(),
+    "entry_date": pl.Date(),
+    "risk_score": pl.Float64(),
+    "lane": pl.String(),
+    "selection": pl.String(),
+    "selection_probability": pl.Float64(),
+    "sample_draw": pl.Float64(),
+    "categories": pl.List(pl.String()),
+    "reasons": pl.List(pl.String()),
+    "reason_texts": pl.List(pl.String()),
+    "forced_by": pl.List(pl.String()),
+    "findings": pl.String(),
+    "model_probability": pl.Float64(),
+    "model_version": pl.String(),
+    "rules_version": pl.String(),
+    "list_versions": pl.String(),
+    "refdata_versions": pl.String(),
+    "detector_versions": pl.String(),
+    "targeting_version": pl.String(),
+    "input_digest": pl.String(),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The targeting decision for one entry line, self-explaining and replayable."""
+
+    entry_number: str
+    line_number: int
+    port_of_entry: str | None
+    entry_date: date | None
+    risk_score: float
+    lane: str
+    selection: str
+    selection_probability: float
+    categories: tuple[str, ...]
+    reasons: tuple[str, ...]
+    reason_texts: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    model_probability: float | None
+    model_version: str
+    rules_version: str
+    targeting_version: str
+    input_digest: str
+    forced_by: tuple[str, ...] = ()
+    sample_draw: float | None = None
+    list_versions: Mapping[str, str] = field(default_factory=dict)
+    refdata_versions: Mapping[str, str] = field(default_factory=dict)
+    detector_versions: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Assessment:
+        """Rebuild an assessment from a row of an :data:`ASSESSMENT_SCHEMA` frame."""
+        found = tuple(
+            Finding.from_row({**f, "entry_number": row["entry_number"],
+                              "line_number": row["line_number"]})
+            for f in json.loads(row.get("findings") or "[]"))
+        return cls(
+            entry_number=str(row["entry_number"]), line_number=int(row["line_number"]),
+            port_of_entry=row.get("port_of_entry"), entry_date=row.get("entry_date"),
+            risk_score=float(row["risk_score"]), lane=str(row["lane"]),
+            selection=str(row["selection"]),
+            selection_probability=float(row["selection_probability"]),
+            categories=tuple(row.get("categories") or ()),
+            reasons=tuple(row.get("reasons") or ()),
+            reason_texts=tuple(row.get("reason_texts") or ()), findings=found,
+            model_probability=row.get("model_probability"),
+            model_version=str(row["model_version"]), rules_version=str(row["rules_version"]),
+            targeting_version=str(row["targeting_version"]),
+            input_digest=str(row["input_digest"]),
+            forced_by=tuple(row.get("forced_by") or ()), sample_draw=row.get("sample_draw"),
+            list_versions=json.loads(row.get("list_versions") or "{}"),
+            refdata_versions=json.loads(row.get("refdata_versions") or "{}"),
+            detector_versions=json.loads(row.get("detector_versions") or "{}"),
+        )
+
+    def versions(self) -> dict[str, str]:
+        """Every version behind the decision, flat, for the decision log."""
+        out = {"model": self.model_version, "rules": self.rules_version,
+               "targeting": self.targeting_version}
+        out.update({f"list:{k}": v for k, v in self.list_versions.items()})
+        out.update({f"refdata:{k}": v for k, v in self.refdata_versions.items()})
+        out.update({f"detector:{k}": v for k, v in self.detector_versions.items()})
+        return out
+
+    def to_record(self) -> dict[str, Any]:
+        """A JSON-ready dict (findings as their frame rows)."""
+        return {
+            "entry_number": self.entry_number, "line_number": self.line_number,
+            "port_of_entry": self.port_of_entry,
+            "entry_date": self.entry_date.isoformat() if self.entry_date else None,
+            "risk_score": self.risk_score, "lane": self.lane, "selection": self.selection,
+            "selection_probability": self.selection_probability,
+            "sample_draw": self.sample_draw, "categories": list(self.categories),
+            "reasons": list(self.reasons), "reason_texts": list(self.reason_texts),
+            "forced_by": list(self.forced_by),
+            "findings": [f.to_row() for f in self.findings],
+            "model_probability": self.model_probability, "versions": self.versions(),
+            "input_digest": self.input_digest,
+        }
+
+
+def assessments_to_records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Plain records of an assessment frame, for storage and the decision log."""
+    return [Assessment.from_row(r).to_record() for r in frame.iter_rows(named=True)]
+
+
+def decision_events(frame: pl.DataFrame) -> list[DecisionScored]:
+    """``DecisionScored`` log events for an assessment frame (the red-lane score as threshold
+    is not meaningful under capacity, so the threshold recorded is the line's own score)."""
+    from tradeguard.decisions.events import DecisionScored
+
+    events: list[DecisionScored] = []
+    for row in frame.iter_rows(named=True):
+        a = Assessment.from_row(row)
+        events.append(DecisionScored(
+            entry_number=a.entry_number, line_number=a.line_number,
+            model_hash=a.model_version, feature_vector_hash=a.input_digest,
+            score=a.risk_score, threshold=a.risk_score, lane=a.lane,
+            reason_codes=a.reasons, versions=a.versions()))
+    return events
+
+
+def output_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """The contract's ``score`` output: lists joined by ``;``, reason texts by `` | ``."""
+    return frame.select(
+        "entry_number", "line_number", pl.col("risk_score").round(6), "lane",
+        pl.col("categories").list.join(";"), pl.col("reasons").list.join(";"),
+        "selection", pl.col("selection_probability").round(6),
+        pl.col("reason_texts").list.join(" | ").alias("top_reasons_text"),
+        pl.col("forced_by").list.join(";"), "port_of_entry", "entry_date",
+        pl.col("model_probability").round(6), "model_version", "rules_version",
+        "targeting_version", "list_versions", "refdata_versions", "detector_versions",
+        "input_digest",
+    )

@@ -1,0 +1,195 @@
+"""One risk score per line from detector findings, rules treatments and the model.
+
+The formula (monotone: more or stronger evidence never lowers the score)::
+
+    finding weight   w_f = severity_weight[severity] x category_weight[category]
+    category term    t_c = max of w_f over the line's findings of category c
+    rules term       t_r = rules_weight x (largest risk weight of the rules profiles hit)
+    model term       t_m = model_weight x p            (p = calibrated model probability)
+    evidence         E   = 1 - (1 - t_r)(1 - t_m) prod_c (1 - t_c)     (noisy-OR)
+    risk_score       s   = E x (1 - relief_weight x relief)
+
+where ``relief`` is the largest risk-lowering weight of the facilitation profiles hit. A
+category counts once (its strongest finding), so ten weak findings of one kind do not outweigh
+one strong finding; independent categories agreeing push the score toward 1. Entry-level
+findings (no line number) count for every line of their entry. Each score carries its reasons
+ordered by the weight they added, with their plain-language text, so an officer sees why.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from tradeguard.findings import SEVERITY_RANK
+from tradeguard.targeting.config import LANE_RANK, TargetingConfig
+
+KEYS = ["entry_number", "line_number"]
+RULES_DETECTOR = "rules"
+_MAX_TERM = 0.999  # keeps log(1 - t) finite; a term of 1 would make every other one moot
+_RANK_LANE = {rank: lane for lane, rank in LANE_RANK.items()}
+
+RISK_SCHEMA: dict[str, pl.DataType] = {
+    "entry_number": pl.String(),
+    "line_number": pl.Int64(),
+    "risk_score": pl.Float64(),
+    "evidence_score": pl.Float64(),
+    "relief": pl.Float64(),
+    "categories": pl.List(pl.String()),
+    "reasons": pl.List(pl.String()),
+    "reason_texts": pl.List(pl.String()),
+    "forced_lane": pl.String(),
+    "forced_by": pl.List(pl.String()),
+    "findings": pl.String(),
+}
+
+MODEL_SCHEMA: dict[str, pl.DataType] = {
+    "entry_number": pl.String(),
+    "line_number": pl.Int64(),
+    "probability": pl.Float64(),
+    "model_reasons": pl.List(pl.String()),
+    "model_reason_texts": pl.List(pl.String()),
+}
+
+
+def expand_to_lines(findings: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
+    """Findings of the batch's lines; an entry-level finding is repeated on each of its lines."""
+    on_line = findings.filter(pl.col("line_number").is_not_null()).join(
+        keys, on=KEYS, how="semi")
+    on_entry = findings.filter(pl.col("line_number").is_null()).drop("line_number").join(
+        keys, on="entry_number", how="inner")
+    return pl.concat([on_line, on_entry.select(on_line.columns)], how="vertical")
+
+
+def _finding_weights(found: pl.DataFrame, treatments: pl.DataFrame,
+                     cfg: TargetingConfig) -> pl.DataFrame:
+    """Each finding with its weight ``w`` and the source it counts under (category or rules)."""
+    risk = cfg.risk
+    sev = pl.col("severity").replace_strict(risk.severity_weights, default=0.0,
+                                            return_dtype=pl.Float64)
+    cat = pl.col("category").replace_strict(risk.category_weights, default=0.0,
+                                            return_dtype=pl.Float64)
+    rules = pl.col("detector") == RULES_DETECTOR
+    weighted = found.join(treatments.select(*KEYS, "risk_weight"), on=KEYS, how="left")
+    return weighted.with_columns(
+        pl.when(rules).then(pl.col("risk_weight").fill_null(0.0) * risk.rules_weight)
+        .otherwise(sev * cat).clip(0.0, _MAX_TERM).alias("w"),
+        pl.when(rules).then(pl.lit("rules")).otherwise(pl.col("category")).alias("source"),
+    ).drop("risk_weight")
+
+
+def _forced(found: pl.DataFrame, treatments: pl.DataFrame, cfg: TargetingConfig) -> pl.DataFrame:
+    """Per line: the strongest lane forced by a hard rule or a profile, and what forced it."""
+    rules = cfg.hard_rules
+    parts: list[pl.DataFrame] = []
+    for rule in rules.forced_lanes:
+        mask = pl.lit(True)
+        if rule.category is not None:
+            mask &= pl.col("category") == rule.category
+        if rule.reason_pattern is not None:
+            mask &= pl.col("reason_code").str.contains(rule.reason_pattern)
+        if rule.min_severity is not None:
+            rank = pl.col("severity").replace_strict(SEVERITY_RANK, default=0,
+                                                     return_dtype=pl.Int64)
+            mask &= rank >= SEVERITY_RANK[rule.min_severity]
+        parts.append(found.filter(mask.fill_null(False)).select(
+            *KEYS, pl.lit(LANE_RANK[rule.lane]).alias("rank"), pl.lit(rule.name).alias("by")))
+    if rules.honour_profile_lanes:
+        parts.append(treatments.filter(pl.col("lane").is_not_null()).select(
+            *KEYS,
+            pl.col("lane").replace_strict(LANE_RANK, return_dtype=pl.Int32).alias("rank"),
+            pl.concat_str(pl.lit("profile:"), pl.col("profile_ids").list.join(","))
+            .alias("by")))
+    schema = {"entry_number": pl.String(), "line_number": pl.Int64(), "rank": pl.Int32(),
+              "by": pl.String()}
+    hits = pl.concat([pl.DataFrame(schema=schema),
+                      *[p.select([pl.col(c).cast(t) for c, t in schema.items()]) for p in parts]])
+    top = hits.group_by(KEYS).agg(pl.col("rank").max())
+    return hits.join(top, on=[*KEYS, "rank"], how="semi").group_by(KEYS).agg(
+        pl.col("rank").first().replace_strict(_RANK_LANE, return_dtype=pl.String)
+        .alias("forced_lane"),
+        pl.col("by").unique().sort().alias("forced_by"))
+
+
+def _reason_rows(weighted: pl.DataFrame, model: pl.DataFrame | None,
+                 cfg: TargetingConfig) -> pl.DataFrame:
+    """(line, code, text, category, w) rows from findings and model reasons, for ordering."""
+    rows = weighted.select(*KEYS, pl.col("reason_code").alias("code"), "text", "category", "w")
+    if model is None or model.is_empty():
+        return rows
+    term = (pl.col("probability") * cfg.risk.model_weight).clip(0.0, _MAX_TERM)
+    named = pl.col("probability") >= cfg.risk.model_category_min_probability
+    model_rows = model.filter(pl.col("model_reasons").list.len() > 0).select(
+        *KEYS, pl.col("model_reasons").alias("code"),
+        pl.col("model_reason_texts").alias("text"), named.alias("named"), term.alias("w"),
+        pl.col("probability"),
+    ).explode("code", "text").with_columns(
+        pl.when(pl.int_range(pl.len()).over(KEYS) == 0).then(pl.concat_str(
+            pl.lit("model: "), (pl.col("probability") * 100).round(0).cast(pl.Int64)
+            .cast(pl.String), pl.lit("% likely a discrepancy, mainly "), pl.col("text")))
+        .otherwise(pl.concat_str(pl.lit("model: also "), pl.col("text"))).alias("text"),
+        pl.when(pl.col("named")).then(pl.lit("model")).alias("category"),
+    )
+    return pl.concat([rows, model_rows.select(rows.columns)], how="vertical_relaxed")
+
+
+def combine_risk(
+    keys: pl.DataFrame,
+    findings: pl.DataFrame,
+    treatments: pl.DataFrame,
+    cfg: TargetingConfig,
+    model: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Risk score, categories, ordered reasons and forced lane for every line in ``keys``.
+
+    ``keys`` has one row per line (entry_number, line_number); ``findings`` is in
+    :data:`tradeguard.findings.FINDINGS_SCHEMA`; ``treatments`` in the rules engine's treatment
+    schema; ``model`` (optional) in :data:`MODEL_SCHEMA`. Returns :data:`RISK_SCHEMA` rows in
+    the order of ``keys``.
+    """
+    keys = keys.select(pl.col("entry_number").cast(pl.String),
+                       pl.col("line_number").cast(pl.Int64))
+    found = expand_to_lines(findings, keys)
+    weighted = _finding_weights(found, treatments, cfg)
+    per_source = weighted.group_by(*KEYS, "source").agg(pl.col("w").max())
+    evidence = per_source.group_by(KEYS).agg((1.0 - pl.col("w")).log().sum().alias("log_keep"))
+    frame = keys.with_row_index("_order").join(evidence, on=KEYS, how="left")
+    frame = frame.join(treatments.select(*KEYS, pl.col("relief_weight").alias("relief")),
+                       on=KEYS, how="left")
+    model_term = pl.lit(0.0)
+    if model is not None:
+        frame = frame.join(model.select(*KEYS, "probability"), on=KEYS, how="left")
+        model_term = (pl.col("probability").fill_null(0.0) * cfg.risk.model_weight).clip(
+            0.0, _MAX_TERM)
+    log_keep = pl.col("log_keep").fill_null(0.0) + (1.0 - model_term).log()
+    frame = frame.with_columns(
+        (1.0 - log_keep.exp()).clip(0.0, 1.0).alias("evidence_score"),
+        pl.col("relief").fill_null(0.0).clip(0.0, 1.0),
+    ).with_columns(
+        (pl.col("evidence_score") * (1.0 - cfg.risk.relief_weight * pl.col("relief")))
+        .clip(0.0, 1.0).alias("risk_score"))
+
+    reasons = _reason_rows(weighted, model, cfg).sort(
+        [*KEYS, "w", "code"], descending=[False, False, True, False])
+    explained = reasons.group_by(KEYS, maintain_order=True).agg(
+        pl.col("category").drop_nulls().unique().sort().alias("categories"),
+        pl.col("code").unique(maintain_order=True).alias("reasons"),
+        pl.col("text").unique(maintain_order=True).head(cfg.risk.top_reasons)
+        .alias("reason_texts"),
+    )
+    listed = found.sort([*KEYS, "category", "reason_code"]).group_by(KEYS).agg(
+        pl.struct("category", "reason_code", "severity", "text", "evidence", "detector",
+                  "detector_version").alias("_f"))
+    listed = listed.with_columns(
+        pl.col("_f").list.eval(pl.element().struct.json_encode()).list.join(",")
+        .alias("findings")).with_columns(
+        pl.concat_str(pl.lit("["), pl.col("findings"), pl.lit("]")).alias("findings"))
+    out = (frame.join(explained, on=KEYS, how="left")
+           .join(_forced(found, treatments, cfg), on=KEYS, how="left")
+           .join(listed.select(*KEYS, "findings"), on=KEYS, how="left")
+           .sort("_order"))
+    empty = pl.lit([], dtype=pl.List(pl.String))
+    return out.with_columns(
+        pl.col("categories").fill_null(empty), pl.col("reasons").fill_null(empty),
+        pl.col("reason_texts").fill_null(empty), pl.col("forced_by").fill_null(empty),
+        pl.col("findings").fill_null("[]"),
+    ).select([pl.col(c).cast(t) for c, t in RISK_SCHEMA.items()])
