@@ -8,6 +8,7 @@ name in the error — a silently skipped detector would make every lane look saf
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -25,44 +26,30 @@ class DetectorError(RuntimeError):
         super().__init__(f"detector {name!r} failed to {stage}: {type(cause).__name__}: {cause}")
 
 
-def _entry_checks() -> LineDetector:
-    from tradeguard.detectors.entry_checks import EntryChecks
+def _lazy(target: str) -> DetectorFactory:
+    """A factory for ``"module:Class"``, imported only when a run needs it (fast CLI start)."""
 
-    return EntryChecks()
+    def build() -> LineDetector:
+        module, _, name = target.partition(":")
+        detector: LineDetector = getattr(importlib.import_module(module), name)()
+        return detector
 
-
-def _valuation() -> LineDetector:
-    from tradeguard.detectors.valuation import ValuationDetector
-
-    return ValuationDetector()
-
-
-def _classification() -> LineDetector:
-    from tradeguard.detectors.classification import ClassificationDetector
-
-    return ClassificationDetector()
+    return build
 
 
-def _origin() -> LineDetector:
-    from tradeguard.detectors.origin import OriginDetector
-
-    return OriginDetector()
-
-
-def _adcvd() -> LineDetector:
-    from tradeguard.detectors.adcvd.detector import AdcvdDetector
-
-    return AdcvdDetector()
-
-
-# The detectors shipped today, in the order they run. Categories without a detector here
-# (forced_labor, watchlist, small_package, network) are covered only by rules profiles.
+# The detectors shipped today, in the order they run. Small packages and networks have their
+# own chains (``tradeguard.packages``, ``tradeguard.network``).
 BUILTIN: Mapping[str, DetectorFactory] = {
-    "entry_checks": _entry_checks,
-    "valuation": _valuation,
-    "classification": _classification,
-    "origin": _origin,
-    "adcvd": _adcvd,
+    name: _lazy(target)
+    for name, target in {
+        "entry_checks": "tradeguard.detectors.entry_checks:EntryChecks",
+        "valuation": "tradeguard.detectors.valuation:ValuationDetector",
+        "classification": "tradeguard.detectors.classification:ClassificationDetector",
+        "origin": "tradeguard.detectors.origin:OriginDetector",
+        "adcvd": "tradeguard.detectors.adcvd.detector:AdcvdDetector",
+        "forced_labor": "tradeguard.detectors.forced_labor:ForcedLaborDetector",
+        "watchlist": "tradeguard.detectors.watchlist:WatchlistDetector",
+    }.items()
 }
 
 
