@@ -1,0 +1,179 @@
+"""History features: what past exam outcomes say about each party, product and route.
+
+A line's risk is mostly told by its counterparts' record: the importer's and the declarant's
+past discrepancy rate, how often the HS code from this origin was found wrong, how far the
+declared unit price sits from peers. These are target encodings, so they leak unless built only
+from outcomes known *before* the rows they describe. The functions here take the history
+explicitly (``history`` -> ``target``) and never look at the target's own outcomes; the
+training rows get out-of-fold encodings so the model sees the same kind of noise it meets later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+# Suffixes of the statistics produced per history key; reason texts are keyed on them.
+STAT_COUNT = "n"
+STAT_RATE = "rate"
+STAT_CRITICAL = "critical_rate"
+STAT_PRICE_GAP = "price_gap"
+_FIXED = 1e6  # fixed-point scale for order-independent sums of unit values
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryKey:
+    """One grouping to profile: e.g. ``importer`` over ``("Importer ID",)``."""
+
+    name: str
+    columns: tuple[str, ...]
+    label: str  # plain words used in reason texts, e.g. "importer", "HS code from this origin"
+
+
+@dataclass(frozen=True, slots=True)
+class HistorySpec:
+    """Which groupings to profile and which columns carry the outcomes.
+
+    ``outcome`` is the 0/1 exam result; ``critical`` (optional) is 0/1 for a critical finding;
+    ``unit_value`` (optional) is a numeric column (e.g. log unit price) compared with the
+    group's past mean. ``prior_weight`` shrinks small groups toward the overall rate.
+    """
+
+    keys: tuple[HistoryKey, ...]
+    outcome: str
+    critical: str | None = None
+    unit_value: str | None = None
+    prior_weight: float = 5.0
+
+    def feature_names(self) -> list[str]:
+        """The columns :func:`history_features` adds, in order."""
+        names: list[str] = []
+        for key in self.keys:
+            names += [feature_name(key, STAT_COUNT), feature_name(key, STAT_RATE)]
+            if self.critical is not None:
+                names.append(feature_name(key, STAT_CRITICAL))
+            if self.unit_value is not None:
+                names.append(feature_name(key, STAT_PRICE_GAP))
+        return names
+
+
+def feature_name(key: HistoryKey, stat: str) -> str:
+    """Column name of one history statistic (``hist_<key>_<stat>``)."""
+    return f"hist_{key.name}_{stat}"
+
+
+def _check_columns(frame: pl.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} frame lacks column(s) {missing}")
+
+
+def history_features(
+    history: pl.DataFrame, target: pl.DataFrame, spec: HistorySpec
+) -> pl.DataFrame:
+    """History statistics for every ``target`` row, computed from ``history`` rows only.
+
+    Returns a frame aligned row-for-row with ``target`` holding :meth:`HistorySpec.feature_names`.
+    Groups never seen in the history get count 0, the prior rate and a null price gap.
+    """
+    key_cols = sorted({c for k in spec.keys for c in k.columns})
+    needed = [spec.outcome] + ([spec.critical] if spec.critical else [])
+    value_cols = [spec.unit_value] if spec.unit_value else []
+    _check_columns(history, key_cols + needed + value_cols, "history")
+    _check_columns(target, key_cols + value_cols, "target")
+
+    outcome = pl.col(spec.outcome).cast(pl.Int64)
+    rows = max(history.height, 1)
+    prior = float(history.select(outcome.sum()).item() or 0) / rows
+    crit_prior = 0.0
+    if spec.critical is not None:
+        crit_prior = float(history.select(pl.col(spec.critical).cast(pl.Int64).sum()).item()
+                           or 0) / rows
+    m = spec.prior_weight
+    base = target.select([*key_cols, *value_cols]).with_row_index("__row")
+    out: list[pl.Series] = []
+    for key in spec.keys:
+        aggs = [pl.len().alias("__n"), outcome.sum().alias("__s")]
+        if spec.critical is not None:
+            aggs.append(pl.col(spec.critical).cast(pl.Int64).sum().alias("__c"))
+        if spec.unit_value is not None:
+            # Summed as fixed-point integers: a float sum's value depends on the order the
+            # parallel group-by adds in, and the features must be bit-identical run to run.
+            fixed = (pl.col(spec.unit_value).cast(pl.Float64) * _FIXED).round().cast(pl.Int64)
+            aggs.append((fixed.sum() / _FIXED / fixed.count()).alias("__v"))
+        groups = history.group_by(list(key.columns)).agg(aggs)
+        joined = base.join(groups, on=list(key.columns), how="left", maintain_order="left")
+        n = pl.col("__n").fill_null(0).cast(pl.Float64)
+        hits = pl.col("__s").fill_null(0).cast(pl.Float64)
+        exprs = [
+            n.alias(feature_name(key, STAT_COUNT)),
+            ((hits + m * prior) / (n + m)).alias(
+                feature_name(key, STAT_RATE)
+            ),
+        ]
+        if spec.critical is not None:
+            exprs.append(
+                ((pl.col("__c").fill_null(0).cast(pl.Float64) + m * crit_prior) / (n + m)).alias(
+                    feature_name(key, STAT_CRITICAL)
+                )
+            )
+        if spec.unit_value is not None:
+            exprs.append(
+                (pl.col(spec.unit_value).cast(pl.Float64) - pl.col("__v")).alias(
+                    feature_name(key, STAT_PRICE_GAP)
+                )
+            )
+        out.extend(joined.sort("__row").select(exprs).get_columns())
+    return pl.DataFrame(out)
+
+
+def out_of_fold_history_features(
+    frame: pl.DataFrame, spec: HistorySpec, *, folds: int = 5, seed: int = 0
+) -> pl.DataFrame:
+    """History features for training rows, each row encoded from the other folds only.
+
+    Using a row's own outcome in its encoding would teach the model to trust the encoding far
+    more than it deserves on new declarations; out-of-fold encoding avoids that.
+    """
+    if folds < 2:
+        raise ValueError("folds must be at least 2")
+    fold = np.random.default_rng(seed).integers(0, folds, frame.height)
+    parts: list[pl.DataFrame] = []
+    order: list[np.ndarray] = []
+    for f in range(folds):
+        inside = fold == f
+        if not inside.any():
+            continue
+        rows = np.flatnonzero(inside)
+        parts.append(history_features(frame.filter(~inside), frame.filter(inside), spec))
+        order.append(rows)
+    stacked = pl.concat(parts, how="vertical")
+    positions = np.argsort(np.concatenate(order), kind="stable")
+    return stacked[positions]
+
+
+def split_history_features(
+    train: pl.DataFrame,
+    valid: pl.DataFrame,
+    test: pl.DataFrame,
+    spec: HistorySpec,
+    *,
+    folds: int = 5,
+    seed: int = 0,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """History features for a time-ordered train / valid / test split, without peeking.
+
+    Train rows: out-of-fold within train. Valid rows: train outcomes only. Test rows: train and
+    valid outcomes only — a test outcome can never change any feature.
+    """
+    train_f = out_of_fold_history_features(train, spec, folds=folds, seed=seed)
+    valid_f = history_features(train, valid, spec)
+    cols = [*sorted({c for k in spec.keys for c in k.columns}), spec.outcome]
+    cols += [c for c in (spec.critical, spec.unit_value) if c is not None]
+    cols = list(dict.fromkeys(cols))
+    known = pl.concat([train.select(cols), valid.select(cols)], how="vertical_relaxed")
+    test_f = history_features(known, test, spec)
+    return train_f, valid_f, test_f
