@@ -27,6 +27,7 @@ from tradeguard.detectors.classification.trade_text import normalize_description
 from tradeguard.detectors.origin import OriginDetector
 from tradeguard.detectors.peers import build_peer_baseline, save_baseline
 from tradeguard.detectors.valuation import ValuationDetector
+from tradeguard.detectors.valuation_history import build_party_history
 
 AS_OF = date(2025, 6, 1)
 ORIGINS = np.array(["CN", "VN", "MX", "IN", "DE", "IT", "TH", "KR", "JP", "BD"])
@@ -54,6 +55,7 @@ def synthetic_lines(n: int, codes: np.ndarray, seed: int) -> pl.DataFrame:
         "quantity": qty, "entered_value_usd": np.round(np.exp(luv) * qty, 2),
         "gross_weight_kg": qty * np.exp(rng.normal(0, 0.2, n)),
         "duty_rate": 0.05, "manufacturer_id": np.char.add(origin, "MFR123CTY"),
+        "importer_id": np.char.add("IMP", rng.integers(0, 5000, n).astype(str)),
         "manufacturer_country": origin,
         "port_of_lading": pl.Series(origin).replace_strict(PORTS).to_numpy(),
         "country_of_export": origin, "seller_country": origin,
@@ -152,6 +154,10 @@ def main() -> None:
     baseline = build_peer_baseline(history, AS_OF)
     res["baseline_s"] = round(time.perf_counter() - t, 1)
     res["baseline_rows"] = baseline.height
+    t = time.perf_counter()
+    party = build_party_history(history, AS_OF)
+    res["party_history_s"] = round(time.perf_counter() - t, 1)
+    res["party_history_rows"] = party.height
     del history
     path = Path("/tmp/anomaly_bench_peers.parquet")
     save_baseline(baseline, path)
@@ -159,7 +165,7 @@ def main() -> None:
     path.unlink()
     lines = synthetic_lines(args.lines, codes, seed=12).with_columns(
         entry_date=pl.lit(AS_OF + timedelta(days=1)))
-    valuation = ValuationDetector(baseline=baseline)
+    valuation = ValuationDetector(baseline=baseline, party_history=party)
     origin = OriginDetector()
     origin.fit(pl.DataFrame(), ctx)
     t = time.perf_counter()

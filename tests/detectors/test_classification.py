@@ -86,3 +86,22 @@ def test_artifact_hash_is_verified() -> None:
     artifact = load_artifact()
     assert len(artifact.labels) > 5000
     assert artifact.metrics["heldout_tariff"]["hs4_top1"] > 0.8
+
+
+def _history(importers: list[str]) -> pl.DataFrame:
+    return pl.DataFrame({"hts_code": "4202221500", "description": "PVC HANDBAGS LADIES",
+                         "importer_id": importers})
+
+
+def test_history_counts_each_pair_once_per_importer() -> None:
+    line = _line("4202221500", "PVC HANDBAGS LADIES")
+    shipped = ClassificationDetector()
+    shipped.fit(pl.DataFrame(), CTX)
+    # tariff text alone reads "PVC" as the plastic (3904); a misreading to be corrected
+    assert not shipped.detect(line, CTX).is_empty()
+    one_filer = ClassificationDetector()
+    one_filer.fit(_history(["IMP-1"] * 12), CTX)
+    many_filers = ClassificationDetector()
+    many_filers.fit(_history([f"IMP-{i}" for i in range(12)]), CTX)
+    assert not one_filer.detect(line, CTX).is_empty()
+    assert many_filers.detect(line, CTX).is_empty()

@@ -97,3 +97,25 @@ def test_valid_fta_claim_is_not_flagged() -> None:
                            port_of_lading=["KRPUS"], country_of_export=["KR"],
                            seller_country=["KR"], spi=["KR"]))
     assert found.is_empty()
+
+
+def test_program_windows_come_from_the_dated_refdata_table() -> None:
+    gsp = _lines(spi=["A"])
+    detector = OriginDetector()
+    detector.fit(pl.DataFrame(), CTX)
+    after = detector.detect(gsp, CTX)
+    assert after["reason_code"].to_list() == ["ORG_SPI_PROGRAM_LAPSED"]
+    assert "General Note 4" in json.loads(after["evidence"][0])["legal_basis"]
+    # the same GSP claim by a non-beneficiary in 2019 is judged on partners, not on dates
+    in_2019 = DetectionContext(ref=REF, as_of=date(2019, 6, 1))  # type: ignore[arg-type]
+    before = detector.detect(gsp, in_2019)
+    assert before["reason_code"].to_list() == ["ORG_SPI_ORIGIN_NOT_PARTY"]
+    # USMCA entered into force on 2020-07-01
+    mx = _lines(country_of_origin=["MX"], manufacturer_id=["MXMONT12MTY"],
+                manufacturer_address=["Monterrey"], manufacturer_country=["MX"],
+                port_of_lading=["MXZLO"], country_of_export=["MX"], seller_country=["MX"],
+                spi=["S"])
+    assert detector.detect(mx, CTX).is_empty()
+    in_2020 = DetectionContext(ref=REF, as_of=date(2020, 3, 1))  # type: ignore[arg-type]
+    early = detector.detect(mx, in_2020)
+    assert early["reason_code"].to_list() == ["ORG_SPI_PROGRAM_LAPSED"]

@@ -119,10 +119,60 @@ def test_baseline_outside_the_window_is_ignored_and_round_trips_parquet(tmp_path
     assert found.height == 1
 
 
-def test_low_value_per_kilogram_is_flagged_when_quantity_is_inflated() -> None:
+def test_weight_far_above_peers_per_unit_is_a_quantity_weight_mismatch() -> None:
+    # same unit value as peers, but 10x the kilograms per dozen: quantity understated
     detector = ValuationDetector()
     detector.fit(_history({"6109100012": _spread(5000.0, 41)}), CTX)
-    line = _line("6109100012", 5000.0).with_columns(
-        pl.lit(100.0).alias("quantity"), pl.lit(500.0).alias("gross_weight_kg"))
+    line = _line("6109100012", 500.0).with_columns(
+        pl.lit(10.0).alias("quantity"), pl.lit(50.0).alias("gross_weight_kg"))
+    found = detector.detect(line, CTX)
+    assert found["reason_code"].to_list() == ["VAL_QUANTITY_WEIGHT_MISMATCH"]
+    ev = json.loads(found["evidence"][0])
+    assert abs(ev["ratio_kg_per_unit"] - 10.0) < 0.01
+    # true quantity 100 at the declared $50/dozen: $4,500 undeclared at 16.5 %
+    assert abs(ev["duty_at_risk_usd"] - 742.5) < 1.0
+
+
+def test_low_value_per_kilogram_with_a_plausible_weight_is_undervaluation_per_kg() -> None:
+    detector = ValuationDetector()
+    detector.fit(_history({"6109100012": _spread(5000.0, 41)}), CTX)
+    # unit value 0.6x peers, kg/unit 1.4x peers: value per kg 0.43x
+    line = _line("6109100012", 3000.0).with_columns(pl.lit(70.0).alias("gross_weight_kg"))
     found = detector.detect(line, CTX)
     assert found["reason_code"].to_list() == ["VAL_UNDER_VALUE_PER_KG"]
+
+
+def _wide(center: float, n: int) -> list[float]:
+    return list(center * np.exp(np.linspace(-0.35, 0.35, n)))
+
+
+def test_related_party_lowers_the_bar_but_never_flags_alone() -> None:
+    detector = ValuationDetector()
+    detector.fit(_history({"6109100012": _wide(5000.0, 41)}), CTX)
+    half = _line("6109100012", 2400.0)  # 0.48x peers, robust z about -2.8
+    assert detector.detect(half, CTX).is_empty()
+    related = detector.detect(half.with_columns(pl.lit(True).alias("related_party")), CTX)
+    assert related["reason_code"].to_list() == ["VAL_UNDER_UNIT_VALUE"]
+    assert json.loads(related["evidence"][0])["related_party"] is True
+    normal = _line("6109100012", 5000.0).with_columns(pl.lit(True).alias("related_party"))
+    assert detector.detect(normal, CTX).is_empty()
+
+
+def test_importer_own_history_counts_with_half_weight_and_is_shown() -> None:
+    # peers spread widely; this importer always paid about $90/dozen
+    peers = _history({"6109100012": _wide(5000.0, 60)}).with_columns(
+        pl.lit("OTHER").alias("importer_id"))
+    own = _history({"6109100012": list(9000.0 * np.exp(np.linspace(-0.05, 0.05, 12)))})\
+        .with_columns(pl.lit("IMP-1").alias("importer_id"))
+    detector = ValuationDetector()
+    detector.fit(pl.concat([peers, own]), CTX)
+    line = _line("6109100012", 2700.0).with_columns(pl.lit("IMP-1").alias("importer_id"))
+    found = detector.detect(line, CTX)
+    assert found["reason_code"].to_list() == ["VAL_UNDER_UNIT_VALUE"]
+    ev = json.loads(found["evidence"][0])
+    assert ev["importer_history_lines"] == 12
+    assert abs(ev["ratio_to_importer_history"] - 0.3) < 0.01
+    assert ev["signals"]["z_importer"] < ev["signals"]["z_uv"] < 0
+    # the same price from an importer without history is judged on peers alone: inside range
+    stranger = line.with_columns(pl.lit("IMP-2").alias("importer_id"))
+    assert detector.detect(stranger, CTX).is_empty()

@@ -5,12 +5,14 @@ declaration does not support: the manufacturer's MID, country and address, the p
 the country of export and the seller all point elsewhere. Each signal is weak alone (goods are
 legitimately routed through hubs), so a finding needs several signals agreeing on one other
 country, at least one of them about the manufacturer. Free-trade claims (SPI) are checked
-against the program's partner countries and the tariff line's eligible programs.
+against the dated program table of the reference data (partner countries, dates in force)
+and the tariff line's eligible programs.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import ClassVar
 
 import polars as pl
@@ -18,15 +20,9 @@ from pydantic import BaseModel, Field
 
 from tradeguard.detectors.base import DetectionContext
 from tradeguard.findings import FINDINGS_SCHEMA, Category, conform, empty_findings
+from tradeguard.refdata.trade_programs import SPECIAL_PROGRAMS, TABLES_VERSION
 
 MANUFACTURER_SIGNALS = ("mid", "manufacturer_country", "manufacturer_address")
-# Partner countries of U.S. free-trade agreements by special program indicator (HTSUS GN 3).
-SPI_PARTNERS: dict[str, tuple[str, ...]] = {
-    "AU": ("AU",), "BH": ("BH",), "CL": ("CL",), "CO": ("CO",), "IL": ("IL",), "JO": ("JO",),
-    "KR": ("KR",), "MA": ("MA",), "OM": ("OM",), "PA": ("PA",), "PE": ("PE",), "SG": ("SG",),
-    "S": ("CA", "MX"), "S+": ("CA", "MX"), "JP": ("JP",),
-    "P": ("CR", "DO", "GT", "HN", "NI", "SV"), "P+": ("CR", "DO", "GT", "HN", "NI", "SV"),
-}
 # Generic words in subdivision names that say nothing about the place.
 _GENERIC = re.compile(
     r"\b(sheng|shi|zizhiqu|zhuangzu|huizu|weiwu'?er|province|state|region|district|county|"
@@ -47,8 +43,20 @@ class OriginConfig(BaseModel):
     min_score: float = Field(2.0, description="Summed weight of signals naming one country")
     min_signals: int = Field(2, description="Distinct signals naming that country")
     min_place_name: int = Field(5, description="Shortest place name matched in addresses")
-    lapsed_programs: tuple[str, ...] = Field(
-        ("A", "A+", "A*"), description="SPIs whose program has lapsed (GSP since 2021-01-01)")
+
+
+def program_table(on: date) -> pl.DataFrame:
+    """One row per special program indicator from the dated refdata table: partner
+    countries, whether the program is in force on ``on``, its name and legal basis."""
+    rows = [
+        {"spi": code, "partners": sorted(prog.countries), "program": prog.name,
+         "legal_basis": prog.legal_basis,
+         "in_force": prog.valid_from <= on and (prog.valid_to is None or on < prog.valid_to)}
+        for prog in SPECIAL_PROGRAMS for code in prog.codes
+    ]
+    return pl.DataFrame(rows, schema={"spi": pl.String, "partners": pl.List(pl.String),
+                                      "program": pl.String, "legal_basis": pl.String,
+                                      "in_force": pl.Boolean})
 
 
 def place_gazetteer(ref: object, min_length: int = 5) -> pl.DataFrame:
@@ -90,7 +98,7 @@ class OriginDetector:
     """Origin contradictions and free-trade claims that the origin does not support."""
 
     name: ClassVar[str] = "origin_signals"
-    version: ClassVar[str] = "1.0.0"
+    version: ClassVar[str] = "1.1.0"
 
     def __init__(self, config: OriginConfig | None = None) -> None:
         self.config = config or OriginConfig()
@@ -194,8 +202,7 @@ class OriginDetector:
         ).filter(pl.col("spi").str.len_chars() > 0)
         if claims.is_empty():
             return empty_findings()
-        partners = pl.DataFrame({"spi": list(SPI_PARTNERS),
-                                 "partners": [list(v) for v in SPI_PARTNERS.values()]})
+        partners = program_table(ctx.as_of)
         tariff = getattr(getattr(ctx.ref, "tariff", None), "frame", None)
         claims = claims.join(partners, on="spi", how="left")
         if isinstance(tariff, pl.DataFrame) and "special_programs" in tariff.columns:
@@ -204,11 +211,11 @@ class OriginDetector:
         else:
             claims = claims.with_columns(pl.lit(None, dtype=pl.List(pl.String))
                                          .alias("special_programs"))
-        not_party = pl.col("partners").is_not_null() & ~pl.col("origin").is_in(
+        not_party = pl.col("in_force").fill_null(False) & ~pl.col("origin").is_in(
             pl.col("partners")).fill_null(False)
         not_on_line = pl.col("special_programs").is_not_null() & ~pl.col("special_programs") \
             .list.contains(pl.col("spi"))
-        lapsed = pl.col("spi").is_in(list(self.config.lapsed_programs))
+        lapsed = ~pl.col("in_force").fill_null(True)
         checked = claims.with_columns(
             pl.when(lapsed).then(pl.lit("ORG_SPI_PROGRAM_LAPSED"))
             .when(not_party).then(pl.lit("ORG_SPI_ORIGIN_NOT_PARTY"))
@@ -221,14 +228,17 @@ class OriginDetector:
             pl.lit("Preference claimed under SPI "), pl.col("spi"), pl.lit(" for origin "),
             pl.col("origin").fill_null("?"), pl.lit(" on HTS "), pl.col("hts10"), pl.lit(": "),
             pl.when(pl.col("reason") == "ORG_SPI_PROGRAM_LAPSED")
-            .then(pl.lit("the program has lapsed."))
+            .then(pl.concat_str([pl.lit("the program ("), pl.col("program"),
+                                 pl.lit(") is not in force on the evaluation date.")]))
             .when(pl.col("reason") == "ORG_SPI_ORIGIN_NOT_PARTY")
             .then(pl.lit("the origin is not a party to that agreement."))
             .otherwise(pl.lit("the tariff line does not grant that program.")),
         ])
         evidence = pl.struct(
-            "spi", "origin", "hts10", pl.col("partners").alias("program_partners"),
+            "spi", "origin", "hts10", "program", "legal_basis",
+            pl.col("partners").alias("program_partners"),
             pl.col("special_programs").alias("line_programs"),
+            pl.lit(TABLES_VERSION).alias("program_table_version"),
         ).struct.json_encode()
         return self._rows(checked, pl.col("reason"), pl.lit("medium"), text, evidence)
 

@@ -25,8 +25,10 @@ CODE_LENGTH = {"hts10": 10, "hs6": 6, "hs4": 4, "hs4_any": 4}
 PARENT = {"hts10": "hs6", "hs6": "hs4", "hs4": "hs4_any"}
 ANY_ORIGIN = "*"
 MAD_TO_SIGMA = 1.4826
-# Value measures compared against peers: log unit value and log value per kilogram.
-MEASURES = ("luv", "lvpk")
+# Measures compared against peers: log unit value, log value per kilogram and log kilograms
+# per declared unit (weight is hard to fake, so a quantity understated against an unchanged
+# weight shows up as kg/unit far above the peers').
+MEASURES = ("luv", "lvpk", "lkpu")
 
 BASELINE_SCHEMA: dict[str, pl.DataType] = {
     "level": pl.String(), "code": pl.String(), "origin": pl.String(), "unit": pl.String(),
@@ -35,12 +37,15 @@ BASELINE_SCHEMA: dict[str, pl.DataType] = {
     "uv_p95": pl.Float64(), "lvpk_n": pl.Int64(), "lvpk_med": pl.Float64(),
     "lvpk_sig": pl.Float64(), "luv_post_med": pl.Float64(), "luv_post_sig": pl.Float64(),
     "luv_weight": pl.Float64(), "lvpk_post_med": pl.Float64(), "lvpk_post_sig": pl.Float64(),
-    "lvpk_weight": pl.Float64(), "window_from": pl.Date(), "window_to": pl.Date(),
+    "lvpk_weight": pl.Float64(), "lkpu_n": pl.Int64(), "lkpu_med": pl.Float64(),
+    "lkpu_sig": pl.Float64(), "lkpu_post_med": pl.Float64(), "lkpu_post_sig": pl.Float64(),
+    "lkpu_weight": pl.Float64(), "window_from": pl.Date(), "window_to": pl.Date(),
 }
 
 
 def value_measures(lines: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
-    """Add ``hts10``, ``origin``, ``unit``, ``luv`` (log $/unit) and ``lvpk`` (log $/kg).
+    """Add ``hts10``, ``origin``, ``unit``, ``luv`` (log $/unit), ``lvpk`` (log $/kg) and
+    ``lkpu`` (log kg/unit).
 
     Lines without a positive value, quantity or weight get a null measure (never a zero), so
     they take no part in the statistics.
@@ -59,6 +64,7 @@ def value_measures(lines: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
         pl.col("quantity_unit").cast(pl.String).str.to_uppercase().alias("unit"),
         pl.when((value > 0) & (qty > 0)).then((value / qty).log()).alias("luv"),
         pl.when((value > 0) & (weight > 0)).then((value / weight).log()).alias("lvpk"),
+        pl.when((qty > 0) & (weight > 0)).then((weight / qty).log()).alias("lkpu"),
     )
 
 
@@ -69,7 +75,7 @@ def _group_stats(prepared: pl.LazyFrame, level: str) -> pl.LazyFrame:
         pl.col("hts10").str.slice(0, CODE_LENGTH[level]).alias("code"),
         origin.alias("origin"),
     )
-    luv, lvpk = pl.col("luv"), pl.col("lvpk")
+    luv, lvpk, lkpu = pl.col("luv"), pl.col("lvpk"), pl.col("lkpu")
     return keyed.group_by("level", "code", "origin", "unit").agg(
         luv.count().alias("n"),
         luv.median().alias("luv_med"),
@@ -81,6 +87,9 @@ def _group_stats(prepared: pl.LazyFrame, level: str) -> pl.LazyFrame:
         lvpk.count().alias("lvpk_n"),
         lvpk.median().alias("lvpk_med"),
         ((lvpk - lvpk.median()).abs().median() * MAD_TO_SIGMA).alias("lvpk_sig"),
+        lkpu.count().alias("lkpu_n"),
+        lkpu.median().alias("lkpu_med"),
+        ((lkpu - lkpu.median()).abs().median() * MAD_TO_SIGMA).alias("lkpu_sig"),
     ).filter(pl.col("n") > 0)
 
 
@@ -101,8 +110,8 @@ def _shrink(child: pl.DataFrame, parent: pl.DataFrame | None, level: str,
     )
     keys = ["_pcode", "_porigin", "unit"]
     for m in MEASURES:
-        med, sig, cnt = pl.col(f"{m}_med"), pl.col(f"{m}_sig"), pl.col(
-            "n" if m == "luv" else f"{m}_n")
+        med, sig = pl.col(f"{m}_med"), pl.col(f"{m}_sig")
+        cnt = pl.col("n" if m == "luv" else f"{m}_n")
         # between-sibling spread of medians and typical within-group spread, per parent
         tau2 = (((med - med.median()).abs().median() * MAD_TO_SIGMA) ** 2).over(keys)
         within2 = (sig.clip(lower_bound=sigma_floor) ** 2).median().over(keys)
@@ -150,7 +159,7 @@ def build_peer_baseline(
     if "entry_date" in prepared.collect_schema().names():
         when = pl.col("entry_date").cast(pl.Date, strict=False)
         prepared = prepared.filter(when.is_null() | when.is_between(start, as_of))
-    prepared = prepared.select("hts10", "origin", "unit", "luv", "lvpk").filter(
+    prepared = prepared.select("hts10", "origin", "unit", *MEASURES).filter(
         pl.col("luv").is_not_null() & (pl.col("hts10").str.len_chars() >= 4)
     )
     stats = pl.collect_all([_group_stats(prepared, lvl) for lvl in LEVELS])

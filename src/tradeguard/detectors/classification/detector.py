@@ -1,7 +1,8 @@
 """Classification: does the declared HTS heading fit the goods description?
 
 The shipped nearest-centroid model (trained on tariff text only) proposes the likely HS-4
-headings; ``fit`` can refine its centroids with declared history. A line is flagged only when
+headings; ``fit`` refines its centroids with declared history, each (description, HS-6) pair
+weighted by the number of distinct importers that declared it. A line is flagged only when
 its declared heading is not among the plausible ones AND the model is confident, and the
 finding states the top-3 headings with probabilities and duty rates and the duty difference.
 """
@@ -53,7 +54,7 @@ class ClassificationDetector:
     """Declared heading vs the heading the description reads as."""
 
     name: ClassVar[str] = "classification_hs"
-    version: ClassVar[str] = "1.0.0"
+    version: ClassVar[str] = "1.1.0"
 
     def __init__(self, config: ClassificationConfig | None = None,
                  artifact: Path = SHIPPED_ARTIFACT) -> None:
@@ -74,15 +75,20 @@ class ClassificationDetector:
         self._rates = heading_rates(ctx)
         if not self.config.refine_with_history or history.is_empty():
             return
+        # a pair counts once per distinct filer party that declared it: many independent
+        # importers agreeing is evidence; one importer repeating itself is not
+        party = (pl.col("importer_id").cast(pl.String) if "importer_id" in history.columns
+                 else pl.lit("*"))
         pairs = history.select(
             normalize_column(history["description"].cast(pl.String)).alias("text"),
             pl.col("hts_code").cast(pl.String).str.replace_all(r"\.", "").str.slice(0, 6)
-            .alias("hs6"),
-        ).filter(pl.col("text").str.len_chars() > 0).unique()
-        digest = hashlib.sha256(
-            pairs.sort("text", "hs6").write_csv().encode()).hexdigest()[:12]
+            .alias("hs6"), party.alias("party"),
+        ).filter(pl.col("text").str.len_chars() > 0).group_by("text", "hs6").agg(
+            pl.col("party").n_unique().cast(pl.Float64).alias("weight")).sort("text", "hs6")
+        digest = hashlib.sha256(pairs.write_csv().encode()).hexdigest()[:12]
         self._model = self.model.refined(pairs["text"].to_list(), pairs["hs6"].to_list(),
-                                         self.config.history_prior_weight, digest)
+                                         self.config.history_prior_weight, digest,
+                                         weights=pairs["weight"].to_list())
 
     def detect(self, lines: pl.DataFrame, ctx: DetectionContext) -> pl.DataFrame:
         """Findings for lines whose description does not read as the declared heading."""

@@ -119,12 +119,15 @@ class HSClassifier:
         )
 
     def refined(
-        self, texts: Sequence[str], hs6: Sequence[str], prior_weight: float, digest: str
+        self, texts: Sequence[str], hs6: Sequence[str], prior_weight: float, digest: str,
+        weights: Sequence[float] | None = None,
     ) -> HSClassifier:
         """A copy whose centroids also average in declared history (text, HS-6) pairs.
 
         Each class keeps its tariff centroid with the weight of ``prior_weight`` documents, so
         a handful of (possibly wrong) declarations cannot pull it away from the tariff text.
+        ``weights`` (default 1 each) say how much each pair counts, e.g. how many distinct
+        filers declared it.
         """
         rows = np.array([self._label_index.get(h, -1) for h in hs6])
         known = rows >= 0
@@ -133,8 +136,10 @@ class HSClassifier:
         kept = [t for t, ok in zip(texts, known, strict=True) if ok]
         vectors = self._featurizer.transform(kept)
         n = int(known.sum())
+        w = (np.ones(len(rows), dtype=np.float32) if weights is None
+             else np.asarray(weights, dtype=np.float32))
         member = sparse.csr_matrix(
-            (np.ones(n, dtype=np.float32), (rows[known], np.arange(n))),
+            (w[known], (rows[known], np.arange(n))),
             shape=(len(self.artifact.labels), n),
         )
         blended = sparse.csr_matrix(self.centroids * prior_weight + member.dot(vectors))

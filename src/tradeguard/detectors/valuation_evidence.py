@@ -1,0 +1,122 @@
+"""One valuation evidence score per line, from several signals on the robust-z scale.
+
+Signals (each a robust z against a baseline, see :mod:`peers` and :mod:`valuation_history`):
+
+* ``z_uv`` unit value against peers (weight 1.0);
+* ``z_importer`` / ``z_manufacturer`` unit value against the party's own past lines for the
+  HTS-10 (weight 0.5 each: tighter than peers when the history is long, but built from fewer
+  lines, and a party that has undervalued for years looks normal against itself);
+* ``z_kg`` value per kilogram against peers (on its own: weight is declared by the carrier as
+  well as the filer, so it is harder to fake than value);
+* ``z_kpu`` kilograms per declared unit against peers: a quantity understated with the weight
+  unchanged (to lower a specific duty or hide a low unit value) shows as kg/unit far above;
+* ``related_party`` is context, not evidence: a buyer related to the seller sets the price
+  itself (19 U.S.C. 1401a(b)(2)(B) asks for test values), so the undervaluation score is raised
+  by ``related_party_shift`` z for such lines; it never flags a line alone.
+
+Unit-value evidence is the weighted mean of the unit-value signals present (a mean, not a
+maximum, so adding correlated signals does not multiply false alarms). Undervaluation score =
+max(-unit-value evidence, -z_kg) + related-party shift; overvaluation score = max(unit-value
+evidence, z_kg); quantity score = z_kpu. A line is flagged when a score passes its cut AND the
+gap is material (ratio to the peer median, or to the party's own median, at or below
+``under_ratio``), and the evidence score is the largest of the three.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+from pydantic import BaseModel, Field
+
+SIGNAL_WEIGHTS: dict[str, float] = {"z_uv": 1.0, "z_importer": 0.5, "z_manufacturer": 0.5}
+
+
+class ValuationConfig(BaseModel):
+    """Thresholds. A line is flagged only when it is both statistically extreme and
+    economically material. Under a normal law a one-sided robust z of 3.0 is passed by about
+    1 clean line in 740 and 3.5 by 1 in 4,300; the ratio test removes most of those."""
+
+    window_days: int = Field(730, ge=30, description="Peer window before the as-of date")
+    min_peers: int = Field(5, ge=2, description="Peers a level needs before it is used")
+    z_cut: float = Field(3.5, gt=0, description="Robust z for the kg-per-unit signal")
+    z_under: float = Field(3.0, gt=0, description="Undervaluation score needed")
+    z_over: float = Field(3.0, gt=0, description="Overvaluation score needed")
+    under_ratio: float = Field(0.5, gt=0, lt=1, description="Flag at or below this ratio")
+    over_ratio: float = Field(3.0, gt=1, description="Flag overvaluation at or above this")
+    kpu_ratio: float = Field(1.5, gt=1, description="kg/unit at least this x peers")
+    related_party_shift: float = Field(0.5, ge=0, description="Score added if related")
+    min_party_lines: int = Field(3, ge=1, description="Own-history lines before it is used")
+    party_prior_lines: float = Field(5.0, gt=0, description="Peer spread weight, in lines")
+    sigma_floor: float = Field(0.05, gt=0, description="Least log-scale spread of a group")
+    high_ratio: float = Field(0.33, description="Undervaluation at/below this ratio is high")
+    high_duty_usd: float = Field(2_500.0, description="...or when this much duty is at risk")
+    critical_ratio: float = Field(0.2, description="Critical: ratio at/below this AND ...")
+    critical_duty_usd: float = Field(10_000.0, description="...at least this duty at risk")
+    gross_over_ratio: float = Field(10.0, description="Overvaluation at/above this is high")
+    use_any_origin: bool = Field(False, description="Fall back to HS-4 peers of all origins")
+
+
+def _related() -> pl.Expr:
+    text = pl.col("related_party").cast(pl.String).str.to_lowercase()
+    return text.is_in(["true", "1", "y", "yes", "t"]).fill_null(False)
+
+
+def evidence_scores(frame: pl.LazyFrame, cfg: ValuationConfig, rate: pl.Expr) -> pl.LazyFrame:
+    """Add every signal, the three directional scores, flags, gap and duty at risk."""
+    names = frame.collect_schema().names()
+    kg_ok = pl.col("peer_lvpk_n") >= cfg.min_peers
+    kpu_ok = pl.col("peer_lkpu_n") >= cfg.min_peers
+    frame = frame.with_columns(
+        ((pl.col("luv") - pl.col("peer_luv_post_med")) / pl.col("peer_luv_post_sig"))
+        .alias("z_uv"),
+        pl.when(kg_ok).then(
+            (pl.col("lvpk") - pl.col("peer_lvpk_post_med")) / pl.col("peer_lvpk_post_sig"))
+        .alias("z_kg"),
+        pl.when(kpu_ok).then(
+            (pl.col("lkpu") - pl.col("peer_lkpu_post_med")) / pl.col("peer_lkpu_post_sig"))
+        .alias("z_kpu"),
+        (pl.col("luv") - pl.col("peer_luv_post_med")).exp().alias("ratio_uv"),
+        pl.when(kg_ok).then((pl.col("lvpk") - pl.col("peer_lvpk_post_med")).exp())
+        .alias("ratio_kg"),
+        pl.when(kpu_ok).then((pl.col("lkpu") - pl.col("peer_lkpu_post_med")).exp())
+        .alias("ratio_kpu"),
+        rate.alias("ad_valorem_rate"),
+        (_related() if "related_party" in names else pl.lit(False)).alias("related"),
+    )
+    num = pl.sum_horizontal([(pl.col(s) * w).fill_null(0.0) for s, w in SIGNAL_WEIGHTS.items()])
+    den = pl.sum_horizontal([pl.when(pl.col(s).is_not_null()).then(w).otherwise(0.0)
+                             for s, w in SIGNAL_WEIGHTS.items()])
+    frame = frame.with_columns(pl.when(den > 0).then(num / den).alias("z_unit_value"))
+    shift = pl.when(pl.col("related")).then(cfg.related_party_shift).otherwise(0.0)
+    under_score = pl.max_horizontal(-pl.col("z_unit_value"), -pl.col("z_kg")) + shift
+    over_score = pl.max_horizontal(pl.col("z_unit_value"), pl.col("z_kg"))
+    frame = frame.with_columns(under_score.alias("under_score"), over_score.alias("over_score"),
+                               pl.col("z_kpu").alias("quantity_score"))
+    low_uv = pl.col("ratio_uv") <= cfg.under_ratio
+    low_kg = pl.col("ratio_kg") <= cfg.under_ratio
+    low_own = ((pl.col("ratio_importer") <= cfg.under_ratio).fill_null(False)
+               | (pl.col("ratio_manufacturer") <= cfg.under_ratio).fill_null(False))
+    quantity = ((pl.col("quantity_score") >= cfg.z_cut)
+                & (pl.col("ratio_kpu") >= cfg.kpu_ratio)).fill_null(False)
+    under = ((pl.col("under_score") >= cfg.z_under)
+             & (low_uv.fill_null(False) | low_kg.fill_null(False) | low_own)).fill_null(False)
+    # a low value per kg with a normal unit value is the kg/unit anomaly seen from the other
+    # side: report it once, as the quantity/weight mismatch
+    under = under & ~(quantity & ~low_uv.fill_null(False))
+    over = ((pl.col("over_score") >= cfg.z_over)
+            & ((pl.col("ratio_uv") >= cfg.over_ratio) | (pl.col("ratio_kg") >= cfg.over_ratio))
+            ).fill_null(False) & ~under & ~quantity
+    value = pl.col("entered_value_usd").cast(pl.Float64)
+    # the least extreme material ratio: the duty at risk is a floor, not a guess
+    under_ratio_used = pl.max_horizontal(
+        *[pl.when(pl.col(r) <= cfg.under_ratio).then(pl.col(r))
+          for r in ("ratio_uv", "ratio_kg", "ratio_importer", "ratio_manufacturer")])
+    implied = (pl.when(under).then(value / under_ratio_used)
+               .when(quantity).then(value * pl.col("ratio_kpu")))
+    return frame.with_columns(
+        (under & (low_uv.fill_null(False) | low_own)).alias("_under_uv"),
+        under.alias("_under"), over.alias("_over"), (quantity & ~under).alias("_quantity"),
+        pl.max_horizontal("under_score", "over_score", "quantity_score")
+        .alias("evidence_score"),
+        (implied - value).alias("value_gap_usd"),
+        ((implied - value) * pl.col("ad_valorem_rate")).alias("duty_at_risk_usd"),
+    )

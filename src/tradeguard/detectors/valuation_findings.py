@@ -1,0 +1,125 @@
+"""Valuation findings: the sentence and evidence an analyst (and the importer) reads.
+
+Every finding states the peer basis (level, code, origin, unit, count), the ratio and
+percentile against the peers, the party's own history when it was used, the evidence score
+with each signal that made it, and the duty the gap would have paid.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from scipy.special import ndtr
+
+from tradeguard.detectors.valuation_evidence import SIGNAL_WEIGHTS, ValuationConfig
+from tradeguard.findings import FINDINGS_SCHEMA, Category
+
+
+def _fmt(expr: pl.Expr) -> pl.Expr:
+    """A number as text with two decimals, for finding sentences."""
+    return expr.round(2).cast(pl.String)
+
+
+def _round(name: str, digits: int = 3) -> pl.Expr:
+    return pl.col(name).round(digits)
+
+
+def valuation_findings(flagged: pl.DataFrame, cfg: ValuationConfig, detector: str,
+                       version: str) -> pl.DataFrame:
+    """Findings rows (:data:`FINDINGS_SCHEMA`) for lines flagged by :func:`evidence_scores`."""
+    z = flagged["z_uv"].fill_null(0.0).to_numpy()
+    flagged = flagged.with_columns(pl.Series("percentile_uv", np.round(100 * ndtr(z), 3)))
+    under, quantity = pl.col("_under"), pl.col("_quantity")
+    ratio = pl.when(under & ~pl.col("_under_uv")).then(pl.col("ratio_kg")).otherwise(
+        pl.col("ratio_uv"))
+    duty = pl.col("duty_at_risk_usd").fill_null(0.0)
+    severity = (
+        pl.when(under & (ratio <= cfg.critical_ratio) & (duty >= cfg.critical_duty_usd))
+        .then(pl.lit("critical"))
+        .when(under & ((ratio <= cfg.high_ratio) | (duty >= cfg.high_duty_usd)))
+        .then(pl.lit("high"))
+        .when(quantity & ((pl.col("ratio_kpu") >= 1 / cfg.high_ratio)
+                          | (duty >= cfg.high_duty_usd))).then(pl.lit("high"))
+        .when(~under & ~quantity & (ratio >= cfg.gross_over_ratio)).then(pl.lit("high"))
+        .otherwise(pl.lit("medium"))
+    )
+    med_uv = pl.col("peer_luv_post_med").exp()
+    basis = pl.concat_str([
+        pl.col("peer_n").cast(pl.String), pl.lit(" peer lines ("),
+        pl.col("peer_level"), pl.lit(" "), pl.col("peer_code"), pl.lit(", origin "),
+        pl.col("origin"), pl.lit(", unit "), pl.col("unit"), pl.lit(")"),
+    ])
+    own = pl.when(pl.col("ratio_importer").is_not_null()).then(pl.concat_str([
+        pl.lit("; "), _fmt(pl.col("ratio_importer")), pl.lit("x the importer's own median over "),
+        pl.col("importer_history_lines").cast(pl.String), pl.lit(" past lines")])
+    ).otherwise(pl.lit(""))
+    kpu = pl.when(quantity).then(pl.concat_str([
+        pl.lit("; "), _fmt(pl.col("lkpu").exp()), pl.lit(" kg per "), pl.col("unit"),
+        pl.lit(" is "), _fmt(pl.col("ratio_kpu")), pl.lit("x the peer median "),
+        _fmt(pl.col("peer_lkpu_post_med").exp()), pl.lit(" kg")])).otherwise(pl.lit(""))
+    related = pl.when(pl.col("related")).then(pl.lit(" Buyer and seller are related."))\
+        .otherwise(pl.lit(""))
+    text = pl.concat_str([
+        pl.lit("Unit value $"), _fmt(pl.col("luv").exp()), pl.lit(" per "), pl.col("unit"),
+        pl.lit(" is "), _fmt(pl.col("ratio_uv")), pl.lit("x the median $"), _fmt(med_uv),
+        pl.lit(" of "), basis, pl.lit(" (percentile "), _fmt(pl.col("percentile_uv")),
+        pl.lit(")"),
+        pl.when(pl.col("ratio_kg").is_not_null()).then(pl.concat_str([
+            pl.lit("; value per kg is "), _fmt(pl.col("ratio_kg")),
+            pl.lit("x the peer median $"),
+            _fmt(pl.col("peer_lvpk_post_med").exp()), pl.lit("/kg")])).otherwise(pl.lit("")),
+        own, kpu,
+        pl.when(under).then(pl.concat_str([
+            pl.lit(". Possible undervaluation; duty at risk $"), _fmt(duty), pl.lit(".")]))
+        .when(quantity).then(pl.concat_str([
+            pl.lit(". Quantity looks understated for the declared weight; duty at risk $"),
+            _fmt(duty), pl.lit(".")]))
+        .otherwise(pl.lit(". Possible overvaluation (money laundering or drawback risk).")),
+        related,
+    ])
+    signals = pl.struct(*[_round(s) for s in ("z_uv", "z_kg", "z_kpu", *SIGNAL_WEIGHTS)
+                          if s != "z_uv"], _round("z_uv"))
+    evidence = pl.struct(
+        pl.col("peer_level"), pl.col("peer_code"), pl.col("origin"), pl.col("unit"),
+        pl.col("peer_n").alias("peer_count"),
+        pl.col("luv").exp().round(4).alias("unit_value_usd"),
+        med_uv.round(4).alias("peer_median_unit_value_usd"),
+        pl.col("peer_uv_p05").round(4).alias("peer_p05_unit_value_usd"),
+        pl.col("peer_uv_p95").round(4).alias("peer_p95_unit_value_usd"),
+        pl.col("ratio_uv").round(4).alias("ratio"),
+        pl.col("z_uv").round(3).alias("robust_z"),
+        pl.col("percentile_uv").alias("percentile"),
+        pl.col("lvpk").exp().round(4).alias("value_per_kg_usd"),
+        pl.col("peer_lvpk_post_med").exp().round(4).alias("peer_median_value_per_kg_usd"),
+        pl.col("ratio_kg").round(4).alias("ratio_per_kg"),
+        pl.col("peer_lvpk_n").alias("peer_count_per_kg"),
+        pl.col("lkpu").exp().round(4).alias("kg_per_unit"),
+        pl.col("peer_lkpu_post_med").exp().round(4).alias("peer_median_kg_per_unit"),
+        pl.col("ratio_kpu").round(4).alias("ratio_kg_per_unit"),
+        pl.col("ratio_importer").round(4).alias("ratio_to_importer_history"),
+        pl.col("importer_history_lines"),
+        pl.col("ratio_manufacturer").round(4).alias("ratio_to_manufacturer_history"),
+        pl.col("manufacturer_history_lines"),
+        pl.col("related").alias("related_party"),
+        signals.alias("signals"),
+        pl.struct(*[pl.lit(w).alias(s) for s, w in SIGNAL_WEIGHTS.items()])
+        .alias("unit_value_signal_weights"),
+        _round("evidence_score").alias("evidence_score"),
+        pl.col("ad_valorem_rate"),
+        pl.col("value_gap_usd").round(2), duty.round(2).alias("duty_at_risk_usd"),
+        pl.lit(version).alias("baseline_method_version"),
+    ).struct.json_encode()
+    reason = (
+        pl.when(under & pl.col("_under_uv")).then(pl.lit("VAL_UNDER_UNIT_VALUE"))
+        .when(under).then(pl.lit("VAL_UNDER_VALUE_PER_KG"))
+        .when(quantity).then(pl.lit("VAL_QUANTITY_WEIGHT_MISMATCH"))
+        .otherwise(pl.lit("VAL_OVER_UNIT_VALUE"))
+    )
+    return flagged.select(
+        pl.col("entry_number").cast(pl.String),
+        pl.col("line_number").cast(pl.Int64),
+        pl.lit(Category.VALUATION.value).alias("category"),
+        reason.alias("reason_code"), severity.alias("severity"), text.alias("text"),
+        evidence.alias("evidence"), pl.lit(detector).alias("detector"),
+        pl.lit(version).alias("detector_version"),
+    ).select(list(FINDINGS_SCHEMA))
