@@ -1,0 +1,623 @@
+"""Where the review, notice, appeal and training records are kept: in memory, or SQL tables.
+
+The records are plain frozen values; state changes (an item decided, an appeal assigned) are
+stored as a new version of the value, so the library never mutates what it handed out. The
+store applies no permission checks: every caller goes through :mod:`.review`, :mod:`.notices`
+or :mod:`.appeals`, which check the acting principal and pass the tenant (importer id) the
+principal is confined to. Queries take that ``tenant`` so an importer's reads are filtered in
+the database, not after the fact.
+
+Sensitive payloads (officer rationale, appeal grounds and reasons, full explanations) are kept
+only as encrypted openings keyed by their log commitment (``<prefix>_sealed``).
+
+SQL layout (prefix configurable so tests can run side by side; lists and maps as JSON text):
+
+- ``<prefix>_review_items``: the queue, one row per scored line, PK ``item_id``;
+- ``<prefix>_actions``: human actions, PK ``action_id``;
+- ``<prefix>_notices``: issued notices with their full JSON content and hash, PK ``notice_id``;
+- ``<prefix>_appeals``: appeals with their state, PK ``appeal_id``;
+- ``<prefix>_appeal_documents``: PK (``appeal_id``, ``position``);
+- ``<prefix>_training``: operator training records;
+- ``<prefix>_sealed``: encrypted commitment openings, PK ``commitment``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Protocol, TypeVar
+
+import sqlalchemy as sa
+
+DEFAULT_PREFIX = "decision"
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingRecord:
+    """One completed course, valid from ``completed_on`` until ``expires_on`` (inclusive)."""
+
+    subject_id: str
+    course: str
+    completed_on: date
+    expires_on: date
+    recorded_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """One scored line waiting for (or past) an officer's decision."""
+
+    item_id: str
+    entry_number: str
+    line_number: int
+    importer_id: str
+    port_of_entry: str | None
+    entry_date: date | None
+    risk_score: float
+    lane: str
+    selection: str
+    categories: tuple[str, ...]
+    reasons: tuple[str, ...]
+    reason_texts: tuple[str, ...]
+    forced_by: tuple[str, ...]
+    model_version: str
+    versions: Mapping[str, str]
+    input_digest: str
+    scored_seq: int
+    explanation_commitment: str
+    status: str = "open"  # open | decided
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRecord:
+    """What an officer did on a line, whether it overrode the AI lane, and its log record."""
+
+    action_id: str
+    item_id: str
+    entry_number: str
+    line_number: int
+    importer_id: str
+    officer_id: str
+    action: str
+    ai_lane: str
+    officer_lane: str
+    override: bool
+    ai_assisted: bool
+    rationale_commitment: str
+    decided_at: datetime
+    log_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRecord:
+    """An issued notice: the exact JSON content the importer received and its hash."""
+
+    notice_id: str
+    case_id: str
+    entry_number: str
+    line_number: int
+    importer_id: str
+    action_id: str
+    content: Mapping[str, Any]
+    content_hash: str
+    channel: str
+    issued_at: datetime
+    log_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class AppealDocument:
+    """A document filed with an appeal, fixed by its SHA-256 (the bytes stay with the filer)."""
+
+    name: str
+    doc_type: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class AppealRecord:
+    """An appeal and where it stands; ``rescored`` links the re-scored assessment to it."""
+
+    appeal_id: str
+    notice_id: str
+    case_id: str
+    entry_number: str
+    line_number: int
+    importer_id: str
+    filed_by: str
+    filed_at: datetime
+    acknowledged_at: datetime
+    due_at: datetime
+    grounds_commitment: str
+    model_version: str
+    filed_seq: int
+    corrections: Mapping[str, Any] = field(default_factory=dict)
+    documents: tuple[AppealDocument, ...] = ()
+    status: str = "acknowledged"  # acknowledged | assigned | decided
+    reviewer_id: str | None = None
+    assigned_at: datetime | None = None
+    outcome: str | None = None  # upheld | overturned | modified
+    reasons_commitment: str | None = None
+    decided_at: datetime | None = None
+    resolved_seq: int | None = None
+    rescored: Mapping[str, Any] | None = None
+    outcome_row: Mapping[str, Any] | None = None
+
+
+class WorkflowStore(Protocol):
+    """Repository of the decisions workflow (no permission checks here: see module doc)."""
+
+    def add_review_items(self, items: Sequence[ReviewItem]) -> None:
+        """Insert queue items (a duplicate item id fails the whole batch)."""
+
+    def update_review_item(self, item: ReviewItem) -> None:
+        """Replace a queue item by id."""
+
+    def review_item(self, item_id: str) -> ReviewItem | None:
+        """One queue item."""
+
+    def review_items(
+        self,
+        tenant: str | None = None,
+        port: str | None = None,
+        lane: str | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        status: str | None = None,
+    ) -> list[ReviewItem]:
+        """Queue items, highest risk first, filtered."""
+
+    def add_action(self, action: ActionRecord) -> None:
+        """Insert a human action."""
+
+    def actions(self, entry_number: str) -> list[ActionRecord]:
+        """Every action on an entry, oldest first."""
+
+    def add_notice(self, notice: NoticeRecord) -> None:
+        """Insert an issued notice."""
+
+    def notice(self, notice_id: str) -> NoticeRecord | None:
+        """One notice."""
+
+    def notices(self, tenant: str | None = None) -> list[NoticeRecord]:
+        """Notices, newest first, for one importer or all."""
+
+    def save_appeal(self, appeal: AppealRecord) -> None:
+        """Insert or replace an appeal (and its documents)."""
+
+    def appeal(self, appeal_id: str) -> AppealRecord | None:
+        """One appeal with its documents."""
+
+    def appeals(self, tenant: str | None = None) -> list[AppealRecord]:
+        """Appeals, oldest first, for one importer or all."""
+
+    def add_training(self, record: TrainingRecord) -> None:
+        """Insert a training record."""
+
+    def training(self, subject_id: str) -> list[TrainingRecord]:
+        """Training records of one user."""
+
+    def put_sealed(self, commitment: str, kind: str, token: str) -> None:
+        """Keep an encrypted opening under its commitment."""
+
+    def put_sealed_many(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        """Keep many (commitment, kind, encrypted opening) rows in one transaction."""
+
+    def sealed(self, commitment: str) -> tuple[str, str] | None:
+        """(kind, encrypted opening) for a commitment."""
+
+
+def _by_risk(item: ReviewItem) -> tuple[float, str, int]:
+    return (-item.risk_score, item.entry_number, item.line_number)
+
+
+class MemoryWorkflowStore:
+    """Dict-backed store for tests and single-process pilots."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, ReviewItem] = {}
+        self._actions: list[ActionRecord] = []
+        self._notices: dict[str, NoticeRecord] = {}
+        self._appeals: dict[str, AppealRecord] = {}
+        self._training: list[TrainingRecord] = []
+        self._sealed: dict[str, tuple[str, str]] = {}
+
+    def add_review_items(self, items: Sequence[ReviewItem]) -> None:
+        """Insert queue items (a duplicate item id fails the whole batch)."""
+        dupes = [i.item_id for i in items if i.item_id in self._items]
+        if dupes or len({i.item_id for i in items}) != len(items):
+            raise ValueError(f"review items already queued: {dupes or 'duplicate in batch'}")
+        self._items.update({i.item_id: i for i in items})
+
+    def update_review_item(self, item: ReviewItem) -> None:
+        """Replace a queue item by id."""
+        self._items[item.item_id] = item
+
+    def review_item(self, item_id: str) -> ReviewItem | None:
+        """One queue item."""
+        return self._items.get(item_id)
+
+    def review_items(
+        self,
+        tenant: str | None = None,
+        port: str | None = None,
+        lane: str | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        status: str | None = None,
+    ) -> list[ReviewItem]:
+        """Queue items, highest risk first, filtered."""
+        out = [
+            i
+            for i in self._items.values()
+            if (tenant is None or i.importer_id == tenant)
+            and (port is None or i.port_of_entry == port)
+            and (lane is None or i.lane == lane)
+            and (status is None or i.status == status)
+            and (date_from is None or (i.entry_date is not None and i.entry_date >= date_from))
+            and (date_to is None or (i.entry_date is not None and i.entry_date <= date_to))
+        ]
+        return sorted(out, key=_by_risk)
+
+    def add_action(self, action: ActionRecord) -> None:
+        """Insert a human action."""
+        self._actions.append(action)
+
+    def actions(self, entry_number: str) -> list[ActionRecord]:
+        """Every action on an entry, oldest first."""
+        return [a for a in self._actions if a.entry_number == entry_number]
+
+    def add_notice(self, notice: NoticeRecord) -> None:
+        """Insert an issued notice."""
+        if notice.notice_id in self._notices:
+            raise ValueError(f"notice {notice.notice_id} already exists")
+        self._notices[notice.notice_id] = notice
+
+    def notice(self, notice_id: str) -> NoticeRecord | None:
+        """One notice."""
+        return self._notices.get(notice_id)
+
+    def notices(self, tenant: str | None = None) -> list[NoticeRecord]:
+        """Notices, newest first, for one importer or all."""
+        out = [n for n in self._notices.values() if tenant is None or n.importer_id == tenant]
+        return sorted(out, key=lambda n: n.issued_at, reverse=True)
+
+    def save_appeal(self, appeal: AppealRecord) -> None:
+        """Insert or replace an appeal (and its documents)."""
+        self._appeals[appeal.appeal_id] = appeal
+
+    def appeal(self, appeal_id: str) -> AppealRecord | None:
+        """One appeal with its documents."""
+        return self._appeals.get(appeal_id)
+
+    def appeals(self, tenant: str | None = None) -> list[AppealRecord]:
+        """Appeals, oldest first, for one importer or all."""
+        out = [a for a in self._appeals.values() if tenant is None or a.importer_id == tenant]
+        return sorted(out, key=lambda a: a.filed_at)
+
+    def add_training(self, record: TrainingRecord) -> None:
+        """Insert a training record."""
+        self._training.append(record)
+
+    def training(self, subject_id: str) -> list[TrainingRecord]:
+        """Training records of one user."""
+        return [t for t in self._training if t.subject_id == subject_id]
+
+    def put_sealed(self, commitment: str, kind: str, token: str) -> None:
+        """Keep an encrypted opening under its commitment."""
+        self._sealed[commitment] = (kind, token)
+
+    def put_sealed_many(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        """Keep many (commitment, kind, encrypted opening) rows."""
+        for commitment, kind, token in rows:
+            self._sealed[commitment] = (kind, token)
+
+    def sealed(self, commitment: str) -> tuple[str, str] | None:
+        """(kind, encrypted opening) for a commitment."""
+        return self._sealed.get(commitment)
+
+
+# --- SQL ---------------------------------------------------------------------------------
+
+_Json = sa.Text
+_When = sa.DateTime(timezone=True)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowTables:
+    """The SQLAlchemy Core tables of the decisions workflow."""
+
+    review_items: sa.Table
+    actions: sa.Table
+    notices: sa.Table
+    appeals: sa.Table
+    appeal_documents: sa.Table
+    training: sa.Table
+    sealed: sa.Table
+
+    def all(self) -> list[sa.Table]:
+        """Every table, in creation order."""
+        return [getattr(self, f.name) for f in dataclasses.fields(self)]
+
+
+def _col(name: str, type_: Any, nullable: bool = False, **kw: Any) -> sa.Column[Any]:
+    return sa.Column(name, type_, nullable=nullable, **kw)
+
+
+def define_workflow_tables(metadata: sa.MetaData, prefix: str = DEFAULT_PREFIX) -> WorkflowTables:
+    """Declare (or fetch, if already declared) the workflow tables on ``metadata``."""
+    names = [f"{prefix}_{f.name}" for f in dataclasses.fields(WorkflowTables)]
+    if names[0] in metadata.tables:
+        return WorkflowTables(*(metadata.tables[n] for n in names))
+    s = sa.String
+    items = sa.Table(
+        names[0], metadata,
+        _col("item_id", s(120), primary_key=True),
+        _col("entry_number", s(40), index=True), _col("line_number", sa.Integer),
+        _col("importer_id", s(100), index=True), _col("port_of_entry", s(10), True),
+        _col("entry_date", sa.Date, True, index=True), _col("risk_score", sa.Double),
+        _col("lane", s(10)), _col("selection", s(40)), _col("categories", _Json),
+        _col("reasons", _Json), _col("reason_texts", _Json), _col("forced_by", _Json),
+        _col("model_version", s(200)), _col("versions", _Json), _col("input_digest", s(64)),
+        _col("scored_seq", sa.BigInteger), _col("explanation_commitment", s(64)),
+        _col("status", s(20), index=True),
+    )
+    actions = sa.Table(
+        names[1], metadata,
+        _col("action_id", s(40), primary_key=True), _col("item_id", s(120), index=True),
+        _col("entry_number", s(40), index=True), _col("line_number", sa.Integer),
+        _col("importer_id", s(100), index=True), _col("officer_id", s(200)),
+        _col("action", s(40)), _col("ai_lane", s(10)), _col("officer_lane", s(10)),
+        _col("override", sa.Boolean), _col("ai_assisted", sa.Boolean),
+        _col("rationale_commitment", s(64)), _col("decided_at", _When),
+        _col("log_seq", sa.BigInteger),
+    )
+    notices = sa.Table(
+        names[2], metadata,
+        _col("notice_id", s(40), primary_key=True), _col("case_id", s(40), index=True),
+        _col("entry_number", s(40), index=True), _col("line_number", sa.Integer),
+        _col("importer_id", s(100), index=True), _col("action_id", s(40)),
+        _col("content", _Json), _col("content_hash", s(64)), _col("channel", s(40)),
+        _col("issued_at", _When), _col("log_seq", sa.BigInteger),
+    )
+    appeals = sa.Table(
+        names[3], metadata,
+        _col("appeal_id", s(40), primary_key=True), _col("notice_id", s(40), index=True),
+        _col("case_id", s(40)), _col("entry_number", s(40), index=True),
+        _col("line_number", sa.Integer), _col("importer_id", s(100), index=True),
+        _col("filed_by", s(200)), _col("filed_at", _When), _col("acknowledged_at", _When),
+        _col("due_at", _When), _col("grounds_commitment", s(64)), _col("model_version", s(200)),
+        _col("filed_seq", sa.BigInteger), _col("corrections", _Json),
+        _col("status", s(20), index=True), _col("reviewer_id", s(200), True),
+        _col("assigned_at", _When, True), _col("outcome", s(20), True),
+        _col("reasons_commitment", s(64), True), _col("decided_at", _When, True),
+        _col("resolved_seq", sa.BigInteger, True), _col("rescored", _Json, True),
+        _col("outcome_row", _Json, True),
+    )
+    documents = sa.Table(
+        names[4], metadata,
+        _col("appeal_id", s(40), primary_key=True), _col("position", sa.Integer, primary_key=True),
+        _col("name", s(300)), _col("doc_type", s(80)), _col("sha256", s(64)),
+    )
+    training = sa.Table(
+        names[5], metadata,
+        _col("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+        _col("subject_id", s(200), index=True), _col("course", s(120)),
+        _col("completed_on", sa.Date), _col("expires_on", sa.Date), _col("recorded_by", s(200)),
+    )
+    sealed = sa.Table(
+        names[6], metadata,
+        _col("commitment", s(64), primary_key=True), _col("kind", s(40)), _col("token", sa.Text),
+    )
+    return WorkflowTables(items, actions, notices, appeals, documents, training, sealed)
+
+
+_R = TypeVar("_R")
+_JSON_FIELDS = frozenset(
+    {"categories", "reasons", "reason_texts", "forced_by", "versions", "content", "corrections",
+     "rescored", "outcome_row"}
+)
+
+
+def _to_row(record: Any, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Record fields as column values: lists and maps to JSON text."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(record):
+        if f.name in skip:
+            continue
+        value = getattr(record, f.name)
+        if f.name in _JSON_FIELDS and value is not None:
+            value = json.dumps(value, sort_keys=True, default=str)
+        out[f.name] = value
+    return out
+
+
+def _from_row(cls: type[_R], row: Mapping[str, Any], **extra: Any) -> _R:
+    """Column values back to a record: JSON decoded, lists as tuples, naive times as UTC."""
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name in extra:
+            kwargs[f.name] = extra[f.name]
+            continue
+        value = row[f.name]
+        if f.name in _JSON_FIELDS and value is not None:
+            value = json.loads(value)
+            if isinstance(value, list):
+                value = tuple(value)
+        elif isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+class SqlWorkflowStore:
+    """The workflow records in SQL (SQLite or PostgreSQL) through SQLAlchemy Core."""
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        metadata: sa.MetaData | None = None,
+        prefix: str = DEFAULT_PREFIX,
+        create: bool = True,
+    ) -> None:
+        self.engine = engine
+        self.metadata = metadata if metadata is not None else sa.MetaData()
+        self.tables = define_workflow_tables(self.metadata, prefix)
+        if create:
+            self.metadata.create_all(engine, tables=self.tables.all())
+
+    def drop_tables(self) -> None:
+        """Drop the workflow tables (tests only)."""
+        self.metadata.drop_all(self.engine, tables=self.tables.all())
+
+    def _rows(self, stmt: sa.Select[Any]) -> list[Mapping[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(stmt)]
+
+    def add_review_items(self, items: Sequence[ReviewItem]) -> None:
+        """Insert queue items in one transaction (a duplicate item id fails the batch)."""
+        if items:
+            with self.engine.begin() as conn:
+                conn.execute(sa.insert(self.tables.review_items), [_to_row(i) for i in items])
+
+    def update_review_item(self, item: ReviewItem) -> None:
+        """Replace a queue item by id."""
+        t = self.tables.review_items
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(t).where(t.c.item_id == item.item_id).values(_to_row(item)))
+
+    def review_item(self, item_id: str) -> ReviewItem | None:
+        """One queue item."""
+        t = self.tables.review_items
+        rows = self._rows(sa.select(t).where(t.c.item_id == item_id))
+        return _from_row(ReviewItem, rows[0]) if rows else None
+
+    def review_items(
+        self,
+        tenant: str | None = None,
+        port: str | None = None,
+        lane: str | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        status: str | None = None,
+    ) -> list[ReviewItem]:
+        """Queue items, highest risk first, filtered in SQL."""
+        t = self.tables.review_items
+        stmt = sa.select(t).order_by(t.c.risk_score.desc(), t.c.entry_number, t.c.line_number)
+        for column, value in ((t.c.importer_id, tenant), (t.c.port_of_entry, port),
+                              (t.c.lane, lane), (t.c.status, status)):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if date_from is not None:
+            stmt = stmt.where(t.c.entry_date >= date_from)
+        if date_to is not None:
+            stmt = stmt.where(t.c.entry_date <= date_to)
+        return [_from_row(ReviewItem, r) for r in self._rows(stmt)]
+
+    def add_action(self, action: ActionRecord) -> None:
+        """Insert a human action."""
+        with self.engine.begin() as conn:
+            conn.execute(sa.insert(self.tables.actions).values(_to_row(action)))
+
+    def actions(self, entry_number: str) -> list[ActionRecord]:
+        """Every action on an entry, oldest first."""
+        t = self.tables.actions
+        stmt = sa.select(t).where(t.c.entry_number == entry_number).order_by(t.c.log_seq)
+        return [_from_row(ActionRecord, r) for r in self._rows(stmt)]
+
+    def add_notice(self, notice: NoticeRecord) -> None:
+        """Insert an issued notice."""
+        with self.engine.begin() as conn:
+            conn.execute(sa.insert(self.tables.notices).values(_to_row(notice)))
+
+    def notice(self, notice_id: str) -> NoticeRecord | None:
+        """One notice."""
+        t = self.tables.notices
+        rows = self._rows(sa.select(t).where(t.c.notice_id == notice_id))
+        return _from_row(NoticeRecord, rows[0]) if rows else None
+
+    def notices(self, tenant: str | None = None) -> list[NoticeRecord]:
+        """Notices, newest first, for one importer or all."""
+        t = self.tables.notices
+        stmt = sa.select(t).order_by(t.c.issued_at.desc())
+        if tenant is not None:
+            stmt = stmt.where(t.c.importer_id == tenant)
+        return [_from_row(NoticeRecord, r) for r in self._rows(stmt)]
+
+    def save_appeal(self, appeal: AppealRecord) -> None:
+        """Insert or replace an appeal and its documents in one transaction."""
+        t, d = self.tables.appeals, self.tables.appeal_documents
+        docs = [
+            {"appeal_id": appeal.appeal_id, "position": i, **dataclasses.asdict(doc)}
+            for i, doc in enumerate(appeal.documents)
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(d).where(d.c.appeal_id == appeal.appeal_id))
+            conn.execute(sa.delete(t).where(t.c.appeal_id == appeal.appeal_id))
+            conn.execute(sa.insert(t).values(_to_row(appeal, frozenset({"documents"}))))
+            if docs:
+                conn.execute(sa.insert(d), docs)
+
+    def _with_documents(self, rows: list[Mapping[str, Any]]) -> list[AppealRecord]:
+        if not rows:
+            return []
+        d = self.tables.appeal_documents
+        ids = [r["appeal_id"] for r in rows]
+        stmt = sa.select(d).where(d.c.appeal_id.in_(ids)).order_by(d.c.appeal_id, d.c.position)
+        docs: dict[str, list[AppealDocument]] = {}
+        for r in self._rows(stmt):
+            docs.setdefault(r["appeal_id"], []).append(
+                AppealDocument(r["name"], r["doc_type"], r["sha256"])
+            )
+        return [
+            _from_row(AppealRecord, r, documents=tuple(docs.get(r["appeal_id"], ())))
+            for r in rows
+        ]
+
+    def appeal(self, appeal_id: str) -> AppealRecord | None:
+        """One appeal with its documents."""
+        t = self.tables.appeals
+        found = self._with_documents(self._rows(sa.select(t).where(t.c.appeal_id == appeal_id)))
+        return found[0] if found else None
+
+    def appeals(self, tenant: str | None = None) -> list[AppealRecord]:
+        """Appeals, oldest first, for one importer or all."""
+        t = self.tables.appeals
+        stmt = sa.select(t).order_by(t.c.filed_at)
+        if tenant is not None:
+            stmt = stmt.where(t.c.importer_id == tenant)
+        return self._with_documents(self._rows(stmt))
+
+    def add_training(self, record: TrainingRecord) -> None:
+        """Insert a training record."""
+        with self.engine.begin() as conn:
+            conn.execute(sa.insert(self.tables.training).values(_to_row(record)))
+
+    def training(self, subject_id: str) -> list[TrainingRecord]:
+        """Training records of one user."""
+        t = self.tables.training
+        stmt = sa.select(t).where(t.c.subject_id == subject_id).order_by(t.c.id)
+        return [_from_row(TrainingRecord, r) for r in self._rows(stmt)]
+
+    def put_sealed(self, commitment: str, kind: str, token: str) -> None:
+        """Keep an encrypted opening under its commitment."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.insert(self.tables.sealed).values(commitment=commitment, kind=kind, token=token)
+            )
+
+    def put_sealed_many(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        """Keep many (commitment, kind, encrypted opening) rows in one transaction."""
+        if rows:
+            values = [{"commitment": c, "kind": k, "token": t} for c, k, t in rows]
+            with self.engine.begin() as conn:
+                conn.execute(sa.insert(self.tables.sealed), values)
+
+    def sealed(self, commitment: str) -> tuple[str, str] | None:
+        """(kind, encrypted opening) for a commitment."""
+        t = self.tables.sealed
+        rows = self._rows(sa.select(t).where(t.c.commitment == commitment))
+        return (rows[0]["kind"], rows[0]["token"]) if rows else None
