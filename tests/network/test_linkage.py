@@ -1,0 +1,66 @@
+"""Entity resolution on inline party records."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from tradeguard.network import address_key, resolve_parties
+
+
+def records(rows: list[tuple[str, str, str | None, str, str | None]]) -> pl.DataFrame:
+    frame = pl.DataFrame(rows, schema=["kind", "name", "address", "country", "identifier"],
+                         orient="row")
+    return frame.with_columns(
+        pl.concat_str([pl.col(c).fill_null("") for c in frame.columns], separator="|")
+        .alias("record_id"),
+        pl.col("kind").replace_strict({"importer": "domestic", "consignee": "domestic"},
+                               default="foreign").alias("family"))
+
+
+def cluster_of(resolved: pl.DataFrame, name: str) -> str:
+    return str(resolved.filter(pl.col("name") == name)["cluster"][0])
+
+
+def test_address_key_reads_spellings_alike() -> None:
+    keys = pl.select(address_key(pl.Series(["12 MAIN ST APT 4, Austin, TX",
+                                            "12 Main Street #4 Austin TX",
+                                            "14 MAIN ST APT 4, Austin, TX"]))).to_series()
+    assert keys[0] == keys[1] and keys[0] != keys[2]
+
+
+def test_importers_sharing_ein_root_and_address_form_one_cluster() -> None:
+    addr = "100 Harbor Blvd, Dallas, TX 75201"
+    resolved, links = resolve_parties(records([
+        ("importer", "Sunrise Trading LLC", addr, "US", "12-345678900"),
+        ("importer", "Sunrise Imports Inc.", addr, "US", "12-345678901"),
+        ("importer", "SUNRISE WHOLESALE", addr, "US", "12-345678902"),
+        ("importer", "Pacific Apparel Inc.", "9 Gateway Dr, Reno, NV 89501", "US",
+         "98-765432100"),
+        ("importer", "Pacific Apparel Co.", "77 Market St, Miami, FL 33101", "US",
+         "55-111222300"),
+    ]))
+    ring = {cluster_of(resolved, n) for n in ("Sunrise Trading LLC", "Sunrise Imports Inc.",
+                                              "SUNRISE WHOLESALE")}
+    assert len(ring) == 1
+    # alike names but different numbers and addresses: two firms
+    assert cluster_of(resolved, "Pacific Apparel Inc.") != cluster_of(resolved,
+                                                                      "Pacific Apparel Co.")
+    assert (links["probability"] >= 0.9).all()
+
+
+def test_factory_under_several_mids_and_legal_forms_is_one_party() -> None:
+    resolved, _ = resolve_parties(records([
+        ("manufacturer", "Ningbo Hengda Footwear Co., Ltd.",
+         "No. 120 Jiangnan Road, Ningbo, Zhejiang, China", "CN", "CNNINHEN120NIN"),
+        ("manufacturer", "Ningbo Hengda Footwear Company Limited",
+         "No. 122 Jiangnan Road, Ningbo, Zhejiang, China", "CN", "CNNINHEN122NIN"),
+        ("manufacturer", "Ningbo Hengda Footwear Factory",
+         "No. 124 Jiangnan Road, Ningbo, Zhejiang, China", "CN", "CNNINHEN124NIN"),
+        ("manufacturer", "Ningbo Xinfeng Plastics Co., Ltd.",
+         "No. 9 Beilun Road, Ningbo, Zhejiang, China", "CN", "CNNINXIN9NIN"),
+    ]))
+    factory = {cluster_of(resolved, n) for n in (
+        "Ningbo Hengda Footwear Co., Ltd.", "Ningbo Hengda Footwear Company Limited",
+        "Ningbo Hengda Footwear Factory")}
+    assert len(factory) == 1
+    assert cluster_of(resolved, "Ningbo Xinfeng Plastics Co., Ltd.") not in factory
