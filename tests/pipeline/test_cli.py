@@ -70,9 +70,16 @@ def test_model_train_then_score_with_it(demo_dir: Path, tmp_path: Path) -> None:
     version = json.loads(trained.stdout)["version"]
     assert (model_dir / "model.json").is_file()
     out = tmp_path / "scored.parquet"
+    registry = ["--registry", str(tmp_path / "registry")]
+    refused = RUNNER.invoke(build_app(), ["score", *_files(demo_dir), *history, "--model",
+                                          str(model_dir), *registry, "--out", str(out)])
+    assert refused.exit_code == 1 and "unregistered" in refused.stderr  # the deployment gate
+    assert not out.exists()
     scored = RUNNER.invoke(build_app(), ["score", *_files(demo_dir), *history, "--model",
-                                         str(model_dir), "--out", str(out)])
+                                         str(model_dir), *registry, "--unapproved-model",
+                                         "--out", str(out)])
     assert scored.exit_code == 0, scored.output
+    assert "evaluation only" in scored.stderr
     frame = pl.read_parquet(out)
     assert (frame["model_version"] == version).all()
     assert frame["model_probability"].is_between(0.0, 1.0).all()
@@ -84,3 +91,26 @@ def test_model_train_then_score_with_it(demo_dir: Path, tmp_path: Path) -> None:
     numbers = json.loads(report.stdout)
     assert set(numbers["precision_at"]) == {"1", "2", "5", "10"}
     assert numbers["test_rows"] > 0 and numbers["held_out_from"] > "2026"
+
+
+def test_kill_switch_leaves_rules_and_random_sample_working(demo_dir: Path,
+                                                           tmp_path: Path) -> None:
+    from tradeguard.governance.registry import open_registry
+    from tradeguard.pipeline.run import KILL_SWITCH_OFF
+    from tradeguard.security import Principal, Role
+    from tradeguard.settings import get_settings
+
+    where = tmp_path / "registry"
+    supervisor = Principal("sup-1", frozenset({Role.SUPERVISOR}))
+    open_registry(get_settings(), directory=where).set_kill_switch(
+        supervisor, True, "drift alert under investigation")
+    out = tmp_path / "scored.csv"
+    result = RUNNER.invoke(build_app(), ["score", *_files(demo_dir), "--registry", str(where),
+                                         "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "kill switch" in result.stderr
+    frame = pl.read_csv(out)
+    assert (frame["model_version"] == KILL_SWITCH_OFF).all()
+    assert not frame["categories"].fill_null("").str.contains("classification").any()
+    assert frame["selection"].is_in(["random"]).any()
+    assert frame["categories"].fill_null("").str.contains("data_quality").any()

@@ -68,6 +68,14 @@ def score(
         str | None, typer.Option("--as-of", help="Evaluation date YYYY-MM-DD (default: "
                                  "latest entry date).")
     ] = None,
+    registry: Annotated[
+        Path | None, typer.Option("--registry", help="Registry folder (default: "
+                                  "TRADEGUARD_WORK_DIR/registry): deployment gate, kill switch.")
+    ] = None,
+    unapproved_model: Annotated[
+        bool, typer.Option("--unapproved-model", help="Evaluate a model the registry has not "
+                           "approved; the output is marked evaluation-only.")
+    ] = False,
 ) -> None:
     """Score every line without a database: risk score, lane, categories and reasons.
 
@@ -109,11 +117,13 @@ def score(
         frames["outcomes"] = oc.frame
     try:
         artifact = _load_model(model) if model is not None else None
+        ai_enabled, gate_note = _deployment_gate(registry, artifact, unapproved_model)
         cfg = load_targeting_config(config)
         ref = _load_refdata(refdata)
         profile_set = _load_profiles(profiles)
         result = score_declarations(ent.frame, lin.frame, model=artifact, ref=ref,
-                                    config=cfg, profiles=profile_set, as_of=day, **frames)
+                                    config=cfg, profiles=profile_set, as_of=day,
+                                    ai_lanes_enabled=ai_enabled, **frames)
     except DetectorError as exc:
         fail(str(exc), EXIT_FAILED)
     except (OSError, ValueError) as exc:
@@ -128,9 +138,31 @@ def score(
         "files": [{"file": str(f.path), "kind": f.kind, "accepted": f.accepted,
                    "rejected": f.rejected,
                    "rejects": str(f.rejects_file) if f.rejects_file else None} for f in read],
-        "warnings": list(result.warnings),
+        "warnings": [*result.warnings, *([gate_note] if gate_note else [])],
     }
     sys.stderr.write(json.dumps(summary, indent=2) + "\n")
+
+
+def _deployment_gate(where: Path | None, artifact: Any,
+                     unapproved_ok: bool) -> tuple[bool, str | None]:
+    """(AI lanes enabled?, note): the registry's kill switch, and refusal of a model version
+    that is not approved, unexpired and unrevoked — unless explicitly evaluated as such."""
+    from tradeguard.governance.gate import DeploymentGate, DeploymentRefused
+    from tradeguard.governance.registry import open_registry
+    from tradeguard.settings import get_settings
+
+    gate = DeploymentGate(open_registry(get_settings(), directory=where))
+    enabled = gate.ai_lanes_enabled()
+    if artifact is None or not enabled:
+        return enabled, None
+    try:
+        gate.check("model", artifact.version)
+    except DeploymentRefused as exc:
+        if not unapproved_ok:
+            fail(f"{exc}. Register and approve it (tradeguard registry ...), or pass "
+                 "--unapproved-model to evaluate it without enforcement use.", EXIT_FAILED)
+        return enabled, f"evaluation only: {exc}"
+    return enabled, None
 
 
 def _load_model(path: Path) -> Any:

@@ -53,6 +53,11 @@ BUILTIN: Mapping[str, DetectorFactory] = {
 }
 
 
+# Detectors whose judgement comes from a trained model rather than a written rule or a
+# statistical test: the registry's kill switch takes them out with the fraud model.
+LEARNED_DETECTORS: frozenset[str] = frozenset({"classification"})
+
+
 @dataclass
 class DetectorRegistry:
     """An ordered name -> factory mapping; copy the default and add or drop detectors."""

@@ -18,8 +18,15 @@ import polars as pl
 
 from tradeguard.detectors.base import DetectionContext
 from tradeguard.findings import conform, empty_findings
-from tradeguard.pipeline.registry import DetectorError, DetectorRegistry, default_registry
+from tradeguard.pipeline.registry import (
+    LEARNED_DETECTORS,
+    DetectorError,
+    DetectorRegistry,
+    default_registry,
+)
 from tradeguard.targeting.assessment import ASSESSMENT_SCHEMA, NO_MODEL
+
+KILL_SWITCH_OFF = "off (kill switch engaged)"
 from tradeguard.targeting.config import TargetingConfig, load_targeting_config
 from tradeguard.targeting.lanes import assign_lanes
 from tradeguard.targeting.risk import KEYS, MODEL_SCHEMA, combine_risk
@@ -154,12 +161,15 @@ def score_declarations(
     profiles: ProfileSet | None = None,
     registry: DetectorRegistry | None = None,
     as_of: date | None = None,
+    ai_lanes_enabled: bool = True,
 ) -> ScoringResult:
     """Score every line of ``entries``/``lines`` (contract columns, typed or text).
 
     ``as_of`` (default: the latest entry date) dates the reference data, profiles and the
     history window. Without ``model`` the score comes from findings and rules alone, and the
-    ``model_version`` column says so.
+    ``model_version`` column says so. With ``ai_lanes_enabled=False`` (the registry's kill
+    switch) the model and the machine-learned detectors are left out: deterministic checks,
+    rules profiles, hard rules and the random compliance sample keep working.
     """
     from tradeguard.refdata import load_reference_data
     from tradeguard.rules import load_profile_set, shipped_profiles_dir
@@ -174,8 +184,14 @@ def score_declarations(
     ref = ref or load_reference_data()
     profile_set = profiles or load_profile_set(shipped_profiles_dir())
     ctx = DetectionContext(ref=ref, as_of=day, supply_chain=supply_chain)
+    chain = registry or default_registry()
+    switched_off: list[str] = []
+    if not ai_lanes_enabled:
+        model = None
+        switched_off = sorted(LEARNED_DETECTORS & set(chain.names()))
+        chain = chain.without(*switched_off)
     findings, rules, detector_versions = collect_findings(
-        decl, history_decl, ctx, profile_set, registry or default_registry())
+        decl, history_decl, ctx, profile_set, chain)
 
     scores = None
     if model is not None:
@@ -197,8 +213,11 @@ def score_declarations(
     all_versions = ref.versions
     lists = {k: v for k, v in all_versions.items() if k in WATCH_LISTS}
     refdata = {k: v for k, v in all_versions.items() if k not in WATCH_LISTS}
+    model_version = model.version if model is not None else NO_MODEL
+    if not ai_lanes_enabled:
+        model_version = KILL_SWITCH_OFF
     versions: dict[str, Any] = {
-        "model": model.version if model is not None else NO_MODEL,
+        "model": model_version,
         "rules": profile_set.version, "targeting": cfg.version, "lists": lists,
         "refdata": refdata, "detectors": detector_versions,
     }
@@ -210,4 +229,8 @@ def score_declarations(
         pl.lit(json.dumps(detector_versions, sort_keys=True)).alias("detector_versions"),
         pl.lit(cfg.version).alias("targeting_version"),
     ).select([pl.col(c).cast(t) for c, t in ASSESSMENT_SCHEMA.items()])
-    return ScoringResult(assessments, findings, versions, day, rules.warnings)
+    warnings = list(rules.warnings)
+    if not ai_lanes_enabled:
+        warnings.append("AI-assisted lanes are switched off (kill switch): no model; detectors "
+                        f"left out: {', '.join(switched_off)}")
+    return ScoringResult(assessments, findings, versions, day, tuple(warnings))
