@@ -24,12 +24,13 @@ from tradeguard.pipeline.registry import (
     DetectorRegistry,
     default_registry,
 )
+from tradeguard.security.redaction import confidential_values, redact_texts
 from tradeguard.targeting.assessment import ASSESSMENT_SCHEMA, NO_MODEL
-
-KILL_SWITCH_OFF = "off (kill switch engaged)"
 from tradeguard.targeting.config import TargetingConfig, load_targeting_config
 from tradeguard.targeting.lanes import assign_lanes
 from tradeguard.targeting.risk import KEYS, MODEL_SCHEMA, combine_risk
+
+KILL_SWITCH_OFF = "off (kill switch engaged)"
 
 if TYPE_CHECKING:
     from tradeguard.model import ModelArtifact
@@ -200,6 +201,8 @@ def score_declarations(
     keys = decl.select(pl.col("entry_number").cast(pl.String),
                        pl.col("line_number").cast(pl.Int64))
     risk = combine_risk(keys, findings, rules.treatments, cfg, scores)
+    # Assessments are exported and logged: their reasons name roles, not declared parties.
+    risk = redact_texts(risk, "reason_texts", confidential_values(decl, supply_chain))
 
     header = decl.select(
         pl.col("port_of_entry").cast(pl.String), pl.col("entry_date").cast(pl.Date),

@@ -18,11 +18,13 @@ import polars as pl
 
 from tradeguard.governance.audit.policy import AuditPolicy
 from tradeguard.governance.audit.results import Section, judge
+from tradeguard.security.redaction import CONFIDENTIAL_FIELDS as REDACTED_FIELDS
 
-# Fields treated as confidential business information in exports (names and addresses of
-# parties; identifiers are pseudonymised elsewhere).
+# Declared fields whose canaries must not show up in any export (the declaration-line ones of
+# :data:`tradeguard.security.redaction.CONFIDENTIAL_FIELDS`).
 CONFIDENTIAL_FIELDS = ("importer_name", "importer_address", "manufacturer_name",
                        "manufacturer_address", "seller_name")
+assert set(CONFIDENTIAL_FIELDS) <= set(REDACTED_FIELDS)
 
 # (test, field, hostile value); a row passes when rejected, or accepted only in a safe form
 # (see :func:`_safe`): SQL-like text may be kept verbatim because storage binds parameters.
