@@ -64,3 +64,16 @@ def test_factory_under_several_mids_and_legal_forms_is_one_party() -> None:
         "Ningbo Hengda Footwear Factory")}
     assert len(factory) == 1
     assert cluster_of(resolved, "Ningbo Xinfeng Plastics Co., Ltd.") not in factory
+
+
+def test_links_carry_their_comparison_levels_and_the_model_version() -> None:
+    addr = "100 Harbor Blvd, Dallas, TX 75201"
+    resolved, links = resolve_parties(records([
+        ("importer", "Sunrise Trading LLC", addr, "US", "12-345678900"),
+        ("importer", "Sunrise Trading L.L.C.", None, "US", "12-345678901"),
+    ]))
+    assert links.height == 1
+    link = links.row(0, named=True)
+    assert (link["name_level"], link["identifier_level"]) == ("exact", "same")
+    assert link["address_level"] == "missing"
+    assert resolved["linkage_version"].str.contains("splink").all()

@@ -117,3 +117,39 @@ def test_findings_keep_the_findings_schema_with_package_in_entry_number() -> Non
     assert '"record":"package"' in row["evidence"]
     assert result.scores["rules_version"][0] == PackageConfig().version()
     assert result.scores.height == batch.height
+
+
+def test_outcomes_in_contract_form_key_parcels_by_entry_number() -> None:
+    history = pl.DataFrame([parcel("OLD1", seller_id="BAD")])
+    outcomes = pl.DataFrame({"entry_number": ["OLD1"], "line_number": [None],
+                             "examined": ["true"], "discrepancy": ["true"]})
+    batch = pl.DataFrame([*peers(), parcel("N1", seller_id="BAD", declared_value_usd=14.0)])
+    scores = score_packages(batch, history=history, outcomes=outcomes).scores
+    assert reasons(scores, "N1") == {"PKG_REPEAT_OFFENDER"}
+
+
+def test_one_violation_among_many_clean_exams_does_not_make_an_offender() -> None:
+    history = pl.DataFrame([parcel(f"OLD{i}", seller_id="BIG") for i in range(20)])
+    outcomes = pl.DataFrame({"package_id": [f"OLD{i}" for i in range(20)],
+                             "discrepancy": ["true"] + ["false"] * 19})
+    batch = pl.DataFrame([*peers(), parcel("N1", seller_id="BIG", declared_value_usd=14.0)])
+    scores = score_packages(batch, history=history, outcomes=outcomes).scores
+    assert reasons(scores, "N1") == set()
+
+
+def test_past_parcels_flagged_by_the_rules_make_a_sender_an_offender() -> None:
+    # No exam outcomes: the sender's record is its past parcels, judged by the same rules.
+    # Three of its past parcels were grossly under-valued; other senders' were not.
+    old_peers = [parcel(f"H{i}", seller_id=f"S-{i % 6}", declared_value_usd=38.0 + i % 5)
+                 for i in range(30)]
+    old_bad = [parcel(f"HB{i}", seller_id="BAD", declared_value_usd=2.0) for i in range(3)]
+    history = pl.DataFrame(old_peers + old_bad)
+    batch = pl.DataFrame([*peers(), parcel("N1", seller_id="BAD", declared_value_usd=14.0),
+                          parcel("N2", seller_id="S-1", declared_value_usd=14.0)])
+    scored = score_packages(batch, history=history)
+    assert reasons(scored.scores, "N1") == {"PKG_REPEAT_OFFENDER"}
+    assert reasons(scored.scores, "N2") == set()
+    evidence = scored.findings.filter(pl.col("entry_number") == "N1")["evidence"][0]
+    assert '"past_flagged":3' in evidence
+    # Without that history the same parcel is only low-priced: no finding.
+    assert reasons(score_packages(batch).scores, "N1") == set()

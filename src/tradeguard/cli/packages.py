@@ -65,7 +65,8 @@ def score_packages_command(
         "--history-packages", help="Past packages (same columns): peer baselines, offenders."
     )] = None,
     outcomes: Annotated[Path | None, typer.Option(
-        "--outcomes", help="Past package outcomes: package_id, discrepancy [, category].")] = None,
+        "--outcomes", help="Past package outcomes: package_id (or entry_number), discrepancy "
+        "[, examined, category].")] = None,
     findings: Annotated[Path | None, typer.Option(
         "--findings", help="Also write every finding (package_id in entry_number).")] = None,
     no_watchlist: Annotated[bool, typer.Option(
@@ -90,9 +91,11 @@ def score_packages_command(
         if not outcomes.is_file():
             fail(f"{outcomes}: no such file", EXIT_FAILED)
         past = pl.read_csv(outcomes, infer_schema_length=0)
-        for column in ("package_id", "discrepancy"):
-            if column not in past.columns:
-                fail(f"{outcomes}: missing required column {column!r}", EXIT_FAILED)
+        if "package_id" not in past.columns and "entry_number" not in past.columns:
+            fail(f"{outcomes}: missing required column 'package_id' (or 'entry_number' "
+                 "holding the package id)", EXIT_FAILED)
+        if "discrepancy" not in past.columns:
+            fail(f"{outcomes}: missing required column 'discrepancy'", EXIT_FAILED)
     index = None
     if not no_watchlist:
         from tradeguard.refdata import load_reference_data

@@ -1,9 +1,10 @@
 """Party networks: entity resolution across importers, manufacturers, sellers, shippers and
 consignees, the clusters it forms, and the findings those clusters support.
 
-Every declared party spelling becomes a record (:mod:`~tradeguard.network.records`); a
-Fellegi-Sunter model on blocked candidate pairs links records of one firm
-(:mod:`~tradeguard.network.linkage`); clusters raise findings on the lines and parcels of
+Every declared party spelling becomes a record (:mod:`~tradeguard.network.records`); Splink,
+a maintained Fellegi-Sunter record-linkage library, links records of one firm on DuckDB
+(:mod:`~tradeguard.network.linkage`, comparisons in :mod:`~tradeguard.network.comparisons`);
+clusters raise findings on the lines and parcels of
 their members (:mod:`~tradeguard.network.findings`); :mod:`~tradeguard.network.graph` builds
 it all and shows one cluster as a graph.
 """

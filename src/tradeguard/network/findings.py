@@ -113,7 +113,10 @@ def network_findings(occurrences: pl.DataFrame, resolved: pl.DataFrame,
         hits = foreign.join(bad, on=["entry_number", "line_number"], how="left")
         violators = hits.group_by("cluster").agg(
             pl.col("bad").fill_null(False).sum().alias("discrepancies"),
-            pl.col("name_key").n_unique().alias("name_count"),
+            # Names as declared, case and punctuation aside: the normalised key reads
+            # "Trade Co., Ltd." and "Trading Limited" as one name, yet they are two.
+            pl.col("name").str.to_lowercase().str.replace_all(r"[^a-z0-9]+", "").n_unique()
+            .alias("name_count"),
             pl.col("name").unique().sort().alias("members"),
             pl.col("country").drop_nulls().unique().sort().alias("countries"),
             pl.col("entry_number").drop_nulls().n_unique().alias("entries"), version,

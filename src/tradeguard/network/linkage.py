@@ -1,198 +1,214 @@
-"""Entity resolution: a Fellegi-Sunter record-linkage model on blocked candidate pairs.
+"""Entity resolution: Splink (Fellegi-Sunter record linkage on DuckDB) over party records.
 
-Candidate pairs share a blocking key within one party family (same importer-number root, same
-address key, or a shared distinctive name word in the same country). Each pair is compared on
-name (rapidfuzz similarity of the normalised name, legal form separated), on how rare the
-rarest shared name word is (a term-frequency comparison: sharing "Everbright" says more than
-sharing "Trading"), address, identifier and country. Each comparison level has an m
-probability (among true matches) and a u probability (among non-matches); the match weight is
-the sum of ``log2(m/u)`` and, with the prior, gives the match probability. Linked pairs form
-clusters (connected components). All probabilities are configuration, so they can be
-re-estimated on labelled pairs and the version of the model travels with every cluster.
+Records are prepared in Polars (normalised name, distinctive name words, address key,
+identifier key) and handed to Splink's DuckDB backend, which generates candidate pairs on the
+blocks, compares them, predicts a match probability per pair and clusters the pairs at or
+above the configured threshold (connected components).
+
+Blocks (each within one party family, and skipped when a key is shared by more than
+``max_block`` records, because a key that common says nothing): the importer-number root (the
+EIN of an importer number), the address key, and a distinctive name word in the same country.
+
+Comparisons and their levels live in :mod:`~tradeguard.network.comparisons`. How the m and u
+probabilities are set is configuration (:attr:`LinkageConfig.training`):
+
+- ``priors`` (default): every m and u is the documented prior of
+  :data:`~tradeguard.network.comparisons.PRIORS`. EM needs many true matches among the
+  training pairs to be stable; declaration sets are mostly one spelling per firm, and a batch
+  of a few dozen records (a test, a small importer's compliance run) gives it almost none.
+- ``u_sampling``: u estimated by random sampling of record pairs (seeded), m from the priors.
+  Sound once there are many thousands of records: random pairs are then almost all
+  non-matches.
+- ``em``: u by random sampling, then m by expectation maximisation on the identifier,
+  address and name-word blocks (each block leaves the other comparisons free to train).
+
+The version of the model (Splink version, parameters and a digest) travels with every
+cluster so a finding can be traced to the model that formed it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
+from importlib.metadata import version as package_version
+from typing import Any, Literal
 
-import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
-from rapidfuzz import fuzz, process
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from tradeguard.network.address import address_key
+from tradeguard.network.comparisons import PRIORS, level_labels, splink_comparisons
 from tradeguard.screening.normalise import normalise_names
 from tradeguard.screening.vocabulary import ORG_COMMON, ORG_STOPWORDS
 
 MODEL_NAME = "tradeguard-party-linkage"
-MODEL_VERSION = "1.0.0"
+MODEL_VERSION = "2.0.0"
 
-# (m, u) per comparison level.  Name levels: exact / >=0.95 / >=0.85 / >=0.70 / else.
-DEFAULT_LEVELS: dict[str, dict[str, tuple[float, float]]] = {
-    "name": {"exact": (0.55, 0.0005), "high": (0.2, 0.002), "mid": (0.12, 0.01),
-             "low": (0.08, 0.05), "else": (0.05, 0.9375)},
-    "rare_word": {"very_rare": (0.6, 0.002), "rare": (0.25, 0.02), "none": (1.0, 1.0)},
-    "address": {"exact": (0.6, 0.0005), "fuzzy": (0.2, 0.005), "else": (0.2, 0.9945),
-                "missing": (1.0, 1.0)},
-    "identifier": {"same": (0.98, 0.0001), "else": (0.02, 0.9999), "missing": (1.0, 1.0)},
-    # MIDs are built from the name and address, so a factory that respells either gets a new
-    # one: a different MID is weak evidence against, unlike a different importer number.
-    "mid": {"same": (0.5, 0.0001), "else": (0.5, 0.9999), "missing": (1.0, 1.0)},
-    "country": {"same": (0.97, 0.5), "else": (0.03, 0.5), "missing": (1.0, 1.0)},
-}
+# Columns Splink sees: the id, the blocking keys and what the comparisons read.
+SPLINK_COLUMNS: tuple[str, ...] = (
+    "rid", "family", "kind", "country", "country_key", "name_key", "name_sorted",
+    "addr_key", "id_key", "very_rare_words", "rare_words", "id_block", "addr_block",
+    "block_words",
+)
+LINK_LEVELS: dict[str, str] = {"name": "name_level", "address": "address_level",
+                               "identifier": "identifier_level", "country": "country_level"}
 
 
 class LinkageConfig(BaseModel):
-    """Blocking limits, comparison probabilities, prior and link threshold."""
+    """Blocking limits, comparison probabilities, how they are estimated, prior, threshold."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     levels: dict[str, dict[str, tuple[float, float]]] = Field(
-        default_factory=lambda: {k: dict(v) for k, v in DEFAULT_LEVELS.items()})
+        default_factory=lambda: {k: dict(v) for k, v in PRIORS.items()},
+        description="Prior (m, u) per comparison level.")
     prior: float = Field(0.01, gt=0, lt=1, description="Share of candidate pairs that match.")
     threshold: float = Field(0.9, gt=0, lt=1, description="Link pairs at this probability.")
     max_block: int = Field(200, ge=2, description="Blocking keys shared by more are skipped.")
     very_rare_words: int = Field(5, ge=1, description="A word in at most this many names.")
     rare_words: int = Field(50, ge=1, description="A word in at most this many names.")
+    training: Literal["priors", "u_sampling", "em"] = Field(
+        "priors", description="How m and u are set: priors, u sampled, or u sampled + m by EM.")
+    training_min_records: int = Field(
+        20_000, ge=100, description="Fewer records than this always use the priors.")
+    u_max_pairs: float = Field(2e6, gt=0, description="Random pairs sampled to estimate u.")
+    seed: int = Field(20_240_601, description="Seed of the random sampling (reproducible).")
 
     def version(self) -> str:
-        """Model version plus a digest of its parameters."""
+        """Model version, Splink version and a digest of the parameters."""
         blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
-        return f"{MODEL_NAME} {MODEL_VERSION}+{hashlib.sha256(blob).hexdigest()[:10]}"
+        return (f"{MODEL_NAME} {MODEL_VERSION} (splink {package_version('splink')})"
+                f"+{hashlib.sha256(blob).hexdigest()[:10]}")
 
 
-def prepare_records(records: pl.DataFrame) -> pl.DataFrame:
-    """Add ``rid`` (row index), ``name_key``, ``words``, ``addr_key``, ``id_key`` to records."""
+def prepare_records(records: pl.DataFrame, cfg: LinkageConfig | None = None) -> pl.DataFrame:
+    """Add ``rid`` (row index), comparison keys and blocking keys to party records."""
+    cfg = cfg or LinkageConfig()
     noise = sorted(ORG_COMMON | ORG_STOPWORDS)
     frame = normalise_names(records.with_row_index("rid"), "name").with_columns(
         pl.col("tokens").list.join(" ").alias("name_key"),
+        pl.col("tokens").list.sort().list.join(" ").alias("name_sorted"),
         pl.col("tokens").list.eval(pl.element().filter(
             (pl.element().str.len_chars() >= 3) & ~pl.element().is_in(noise))).list.unique()
         .alias("words"),
         address_key(pl.col("address")).alias("addr_key"),
+        pl.col("country").fill_null("").alias("country_key"),
         # An importer number is an EIN (9 digits) plus a 2-digit suffix: the EIN is the firm.
         pl.when(pl.col("kind") == "importer")
         .then(pl.col("identifier").str.replace_all(r"[^0-9A-Za-z]", "").str.slice(0, 9))
         .otherwise(pl.col("identifier").str.to_uppercase()).alias("id_key"),
+    ).drop("norm", "tokens", "keys", "legal_form")
+    return _with_block_keys(_with_word_rarity(frame, cfg), cfg)
+
+
+def _with_word_rarity(frame: pl.DataFrame, cfg: LinkageConfig) -> pl.DataFrame:
+    """Split each record's words by how many names carry them: sharing a word few firms use
+    ("Everbright") says more than sharing a common one ("Trading")."""
+    exploded = frame.select("rid", "words").explode("words").drop_nulls("words")
+    freq = exploded.group_by("words").agg(pl.len().alias("df"))
+    rated = exploded.join(freq, on="words").group_by("rid").agg(
+        pl.col("words").filter(pl.col("df") <= cfg.very_rare_words).alias("very_rare_words"),
+        pl.col("words").filter(pl.col("df") <= cfg.rare_words).alias("rare_words"))
+    return frame.join(rated, on="rid", how="left").with_columns(
+        pl.col("very_rare_words").fill_null([]), pl.col("rare_words").fill_null([]))
+
+
+def _with_block_keys(frame: pl.DataFrame, cfg: LinkageConfig) -> pl.DataFrame:
+    """Blocking keys, null (or left out of the list) where a block would be too large."""
+    usable = (pl.len() >= 2) & (pl.len() <= cfg.max_block)
+    id_ok = (pl.col("kind") == "importer") & pl.col("id_key").is_not_null()
+    addr_ok = pl.col("addr_key").str.len_chars() >= 8
+    words = frame.select("rid", "family", "country_key", "words").explode("words").drop_nulls(
+        "words").filter(usable.over("family", "country_key", "words")).group_by("rid").agg(
+        pl.col("words").alias("block_words"))
+    return frame.with_columns(
+        pl.when(id_ok & usable.over("family", "id_key", id_ok)).then("id_key").alias("id_block"),
+        pl.when(addr_ok & usable.over("family", "addr_key", addr_ok)).then("addr_key")
+        .alias("addr_block"),
+    ).join(words, on="rid", how="left")
+
+
+def _linker(prepared: pl.DataFrame, cfg: LinkageConfig, connection: Any) -> Any:
+    """A Splink linker over ``prepared`` on ``connection`` (an in-memory DuckDB)."""
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="rid",
+        probability_two_random_records_match=cfg.prior,
+        blocking_rules_to_generate_predictions=[
+            block_on("family", "id_block"),
+            block_on("family", "addr_block"),
+            block_on("family", "country_key", "block_words", arrays_to_explode=["block_words"]),
+        ],
+        comparisons=splink_comparisons(cfg.levels, fix=cfg.training == "priors"),
+        # Splink keeps the comparison levels (gamma_*) only with the matching columns; the
+        # levels are how a link is explained.
+        retain_matching_columns=True,
+        retain_intermediate_calculation_columns=False,
     )
-    return frame.drop("norm", "tokens", "keys", "legal_form")
+    table = prepared.select(SPLINK_COLUMNS).to_arrow()
+    # No basic logging: Splink would configure the root logger of the whole process.
+    return Linker(table, settings, DuckDBAPI(connection=connection), set_up_basic_logging=False)
 
 
-def candidate_pairs(prepared: pl.DataFrame, cfg: LinkageConfig) -> pl.DataFrame:
-    """Distinct (left, right) record pairs sharing a blocking key within a family."""
-    base = prepared.select("rid", "family", "country", "kind", "addr_key", "id_key", "words")
-    keys = pl.concat([
-        base.filter(pl.col("kind") == "importer").drop_nulls("id_key").select(
-            "rid", "family", pl.concat_str([pl.lit("id:"), "id_key"]).alias("key")),
-        base.filter(pl.col("addr_key").str.len_chars() >= 8).select(
-            "rid", "family", pl.concat_str([pl.lit("addr:"), "addr_key"]).alias("key")),
-        base.explode("words").drop_nulls("words").select(
-            "rid", "family", pl.concat_str([pl.lit("word:"), "words", pl.lit("|"),
-                                            pl.col("country").fill_null("")]).alias("key")),
-    ])
-    sizes = keys.group_by("family", "key").agg(pl.len().alias("n"))
-    keys = keys.join(sizes.filter((pl.col("n") >= 2) & (pl.col("n") <= cfg.max_block)),
-                     on=["family", "key"])
-    pairs = keys.join(keys, on=["family", "key"], suffix="_r").filter(
-        pl.col("rid") < pl.col("rid_r"))
-    return pairs.select(pl.col("rid").alias("left"), pl.col("rid_r").alias("right")).unique()
+def _train(linker: Any, cfg: LinkageConfig, n: int) -> None:
+    if cfg.training == "priors" or n < cfg.training_min_records:
+        return
+    from splink import block_on
+
+    linker.training.estimate_u_using_random_sampling(max_pairs=cfg.u_max_pairs, seed=cfg.seed)
+    if cfg.training == "em":
+        # The prediction blocks, so no training block is larger than ``max_block`` (Splink
+        # trains on no exploded block: the first distinctive word stands for the word block).
+        for rule in (block_on("family", "id_block"), block_on("family", "addr_block"),
+                     block_on("family", "country_key", "block_words[1]")):
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, fix_probability_two_random_records_match=True)
 
 
-def _weight(name: str, level: pl.Expr, cfg: LinkageConfig) -> pl.Expr:
-    table = {k: math.log2(m / u) for k, (m, u) in cfg.levels[name].items()}
-    return level.replace_strict(table, return_dtype=pl.Float64).alias(f"w_{name}")
-
-
-def score_pairs(prepared: pl.DataFrame, pairs: pl.DataFrame, cfg: LinkageConfig) -> pl.DataFrame:
-    """Compare every candidate pair; adds comparison levels, match weight and probability."""
-    cols = ["rid", "kind", "name_key", "words", "addr_key", "id_key", "country"]
-    side = prepared.select(cols)
-    df = pairs.join(side, left_on="left", right_on="rid").join(
-        side, left_on="right", right_on="rid", suffix="_r")
-    if df.is_empty():
-        return df.with_columns(pl.lit(None, dtype=pl.Float64).alias("probability"))
-    name_sim = process.cpdist(df["name_key"].to_list(), df["name_key_r"].to_list(),
-                              scorer=fuzz.token_set_ratio, workers=-1)
-    addr_sim = process.cpdist(df["addr_key"].fill_null("").to_list(),
-                              df["addr_key_r"].fill_null("").to_list(),
-                              scorer=fuzz.token_sort_ratio, workers=-1)
-    freq = prepared.select("words").explode("words").drop_nulls().group_by("words").agg(
-        pl.len().alias("df"))
-    shared = df.select("left", "right", pl.col("words").list.set_intersection("words_r")
-                       .alias("w")).explode("w").drop_nulls("w").join(
-        freq, left_on="w", right_on="words").group_by("left", "right").agg(
-        pl.col("df").min().alias("rarest"))
-    df = df.with_columns(pl.Series("name_sim", name_sim, dtype=pl.Float64) / 100,
-                         pl.Series("addr_sim", addr_sim, dtype=pl.Float64) / 100).join(
-        shared, on=["left", "right"], how="left")
-    sim, a = pl.col("name_sim"), pl.col("addr_sim")
-    name_level = (pl.when(pl.col("name_key") == pl.col("name_key_r")).then(pl.lit("exact"))
-                  .when(sim >= 0.95).then(pl.lit("high")).when(sim >= 0.85).then(pl.lit("mid"))
-                  .when(sim >= 0.70).then(pl.lit("low")).otherwise(pl.lit("else")))
-    # An exact name already says all a shared word could: counting both would count twice.
-    rare = (pl.when(pl.col("name_key") == pl.col("name_key_r")).then(pl.lit("none"))
-            .when(pl.col("rarest") <= cfg.very_rare_words).then(pl.lit("very_rare"))
-            .when(pl.col("rarest") <= cfg.rare_words).then(pl.lit("rare"))
-            .otherwise(pl.lit("none")))
-    no_addr = (pl.col("addr_key").fill_null("") == "") | (pl.col("addr_key_r").fill_null("") == "")
-    addr_level = (pl.when(no_addr).then(pl.lit("missing"))
-                  .when(pl.col("addr_key") == pl.col("addr_key_r")).then(pl.lit("exact"))
-                  .when(a >= 0.9).then(pl.lit("fuzzy")).otherwise(pl.lit("else")))
-    ident = (pl.when(pl.col("id_key").is_null() | pl.col("id_key_r").is_null()
-                     | (pl.col("kind") != pl.col("kind_r"))).then(pl.lit("missing"))
-             .when(pl.col("id_key") == pl.col("id_key_r")).then(pl.lit("same"))
-             .otherwise(pl.lit("else")))
-    is_mid = (pl.col("kind") == "manufacturer") & (pl.col("kind_r") == "manufacturer")
-    country = (pl.when(pl.col("country").is_null() | pl.col("country_r").is_null())
-               .then(pl.lit("missing")).when(pl.col("country") == pl.col("country_r"))
-               .then(pl.lit("same")).otherwise(pl.lit("else")))
-    prior = math.log2(cfg.prior / (1 - cfg.prior))
-    df = df.with_columns(
-        name_level.alias("name_level"), rare.alias("rare_level"),
-        addr_level.alias("address_level"), ident.alias("identifier_level"),
-        country.alias("country_level"),
-    ).with_columns(
-        _weight("name", pl.col("name_level"), cfg),
-        _weight("rare_word", pl.col("rare_level"), cfg),
-        _weight("address", pl.col("address_level"), cfg),
-        pl.when(is_mid).then(_weight("mid", pl.col("identifier_level"), cfg))
-        .otherwise(_weight("identifier", pl.col("identifier_level"), cfg)).alias("w_identifier"),
-        _weight("country", pl.col("country_level"), cfg),
-    ).with_columns(
-        pl.sum_horizontal("w_name", "w_rare_word", "w_address", "w_identifier", "w_country")
-        .alias("match_weight"))
-    return df.with_columns(
-        (1 / (1 + (2.0 ** -(pl.col("match_weight") + prior)))).alias("probability")
-    ).drop("words", "words_r")
-
-
-def cluster_records(n: int, links: pl.DataFrame) -> np.ndarray:
-    """Connected components over the linked pairs: a cluster id for each of ``n`` records."""
-    left = links["left"].to_numpy().astype(np.int64)
-    right = links["right"].to_numpy().astype(np.int64)
-    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    return np.asarray(labels, dtype=np.int64)
+def _scored_links(linker: Any, cfg: LinkageConfig) -> tuple[pl.DataFrame, Any]:
+    predictions = linker.inference.predict(threshold_match_probability=cfg.threshold)
+    gammas = [f"gamma_{c}" for c in LINK_LEVELS]
+    links = pl.from_arrow(predictions.as_duckdbpyrelation().select(
+        "rid_l, rid_r, match_weight, match_probability, " + ", ".join(gammas)
+    ).arrow())
+    assert isinstance(links, pl.DataFrame)
+    labels = level_labels()
+    links = links.with_columns(
+        *[pl.col(f"gamma_{c}").replace_strict(labels[c], return_dtype=pl.String).alias(level)
+          for c, level in LINK_LEVELS.items()],
+    ).select(pl.col("rid_l").cast(pl.UInt32).alias("left"),
+             pl.col("rid_r").cast(pl.UInt32).alias("right"),
+             "match_weight", pl.col("match_probability").alias("probability"),
+             *LINK_LEVELS.values())
+    return links, predictions
 
 
 def resolve_parties(records: pl.DataFrame, config: LinkageConfig | None = None
                     ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Link and cluster party records; returns (records with ``cluster_id``, scored links)."""
+    """Link and cluster party records; returns (records with ``cluster``, scored links)."""
+    import duckdb
+
     cfg = config or LinkageConfig()
-    prepared = prepare_records(records)
-    scored = score_pairs(prepared, candidate_pairs(prepared, cfg), cfg)
-    links = scored.filter(pl.col("probability") >= cfg.threshold)
-    labels = cluster_records(prepared.height, links)
-    out = prepared.with_columns(pl.Series("cluster_id", labels)).with_columns(
-        pl.col("cluster_id").min().over("cluster_id"))
+    prepared = prepare_records(records, cfg)
+    connection = duckdb.connect()
+    try:
+        linker = _linker(prepared, cfg, connection)
+        _train(linker, cfg, prepared.height)
+        links, predictions = _scored_links(linker, cfg)
+        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+            predictions, threshold_match_probability=cfg.threshold)
+        labels = pl.from_arrow(clusters.as_duckdbpyrelation().select(
+            "CAST(rid AS UINTEGER) AS rid, CAST(cluster_id AS UINTEGER) AS cluster_id").arrow())
+    finally:
+        connection.close()
+    assert isinstance(labels, pl.DataFrame)
+    out = prepared.drop("very_rare_words", "rare_words", "id_block", "addr_block",
+                        "block_words", "country_key").join(labels, on="rid", how="left")
     # A stable cluster name: the smallest record id in it, so reruns name clusters alike.
-    names = out.group_by("cluster_id").agg(pl.col("record_id").min().alias("cluster"))
-    out = out.join(names, on="cluster_id").drop("cluster_id").with_columns(
-        pl.lit(cfg.version()).alias("linkage_version"))
+    out = out.with_columns(pl.col("record_id").min().over("cluster_id").alias("cluster")).drop(
+        "cluster_id").with_columns(pl.lit(cfg.version()).alias("linkage_version"))
     id_of = out.select("rid", "record_id")
     links = links.join(id_of.rename({"rid": "left", "record_id": "left_id"}), on="left").join(
         id_of.rename({"rid": "right", "record_id": "right_id"}), on="right")

@@ -13,7 +13,7 @@ import json
 from pydantic import BaseModel, ConfigDict, Field
 
 RULES_NAME = "tradeguard-packages"
-RULES_VERSION = "1.0.0"
+RULES_VERSION = "1.1.0"
 
 VAGUE_TERMS: tuple[str, ...] = (
     "gift", "gifts", "sample", "samples", "parts", "part", "goods", "accessories", "accessory",
@@ -72,6 +72,10 @@ class PackageConfig(BaseModel):
     )
     offender_min_violations: int = Field(
         1, ge=1, description="Past violations (outcomes) that mark a sender as an offender."
+    )
+    offender_min_violation_share: float = Field(
+        0.1, ge=0, le=1,
+        description="Share of a sender's examined past parcels with a discrepancy needed too.",
     )
     offender_weak_ratio: float = Field(
         0.35, gt=0, lt=1, description="Price ratio that counts as a weak sign for an offender."

@@ -1,10 +1,19 @@
 """Repeat offenders: senders (marketplace sellers, else shippers) with a record of violations.
 
-Two sources, both optional and both truth-free: past package outcomes (``package_id,
-discrepancy`` joined to the past packages that say who sent them), and the batch itself — a
-sender whose parcels draw findings far more often than the batch as a whole (a one-sided
-binomial z-score), which is how a pattern shows before any exam has confirmed it. An offender's
-parcels that carry a weak sign on their own (a low price against the same goods) are raised.
+The evidence is what an agency keeps about a sender, in order of weight:
+
+1. Confirmed violations: past parcels of the sender examined with a discrepancy (package
+   outcomes joined to the past packages that say who sent them). A sender is an offender with
+   at least ``offender_min_violations`` of them making at least ``offender_min_violation_share``
+   of its examined parcels, so one slip among many clean exams does not brand a big seller.
+2. Prior findings: past parcels of the sender that the same rules flag (under-valued, vague,
+   HTS or origin contradicting the goods, split). A sender is an offender when its flagged
+   share is far above that of all past parcels: significant (one-sided binomial z-score) and
+   a large effect (a multiple of the base rate), with a minimum count.
+3. The batch itself, by the same test, which is how a pattern shows before any history exists.
+
+An offender's parcels that carry a weak sign on their own (a low price against the same goods)
+are raised, with the record that made the sender an offender as evidence.
 """
 
 from __future__ import annotations
@@ -14,54 +23,94 @@ import polars as pl
 from tradeguard.packages.config import PackageConfig
 from tradeguard.packages.rules import empty_hits, hits_frame
 
+PAST_SCHEMA: dict[str, pl.DataType] = {
+    "sender": pl.String(), "past_parcels": pl.UInt32(), "past_exams": pl.UInt32(),
+    "past_violations": pl.UInt32(), "past_flagged": pl.UInt32(),
+}
+_TRUE = ["true", "1", "yes", "y", "t"]
+
+
+def _flag(frame: pl.DataFrame, column: str, default: bool) -> pl.Expr:
+    if column not in frame.columns:
+        return pl.lit(default)
+    return pl.col(column).cast(pl.String).str.to_lowercase().is_in(_TRUE)
+
+
+def package_outcomes(outcomes: pl.DataFrame) -> pl.DataFrame:
+    """Outcomes keyed by ``package_id`` (or, in the contract's outcomes form, the package id in
+    ``entry_number``) with ``examined`` (true when the column is absent) and ``discrepancy``."""
+    key = "package_id" if "package_id" in outcomes.columns else "entry_number"
+    if key not in outcomes.columns or "discrepancy" not in outcomes.columns:
+        raise ValueError("package outcomes need package_id (or entry_number) and discrepancy")
+    return outcomes.select(
+        pl.col(key).cast(pl.String).alias("package_id"),
+        _flag(outcomes, "examined", default=True).alias("examined"),
+        _flag(outcomes, "discrepancy", default=False).alias("bad"),
+    ).group_by("package_id").agg(pl.col("examined").any(), pl.col("bad").any())
+
+
+def _significant(per: pl.DataFrame, count: str, total: str, cfg: PackageConfig) -> pl.Expr:
+    """Senders whose ``count`` of ``total`` parcels is far above the frame's overall rate."""
+    rate = per[count].sum() / max(int(per[total].sum()), 1)
+    p = min(max(float(rate), 1e-6), 1 - 1e-6)
+    z = (pl.col(count) - pl.col(total) * p) / (pl.col(total) * p * (1 - p)).sqrt()
+    # Significance alone flags every big seller in a big batch: the rate must also be far
+    # above the overall one (an effect, not just a large sample).
+    return ((pl.col(count) >= cfg.offender_min_findings) & (z >= cfg.offender_min_z)
+            & (pl.col(count) / pl.col(total) >= cfg.offender_min_rate_ratio * p))
+
 
 def past_offenders(history: pl.DataFrame | None, outcomes: pl.DataFrame | None,
-                   cfg: PackageConfig) -> pl.DataFrame:
-    """Senders with at least ``offender_min_violations`` past discrepancies (``sender``,
-    ``past_violations``); empty without both inputs."""
-    schema = {"sender": pl.String, "past_violations": pl.UInt32}
-    if history is None or outcomes is None or history.is_empty() or outcomes.is_empty():
-        return pl.DataFrame(schema=schema)
-    found = outcomes.select(
-        pl.col("package_id").cast(pl.String),
-        pl.col("discrepancy").cast(pl.String).str.to_lowercase().is_in(["true", "1", "yes"])
-        .alias("bad"),
-    ).filter(pl.col("bad"))
-    return (history.select("package_id", "sender").join(found, on="package_id")
-            .group_by("sender").agg(pl.len().cast(pl.UInt32).alias("past_violations"))
-            .filter(pl.col("past_violations") >= cfg.offender_min_violations))
+                   past_hits: pl.DataFrame | None, cfg: PackageConfig) -> pl.DataFrame:
+    """Senders with confirmed past violations or a record of flagged past parcels
+    (:data:`PAST_SCHEMA`); empty without history."""
+    if history is None or history.is_empty():
+        return pl.DataFrame(schema=PAST_SCHEMA)
+    per = history.select("package_id", "sender").unique("package_id")
+    if outcomes is not None and not outcomes.is_empty():
+        per = per.join(package_outcomes(outcomes), on="package_id", how="left")
+    else:
+        per = per.with_columns(pl.lit(None, dtype=pl.Boolean).alias("examined"),
+                               pl.lit(None, dtype=pl.Boolean).alias("bad"))
+    flagged = (past_hits.select("package_id").unique() if past_hits is not None
+               else pl.DataFrame(schema={"package_id": pl.String}))
+    per = per.join(flagged.with_columns(pl.lit(True).alias("flagged")), on="package_id",
+                   how="left")
+    stats = per.group_by("sender").agg(
+        pl.len().cast(pl.UInt32).alias("past_parcels"),
+        pl.col("examined").fill_null(False).sum().cast(pl.UInt32).alias("past_exams"),
+        pl.col("bad").fill_null(False).sum().cast(pl.UInt32).alias("past_violations"),
+        pl.col("flagged").fill_null(False).sum().cast(pl.UInt32).alias("past_flagged"),
+    )
+    confirmed = (pl.col("past_violations") >= cfg.offender_min_violations) & (
+        pl.col("past_violations") / pl.col("past_exams").clip(1)
+        >= cfg.offender_min_violation_share)
+    record = _significant(stats, "past_flagged", "past_parcels", cfg)
+    return stats.filter(confirmed | record).select(list(PAST_SCHEMA))
 
 
 def repeat_offenders(batch: pl.DataFrame, hits: pl.DataFrame, past: pl.DataFrame,
                      cfg: PackageConfig) -> pl.DataFrame:
-    """Findings on weak-sign parcels of senders with past violations or an in-batch pattern."""
+    """Findings on weak-sign parcels of senders with a past record or an in-batch pattern."""
     flagged = hits.select("package_id").unique().with_columns(pl.lit(True).alias("hit"))
-    per = batch.select("package_id", "sender").join(flagged, on="package_id", how="left")
-    rate = per["hit"].fill_null(False).cast(pl.Float64).mean()
-    stats = per.group_by("sender").agg(
+    stats = batch.select("package_id", "sender").join(flagged, on="package_id",
+                                                      how="left").group_by("sender").agg(
         pl.len().alias("parcels"), pl.col("hit").fill_null(False).sum().alias("with_findings"))
-    p = min(max(float(rate) if isinstance(rate, float) else 0.0, 1e-6), 1 - 1e-6)
-    stats = stats.with_columns(
-        ((pl.col("with_findings") - pl.col("parcels") * p)
-         / (pl.col("parcels") * p * (1 - p)).sqrt()).alias("z"))
-    # Significance alone flags every big seller in a big batch: the rate must also be far
-    # above the batch's (an effect, not just a large sample).
-    pattern = stats.filter((pl.col("with_findings") >= cfg.offender_min_findings)
-                           & (pl.col("z") >= cfg.offender_min_z)
-                           & (pl.col("with_findings") / pl.col("parcels")
-                              >= cfg.offender_min_rate_ratio * p))
+    pattern = stats.filter(_significant(stats, "with_findings", "parcels", cfg))
     offenders = pattern.join(past, on="sender", how="full", coalesce=True).with_columns(
-        pl.col("past_violations").fill_null(0), pl.col("with_findings").fill_null(0),
-        pl.col("z").fill_null(0.0).round(2))
+        pl.col(c).fill_null(0) for c in (*list(PAST_SCHEMA)[1:], "with_findings"))
     if offenders.is_empty():
         return empty_hits()
     # A vague description alone is too common to condemn a big seller's every parcel: the
     # weak sign is a low price against the same goods.
     weak = pl.col("price_ratio") <= cfg.offender_weak_ratio
     hit = batch.filter(weak.fill_null(False)).join(
-        offenders.select("sender", "past_violations", "with_findings", "z"), on="sender")
-    text = pl.format("sender {} has {} past violations and {} parcels with findings in this "
-                     "batch (z = {}); this parcel is low-priced too", "sender",
-                     "past_violations", "with_findings", "z")
+        offenders.select("sender", *list(PAST_SCHEMA)[1:], "with_findings"), on="sender")
+    text = pl.format(
+        "sender {} has {} past violations in {} examined parcels, {} of {} past parcels with "
+        "findings and {} parcels with findings in this batch; this parcel is low-priced too "
+        "({}% of the median of the same goods)", "sender", "past_violations", "past_exams",
+        "past_flagged", "past_parcels", "with_findings", (pl.col("price_ratio") * 100).round(1))
     return hits_frame(hit, "PKG_REPEAT_OFFENDER", "small_package", "medium", text,
-                 ["sender", "past_violations", "with_findings", "z", "vague", "price_ratio"])
+                      ["sender", *list(PAST_SCHEMA)[1:], "with_findings", "vague",
+                       "price_ratio"])

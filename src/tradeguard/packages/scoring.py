@@ -62,6 +62,17 @@ def _findings(hits: pl.DataFrame, version: str) -> pl.DataFrame:
     return conform(frame) if not frame.is_empty() else pl.DataFrame(schema=FINDINGS_SCHEMA)
 
 
+def rule_hits(frame: pl.DataFrame, baseline: pl.DataFrame, cfg: PackageConfig) -> pl.DataFrame:
+    """Hits of every list-free rule on ``frame`` (prepared, with ``price_ratio``)."""
+    return pl.concat([p.select(list(HIT_SCHEMA)) for p in (
+        split_shipments(frame, cfg),
+        undervalued(frame, cfg),
+        vague_description(frame, cfg),
+        hts_contradicts(frame, baseline, cfg),
+        origin_contradicts(frame, baseline, cfg),
+    )])
+
+
 def score_packages(packages: pl.DataFrame, config: PackageConfig | None = None, *,
                    index: WatchlistIndex | None = None,
                    screening: ScreeningConfig | None = None,
@@ -70,8 +81,9 @@ def score_packages(packages: pl.DataFrame, config: PackageConfig | None = None, 
     """Score every package in ``packages`` (contract columns).
 
     ``index`` enables watch-list screening of shippers; ``history`` (past packages, same
-    columns) widens the peer baselines; ``outcomes`` (``package_id, discrepancy`` of past
-    packages) names senders with past violations.
+    columns) widens the peer baselines and, judged by the same rules, gives each sender a
+    record of flagged past parcels; ``outcomes`` (``package_id`` or ``entry_number``,
+    ``discrepancy``, optional ``examined``, of past packages) gives confirmed violations.
     """
     cfg = config or PackageConfig()
     version = cfg.version()
@@ -79,20 +91,18 @@ def score_packages(packages: pl.DataFrame, config: PackageConfig | None = None, 
     past = prepare_packages(history, cfg) if history is not None else None
     cols = batch.columns
     baseline = batch if past is None else pl.concat([batch, past.select(cols)])
-    batch = price_ratio(batch, peer_prices(baseline, cfg))
-    parts = [
-        split_shipments(batch, cfg),
-        undervalued(batch, cfg),
-        vague_description(batch, cfg),
-        hts_contradicts(batch, baseline, cfg),
-        origin_contradicts(batch, baseline, cfg),
-    ]
+    peers = peer_prices(baseline, cfg)
+    batch = price_ratio(batch, peers)
+    parts = [rule_hits(batch, baseline, cfg)]
     if index is not None:
         screen_cfg = screening or ScreeningConfig(threshold=cfg.shipper_match_threshold)
         parts.append(watchlisted_shippers(batch, index, screen_cfg))
     hits = pl.concat([p.select(list(HIT_SCHEMA)) for p in parts])
+    # The sender's record: its past parcels judged by the same rules, and exam outcomes.
+    past_hits = (rule_hits(price_ratio(past, peers), baseline, cfg)
+                 if past is not None and not past.is_empty() else None)
     offenders = repeat_offenders(batch, hits.filter(pl.col("category") != "watchlist"),
-                                 past_offenders(past, outcomes, cfg), cfg)
+                                 past_offenders(past, outcomes, past_hits, cfg), cfg)
     hits = pl.concat([hits, offenders]).unique(["package_id", "reason_code"], keep="first",
                                                maintain_order=True)
     weights = pl.col("reason_code").replace_strict(cfg.weights, default=0.3,
