@@ -23,6 +23,17 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bench",
     "audit",
     "rules",
+    "leads",
+    "score",
+    "engine_score",
+    "model",
+    "packages",
+    "network",
+    "uflpa",
+    "decisions",
+    "registry",
+    "governance",
+    "serve",
 )
 
 

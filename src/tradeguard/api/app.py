@@ -1,0 +1,103 @@
+"""The application factory: one FastAPI app serving the REST API and the web UI.
+
+``create_app(settings)`` opens the database (migrating it), wires the decisions workflow and
+the scorer, and mounts the routers; nothing happens at import. The OpenAPI document is at
+``/openapi.json`` and a self-hosted page listing every operation at ``/docs`` (no assets
+from outside the package: the machines that run this may have no internet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from tradeguard import __version__
+from tradeguard.api.config import ApiConfig
+from tradeguard.api.problems import BodyLimit, install_problem_handlers
+from tradeguard.api.routers import (
+    admin,
+    appeals,
+    auth,
+    entries,
+    governance,
+    ingest,
+    jobs,
+    log,
+    notices,
+    review,
+    score,
+    screening,
+)
+from tradeguard.api.scoring import EntryScorer
+from tradeguard.api.services import Services, open_services
+from tradeguard.settings import Settings, get_settings
+from tradeguard.store import Store
+
+ROUTERS = (auth, score, jobs, entries, review, notices, appeals, log, screening, ingest,
+           governance, admin)
+
+#: Pages and API answers name no outside origin: scripts, styles and images are our own.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+                               "style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    config: ApiConfig | None = None,
+    store: Store | None = None,
+    scorer: EntryScorer | None = None,
+    web: bool = True,
+) -> FastAPI:
+    """Build the app over the database of ``settings`` (or an open ``store``)."""
+    settings = settings or get_settings()
+    cfg = config or ApiConfig()
+    services = open_services(settings, cfg, store, scorer)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        services.close()
+
+    app = FastAPI(
+        title="tradeguard",
+        version=__version__,
+        description="Risk scoring, review, notices, appeals and the decision log for "
+                    "customs trade enforcement. Authenticate with a bearer token "
+                    "(`/api/v1/auth/token`) or an `X-API-Key`.",
+        docs_url=None, redoc_url=None, lifespan=lifespan,
+    )
+    app.state.services = services
+    for module in ROUTERS:
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def headers(request: Request,
+                      call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    app.add_middleware(BodyLimit, body_limit=cfg.max_body_bytes,
+                       upload_limit=cfg.max_upload_bytes)
+    page = None
+    if web:
+        from tradeguard.web import install_web
+
+        page = install_web(app)
+    install_problem_handlers(app, page)
+    return app
+
+
+def services_of(app: FastAPI) -> Services:
+    """The services an app was built with (tests and the demo use it)."""
+    services: Services = app.state.services
+    return services

@@ -1,0 +1,26 @@
+"""Service limits and switches, with defaults a pilot can run on unchanged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    """Limits and options of one running service.
+
+    ``rate_per_second``/``rate_burst`` bound each client (user, API key or address) with a
+    token bucket; ``max_body_bytes`` bounds JSON bodies and ``max_upload_bytes`` file uploads.
+    ``model_dir`` points at a model artifact folder used by the synchronous scorer.
+    """
+
+    rate_per_second: float = 20.0
+    rate_burst: int = 60
+    max_body_bytes: int = 1_000_000
+    max_upload_bytes: int = 50_000_000
+    token_ttl_seconds: int = 8 * 3600
+    cookie_secure: bool = False
+    model_dir: Path | None = None
+    max_page_size: int = 500
+    max_score_lines: int = 999

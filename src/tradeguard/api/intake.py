@@ -1,0 +1,54 @@
+"""JSON rows in, contract-validated frames out: the same checks as file ingest.
+
+A request's rows go through :func:`tradeguard.contract.validate_batch` exactly as a file's
+would, so the API accepts and rejects what ``tradeguard ingest`` accepts and rejects. Any
+rejected row refuses the request with a 422 naming the row, the fields and the reasons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from tradeguard.api.problems import ApiProblem
+
+
+def _cell(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return repr(value)
+    return str(value)
+
+
+def validated(kind: str, rows: Sequence[Mapping[str, Any]], *, label: str,
+              known_entries: pl.Series | None = None) -> pl.DataFrame:
+    """Validate ``rows`` as contract ``kind``; the accepted frame, or a 422 with every reject."""
+    from tradeguard.contract import schema_for, validate_batch
+    from tradeguard.contract.validate import ROW
+
+    schema = schema_for(kind)
+    columns = list(dict.fromkeys([*schema.names, *(k for r in rows for k in r)]))
+    data = {c: [_cell(r.get(c)) for r in rows] for c in columns}
+    raw = pl.DataFrame(data, schema={c: pl.String for c in columns}).with_columns(
+        pl.int_range(1, len(rows) + 1, dtype=pl.Int64).alias(ROW))
+    known = None
+    if known_entries is not None:
+        wanted = known_entries.cast(pl.String)
+
+        def known(numbers: pl.Series) -> pl.Series:
+            return numbers.filter(numbers.is_in(wanted.implode()))
+
+    checked = validate_batch(raw, schema, today=date.today(), known_entries=known)
+    if checked.rejected.height:
+        rejects = [{"row": r["row_number"], "fields": r["fields"], "reasons": r["reasons"]}
+                   for r in checked.rejected.iter_rows(named=True)]
+        first = rejects[0]
+        raise ApiProblem(422, f"{label} row {first['row']}: {first['reasons']}",
+                         kind="rejected-rows", rejected=rejects)
+    return checked.accepted.select(schema.names)

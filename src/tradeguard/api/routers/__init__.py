@@ -1,0 +1,1 @@
+"""HTTP routers, one per area; each is thin over the library."""

@@ -1,0 +1,73 @@
+"""Scoring now: one entry synchronously, many as a job with progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+
+from tradeguard.api.deps import PrincipalDep, ServicesDep
+from tradeguard.api.intake import validated
+from tradeguard.api.jobs import job_out, start_job
+from tradeguard.api.schemas import JobOut, ScoreBatchRequest, ScoreOut, ScoreRequest
+from tradeguard.security import Permission, Resource, require
+
+router = APIRouter(prefix="/api/v1", tags=["scoring"])
+
+
+@router.post("/score", response_model=ScoreOut, summary="Score one entry now")
+def score_entry(body: ScoreRequest, principal: PrincipalDep, services: ServicesDep) -> Any:
+    """Score an entry's lines through the whole chain and return each line's assessment.
+
+    Nothing is stored: this is the answer the pipeline gives for these declared values.
+    """
+    entry = body.entry.model_dump()
+    require(principal, Permission.ASSESSMENT_READ,
+            Resource("entry", body.entry.entry_number, body.entry.importer_id))
+    entries = validated("entries", [entry], label="entry")
+    lines = validated(
+        "lines", [{**ln.model_dump(), "entry_number": body.entry.entry_number}
+                  for ln in body.lines],
+        label="line", known_entries=entries.get_column("entry_number"))
+    chain = None
+    if body.supply_chain:
+        chain = validated(
+            "supply_chain", [{**s.model_dump(), "entry_number": body.entry.entry_number}
+                             for s in body.supply_chain],
+            label="supplier", known_entries=entries.get_column("entry_number"))
+    from tradeguard.targeting import assessments_to_records
+
+    result = services.scorer.get().score(entries, lines, supply_chain=chain)
+    return {"entry_number": body.entry.entry_number,
+            "assessments": assessments_to_records(result.assessments),
+            "warnings": list(result.warnings)}
+
+
+@router.post("/score/batch", response_model=JobOut, status_code=202,
+             summary="Score many entries as a job")
+async def score_batch(body: ScoreBatchRequest, principal: PrincipalDep,
+                      services: ServicesDep) -> Any:
+    """Validate now, score in the background; follow the job at ``/api/v1/jobs/{job_id}``."""
+    for e in body.entries:
+        require(principal, Permission.ASSESSMENT_READ,
+                Resource("entry", e.entry_number, e.importer_id))
+    entries = await run_in_threadpool(
+        validated, "entries", [e.model_dump() for e in body.entries], label="entry")
+    lines = await run_in_threadpool(
+        validated, "lines", body.lines, label="line",
+        known_entries=entries.get_column("entry_number"))
+
+    def work(progress: Any) -> dict[str, Any]:
+        from tradeguard.targeting import output_frame
+
+        progress(0, entries.height)
+        result = services.scorer.get().score(entries, lines)
+        progress(entries.height, entries.height)
+        out = output_frame(result.assessments).with_columns(
+            entry_date=output_frame(result.assessments)["entry_date"].cast(str))
+        return {"lines_scored": result.assessments.height, "assessments": out.to_dicts(),
+                "warnings": list(result.warnings)}
+
+    job = start_job(services, principal, "score", entries.height, work)
+    return job_out(job)

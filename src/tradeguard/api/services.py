@@ -1,0 +1,89 @@
+"""Everything a request works against, built once per app from the settings.
+
+Nothing here runs at import: :func:`open_services` is called by the app's lifespan (or a
+test) and the result is stored on ``app.state``; routers reach it through
+:mod:`tradeguard.api.deps`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from tradeguard.api.auth import TokenSigner
+from tradeguard.api.config import ApiConfig
+from tradeguard.api.limits import RateLimiter
+from tradeguard.api.scoring import EntryScorer, LazyScorer
+from tradeguard.decisions import SqlLogStore, TransparencyLog, signer_from_settings
+from tradeguard.decisions.review import Workflow
+from tradeguard.decisions.workflow_store import SqlWorkflowStore
+from tradeguard.security import FieldCipher, SqlAccessLog
+from tradeguard.settings import Settings
+from tradeguard.store import Store, open_store
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+
+@dataclass
+class Services:
+    """The open store, the decisions workflow, the token signer, the scorer and the limits."""
+
+    settings: Settings
+    config: ApiConfig
+    store: Store
+    workflow: Workflow
+    tokens: TokenSigner
+    scorer: LazyScorer
+    limiter: RateLimiter
+    owns_store: bool = True
+    jobs: dict[str, object] = field(default_factory=dict)
+    cache: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def engine(self) -> sa.Engine:
+        """The database engine."""
+        return self.store.engine
+
+    def close(self) -> None:
+        """Release the database if this service opened it."""
+        if self.owns_store:
+            self.store.close()
+
+
+def open_workflow(engine: sa.Engine, settings: Settings) -> Workflow:
+    """The decisions workflow over this database: review records, the log, sealing, access."""
+    log = TransparencyLog(SqlLogStore(engine), signer_from_settings(settings))
+    return Workflow(SqlWorkflowStore(engine), log, FieldCipher.from_settings(settings),
+                    access_log=SqlAccessLog(engine))
+
+
+def _scorer_from_store(engine: sa.Engine, config: ApiConfig) -> EntryScorer:
+    """Fit the scorer on every stored entry, with the model from ``config.model_dir``."""
+    from tradeguard.api.records import stored_declarations, stored_outcomes
+    from tradeguard.api.scoring import build_scorer
+
+    history = stored_declarations(engine)
+    model = None
+    if config.model_dir is not None and (config.model_dir / "model.json").exists():
+        from tradeguard.model import load_artifact
+
+        model = load_artifact(config.model_dir)
+    return build_scorer(history.entries, history.lines, outcomes=stored_outcomes(engine),
+                        model=model)
+
+
+def open_services(
+    settings: Settings, config: ApiConfig | None = None, store: Store | None = None,
+    scorer: EntryScorer | None = None,
+) -> Services:
+    """Open (and migrate) the database and wire the services; refuses development secrets
+    outside development."""
+    settings.require_production_secrets()
+    cfg = config or ApiConfig()
+    db = store or open_store(settings=settings)
+    workflow = open_workflow(db.engine, settings)
+    tokens = TokenSigner(settings.secret_key.get_secret_value().encode(), cfg.token_ttl_seconds)
+    lazy = LazyScorer(lambda: scorer or _scorer_from_store(db.engine, cfg))
+    return Services(settings, cfg, db, workflow, tokens, lazy,
+                    RateLimiter(cfg.rate_per_second, cfg.rate_burst), owns_store=store is None)
