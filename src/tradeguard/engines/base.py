@@ -1,0 +1,66 @@
+"""The engine interface: where entry batches are formed and scored, nothing about how.
+
+An engine splits the staged inputs into batches of whole entries and calls the Python of
+:mod:`tradeguard.engines.entry_batch` on each; everything global (fitting baselines, the
+cross-entry detectors, lanes with their per-port-day quotas) is done once by
+:mod:`tradeguard.engines.run`, the same for every engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+
+import polars as pl
+
+from tradeguard.engines.chain import FittedChain
+from tradeguard.engines.staging import StagedFile
+
+
+@dataclass(frozen=True)
+class BatchInputs:
+    """The staged current declarations and how many entry batches to cut them into."""
+
+    entries: StagedFile
+    lines: StagedFile
+    batches: int
+    work: Path
+
+
+class ScoringEngine(Protocol):
+    """An execution engine for the batch chain (DuckDB in process, Spark local or cluster)."""
+
+    name: str
+
+    def latest_entry_date(self, inputs: BatchInputs) -> date | None:
+        """The latest date of an entry with lines (the default evaluation date)."""
+
+    def candidates(self, inputs: BatchInputs, chain: FittedChain) -> pl.DataFrame:
+        """Keys of the lines the cross-entry detectors must see, over every batch."""
+
+    def rows_for(self, inputs: BatchInputs, keys: pl.DataFrame
+                 ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """(entries, lines) rows of the given line keys, gathered to this process."""
+
+    def score(self, inputs: BatchInputs, chain: FittedChain, cross_findings: pl.DataFrame,
+              out_dir: Path) -> list[Path]:
+        """Score every batch; one Parquet part per batch (:data:`SCORED_SCHEMA`) in out_dir."""
+
+    def close(self) -> None:
+        """Release the engine's resources (connections, sessions)."""
+
+
+def engine_for(name: str, *, spark_master: str | None = None,
+               memory_limit: str | None = None) -> ScoringEngine:
+    """The engine called ``name`` (``duckdb`` or ``spark``); heavy imports happen here."""
+    if name == "duckdb":
+        from tradeguard.engines.duckdb import DuckDBEngine
+
+        return DuckDBEngine(memory_limit=memory_limit)
+    if name == "spark":
+        from tradeguard.engines.spark import SparkEngine
+
+        return SparkEngine.start(spark_master or "local[2]")
+    raise ValueError(f"unknown engine {name!r}; expected 'duckdb' or 'spark'")

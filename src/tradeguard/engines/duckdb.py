@@ -1,0 +1,107 @@
+"""The default engine: DuckDB splits the inputs into entry batches on disk, Python scores them.
+
+DuckDB hashes every row to its entry's batch and writes hive-partitioned Parquet in one pass
+(spilling to disk past ``memory_limit``), so one batch at a time is in memory however large
+the input. Each batch is read into Polars and scored by the shared batch functions.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from tradeguard.engines import sql
+from tradeguard.engines.base import BatchInputs
+from tradeguard.engines.chain import FittedChain
+from tradeguard.engines.entry_batch import (
+    KEY_SCHEMA,
+    cross_entry_candidates,
+    score_entry_batch,
+)
+
+
+def _scan(glob: str) -> str:
+    return f"read_parquet('{glob}')"
+
+
+class DuckDBEngine:
+    """Entry batches cut by DuckDB, scored in this process (one batch in memory at a time)."""
+
+    name = "duckdb"
+
+    def __init__(self, memory_limit: str | None = None) -> None:
+        import duckdb
+
+        self._con: Any = duckdb.connect()
+        if memory_limit:
+            self._con.execute(f"SET memory_limit = '{memory_limit}'")
+        self._cut: dict[Path, tuple[Path, Path]] = {}
+
+    def latest_entry_date(self, inputs: BatchInputs) -> date | None:
+        """The latest date of an entry with lines."""
+        row = self._con.execute(sql.latest_entry_date(
+            _scan(inputs.entries.glob), _scan(inputs.lines.glob))).fetchone()
+        value = row[0] if row else None
+        return value if isinstance(value, date) else None
+
+    def _batches(self, inputs: BatchInputs) -> tuple[Path, Path]:
+        """Write both files partitioned by entry batch (once per run)."""
+        if inputs.work in self._cut:
+            return self._cut[inputs.work]
+        dirs = (inputs.work / "batches" / "entries", inputs.work / "batches" / "lines")
+        dirs[0].parent.mkdir(parents=True, exist_ok=True)
+        for staged, target in zip((inputs.entries, inputs.lines), dirs, strict=True):
+            query = sql.entry_batches(_scan(staged.glob), inputs.batches)
+            self._con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet, "
+                              f"PARTITION_BY ({sql.BATCH_COLUMN}), OVERWRITE_OR_IGNORE)")
+        self._cut[inputs.work] = dirs
+        return dirs
+
+    def _each_batch(self, inputs: BatchInputs) -> Any:
+        entries_dir, lines_dir = self._batches(inputs)
+        for number in range(inputs.batches):
+            line_dir = lines_dir / f"{sql.BATCH_COLUMN}={number}"
+            if not line_dir.exists():
+                continue
+            entry_dir = entries_dir / f"{sql.BATCH_COLUMN}={number}"
+            lines = pl.read_parquet(line_dir / "*.parquet", hive_partitioning=False)
+            entries = pl.read_parquet(entry_dir / "*.parquet", hive_partitioning=False)
+            yield number, entries, lines
+
+    def candidates(self, inputs: BatchInputs, chain: FittedChain) -> pl.DataFrame:
+        """Cross-entry candidate keys of every batch."""
+        parts = [pl.DataFrame(schema=KEY_SCHEMA)]
+        for _, entries, lines in self._each_batch(inputs):
+            parts.append(cross_entry_candidates(entries, lines, chain))
+        return pl.concat(parts)
+
+    def rows_for(self, inputs: BatchInputs, keys: pl.DataFrame
+                 ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Entries and lines of ``keys``, picked by SQL from the staged Parquet."""
+        self._con.register("wanted", keys)
+        try:
+            lines = self._con.execute(
+                sql.rows_of_lines(_scan(inputs.lines.glob), "wanted")).pl()
+            entries = self._con.execute(
+                sql.rows_of_entries(_scan(inputs.entries.glob), "wanted")).pl()
+        finally:
+            self._con.unregister("wanted")
+        return entries, lines
+
+    def score(self, inputs: BatchInputs, chain: FittedChain, cross_findings: pl.DataFrame,
+              out_dir: Path) -> list[Path]:
+        """Score batch after batch, writing each result as it is done."""
+        out_dir.mkdir(parents=True, exist_ok=True)
+        parts: list[Path] = []
+        for number, entries, lines in self._each_batch(inputs):
+            part = out_dir / f"part-{number:05d}.parquet"
+            score_entry_batch(entries, lines, chain, cross_findings).write_parquet(part)
+            parts.append(part)
+        return parts
+
+    def close(self) -> None:
+        """Close the DuckDB connection."""
+        self._con.close()

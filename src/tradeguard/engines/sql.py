@@ -1,0 +1,61 @@
+"""The SQL both engines run, written once (DuckDB dialect) and transpiled with sqlglot.
+
+Only set-level work lives in SQL — splitting inputs into batches of whole entries, picking rows
+by key, the run's latest entry date. Pure functions returning SQL text; executing it is the
+engine's job, so the text can be read and tested without a database.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+BATCH_COLUMN = "_batch"
+
+
+@cache
+def _transpile(sql: str, dialect: str) -> str:
+    if dialect == "duckdb":
+        return sql
+    import sqlglot
+
+    out: list[str] = sqlglot.transpile(sql, read="duckdb", write=dialect)
+    return out[0]
+
+
+def entry_batches(table: str, batches: int, dialect: str = "duckdb") -> str:
+    """Every row of ``table`` with the number of its entry's batch in ``_batch``.
+
+    The batch is a hash of the entry number, so all lines of an entry and its header always
+    land in the same batch, whichever file or engine they come from.
+    """
+    if batches < 1:
+        raise ValueError(f"batches must be at least 1 (got {batches})")
+    sql = (f"SELECT *, CAST(ABS(HASH(entry_number)) % {batches} AS INT) AS {BATCH_COLUMN} "
+           f"FROM {table}")
+    return _transpile(sql, dialect)
+
+
+def rows_of_lines(table: str, keys: str, dialect: str = "duckdb") -> str:
+    """Rows of ``table`` whose (entry_number, line_number) is in ``keys``."""
+    sql = (f"SELECT t.* FROM {table} AS t WHERE EXISTS (SELECT 1 FROM {keys} AS k "
+           "WHERE k.entry_number = t.entry_number AND k.line_number = t.line_number)")
+    return _transpile(sql, dialect)
+
+
+def rows_of_entries(table: str, keys: str, dialect: str = "duckdb") -> str:
+    """Rows of ``table`` whose entry_number is in ``keys``."""
+    sql = (f"SELECT t.* FROM {table} AS t WHERE t.entry_number IN "
+           f"(SELECT DISTINCT entry_number FROM {keys})")
+    return _transpile(sql, dialect)
+
+
+def line_keys(table: str, dialect: str = "duckdb") -> str:
+    """Every (entry_number, line_number) of ``table``."""
+    return _transpile(f"SELECT entry_number, line_number FROM {table}", dialect)
+
+
+def latest_entry_date(entries: str, lines: str, dialect: str = "duckdb") -> str:
+    """The latest date of an entry with lines (the default evaluation date)."""
+    sql = (f"SELECT MAX(e.entry_date) AS as_of FROM {entries} AS e WHERE e.entry_number IN "
+           f"(SELECT DISTINCT entry_number FROM {lines})")
+    return _transpile(sql, dialect)

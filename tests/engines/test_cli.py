@@ -1,0 +1,49 @@
+"""``tradeguard score-batch``: usage errors exit 2, a run writes Parquet and a summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from typer.testing import CliRunner
+
+from tradeguard.cli import build_app
+
+
+def _args(folder: Path, out: Path, *extra: str) -> list[str]:
+    return ["score-batch", "--entries", str(folder / "entries.csv"),
+            "--lines", str(folder / "lines.csv"), "--out", str(out), *extra]
+
+
+def test_unknown_engine_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(build_app(), _args(tmp_path, tmp_path / "o.parquet",
+                                                   "--engine", "oracle"))
+    assert result.exit_code == 2
+    assert "--engine" in result.output
+
+
+def test_spark_master_needs_spark(tmp_path: Path) -> None:
+    result = CliRunner().invoke(build_app(), _args(tmp_path, tmp_path / "o.parquet",
+                                                   "--spark-master", "local[1]"))
+    assert result.exit_code == 2
+
+
+def test_missing_file_fails_with_its_name(tmp_path: Path) -> None:
+    result = CliRunner().invoke(build_app(), _args(tmp_path, tmp_path / "o.parquet"))
+    assert result.exit_code == 1
+    assert "entries.csv" in result.output
+
+
+def test_run_writes_scored_lines(demo: Any, tmp_path: Path) -> None:
+    out = tmp_path / "scored.parquet"
+    result = CliRunner().invoke(build_app(), _args(
+        demo.folder, out, "--history-entries", str(demo.folder / "history_entries.csv"),
+        "--history-lines", str(demo.folder / "history_lines.csv"), "--batch-rows", "400"))
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output[result.output.index("{"):])
+    scored = pl.read_parquet(out)
+    assert summary["lines_scored"] == scored.height > 0
+    assert sum(summary["lanes"].values()) == scored.height
+    assert set(scored["lane"].unique()) <= {"red", "yellow", "green"}
