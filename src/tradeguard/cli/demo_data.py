@@ -15,8 +15,9 @@ SEED_OPTION = typer.Option(7, "--seed", help="Random seed; same seed, same files
 PACKAGES_OPTION = typer.Option(None, "--packages",
                                help="Small packages (default: as many as entries).")
 HISTORY_OPTION = typer.Option(12, "--history-months", help="Months of past declarations.")
-RATE_OPTION = typer.Option(0.045, "--planting-rate",
-                           help="Share of lines carrying planted violations.")
+RATE_OPTION = typer.Option(None, "--planting-rate",
+                           help="Share of lines carrying planted violations (default: the "
+                           "generator's, about 9 %).")
 END_OPTION = typer.Option(None, "--end-date", help="Last day of the window (YYYY-MM-DD).")
 REFDATA_OPTION = typer.Option(None, "--refdata", help="Reference data folder.")
 
@@ -31,12 +32,12 @@ def register(app: typer.Typer) -> None:
         seed: int = SEED_OPTION,
         packages: int | None = PACKAGES_OPTION,
         history_months: int = HISTORY_OPTION,
-        planting_rate: float = RATE_OPTION,
+        planting_rate: float | None = RATE_OPTION,
         end_date: str | None = END_OPTION,
         refdata: Path | None = REFDATA_OPTION,
     ) -> None:
         """Generate demo entries, lines, packages, supply chains, outcomes, history and truth."""
-        from tradeguard.demo import DEFAULT_END_DATE, generate_demo_data
+        from tradeguard.demo import DEFAULT_END_DATE, DEFAULT_PLANTING_RATE, generate_demo_data
         from tradeguard.refdata import ReferenceDataError, load_reference_data
 
         try:
@@ -49,10 +50,11 @@ def register(app: typer.Typer) -> None:
             ref = load_reference_data(refdata) if refdata else None
         except ReferenceDataError as exc:
             fail(f"--refdata: {exc}", EXIT_USAGE)
+        rate = DEFAULT_PLANTING_RATE if planting_rate is None else planting_rate
         try:
             manifest = generate_demo_data(out, entries=entries, seed=seed, packages=packages,
-                                          history_months=history_months,
-                                          planting_rate=planting_rate, end_date=end, ref=ref)
+                                          history_months=history_months, planting_rate=rate,
+                                          end_date=end, ref=ref)
         except ValueError as exc:
             fail(str(exc), EXIT_USAGE)
         except OSError as exc:

@@ -9,7 +9,13 @@ held to low false-positive rates, and each category carries several distinct sch
 
 from __future__ import annotations
 
-from tradeguard.demo.generator import DEFAULT_END_DATE, DemoManifest, generate_demo_data
+from tradeguard.demo.generator import (
+    DEFAULT_END_DATE,
+    DEFAULT_PLANTING_RATE,
+    DemoManifest,
+    generate_demo_data,
+)
 from tradeguard.demo.mid import build_mid
 
-__all__ = ["DEFAULT_END_DATE", "DemoManifest", "build_mid", "generate_demo_data"]
+__all__ = ["DEFAULT_END_DATE", "DEFAULT_PLANTING_RATE", "DemoManifest", "build_mid",
+           "generate_demo_data"]

@@ -18,8 +18,8 @@ import numpy.typing as npt
 import polars as pl
 
 from tradeguard.demo import geography as geo
-from tradeguard.refdata.trade_programs import COLUMN2_COUNTRIES
 from tradeguard.demo.entry_number import entry_numbers
+from tradeguard.refdata.trade_programs import COLUMN2_COUNTRIES
 
 Columns = dict[str, npt.NDArray[Any]]
 _INTEGER_UNITS = {"NO", "DOZ", "PRS", "DPR", "DPC", "THS", "KG", "GRS", "PCS", "L"}

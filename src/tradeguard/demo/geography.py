@@ -102,13 +102,60 @@ XUAR_CITIES: Final[list[tuple[str, str]]] = [
     ("Changji", "Xinjiang"), ("Kuitun", "Xinjiang"), ("Yining", "Xinjiang"),
 ]
 
-STREETS: Final[list[str]] = [
-    "Industrial Road", "Xingye Road", "Jinqiao Road", "Development Avenue", "Huangpu Road",
-    "Export Processing Zone", "Tan Thuan Road", "Nguyen Van Linh Street", "Jalan Perindustrian",
-    "Soi Bangna", "Zhongshan Road", "Renmin Road", "Keji Road", "Chang Jiang Road",
-    "Hai Ba Trung Street", "Phase II Industrial Estate", "Mirpur Road", "Avenida Industrial",
-    "Boulevard Industriel", "Harbour Road", "Gewerbestrasse", "Via Industria",
-]
+# Street names per country, written as local paperwork writes them; no commas (the first comma
+# of an address ends the street). Countries without a pool use GENERIC_STREETS.
+STREETS: Final[dict[str, list[str]]] = {
+    "CN": ["Xingye Road", "Jinqiao Road", "Huangpu Road", "Zhongshan Road", "Renmin Road",
+           "Keji Road", "Changjiang Road", "Jianshe Road", "Gongye Avenue", "Binhai Avenue"],
+    "TW": ["Zhongzheng Road", "Industrial 1st Road", "Minsheng Road", "Chenggong Road"],
+    "HK": ["Hoi Bun Road", "Kwun Tong Road", "Castle Peak Road", "Wang Lung Street"],
+    "VN": ["Nguyen Van Linh Street", "Hai Ba Trung Street", "Tan Thuan Road", "Le Loi Street",
+           "Tran Hung Dao Street", "VSIP Boulevard"],
+    "KH": ["Veng Sreng Boulevard", "Russian Federation Boulevard", "Street 271", "Street 598"],
+    "MY": ["Jalan Perindustrian", "Jalan Kemajuan", "Jalan Klang Lama", "Jalan Perusahaan"],
+    "ID": ["Jalan Raya Industri", "Jalan Gatot Subroto", "Jalan Jababeka Raya", "Jalan Rungkut"],
+    "TH": ["Soi Bangna", "Sukhumvit Road", "Rama II Road", "Bangna-Trad Road"],
+    "PH": ["Ayala Avenue", "EDSA", "Mactan Economic Zone Road"],
+    "BD": ["Mirpur Road", "Tongi Industrial Area", "Dhaka-Mymensingh Highway",
+           "Kamal Ataturk Avenue"],
+    "IN": ["MG Road", "GIDC Estate Road", "Avinashi Road", "Mount Road",
+           "Industrial Area Phase II"],
+    "PK": ["Sargodha Road", "Korangi Road", "Ferozepur Road", "Canal Road"],
+    "LK": ["Negombo Road", "Baseline Road", "Katunayake EPZ Road"],
+    "KR": ["Sandan-ro", "Gongdan-ro", "Teheran-ro", "Haean-ro"],
+    "JP": ["Chuo-dori", "Showa-dori", "Sakura-dori", "Minato-dori"],
+    "DE": ["Gewerbestrasse", "Industriestrasse", "Hauptstrasse", "Hafenstrasse"],
+    "AT": ["Gewerbestrasse", "Industriezeile", "Hauptstrasse"],
+    "IT": ["Via Industria", "Via Roma", "Via dell'Artigianato", "Via Emilia"],
+    "ES": ["Calle Mayor", "Avenida de la Industria", "Poligono Industrial"],
+    "PT": ["Rua da Industria", "Avenida da Liberdade", "Rua do Comercio"],
+    "FR": ["Boulevard Industriel", "Rue de la Republique", "Avenue Jean Jaures"],
+    "PL": ["ulica Przemyslowa", "ulica Fabryczna", "ulica Portowa"],
+    "SE": ["Industrivagen", "Storgatan", "Hamngatan"],
+    "NO": ["Industriveien", "Storgata", "Havnegata"],
+    "TR": ["Ataturk Caddesi", "Organize Sanayi Bolgesi", "Cumhuriyet Caddesi"],
+    "MX": ["Avenida Industrial", "Calle Industria", "Boulevard Aeropuerto",
+           "Avenida Revolucion"],
+    "GT": ["Calzada Roosevelt", "Avenida Petapa"], "HN": ["Boulevard del Norte", "Calle Principal"],
+    "CO": ["Avenida El Dorado", "Calle 80"], "PE": ["Avenida Argentina", "Avenida Colonial"],
+    "CL": ["Avenida Vicuna Mackenna", "Camino a Melipilla"],
+    "AR": ["Avenida General Paz", "Calle Industria"], "EC": ["Avenida Juan Tanca Marengo"],
+    "CR": ["Calle Central"], "DO": ["Avenida Las Americas"], "UY": ["Avenida Italia"],
+    "BR": ["Rua das Industrias", "Avenida Paulista", "Rodovia Anhanguera"],
+    "CA": ["Industrial Parkway", "Dundas Street", "Boulevard Industriel"],
+    "AU": ["Industrial Drive", "Harbour Road"], "NZ": ["Great South Road"],
+    "AE": ["Sheikh Zayed Road", "Jebel Ali Free Zone Road"],
+    "SG": ["Tuas Avenue", "Jurong Port Road"],
+    "RU": ["Promyshlennaya Street", "Lenina Street"], "UA": ["Promyslova Street"],
+}
+GENERIC_STREETS: Final[list[str]] = ["Industrial Road", "Harbour Road", "Main Street",
+                                     "Export Processing Zone", "Free Zone Road"]
+# Where the building number goes: after the street (Gewerbestrasse 12, Avenida Industrial 552)
+# or before it with "No." (No. 552 Xingye Road); elsewhere plainly before it (552 MG Road).
+NUMBER_AFTER: Final[frozenset[str]] = frozenset(
+    {"DE", "AT", "IT", "ES", "PT", "PL", "SE", "NO", "TR", "MX", "GT", "HN", "CO", "PE", "CL", "AR",
+     "EC", "CR", "DO", "UY", "BR"})
+NUMBER_WITH_NO: Final[frozenset[str]] = frozenset({"CN", "TW", "HK", "KH"})
 
 # Country typical unit-price factor relative to China for the same goods.
 PRICE_FACTOR: Final[dict[str, float]] = {

@@ -20,6 +20,10 @@ TRUTH_SCHEMA: dict[str, pl.DataType] = {
     "loss_usd": pl.Float64(),
 }
 
+# One truth row per planted record (line, entry, package or party) x category x scheme.
+TRUTH_KEY = ["record_kind", "entry_number", "line_number", "package_id", "party_id",
+             "category", "scheme"]
+
 
 @dataclass
 class Ledger:
@@ -72,5 +76,10 @@ class Ledger:
             })
 
     def frame(self) -> pl.DataFrame:
-        """All truth records as a frame in :data:`TRUTH_SCHEMA`."""
-        return pl.DataFrame(self.records, schema=TRUTH_SCHEMA)
+        """All truth records in :data:`TRUTH_SCHEMA`, one per record x category x scheme.
+
+        A record named twice for the same scheme (a line reached by two planting steps) is
+        one violation, so the first note and loss are kept and the repeat is dropped.
+        """
+        return pl.DataFrame(self.records, schema=TRUTH_SCHEMA).unique(
+            TRUTH_KEY, keep="first", maintain_order=True)

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from tradeguard.demo.geography import CITIES
+from tradeguard.demo.geography import (
+    CITIES,
+    GENERIC_STREETS,
+    NUMBER_AFTER,
+    NUMBER_WITH_NO,
+    STREETS,
+)
 from tradeguard.demo.mid import build_mid
 
 _US_PLACES = [
@@ -59,6 +65,7 @@ _SECTOR_WORD = {
     "bags": ["Bags", "Luggage", "Leather Goods"],
     "cosmetics": ["Cosmetics", "Biotech", "Beauty"],
     "packaging": ["Packaging", "Paper Products", "Carton"],
+    "copper": ["Copper", "Nonferrous Metals", "Wire"],
 }
 _CN_SYLLABLES = ["Heng", "Da", "Xin", "Hua", "Jin", "Tai", "Long", "Sheng", "Yuan", "Feng",
                  "Kang", "Mei", "Rui", "Hong", "Bao", "Fu", "Tian", "Yong", "Cheng", "Jia",
@@ -168,13 +175,20 @@ def manufacturer_name(rng: np.random.Generator, country: str, sector: str, city:
     return f"{rng.choice(np.array(_GENERIC))} {word} {legal}"
 
 
-def street_line(rng: np.random.Generator, streets: list[str]) -> str:
-    """A street line with a building number (the MID takes its digits)."""
-    return f"No. {int(rng.integers(1, 3000))} {streets[int(rng.integers(0, len(streets)))]}"
+def street_line(rng: np.random.Generator, country: str) -> str:
+    """A street line of the country with a building number (the MID takes its digits)."""
+    streets = STREETS.get(country, GENERIC_STREETS)
+    street = streets[int(rng.integers(0, len(streets)))]
+    number = int(rng.integers(1, 3000))
+    if country in NUMBER_AFTER:
+        return f"{street} {number}"
+    if country in NUMBER_WITH_NO:
+        return f"No. {number} {street}"
+    return f"{number} {street}"
 
 
 def build_manufacturers(rng: np.random.Generator, demand: dict[tuple[str, str], int],
-                        streets: list[str], country_names: dict[str, str],
+                        country_names: dict[str, str],
                         new_share: float = 0.08) -> pl.DataFrame:
     """Factory pools per (country, sector), sized by the expected number of lines."""
     rows: list[dict[str, object]] = []
@@ -184,7 +198,7 @@ def build_manufacturers(rng: np.random.Generator, demand: dict[tuple[str, str], 
         for _ in range(size):
             city, province, _lading = cities[int(rng.integers(0, len(cities)))]
             name = manufacturer_name(rng, country, sector, city)
-            street = street_line(rng, streets)
+            street = street_line(rng, country)
             trader = rng.random() < 0.3
             seller_country = ("HK" if country == "CN" and rng.random() < 0.5 else country)
             legal = _LEGAL.get(seller_country, "Ltd.")

@@ -33,6 +33,13 @@ TRANSSHIPMENT = [  # (scheme, products, third countries)
     ("transshipment_solar_cells", ["solar_module", "solar_cell"], ["KH", "MY", "TH", "VN"]),
     ("transshipment_honey", ["honey"], ["IN", "VN", "MY", "TH"]),
 ]
+# WRO findings name firms, but also whole products from a place ("All gold mined ... Congo"),
+# regions, prisons and vessels; only firms can stand as a manufacturer or seller name.
+_NOT_A_FIRM = (r"(?i)^all\b|region-wide|\bproduced\b|harvested|\bprison\b|penitentiary|camp\b"
+               r"|re-?education|laogai|labor reform|reform through labor|fishing vessel"
+               r"|diamond fields|\bfarm\b|vocational|tobacco produced|industrial park|ltd\.? and\b")
+_FIRM_WORD = (r"(?i)\b(co|ltd|limited|corp|corporation|inc|company|group|berhad|bhd|factory"
+              r"|works|plant|industrial|industry|machinery|apparel|holdings|d\.o\.o)\b")
 _SECTOR_BY_NAME = [
     (r"Textile|Cotton|Garment|Apparel|Knit|Spinning|Yarn", ["tshirt_men_cotton",
                                                            "sweater_women_cotton", "socks_cotton"]),
@@ -77,7 +84,7 @@ def _factory(rng: np.random.Generator, country: str, sector: str, *, name: str |
     c, p, _ = places[int(rng.integers(0, len(places)))]
     city_name, province = city or (c, p)
     nm = name or manufacturer_name(rng, country, sector, city_name)
-    st = street or street_line(rng, geo.STREETS)
+    st = street or street_line(rng, country)
     mid_cc = mid_country or country
     mid_city = city_name if mid_cc == country else geo.CITIES[mid_cc][0][0]
     return {
@@ -99,11 +106,18 @@ def _dates(rng: np.random.Generator, n: int, start: date, end: date) -> npt.NDAr
 
 def design_schemes(rng: np.random.Generator, catalogue: pl.DataFrame, watchlists: pl.DataFrame,
                    n_importers: int, n_factories: int, start: date, end: date, scale: float,
-                   country_names: dict[str, str]) -> SchemeDesign:
-    """Invent every entry-level scheme; ``scale`` grows entry counts with the data size."""
+                   country_names: dict[str, str],
+                   chain_rng: np.random.Generator | None = None) -> SchemeDesign:
+    """Invent every entry-level scheme; ``scale`` grows entry counts with the data size.
+
+    ``chain_rng`` draws how evaders declare supply chains; a stream of its own keeps every
+    other scheme's draws unchanged.
+    """
     d = SchemeDesign()
+    chain_rng = chain_rng or rng
     pid = {p: i for i, p in enumerate(catalogue["product_id"].to_list())}
     sector_of = catalogue["sector"].to_list()
+    chain_of = catalogue["chain"].fill_null("").to_list()
 
     def new_factory(row: dict[str, Any]) -> int:
         d.factories.append(row)
@@ -126,13 +140,20 @@ def design_schemes(rng: np.random.Generator, catalogue: pl.DataFrame, watchlists
                                  seller=seller, names=country_names))
         n = count(5, 12)
         buyers = existing_importers(int(rng.integers(1, 4)))
+        # Where the goods are traced, evaders declare the chain as it is: some name their
+        # Chinese tier-1 supplier (the importer sees no harm), some declare no chain at all.
+        chain_mode = (str(chain_rng.choice(["disclose", "hide"]))
+                      if chain_of[pid[products[0]]] else "none")
+        chain_note = {"disclose": "; supply chain declared with a CN tier-1 supplier",
+                      "hide": "; no supply chain declared", "none": ""}[chain_mode]
         d.specs.append(SchemeSpec(
             "adcvd", scheme, buyers[rng.integers(0, len(buyers), n)],
             np.full(n, f), rng.choice([pid[p] for p in products], n),
             _dates(rng, n, end - timedelta(days=45), end),
             note=(f"new {third} factory; MID points to {'CN' if mid_cn else third}; "
-                  f"seller {'CN' if seller else third}; priced at Chinese level"),
-            options={"price_factor": 1.0 / geo.PRICE_FACTOR.get(third, 1.1), "third": third}))
+                  f"seller {'CN' if seller else third}; priced at Chinese level{chain_note}"),
+            options={"price_factor": 1.0 / geo.PRICE_FACTOR.get(third, 1.1), "third": third,
+                     "chain_mode": chain_mode}))
     # ---- AD/CVD: in-scope Chinese goods declared without (or with a wrong) case
     in_scope = ["alu_extrusion", "plywood_birch", "steel_nails", "garment_hangers",
                 "bedroom_wood", "candles", "activated_carbon", "threaded_rod", "garlic"]
@@ -144,14 +165,18 @@ def design_schemes(rng: np.random.Generator, catalogue: pl.DataFrame, watchlists
             d.specs.append(SchemeSpec("adcvd", scheme, existing_importers(n), np.full(n, f),
                                       np.full(n, prod), _dates(rng, n, start, end)))
     # ---- forced labor and watch lists: listed names (respelled) as factory or seller
-    orgs = watchlists.filter(pl.col("entity_type") == "organization")
+    firms = watchlists.filter(
+        (pl.col("entity_type") == "organization") & ~pl.col("name").str.contains(_NOT_A_FIRM)
+        & ((pl.col("list") != "wro") | pl.col("name").str.contains(_FIRM_WORD)))
+    if "date_removed" in firms.columns:
+        firms = firms.filter(pl.col("date_removed").is_null())
     for category, lists, schemes in (
             ("forced_labor", ["uflpa"], ["uflpa_manufacturer", "uflpa_seller"]),
             ("forced_labor", ["wro"], ["wro_manufacturer"]),
             ("watchlist", ["ofac_sdn"], ["sdn_manufacturer", "sdn_seller"]),
             ("watchlist", ["bis_mieu"], ["mieu_seller"]),
             ("watchlist", ["dod_1260h"], ["dod_1260h_manufacturer", "dod_1260h_seller"])):
-        pool = orgs.filter(pl.col("list").is_in(lists))
+        pool = firms.filter(pl.col("list").is_in(lists))
         if category == "watchlist":
             pool = pool.filter(pl.col("country").is_in(["CN", "HK", "RU", "AE", "TR", "MY",
                                                         "SG", "IN", "TH"]))
@@ -257,8 +282,11 @@ def design_schemes(rng: np.random.Generator, catalogue: pl.DataFrame, watchlists
                                   _dates(rng, n, end - timedelta(days=25), end),
                                   note="new importer, no history, burst of entries",
                                   party_ids=[d.importers[m]["importer_id"]]))
-    for _ in range(2):  # one foreign shipper cluster behind undervalued lines of many importers
-        stem = str(rng.choice(["Everbright", "Goldsea", "Winhope", "Fortune Link"]))
+    # one foreign shipper cluster behind undervalued lines of many importers; two clusters
+    # never share a trade name (they are different shippers), nor one clean firms use
+    for stem_choice in rng.choice(["Richway", "Goldsea", "Winhope", "Fortune Link"], 2,
+                                  replace=False):
+        stem = str(stem_choice)
         sellers = [f"{stem} Trading Limited", f"{stem} Trade Co., Ltd.",
                    f"{stem.upper()} INTL TRADING LTD", f"{stem} International (HK) Ltd"]
         prod = pid[str(rng.choice(["sweater_men_mmf", "shoes_textile_women", "handbag_plastic"]))]

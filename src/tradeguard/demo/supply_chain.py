@@ -1,9 +1,10 @@
 """Declared upstream suppliers for lines in forced-labor high-priority sectors.
 
 Chains follow the real production steps (cotton: ginner -> spinner -> fabric mill; solar:
-polysilicon -> wafer -> cell; aluminum: alumina -> smelter -> billet caster; tomatoes, PVC,
-seafood likewise). Clean chains source from outside Xinjiang; the planted ones put a listed
-entity or a Xinjiang address two or three tiers up.
+polysilicon -> wafer -> cell; aluminum: alumina -> smelter -> billet caster; steel: iron ore ->
+steel mill; copper, lithium, caustic soda, red dates, tomatoes, PVC and seafood likewise).
+Clean chains source from outside Xinjiang; the planted ones put a listed entity or a Xinjiang
+address two or three tiers up.
 """
 
 from __future__ import annotations
@@ -45,6 +46,26 @@ CHAINS: dict[str, list[tuple[str, str, list[tuple[str, str]]]]] = {
     "pvc": [("Chlor-Alkali", "vinyl chloride monomer", [("TW", "Mailiao"), ("KR", "Yeosu"),
                                                        ("JP", "Mizushima")]),
             ("Salt Works", "industrial salt", [("AU", "Dampier"), ("MX", "Guerrero Negro")])],
+    "steel": [("Steel Mill", "hot-rolled steel coil", [("CN", "Tangshan"), ("KR", "Pohang"),
+                                                       ("JP", "Kimitsu"), ("IN", "Jamshedpur")]),
+              ("Iron Ore Mine", "iron ore", [("AU", "Port Hedland"), ("BR", "Itabira"),
+                                             ("CA", "Labrador City")])],
+    "copper": [("Copper Refinery", "copper cathode", [("CL", "Mejillones"), ("JP", "Naoshima"),
+                                                      ("CN", "Tongling")]),
+               ("Copper Mine", "copper concentrate", [("CL", "Antofagasta"), ("PE", "Arequipa"),
+                                                      ("AU", "Olympic Dam")])],
+    "lithium": [("Lithium Refinery", "lithium carbonate", [("CN", "Yichun"), ("CL", "Antofagasta"),
+                                                           ("AU", "Kwinana")]),
+                ("Lithium Mine", "spodumene concentrate", [("AU", "Greenbushes"),
+                                                           ("AR", "Catamarca"),
+                                                           ("CL", "Salar de Atacama")])],
+    "caustic_soda": [("Salt Works", "industrial salt", [("AU", "Dampier"),
+                                                        ("MX", "Guerrero Negro"),
+                                                        ("CN", "Lianyungang")])],
+    "red_dates": [("Dried Fruit Processing", "dried jujubes", [("CN", "Cangzhou"),
+                                                               ("CN", "Jiaxian")]),
+                  ("Jujube Orchard", "fresh jujubes", [("CN", "Cangzhou"), ("CN", "Linfen"),
+                                                      ("CN", "Yulin")])],
     "seafood": [("Processing Plant", "frozen fish", [("VN", "Can Tho"), ("TH", "Samut Sakhon"),
                                                      ("IN", "Kochi")]),
                 ("Fishing Company", "whole fish", [("US", "Dutch Harbor"), ("RU", "Nakhodka"),
@@ -52,17 +73,26 @@ CHAINS: dict[str, list[tuple[str, str, list[tuple[str, str]]]]] = {
 }
 _NAMES = ["Huafu", "Texhong", "Luthai", "Nam Dinh", "Vardhman", "Nishat", "Alpha", "Meridian",
           "Pacific", "Sunrise", "Golden Field", "Blue Ocean", "Evergreen", "Northern Star"]
+_SUBJECT_NAMES = ["Hengtai", "Jinlong", "Xinhua", "Huasheng", "Tianrun", "Yongfeng", "Zhongda",
+                  "Ruixin", "Baolong", "Minghai"]
 _XUAR = [("CN", "Aksu, Xinjiang"), ("CN", "Shihezi, Xinjiang"), ("CN", "Kashgar, Xinjiang"),
          ("CN", "Korla, Xinjiang"), ("CN", "Urumqi, Xinjiang Uygur Autonomous Region")]
 
 
 def build_supply_chain(rng: np.random.Generator, lines: Columns, chain_of_product: list[str],
-                       skip: npt.NDArray[np.bool_]) -> pl.DataFrame:
-    """Supply-chain rows for lines of chained products (most CN lines, half of the others)."""
+                       skip: npt.NDArray[np.bool_],
+                       force: npt.NDArray[np.bool_] | None = None) -> pl.DataFrame:
+    """Supply-chain rows for lines of chained products.
+
+    Every CN line of a chained product declares one (an importer doing due diligence traces
+    high-priority goods), half of the other origins do; ``skip`` lines declare none and
+    ``force`` lines always do.
+    """
     chain = np.array(chain_of_product, dtype=object)[lines["product_idx"]]
     has_chain = chain != ""
     cn = lines["country_of_origin"] == "CN"
-    declared = has_chain & ~skip & (cn | (rng.random(len(chain)) < 0.5))
+    forced = np.zeros(len(chain), bool) if force is None else force
+    declared = has_chain & ~skip & (cn | forced | (rng.random(len(chain)) < 0.5))
     idx = np.flatnonzero(declared)
     rows: dict[str, list[Any]] = {k: [] for k in (
         "entry_number", "line_number", "tier", "supplier_name", "supplier_country",
@@ -135,3 +165,38 @@ def plant_upstream(led: Ledger, chain: pl.DataFrame, listed: pl.DataFrame, k: in
     return chain.with_columns(pl.Series("supplier_name", names),
                               pl.Series("supplier_country", countries),
                               pl.Series("supplier_address", addresses))
+
+
+def disclose_subject_supplier(rng: np.random.Generator, chain: pl.DataFrame,
+                              entry_numbers: npt.NDArray[Any], line_numbers: npt.NDArray[Any],
+                              subject: str, cities: list[str]) -> pl.DataFrame:
+    """Make one subject-country firm the tier-1 supplier of the given lines (one scheme).
+
+    Evaders who declare a chain declare it truthfully: the third-country "factory" buys its
+    inputs from the subject country, and the importer sees nothing wrong in saying so.
+    """
+    if len(entry_numbers) == 0:
+        return chain
+    city = cities[int(rng.integers(0, len(cities)))]
+    brand = _SUBJECT_NAMES[int(rng.integers(0, len(_SUBJECT_NAMES)))]
+    keys = pl.DataFrame({"entry_number": entry_numbers.astype(str),
+                         "line_number": line_numbers.astype(np.int64), "_hit": True})
+    marked = chain.join(keys, on=["entry_number", "line_number"], how="left",
+                        maintain_order="left")
+    hit = pl.col("_hit").fill_null(False)
+    name = pl.lit(f"{city} {brand} ") + pl.col("material").str.to_titlecase() + pl.lit(
+        " Co., Ltd.")
+    tier1 = hit & (pl.col("tier") == 1)
+    return marked.with_columns(
+        supplier_name=pl.when(tier1).then(name).otherwise(pl.col("supplier_name")),
+        supplier_country=pl.when(tier1).then(pl.lit(subject)).otherwise(
+            pl.col("supplier_country")),
+        supplier_address=pl.when(tier1).then(pl.lit(f"{city}, {subject}")).otherwise(
+            pl.col("supplier_address")),
+    ).with_columns(
+        # the tier-2 row's buyer is the renamed tier-1 supplier
+        buyer_name=pl.when(hit & (pl.col("tier") == 2)).then(
+            pl.col("supplier_name").shift(1).over(["entry_number", "line_number"],
+                                                  order_by="tier"))
+        .otherwise(pl.col("buyer_name")),
+    ).drop("_hit")

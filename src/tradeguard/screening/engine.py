@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
@@ -19,7 +20,7 @@ from tradeguard.screening.config import ALGORITHM_NAME, ALGORITHM_VERSION, Scree
 from tradeguard.screening.index import WatchlistIndex
 from tradeguard.screening.normalise import normalise_names
 from tradeguard.screening.places import xuar_mentioned
-from tradeguard.screening.scorer import NameComparison, PreparedName, compare_names
+from tradeguard.screening.scorer import NameComparison, PreparedName, compare_names, name_score
 
 MATCH_SCHEMA: dict[str, pl.DataType] = {
     "id": pl.String(),
@@ -146,13 +147,22 @@ def screen_names(
     cands = cands.join(queries.select("qid", q_flat="flat"), on="qid").join(
         index.names.select("slot", l_flat="flat"), on="slot"
     )
-    quick = process.cpdist(
-        cands.get_column("q_flat").to_list(),
-        cands.get_column("l_flat").to_list(),
-        scorer=fuzz.token_set_ratio,
-        workers=-1,
-    )
-    cands = cands.with_columns(quick=pl.Series(quick, dtype=pl.Float64) / 100).filter(
+    q_flat = cands.get_column("q_flat").to_list()
+    l_flat = cands.get_column("l_flat").to_list()
+    # Cheap vectorised screens, one per way two names can match; a pair goes on to exact
+    # scoring when any of them passes: same words in any order (token sort), or the same
+    # letters with word breaks moved (names written as one word), or one name's words all
+    # inside the other's (token set) with few words left over.
+    sort_ratio = process.cpdist(q_flat, l_flat, scorer=fuzz.token_sort_ratio, workers=-1)
+    q_joined = cands.get_column("q_flat").str.replace_all(" ", "").to_list()
+    l_joined = cands.get_column("l_flat").str.replace_all(" ", "").to_list()
+    joined = process.cpdist(q_joined, l_joined, scorer=fuzz.ratio, workers=-1)
+    set_ratio = process.cpdist(q_flat, l_flat, scorer=fuzz.token_set_ratio, workers=-1)
+    words_q = cands.get_column("q_flat").str.count_matches(" ").to_numpy() + 1
+    words_l = cands.get_column("l_flat").str.count_matches(" ").to_numpy() + 1
+    few_extra = np.abs(words_q - words_l) <= 1
+    quick = np.maximum(np.maximum(sort_ratio, joined), np.where(few_extra, set_ratio, 0)) / 100
+    cands = cands.with_columns(quick=pl.Series(quick, dtype=pl.Float64)).filter(
         pl.col("quick") >= cfg.prefilter_min
     )
     if cands.is_empty():
@@ -174,39 +184,75 @@ def screen_names(
         on="slot",
     )
     rows = []
-    for rec in survivors.iter_rows(named=True):
-        query = PreparedName(
-            rec["name"], tuple(rec["tokens"]), tuple(rec["keys"]), rec["legal_form"]
-        )
-        comp = compare_names(query, index.prepared[rec["slot"]], cfg)
-        if comp.score < cfg.threshold - cfg.country_agree_bonus - cfg.address_agree_bonus:
+    floor = cfg.threshold - cfg.country_agree_bonus - cfg.address_agree_bonus
+    queries_by_qid: dict[int, PreparedName] = {}
+    prepared, vocabulary = index.prepared, index.commonness
+    columns = (
+        "qid",
+        "slot",
+        "id",
+        "name",
+        "tokens",
+        "keys",
+        "legal_form",
+        "country",
+        "address",
+        "entity_id",
+        "list",
+        "variant",
+        "is_alias",
+        "list_version",
+        "l_country",
+        "l_addresses",
+    )
+    for (
+        qid,
+        slot,
+        row_id,
+        name,
+        tokens,
+        keys,
+        form,
+        country,
+        address,
+        entity_id,
+        lst,
+        variant,
+        is_alias,
+        list_version,
+        l_country,
+        l_addresses,
+    ) in survivors.select(columns).iter_rows():
+        query = queries_by_qid.get(qid)
+        if query is None:
+            query = PreparedName(name, tuple(tokens), tuple(keys), form)
+            queries_by_qid[qid] = query
+        if name_score(query, prepared[slot], cfg, vocabulary) < floor:
             continue
-        evidence = corroborate(
-            rec["country"], rec["address"], rec["l_country"], rec["l_addresses"], cfg
-        )
+        comp = compare_names(query, prepared[slot], cfg, vocabulary)
+        evidence = corroborate(country, address, l_country, l_addresses, cfg)
         score = round(min(1.0, max(0.0, comp.score + evidence.adjustment)), 4)
         if score < cfg.threshold:
             continue
-        tokens, q_only, l_only, form, text = _explain(comp)
+        tokens_text, q_only, l_only, form_text, text = _explain(comp)
         text += f"; country {evidence.country}; address {evidence.address}"
-        lst = rec["list"]
         rows.append(
             {
-                "id": rec["id"],
+                "id": row_id,
                 "list": lst,
-                "entity_id": rec["entity_id"],
-                "matched_name": rec["variant"],
+                "entity_id": entity_id,
+                "matched_name": variant,
                 "score": score,
                 "name_score": comp.score,
-                "matched_alias": rec["is_alias"],
-                "matched_tokens": tokens,
+                "matched_alias": is_alias,
+                "matched_tokens": tokens_text,
                 "unmatched_query_tokens": q_only,
                 "unmatched_listed_tokens": l_only,
-                "legal_form": form,
+                "legal_form": form_text,
                 "country_evidence": evidence.country,
                 "address_evidence": evidence.address,
                 "explanation": text,
-                "list_version": rec["list_version"]
+                "list_version": list_version
                 or index.versions.get(lst)
                 or index.versions.get("watchlists", "unversioned"),
                 "algorithm": f"{ALGORITHM_NAME} {ALGORITHM_VERSION}",
@@ -215,9 +261,11 @@ def screen_names(
     if not rows:
         return empty_matches()
     out = pl.DataFrame(rows, schema=MATCH_SCHEMA)
-    return out.sort(["id", "score"], descending=[False, True]).unique(
-        ["id", "list", "entity_id"], keep="first", maintain_order=True
-    )
+    # Best first per id; equal scores in a fixed order so repeated runs agree row for row.
+    return out.sort(
+        ["id", "score", "list", "entity_id", "matched_name"],
+        descending=[False, True, False, False, False],
+    ).unique(["id", "list", "entity_id"], keep="first", maintain_order=True)
 
 
 def match_evidence(row: dict[str, object]) -> str:

@@ -5,10 +5,14 @@ listed word is indexed under a few keys (the word, its sound key, its one-letter
 forms, which catch one typo) and every pair of words under a pair key; a declared name then
 meets only listed names sharing a key, ranked by how rare the shared words are. Keys so common
 they would pull in hundreds of names are skipped; pair keys keep such names reachable.
+
+Ranking is fixed and documented (see :meth:`WatchlistIndex.candidates`), so the same names
+against the same lists give the same candidates whatever the order of the list rows.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -20,6 +24,11 @@ from tradeguard.screening.scorer import PreparedName
 
 WATCHLIST_COLUMNS: tuple[str, ...] = ("entity_id", "list", "name")
 _PAIR_WEIGHT = 6.0
+# A word met only through a sound key or a one-letter deletion counts this share of its weight,
+# so an exact-word hit outranks a sound-alike hit on an equally rare word.
+_FUZZY_SHARE = 0.5
+# A word in this many firm names on the lists or more is an ordinary word (commonness 1).
+_COMMON_DF = 50
 _ROW_SPAN = 1 << 24  # listed names per index, at most
 
 
@@ -86,6 +95,7 @@ class WatchlistIndex:
     keys: pl.DataFrame
     prepared: tuple[PreparedName, ...]
     versions: Mapping[str, str] = field(default_factory=dict)
+    commonness: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -99,7 +109,9 @@ class WatchlistIndex:
         missing = [c for c in WATCHLIST_COLUMNS if c not in watchlists.columns]
         if missing:
             raise ValueError(f"watch-list frame lacks columns: {missing}")
-        wl = watchlists
+        # Canonical row order: candidate ties are broken by row, which must not depend on how
+        # the list file happened to be ordered.
+        wl = watchlists.sort(["list", "entity_id", "name"], maintain_order=True, nulls_last=True)
         for col, dtype in (("aliases", pl.List(pl.String)), ("addresses", pl.List(pl.String))):
             if col not in wl.columns:
                 wl = wl.with_columns(pl.lit([], dtype=dtype).alias(col))
@@ -153,10 +165,14 @@ class WatchlistIndex:
             .join(word_df, on="token")
             .select("name_row", "pos", weight=(pl.lit(total) / pl.col("tdf")).log().clip(0.1))
         )
+        exact = pl.col("bkey").str.starts_with("t:") | pl.col("bkey").str.starts_with("b:")
         keys = (
             keys.join(weights, on=["name_row", "pos"], how="left")
-            .with_columns(pl.col("weight").fill_null(_PAIR_WEIGHT))
-            .select("bkey", "name_row", "pos", "weight")
+            .with_columns(pl.col("weight").fill_null(_PAIR_WEIGHT), exact=exact)
+            .with_columns(
+                pl.col("weight") * pl.when(pl.col("exact")).then(1.0).otherwise(_FUZZY_SHARE)
+            )
+            .select("bkey", "name_row", "pos", "weight", "exact")
         )
         prepared = tuple(
             PreparedName(text, tuple(tokens), tuple(sound), form, kind)
@@ -164,13 +180,24 @@ class WatchlistIndex:
                 "variant", "tokens", "keys", "legal_form", "kind"
             ).iter_rows()
         )
-        named = named.with_row_index("slot")
-        return cls(named, keys, prepared, dict(versions or {}))
+        name_weight = weights.group_by("name_row").agg(name_weight=pl.col("weight").sum())
+        named = (
+            named.join(name_weight, on="name_row", how="left", maintain_order="left")
+            .with_columns(pl.col("name_weight").fill_null(0.0).round(6))
+            .with_row_index("slot")
+        )
+        return cls(named, keys, prepared, dict(versions or {}), _commonness(named))
 
     def candidates(self, queries: pl.DataFrame, config: ScreeningConfig) -> pl.DataFrame:
         """Top listed names per query by shared rare keys: ``qid, slot, block_score``.
 
-        ``queries`` must hold ``qid``, ``tokens`` and ``keys`` (from normalise_names).
+        ``queries`` must hold ``qid``, ``tokens`` and ``keys`` (from normalise_names). Each
+        listed word met counts its rarity weight, in full when met as the same word (or word
+        pair) and at ``_FUZZY_SHARE`` when met only by sound key or one-letter deletion. The
+        ``candidates_per_name`` best are kept in this order: block score (rounded to 1e-6 so
+        float summation order cannot matter), then more exactly met words, then the lighter
+        listed name (less left unexplained: "Saddam Hussein" before "Qusay Saddam Hussein"),
+        then canonical list row order (list, entity id, name).
         """
         qkeys = blocking_keys(queries.select("qid", "tokens", "keys"), "qid")
         hits = qkeys.join(self.keys, on="bkey", how="inner")
@@ -179,22 +206,56 @@ class WatchlistIndex:
         pair = pl.col("qid").cast(pl.UInt64) * _ROW_SPAN + pl.col("name_row").cast(pl.UInt64)
         per_word = (
             hits.select(
-                word=pair * 256 + (pl.col("pos") + 1).cast(pl.UInt64), weight=pl.col("weight")
+                word=pair * 256 + (pl.col("pos") + 1).cast(pl.UInt64),
+                weight=pl.col("weight"),
+                exact=pl.col("exact"),
             )
             .group_by("word")
-            .agg(pl.col("weight").max())
+            .agg(pl.col("weight").max(), pl.col("exact").any())
         )
         ranked = (
             per_word.group_by(pair=pl.col("word") // 256)
-            .agg(block_score=pl.col("weight").sum())
+            .agg(
+                block_score=pl.col("weight").sum().round(6),
+                exact_words=pl.col("exact").sum(),
+            )
             .with_columns(
                 qid=(pl.col("pair") // _ROW_SPAN).cast(pl.UInt32),
                 name_row=(pl.col("pair") % _ROW_SPAN).cast(pl.UInt32),
             )
+            # cheap cut first (ties kept), then the full order on the few rows left
             .filter(
-                pl.col("block_score").rank("ordinal", descending=True).over("qid")
+                pl.col("block_score").rank("min", descending=True).over("qid")
                 <= config.candidates_per_name
             )
+            .join(self.names.select("name_row", "name_weight"), on="name_row")
+            .sort(
+                ["qid", "block_score", "exact_words", "name_weight", "name_row"],
+                descending=[False, True, True, False, False],
+            )
+            .filter(pl.int_range(pl.len()).over("qid") < config.candidates_per_name)
         )
         slots = self.names.select("slot", "name_row")
         return ranked.join(slots, on="name_row").select("qid", "slot", "block_score")
+
+
+def _commonness(named: pl.DataFrame) -> dict[str, float]:
+    """Commonness of each word in firm names: log(names with it) / log(_COMMON_DF), capped at 1.
+
+    Person names are left out: a frequent given name is still a proper name, while a word
+    frequent in firm names (shipping, steel, bank) is an ordinary word.
+    """
+    firms = named.filter(pl.col("kind") != "person")
+    if firms.is_empty():
+        return {}
+    df = (
+        firms.select("name_row", "tokens")
+        .explode("tokens")
+        .drop_nulls()
+        .unique()
+        .group_by("tokens")
+        .agg(pl.len().alias("df"))
+        .filter(pl.col("df") >= 2)
+        .with_columns(c=(pl.col("df").log() / math.log(_COMMON_DF)).clip(0.0, 1.0))
+    )
+    return dict(zip(df["tokens"].to_list(), df["c"].to_list(), strict=True))

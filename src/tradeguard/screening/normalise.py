@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from tradeguard.screening.form_typos import form_typos
 from tradeguard.screening.vocabulary import ABBREVIATIONS, LEADING_FORMS, LEGAL_FORMS, TITLES
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -109,6 +110,37 @@ def name_alternatives(expr: pl.Expr) -> pl.Expr:
     return pl.when(tiny | (parts.list.len() < 2)).then(pl.concat_list(expr)).otherwise(parts)
 
 
+def _fix_form_typos(names: pl.Series) -> pl.Series:
+    """The names with misspelled legal-form words among their last three words corrected.
+
+    Only the few names that contain such a word are rebuilt.
+    """
+    typos = form_typos()
+    known = pl.Series(list(typos))
+    words = names.str.split(" ")
+    hit = pl.select(
+        pl.any_horizontal(
+            [
+                pl.lit(words).list.get(k, null_on_oob=True).is_in(known.implode())
+                for k in (-3, -2, -1)
+            ]
+        ).fill_null(False)
+    ).to_series()
+    rows = hit.arg_true()
+    if rows.len() == 0:
+        return names
+    few = pl.lit(words.gather(rows))
+    fixed = pl.select(
+        pl.concat_list(
+            few.list.head((few.list.len().cast(pl.Int64) - 3).clip(0)),
+            *[few.list.get(k, null_on_oob=True).replace(typos) for k in (-3, -2, -1)],
+        )
+        .list.drop_nulls()
+        .list.join(" ")
+    ).to_series()
+    return names.scatter(rows, fixed)
+
+
 def normalise_names(
     frame: pl.DataFrame, name_col: str, kind_col: str | None = None
 ) -> pl.DataFrame:
@@ -140,13 +172,19 @@ def normalise_names(
         .str.strip_chars()
     )
     out = frame.with_columns(_norm_in=text, _person=is_person, _org=is_org)
-    parts = pl.col("_norm_in").str.extract_groups(trailing)
+    out = out.with_columns(_fixed=_fix_form_typos(out.get_column("_norm_in")))
+    # Trailing forms are read on a copy with misspelled form words corrected ("joint tsock");
+    # the body keeps the name's own words, as many as the form did not take.
+    words = pl.col("_norm_in").str.split(" ")
+    parts = pl.col("_fixed").str.extract_groups(trailing)
+    form_words = parts.struct.field("form").str.strip_chars().str.split(" ").list.len().fill_null(0)
+    body = words.list.head(words.list.len() - form_words).cast(pl.List(pl.String)).list.join(" ")
     lead = pl.col("_no_trail").str.extract_groups(leading)
     out = out.with_columns(
         _form_trail=pl.when(pl.col("_person")).then(None).otherwise(parts.struct.field("form")),
         _no_trail=pl.when(pl.col("_person") | parts.struct.field("body").is_null())
         .then(pl.col("_norm_in"))
-        .otherwise(parts.struct.field("body")),
+        .otherwise(body),
     ).with_columns(
         _form_lead=pl.when(pl.col("_person")).then(None).otherwise(lead.struct.field("lead")),
         _body=pl.when(pl.col("_person") | lead.struct.field("body").is_null())

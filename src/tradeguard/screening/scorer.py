@@ -8,7 +8,9 @@ other name's place is strong evidence, and generic words weigh little either way
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
@@ -57,52 +59,121 @@ class NameComparison:
 
 
 _VOWELS = frozenset("aeiou")
+# Weight classes of a word, resolved against the configuration at scoring time.
+_DIGIT, _STOP, _COMMON, _PARTICLE, _INITIAL, _PLAIN = range(6)
 
 
-def _weight(token: str, kind: str, cfg: ScreeningConfig) -> float:
-    if any(ch.isdigit() for ch in token):
-        return 1.0
+@lru_cache(maxsize=1 << 16)
+def _weight_class(token: str, kind: str) -> int:
+    if not token.isalpha():
+        return _DIGIT
     if kind != "person":
         if token in ORG_STOPWORDS:
-            return 0.0
+            return _STOP
         if token in ORG_COMMON:
-            return cfg.common_word_weight
+            return _COMMON
     if kind != "organization" and token in PERSON_PARTICLES:
-        return cfg.particle_weight
+        return _PARTICLE
     if len(token) == 1:
-        return cfg.initial_weight
-    return 1.0
+        return _INITIAL
+    return _PLAIN
 
 
+def _weights(cfg: ScreeningConfig) -> tuple[float, ...]:
+    return (1.0, 0.0, cfg.common_word_weight, cfg.particle_weight, cfg.initial_weight, 1.0)
+
+
+def word_commonness(token: str, vocabulary: Mapping[str, float] | None) -> float:
+    """0 (rare, a proper name) .. 1 (an ordinary word in firm names, e.g. shipping, trading)."""
+    if token in ORG_COMMON:
+        return 1.0
+    return vocabulary.get(token, 0.0) if vocabulary else 0.0
+
+
+@lru_cache(maxsize=1 << 18)
 def _token_similarity(
-    a: str, key_a: str, a_last: bool, b: str, key_b: str, b_last: bool, cfg: ScreeningConfig
+    a: str,
+    key_a: str,
+    a_last: bool,
+    b: str,
+    key_b: str,
+    b_last: bool,
+    common: float,
+    initial: float,
+    floor: float,
+    truncated: float,
 ) -> tuple[float, str]:
+    """Similarity of two words and how it arose (memoised: word pairs recur across names).
+
+    Sound-alike rule: equal sound keys lift the edit similarity toward ``floor`` by the share
+    ``1 - common``, where ``common`` is the commonness of the more common of the two words in
+    firm names on the lists. Two different ordinary words (spinning/shipping) sound alike by
+    accident and keep their edit similarity; proper names and their transliterations
+    (Mohammed/Muhammad, Usama/Osama) are rare and get the full lift. The lift also needs the
+    spellings to be close already (edit similarity >= 0.6) unless one side lost its vowels
+    in transliteration from an abjad (Arabic, Hebrew, Persian).
+    """
     if a == b:
         return 1.0, "exact"
-    if any(ch.isdigit() for ch in a + b):
+    if not (a + b).isalpha():
         return 0.0, "number"
     if len(a) == 1 or len(b) == 1:
-        return (cfg.initial_similarity, "initial") if a[0] == b[0] else (0.0, "different")
+        return (initial, "initial") if a[0] == b[0] else (0.0, "different")
     sim = OSA.normalized_similarity(a, b)
     how = "fuzzy"
-    # A shared consonant skeleton is evidence only when the spellings are already close, or
-    # when one side lost its vowels in transliteration from an abjad (Arabic, Hebrew, Persian).
     abjad = not _VOWELS.intersection(a) or not _VOWELS.intersection(b)
-    if key_a == key_b and len(key_a) >= 2 and sim < cfg.phonetic_floor and (abjad or sim >= 0.6):
-        sim, how = cfg.phonetic_floor, "phonetic"
+    if key_a == key_b and len(key_a) >= 2 and sim < floor and (abjad or sim >= 0.6):
+        lifted = sim + (floor - sim) * (1.0 - common)
+        if lifted > sim:
+            sim, how = lifted, "phonetic"
     short, long_, short_last = (a, b, a_last) if len(a) < len(b) else (b, a, b_last)
-    if (
-        short_last
-        and len(short) >= 2
-        and long_.startswith(short)
-        and sim < cfg.truncated_similarity
-    ):
-        sim, how = cfg.truncated_similarity, "truncated"
+    if short_last and len(short) >= 2 and long_.startswith(short) and sim < truncated:
+        sim, how = truncated, "truncated"
     return sim, how
 
 
 def _runs(n: int) -> list[tuple[int, ...]]:
     return [tuple(range(i, i + size)) for size in (2, 3) for i in range(n - size + 1)]
+
+
+@lru_cache(maxsize=1 << 16)
+def _joined_runs(tokens: tuple[str, ...]) -> tuple[tuple[tuple[int, ...], str], ...]:
+    """Two or three adjacent words written as one, per name (memoised: names recur)."""
+    return tuple((run, "".join(tokens[k] for k in run)) for run in _runs(len(tokens)))
+
+
+@lru_cache(maxsize=1 << 16)
+def _initial_runs(tokens: tuple[str, ...]) -> dict[str, tuple[tuple[int, ...], ...]]:
+    """Initials of two to four adjacent words -> the word runs that spell them."""
+    runs = _runs(len(tokens)) + [tuple(range(i, i + 4)) for i in range(len(tokens) - 3)]
+    out: dict[str, tuple[tuple[int, ...], ...]] = {}
+    for run in runs:
+        initials = "".join(tokens[k][0] for k in run)
+        out[initials] = (*out.get(initials, ()), run)
+    return out
+
+
+def _add_joined(
+    words: tuple[str, ...],
+    runs: tuple[tuple[tuple[int, ...], str], ...],
+    least: float,
+    cands: list[tuple[float, tuple[int, ...], tuple[int, ...], str]],
+    *,
+    query_side: bool,
+) -> None:
+    """A word that is several adjacent words of the other name joined ("SergeiLavrov")."""
+    for run, joined in runs:
+        n_joined = len(joined)
+        for i, word in enumerate(words):
+            n_word = len(word)
+            # edit similarity cannot exceed the length ratio: skip hopeless pairs cheaply
+            if n_word < 4 or min(n_word, n_joined) < least * max(n_word, n_joined):
+                continue
+            sim = OSA.normalized_similarity(word, joined)
+            if sim >= least:
+                cands.append(
+                    (sim, (i,), run, "joined") if query_side else (sim, run, (i,), "joined")
+                )
 
 
 def _add_acronyms(
@@ -114,62 +185,71 @@ def _add_acronyms(
     query_side: bool,
 ) -> None:
     """An acronym (PLA, JC, US) stands for the initials of adjacent words on the other side."""
-    for run in _runs(len(run_side)) + [tuple(range(i, i + 4)) for i in range(len(run_side) - 3)]:
-        initials = "".join(run_side[k][0] for k in run)
-        for i, tok in enumerate(short_side):
-            if tok == initials:
-                cands.append(
-                    (cfg.initial_similarity, (i,), run, "acronym")
-                    if query_side
-                    else (cfg.initial_similarity, run, (i,), "acronym")
-                )
+    spelled = _initial_runs(run_side)
+    for i, tok in enumerate(short_side):
+        for run in spelled.get(tok, ()):
+            cands.append(
+                (cfg.initial_similarity, (i,), run, "acronym")
+                if query_side
+                else (cfg.initial_similarity, run, (i,), "acronym")
+            )
 
 
-def compare_names(
-    query: PreparedName, listed: PreparedName, cfg: ScreeningConfig | None = None
-) -> NameComparison:
-    """Score ``query`` against ``listed`` in 0..1 and say which words matched and which did not."""
-    cfg = cfg or ScreeningConfig()
+_Match = tuple[float, tuple[int, ...], tuple[int, ...], str]
+
+
+def _align(
+    query: PreparedName,
+    listed: PreparedName,
+    cfg: ScreeningConfig,
+    vocabulary: Mapping[str, float] | None,
+) -> tuple[float, list[_Match], list[int], list[int]]:
+    """Word alignment and score: (score, matches, unmatched query, unmatched listed words)."""
     qa, la = query.tokens, listed.tokens
     kind = listed.kind or query.kind
     if not qa or not la:
-        return NameComparison(0.0, (), qa, la, query.legal_form, listed.legal_form)
+        return 0.0, [], list(range(len(qa))), list(range(len(la)))
     # Candidate alignments: (similarity, query indices, listed indices, how).
-    cands: list[tuple[float, tuple[int, ...], tuple[int, ...], str]] = []
+    cands: list[_Match] = []
+    init, floor, trunc = cfg.initial_similarity, cfg.phonetic_floor, cfg.truncated_similarity
+    # Words of a person's name are proper names: commonness in firm names does not apply.
+    vocab = None if kind == "person" else vocabulary
+    common_q = [0.0 if kind == "person" else word_commonness(t, vocab) for t in qa]
+    common_l = [0.0 if kind == "person" else word_commonness(t, vocab) for t in la]
+    last_q, last_l = len(qa) - 1, len(la) - 1
     for i, a in enumerate(qa):
+        key_a, ca = query.keys[i], common_q[i]
         for j, b in enumerate(la):
             sim, how = _token_similarity(
-                a, query.keys[i], i == len(qa) - 1, b, listed.keys[j], j == len(la) - 1, cfg
+                a,
+                key_a,
+                i == last_q,
+                b,
+                listed.keys[j],
+                j == last_l,
+                max(ca, common_l[j]),
+                init,
+                floor,
+                trunc,
             )
             if sim >= cfg.token_min:
                 cands.append((sim, (i,), (j,), how))
-    for run in _runs(len(la)):
-        joined = "".join(la[k] for k in run)
-        for i, a in enumerate(qa):
-            if len(a) >= 4:
-                sim = OSA.normalized_similarity(a, joined)
-                if sim >= cfg.joined_min:
-                    cands.append((sim, (i,), run, "joined"))
-    for run in _runs(len(qa)):
-        joined = "".join(qa[k] for k in run)
-        for j, b in enumerate(la):
-            if len(b) >= 4:
-                sim = OSA.normalized_similarity(joined, b)
-                if sim >= cfg.joined_min:
-                    cands.append((sim, run, (j,), "joined"))
+    _add_joined(qa, _joined_runs(la), cfg.joined_min, cands, query_side=True)
+    _add_joined(la, _joined_runs(qa), cfg.joined_min, cands, query_side=False)
     _add_acronyms(qa, la, cfg, cands, query_side=True)
     _add_acronyms(la, qa, cfg, cands, query_side=False)
     cands.sort(key=lambda c: (c[0], len(c[1]) + len(c[2])), reverse=True)
     used_q: set[int] = set()
     used_l: set[int] = set()
-    matches: list[tuple[float, tuple[int, ...], tuple[int, ...], str]] = []
+    matches: list[_Match] = []
     for cand in cands:
         if used_q.isdisjoint(cand[1]) and used_l.isdisjoint(cand[2]):
             matches.append(cand)
             used_q.update(cand[1])
             used_l.update(cand[2])
-    wq = [_weight(t, kind, cfg) for t in qa]
-    wl = [_weight(t, kind, cfg) for t in la]
+    by_class = _weights(cfg)
+    wq = [by_class[_weight_class(t, kind)] for t in qa]
+    wl = [by_class[_weight_class(t, kind)] for t in la]
     total_q, total_l = sum(wq) or 1.0, sum(wl) or 1.0
     mass = contrib = 0.0
     for sim, qi, li, _ in matches:
@@ -195,12 +275,40 @@ def compare_names(
         score = (contrib / mass) * max(0.0, 1 - cfg.conflict_penalty * conflict) * (1 - lam * extra)
     if query.legal_form and listed.legal_form and query.legal_form != listed.legal_form:
         score *= 1 - cfg.legal_form_penalty
+    return min(1.0, max(0.0, score)), matches, left_q, left_l
+
+
+def name_score(
+    query: PreparedName,
+    listed: PreparedName,
+    cfg: ScreeningConfig,
+    vocabulary: Mapping[str, float] | None = None,
+) -> float:
+    """The score of :func:`compare_names` alone (batch screening explains only the hits)."""
+    return round(_align(query, listed, cfg, vocabulary)[0], 4)
+
+
+def compare_names(
+    query: PreparedName,
+    listed: PreparedName,
+    cfg: ScreeningConfig | None = None,
+    vocabulary: Mapping[str, float] | None = None,
+) -> NameComparison:
+    """Score ``query`` against ``listed`` in 0..1 and say which words matched and which did not.
+
+    ``vocabulary`` maps words to their commonness in firm names on the lists (see
+    :meth:`WatchlistIndex.commonness`); without it only the generic business words count as
+    common for the sound-alike rule.
+    """
+    cfg = cfg or ScreeningConfig()
+    qa, la = query.tokens, listed.tokens
+    score, matches, left_q, left_l = _align(query, listed, cfg, vocabulary)
     explained = tuple(
         TokenMatch(" ".join(qa[k] for k in qi), " ".join(la[k] for k in li), round(sim, 4), how)
         for sim, qi, li, how in sorted(matches, key=lambda m: m[1])
     )
     return NameComparison(
-        score=round(min(1.0, max(0.0, score)), 4),
+        score=round(score, 4),
         matched=explained,
         query_only=tuple(qa[k] for k in left_q),
         listed_only=tuple(la[k] for k in left_l),

@@ -108,6 +108,7 @@ LEGAL_FORMS: Mapping[str, tuple[str, ...]] = {
         "closed joint stock company",
         "public joint stock company",
         "joint stock co",
+        "joint stock",
         "tbk",
         "aktsionernoe obshchestvo",
         "otkrytoe aktsionernoe obshchestvo",

@@ -1,0 +1,82 @@
+"""Misspelled legal forms ("JOINT TSOCK", "CO LDT", "LIMTED") mapped back to their spelling.
+
+A legal form is separated from the name, so a typo in it must not leave a stray word in the
+name ("tsock" would then count as a word the listed name lacks). The rule is tight on purpose:
+
+* words of five letters or more: one edit (a swap of two adjacent letters anywhere; a dropped
+  or added letter anywhere but the first; a changed letter inside the word only, since first
+  and last letters are rarely mistyped and changing them turns forms into ordinary words:
+  national -> rational, limited -> limiter);
+* words of three or four letters: a swap of two adjacent letters only, and only when the result
+  has no vowel (an abbreviation-like "ldt", "gmhb"; never "pet" from "pte" or "ice" from "cie");
+* one- and two-letter forms (sa, ag, co) are never corrected;
+* a misspelling that is itself a known form, trade word or name particle, or that two forms
+  share, is dropped.
+
+The corrected word only matters where it completes a legal form at the end of the name; the
+name's own words are kept as written.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from string import ascii_lowercase
+
+from tradeguard.screening.vocabulary import (
+    ABBREVIATIONS,
+    LEADING_FORMS,
+    LEGAL_FORMS,
+    ORG_COMMON,
+    ORG_STOPWORDS,
+    PERSON_PARTICLES,
+    TITLES,
+)
+
+_VOWELS = frozenset("aeiouy")
+
+
+def _swaps(word: str) -> set[str]:
+    return {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+
+
+def _one_edit_inside(word: str) -> set[str]:
+    out: set[str] = set()
+    for i in range(1, len(word) + 1):
+        if i < len(word):
+            out.add(word[:i] + word[i + 1 :])
+        for ch in ascii_lowercase:
+            out.add(word[:i] + ch + word[i:])
+            if i < len(word) - 1:
+                out.add(word[:i] + ch + word[i + 1 :])
+    return out
+
+
+def form_words() -> frozenset[str]:
+    """Every word of three letters or more that occurs in a legal-form phrase."""
+    phrases = [p for forms in LEGAL_FORMS.values() for p in forms] + list(LEADING_FORMS)
+    return frozenset(w for p in phrases for w in p.split() if len(w) >= 3 and w.isalpha())
+
+
+@lru_cache(maxsize=1)
+def form_typos() -> dict[str, str]:
+    """Misspelling -> legal-form word, by the rule in the module docstring."""
+    words = form_words()
+    protected = (
+        set(words)
+        | set(ABBREVIATIONS)
+        | set(ABBREVIATIONS.values())
+        | ORG_COMMON
+        | ORG_STOPWORDS
+        | PERSON_PARTICLES
+        | set(TITLES)
+    )
+    seen: dict[str, set[str]] = {}
+    for word in sorted(words):
+        if len(word) >= 5:
+            variants = _swaps(word) | _one_edit_inside(word)
+        else:
+            variants = {v for v in _swaps(word) if not _VOWELS.intersection(v)}
+        for v in variants:
+            if v != word and len(v) >= 3:
+                seen.setdefault(v, set()).add(word)
+    return {v: next(iter(ws)) for v, ws in seen.items() if len(ws) == 1 and v not in protected}
