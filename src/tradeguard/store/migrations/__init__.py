@@ -1,0 +1,1 @@
+"""Alembic migrations of the tradeguard database (run through tradeguard.store.migrate)."""

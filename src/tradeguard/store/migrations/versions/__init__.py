@@ -1,0 +1,1 @@
+"""Revision files, one chain; see ../README.md."""
