@@ -126,7 +126,7 @@ CONTRACT_TABLES: dict[str, sa.Table] = {kind: _contract_table(s) for kind, s in 
 
 #: Modules of other areas that define tables on :data:`metadata`; imported by
 #: :func:`load_table_modules` so the metadata is complete (a module not yet written is skipped).
-TABLE_MODULES: tuple[str, ...] = ("tradeguard.store.app_tables",)
+TABLE_MODULES: tuple[str, ...] = ("tradeguard.store.app_tables", "tradeguard.decisions.tables")
 
 
 def load_table_modules() -> sa.MetaData:
