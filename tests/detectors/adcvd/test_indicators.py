@@ -87,17 +87,53 @@ def test_street_names_and_other_countries_are_not_subject_places(kit, ctx, histo
     assert "ADCVD_EVASION_ADDRESS_SUBJECT" not in _codes(result, "T1") | _codes(result, "T2")
 
 
-def test_weak_ties_alone_are_not_reported(kit, ctx, history):
-    # New plant with VN MID, VN seller and VN address: only price and the importer's switch
-    # tie it to China; a single weak tie with change indicators stays below the bar.
-    quiet = NEW_PLANT | {"manufacturer_id": "VNNEWALU9HAN", "seller_country": "VN",
-                         "manufacturer_address": "No. 9 Tan Thuan Road, Bac Ninh, Viet Nam",
-                         "importer_id": "IMP-C"}
-    rows = [kit.line(f"Q{k}", entry_date=date(2026, 3, 2 + k), **(ALU | quiet))
+QUIET = NEW_PLANT | {"manufacturer_id": "VNNEWALU9HAN", "seller_country": "VN",
+                     "manufacturer_address": "No. 9 Tan Thuan Road, Bac Ninh, Viet Nam",
+                     "importer_id": "IMP-C"}
+
+
+def _quiet(kit, n):
+    return [kit.line(f"Q{k}", entry_date=date(2026, 3, 2 + k), **(ALU | QUIET)) for k in range(n)]
+
+
+def test_price_tie_with_one_kind_of_change_is_not_reported(kit, ctx, history):
+    # VN MID, seller and address: only price ties the new plant to China; four lines make no
+    # surge, so the plant shows one kind of change (being new) and stays below the bar.
+    _, result = _assess(kit, ctx, history, _quiet(kit, 4))
+    assert "ADCVD_EVASION_PRICE_SUBJECT" in _codes(result, "Q0")
+    assert "ADCVD_EVASION_SURGE" not in _codes(result, "Q0")
+    assert not result.scores["reported"].any()
+
+
+def test_price_tie_with_new_plant_and_surge_is_reported(kit, ctx, history):
+    _, result = _assess(kit, ctx, history, _quiet(kit, 8))
+    assert {"ADCVD_EVASION_PRICE_SUBJECT", "ADCVD_EVASION_SURGE",
+            "ADCVD_EVASION_NEW_MANUFACTURER"} <= _codes(result, "Q0")
+    assert result.scores["reported"].all()
+
+
+def test_importer_switch_is_not_corroborated_by_change_alone(kit, ctx, history):
+    # Priced at the VN level: the importer's switch from China is the only tie, and a switch
+    # after an order is what the order intends, so new plant plus surge do not make it a case.
+    switched = QUIET | {"importer_id": "IMP-B", "entered_value_usd": 500.0}
+    rows = [kit.line(f"W{k}", entry_date=date(2026, 3, 2 + k), **(ALU | switched))
             for k in range(8)]
     _, result = _assess(kit, ctx, history, rows)
-    assert "ADCVD_EVASION_PRICE_SUBJECT" in _codes(result, "Q0")
+    codes = _codes(result, "W0")
+    assert {"ADCVD_EVASION_ORIGIN_SWITCH", "ADCVD_EVASION_SURGE"} <= codes
+    assert "ADCVD_EVASION_PRICE_SUBJECT" not in codes
     assert not result.scores["reported"].any()
+
+
+def test_known_name_under_a_new_mid_is_a_new_manufacturer(kit, ctx, history):
+    renamed = OLD_VN | {"manufacturer_id": "CNOLDALU7NIN"}  # same name, re-registered
+    rows = [kit.line(f"R{k}", entry_date=date(2026, 3, 2 + k), **(ALU | renamed))
+            for k in range(3)]
+    _, result = _assess(kit, ctx, history, rows)
+    assert "ADCVD_EVASION_NEW_MANUFACTURER" in _codes(result, "R0")
+    same = [kit.line("K1", entry_date=date(2026, 3, 2), **(ALU | OLD_VN))]
+    _, result = _assess(kit, ctx, history, same)
+    assert "ADCVD_EVASION_NEW_MANUFACTURER" not in _codes(result, "K1")
 
 
 def test_findings_carry_score_and_indicator_evidence(kit, ctx, history):

@@ -2,7 +2,8 @@
 
 Everything here is an aggregate of past declaration lines: when each manufacturer (MID or
 normalised name) was first seen, which origins each importer bought each product from, unit
-value medians per (HTS, unit, origin), monthly line counts of in-scope goods per (origin,
+value medians and the sorted unit values themselves per (HTS, unit, origin) (the price test
+ranks new lines among them), monthly line counts of in-scope goods per (origin,
 order), and the monthly value a typical established plant ships.
 """
 
@@ -61,6 +62,7 @@ class EvasionBaseline:
     flows: pl.DataFrame = field(default_factory=pl.DataFrame)
     plants: pl.DataFrame = field(default_factory=pl.DataFrame)
     rows: int = 0
+    unit_values: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def build_baseline(history: pl.DataFrame, orders: pl.DataFrame) -> EvasionBaseline:
@@ -89,6 +91,9 @@ def build_baseline(history: pl.DataFrame, orders: pl.DataFrame) -> EvasionBaseli
     prices = hist.filter(pl.col("quantity").cast(pl.Float64) > 0).group_by(
         "hts10", pl.col("quantity_unit").cast(pl.String), "origin").agg(
         uv.median().alias("median_uv"), pl.len().alias("n"))
+    unit_values = hist.filter(pl.col("quantity").cast(pl.Float64) > 0).select(
+        "hts10", pl.col("quantity_unit").cast(pl.String), "origin", uv.alias("uv")
+    ).drop_nulls().sort("uv")
     scope = third_country_scope(hist, orders, in_force_only=False).join(
         hist.select("entry_number", pl.col("line_number").cast(pl.Int64), "entry_date",
                     "mid_key", "name_key", pl.col("entered_value_usd").cast(pl.Float64)),
@@ -103,4 +108,4 @@ def build_baseline(history: pl.DataFrame, orders: pl.DataFrame) -> EvasionBaseli
         (pl.col("entered_value_usd") / months).median().alias("median_plant_month_usd"),
         pl.len().alias("plants"))
     return EvasionBaseline(start, end, months, first_mid, first_name, importer_origins, prices,
-                           flows, plants, hist.height)
+                           flows, plants, hist.height, unit_values)

@@ -5,8 +5,16 @@ suppliers for good reasons), so a line is only reported when indicators of diffe
 up. The defaults are general bars, not fitted to any one data set: a "new" manufacturer is one
 not seen in the first ``established_after_days`` of history, a surge needs at least
 ``surge_min_count`` lines and ``surge_min_ratio`` times the baseline with a Poisson tail below
-``surge_max_p``, and prices must sit nearer the subject country's median than the third
-country's, which must itself differ by ``price_min_gap``.
+``surge_max_p``, and a plant's prices must rank significantly off-centre among its declared
+origin's history yet unremarkably among the subject country's (see ``pricing``).
+
+The reporting rule (``scoring``): a plant needs a tie to the subject country and a change. One
+strong tie (MID, address, seller, tier-1 supplier in the subject country) with one change
+suffices; weak ties (price, the importer's switch, a supplier further up the chain) need a second
+weak tie, except that a statistically tested price tie may instead be corroborated by
+``weak_link_min_changes`` independent kinds of change (a new plant and a surge of the flow). The
+importer's switch does not get that exception: moving purchases out of the subject country is
+what an order is meant to cause, and it comes with new plants and surges in legitimate trade.
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "ADCVD_EVASION_ORIGIN_SWITCH": 0.75,
     "ADCVD_EVASION_PRICE_SUBJECT": 0.75,
     "ADCVD_EVASION_SURGE": 0.5,
+    "ADCVD_EVASION_SUPPLIER_SUBJECT": 2.0,
+    "ADCVD_EVASION_UPSTREAM_SUBJECT": 0.75,
 }
 
 # Indicators that tie the goods to the subject country; the others say something changed
@@ -31,8 +41,21 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 LINK_INDICATORS: frozenset[str] = frozenset({
     "ADCVD_EVASION_MID_SUBJECT", "ADCVD_EVASION_ADDRESS_SUBJECT",
     "ADCVD_EVASION_SELLER_SUBJECT", "ADCVD_EVASION_ORIGIN_SWITCH",
-    "ADCVD_EVASION_PRICE_SUBJECT",
+    "ADCVD_EVASION_PRICE_SUBJECT", "ADCVD_EVASION_SUPPLIER_SUBJECT",
+    "ADCVD_EVASION_UPSTREAM_SUBJECT",
 })
+
+# Weak ties that two independent kinds of change may corroborate on their own (a significance
+# test stands behind them, unlike a switch of supplier).
+TESTED_TIES: frozenset[str] = frozenset({"ADCVD_EVASION_PRICE_SUBJECT"})
+
+# Change indicators by kind: a new plant's volume is part of its being new, so the two count
+# as one kind; a surge of the whole flow is independent of any one plant.
+CHANGE_KINDS: dict[str, str] = {
+    "ADCVD_EVASION_NEW_MANUFACTURER": "new_plant",
+    "ADCVD_EVASION_NEW_PLANT_VOLUME": "new_plant",
+    "ADCVD_EVASION_SURGE": "surge",
+}
 
 # Major manufacturing cities of frequent subject countries (the reference subdivisions list
 # only provinces). Matched as whole words in manufacturer addresses.
@@ -59,7 +82,13 @@ class AdcvdConfig(BaseModel):
         0.5, description="Share of a plant's in-scope lines an indicator must hold on")
     min_link_score: float = Field(
         1.5, description="Summed weight of the tie indicators needed: one strong tie (MID, "
-        "address, seller) or two weak ones (price, importer switch)")
+        "address, seller, tier-1 supplier) or two weak ones (price, importer switch, upstream "
+        "supplier)")
+    weak_link_min_changes: int = Field(
+        2, description="Independent kinds of change that let a tested weak tie alone suffice")
+    supplier_min_lines: int = Field(
+        3, description="Lines of a plant that must declare a subject-country supplier (a "
+        "sourcing practice, not one shipment)")
     high_score: float = Field(3.5, description="Score from which an evasion finding is high")
     default_deposit_rate: float = Field(
         0.5, description="Rate used for exposure when the order list gives none (flagged)")
@@ -70,9 +99,12 @@ class AdcvdConfig(BaseModel):
     surge_min_count: int = Field(5, description="Fewest lines in a month to call a surge")
     surge_min_ratio: float = Field(3.0, description="Month count over baseline monthly mean")
     surge_max_p: float = Field(0.01, description="Poisson upper-tail probability bar")
-    price_min_peers: int = Field(5, description="Fewest history lines per price baseline")
-    price_min_gap: float = Field(
-        0.10, description="Third-country median must differ from the subject's by this share")
+    price_min_peers: int = Field(10, description="Fewest history lines per price baseline")
+    price_min_lines: int = Field(3, description="Fewest priced lines of a plant to test")
+    price_z_origin: float = Field(
+        2.576, description="|z| of the plant's mean percentile among origin peers (p < 0.01)")
+    price_z_subject: float = Field(
+        1.96, description="|z| among subject-country peers must stay below this (p >= 0.05)")
     new_plant_min_lines: int = Field(3, description="Fewest lines for the new-plant indicator")
     new_plant_ratio: float = Field(
         1.0, description="New plant's monthly value over the median established plant's")

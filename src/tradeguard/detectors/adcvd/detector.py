@@ -27,14 +27,15 @@ from tradeguard.detectors.adcvd.indicators import (
     new_manufacturer,
     new_plant_volume,
     origin_switch,
-    price_subject,
     seller_subject,
     subject_places,
     surge,
 )
 from tradeguard.detectors.adcvd.parties import with_party_keys
+from tradeguard.detectors.adcvd.pricing import price_subject
 from tradeguard.detectors.adcvd.scope import normalise_hts
 from tradeguard.detectors.adcvd.scoring import score_lines
+from tradeguard.detectors.adcvd.supply import supplier_subject
 from tradeguard.detectors.base import DetectionContext
 from tradeguard.findings import Category, conform, empty_findings
 
@@ -47,6 +48,8 @@ INDICATOR_TEXT: dict[str, str] = {
     "ADCVD_EVASION_PRICE_SUBJECT": "unit value at subject-country level",
     "ADCVD_EVASION_NEW_PLANT_VOLUME": "new plant shipping more than established plants",
     "ADCVD_EVASION_SURGE": "surge of in-scope imports from this origin",
+    "ADCVD_EVASION_SUPPLIER_SUBJECT": "declared tier-1 supplier in the subject country",
+    "ADCVD_EVASION_UPSTREAM_SUBJECT": "declared upstream supplier in the subject country",
 }
 
 
@@ -86,7 +89,7 @@ class AdcvdDetector:
     """AD/CVD scope, deposits and transshipment indicators (category ``adcvd``)."""
 
     name: ClassVar[str] = "adcvd"
-    version: ClassVar[str] = "1.0.0"
+    version: ClassVar[str] = "1.1.0"
 
     def __init__(self, config: AdcvdConfig | dict[str, Any] | None = None) -> None:
         self.config = config if isinstance(config, AdcvdConfig) else AdcvdConfig(
@@ -108,12 +111,17 @@ class AdcvdDetector:
         scope = third_country_scope(batch, orders)
         joined = scope.join(batch.drop("origin"), on=["entry_number", "line_number"])
         cand = first_seen_dates(joined, self.baseline)
+        if cand.is_empty():
+            # No line could be a third-country evasion: every indicator would be empty.
+            none = pl.DataFrame(schema=INDICATOR_SCHEMA)
+            return Assessment(batch, checks, cand, none, score_lines(none, cand, cfg))
         places = subject_places(ctx.ref, sorted(set(scope["subject_country"].to_list())), cfg)
         parts = [
             new_manufacturer(cand, self.baseline, cfg), mid_subject(cand),
             address_subject(cand, places), seller_subject(cand),
             origin_switch(cand, self.baseline), price_subject(cand, self.baseline, cfg),
             new_plant_volume(cand, self.baseline, cfg), surge(cand, self.baseline, cfg),
+            supplier_subject(cand, ctx.supply_chain, cfg),
         ]
         indicators = pl.concat([p.select([pl.col(c).cast(t) for c, t in INDICATOR_SCHEMA.items()])
                                 for p in parts])

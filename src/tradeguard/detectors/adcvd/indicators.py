@@ -9,7 +9,6 @@ proof alone; :mod:`tradeguard.detectors.adcvd.scoring` combines them.
 from __future__ import annotations
 
 from datetime import timedelta
-from math import log1p
 from typing import Any
 
 import polars as pl
@@ -31,7 +30,7 @@ _GENERIC = (r"\b(sheng|shi|zizhiqu|province|state|region|district|county|tinh|th
             r"municipality|autonomous|special|administrative|prefecture)\b")
 
 
-def _emit(frame: pl.DataFrame, code: str, when: pl.Expr, evidence: dict[str, pl.Expr]
+def emit(frame: pl.DataFrame, code: str, when: pl.Expr, evidence: dict[str, pl.Expr]
           ) -> pl.DataFrame:
     """Rows of one indicator in :data:`INDICATOR_SCHEMA`; evidence encoded as JSON."""
     fields = [(e.cast(pl.String) if name.endswith("date") or name.endswith("seen") else e)
@@ -77,10 +76,10 @@ def subject_places(ref: Any, countries: list[str], cfg: AdcvdConfig) -> pl.DataF
 
 
 def first_seen_dates(cand: pl.DataFrame, base: EvasionBaseline) -> pl.DataFrame:
-    """When each candidate's manufacturer was first seen (history by MID or name, or batch)."""
-    batch_first = pl.min_horizontal(
-        pl.col("entry_date").min().over("mid_key"), pl.col("entry_date").min().over("name_key"))
-    out = cand.with_columns(batch_first.alias("batch_first"))
+    """When each candidate's manufacturer was first seen: by MID when the line has one (a MID
+    is the plant's name, street number and city, so a re-registered plant is new even under a
+    known name), else by normalised name; the batch's own first date when history lacks it."""
+    out = cand
     if base.first_seen_mid.height:
         out = out.join(base.first_seen_mid.rename({"first_seen": "hist_mid"}), on="mid_key",
                        how="left")
@@ -91,10 +90,15 @@ def first_seen_dates(cand: pl.DataFrame, base: EvasionBaseline) -> pl.DataFrame:
                        how="left")
     else:
         out = out.with_columns(pl.lit(None, pl.Date).alias("hist_name"))
-    return out.with_columns(
-        pl.min_horizontal("hist_mid", "hist_name", "batch_first").alias("first_seen"),
-        pl.any_horizontal(pl.col("hist_mid").is_not_null(), pl.col("hist_name").is_not_null())
-        .alias("in_history"))
+    identity = pl.coalesce("mid_key", "name_key")
+    hist = pl.when(pl.col("mid_key").is_not_null()).then(pl.col("hist_mid")).otherwise(
+        pl.col("hist_name"))
+    return out.with_columns(hist.alias("_hist")).with_columns(
+        pl.min_horizontal("_hist", pl.when(identity.is_null()).then(pl.col("entry_date"))
+                          .otherwise(pl.col("entry_date").min().over(identity)))
+        .alias("first_seen"),
+        pl.col("_hist").is_not_null().alias("in_history"),
+        pl.col("hist_name").is_not_null().alias("name_in_history")).drop("_hist")
 
 
 def new_manufacturer(cand: pl.DataFrame, base: EvasionBaseline, cfg: AdcvdConfig
@@ -106,16 +110,17 @@ def new_manufacturer(cand: pl.DataFrame, base: EvasionBaseline, cfg: AdcvdConfig
     settled = base.start + timedelta(days=cfg.established_after_days)
     hit = cand.filter((pl.col("first_seen") > pl.col("order_date"))
                       & (pl.col("first_seen") > settled))
-    return _emit(hit, "ADCVD_EVASION_NEW_MANUFACTURER", pl.col("first_seen"), {
+    return emit(hit, "ADCVD_EVASION_NEW_MANUFACTURER", pl.col("first_seen"), {
         "manufacturer_id": pl.col("mid_key"), "manufacturer_name": pl.col("manufacturer_name"),
         "first_seen": pl.col("first_seen"), "order_date": pl.col("order_date"),
-        "seen_in_history": pl.col("in_history"), "history_start": pl.lit(base.start)})
+        "seen_in_history": pl.col("in_history"),
+        "name_seen_in_history": pl.col("name_in_history"), "history_start": pl.lit(base.start)})
 
 
 def mid_subject(cand: pl.DataFrame) -> pl.DataFrame:
     """MID country prefix (CBP MID rule: first two letters) names the subject country."""
     hit = cand.filter(pl.col("mid_key").str.slice(0, 2) == pl.col("subject_country"))
-    return _emit(hit, "ADCVD_EVASION_MID_SUBJECT", pl.col("entry_date"), {
+    return emit(hit, "ADCVD_EVASION_MID_SUBJECT", pl.col("entry_date"), {
         "manufacturer_id": pl.col("mid_key"), "origin": pl.col("origin"),
         "subject_country": pl.col("subject_country")})
 
@@ -132,7 +137,7 @@ def address_subject(cand: pl.DataFrame, places: pl.DataFrame) -> pl.DataFrame:
     hit = with_pat.with_columns(
         pl.col("_addr").str.extract(pl.col("pattern"), 1).alias("place")
     ).filter(pl.col("place").is_not_null())
-    return _emit(hit, "ADCVD_EVASION_ADDRESS_SUBJECT", pl.col("entry_date"), {
+    return emit(hit, "ADCVD_EVASION_ADDRESS_SUBJECT", pl.col("entry_date"), {
         "manufacturer_address": pl.col("manufacturer_address"), "place": pl.col("place"),
         "subject_country": pl.col("subject_country")})
 
@@ -143,7 +148,7 @@ def seller_subject(cand: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(schema=INDICATOR_SCHEMA)
     hit = cand.filter(pl.col("seller_country").cast(pl.String).str.to_uppercase()
                       == pl.col("subject_country"))
-    return _emit(hit, "ADCVD_EVASION_SELLER_SUBJECT", pl.col("entry_date"), {
+    return emit(hit, "ADCVD_EVASION_SELLER_SUBJECT", pl.col("entry_date"), {
         "seller_name": pl.col("seller_name"), "seller_country": pl.col("seller_country")})
 
 
@@ -159,35 +164,10 @@ def origin_switch(cand: pl.DataFrame, base: EvasionBaseline) -> pl.DataFrame:
     hit = (cand.join(from_subject, on=["importer", "hts6", "subject_country"], how="inner")
            .join(from_origin, on=["importer", "hts6", "origin"], how="left")
            .filter(pl.col("had_origin").is_null()))
-    return _emit(hit, "ADCVD_EVASION_ORIGIN_SWITCH", pl.col("entry_date"), {
+    return emit(hit, "ADCVD_EVASION_ORIGIN_SWITCH", pl.col("entry_date"), {
         "importer": pl.col("importer"), "hts6": pl.col("hts6"),
         "subject_lines_in_history": pl.col("subject_lines"),
         "subject_last_seen": pl.col("subject_last_seen"), "origin": pl.col("origin")})
-
-
-def price_subject(cand: pl.DataFrame, base: EvasionBaseline, cfg: AdcvdConfig) -> pl.DataFrame:
-    """The manufacturer's median unit value for the product sits nearer the subject country's
-    history median than the third country's (which must differ by ``price_min_gap``)."""
-    if base.prices.height == 0:
-        return pl.DataFrame(schema=INDICATOR_SCHEMA)
-    peers = base.prices.filter(pl.col("n") >= cfg.price_min_peers)
-    uv = pl.col("entered_value_usd") / pl.col("quantity")
-    plant = pl.coalesce("mid_key", "name_key", pl.col("entry_number"))
-    own = cand.filter(pl.col("quantity") > 0).with_columns(
-        uv.median().over(plant, "hts10", "quantity_unit").alias("plant_uv"))
-    joined = (own.join(peers.rename({"origin": "subject_country", "median_uv": "subject_uv",
-                                     "n": "subject_n"}),
-                       on=["hts10", "quantity_unit", "subject_country"], how="inner")
-              .join(peers.rename({"median_uv": "origin_uv", "n": "origin_n"}),
-                    on=["hts10", "quantity_unit", "origin"], how="inner"))
-    near = ((pl.col("plant_uv") / pl.col("subject_uv")).log().abs()
-            < (pl.col("plant_uv") / pl.col("origin_uv")).log().abs())
-    gap = (pl.col("origin_uv") / pl.col("subject_uv")).log().abs() >= log1p(cfg.price_min_gap)
-    hit = joined.filter(near & gap.fill_null(False))
-    return _emit(hit, "ADCVD_EVASION_PRICE_SUBJECT", pl.col("entry_date"), {
-        "unit_value": pl.col("plant_uv").round(4), "subject_median": pl.col("subject_uv").round(4),
-        "origin_median": pl.col("origin_uv").round(4), "subject_peers": pl.col("subject_n"),
-        "origin_peers": pl.col("origin_n")})
 
 
 def new_plant_volume(cand: pl.DataFrame, base: EvasionBaseline, cfg: AdcvdConfig
@@ -218,7 +198,7 @@ def new_plant_volume(cand: pl.DataFrame, base: EvasionBaseline, cfg: AdcvdConfig
     hit = new.join(rated.select("plant", "origin", "primary_case", "plant_lines",
                                 "plant_month_usd", "peer_month_usd"),
                    on=["plant", "origin", "primary_case"], how="inner")
-    return _emit(hit, "ADCVD_EVASION_NEW_PLANT_VOLUME", pl.col("first_seen"), {
+    return emit(hit, "ADCVD_EVASION_NEW_PLANT_VOLUME", pl.col("first_seen"), {
         "plant": pl.col("plant"), "first_seen": pl.col("first_seen"),
         "plant_lines": pl.col("plant_lines"),
         "plant_month_usd": pl.col("plant_month_usd").round(2),
@@ -263,7 +243,7 @@ def surge(cand: pl.DataFrame, base: EvasionBaseline, cfg: AdcvdConfig) -> pl.Dat
         fired.select("origin", "subject_country", "primary_case", "month", "count",
                      "expected", "p", "base_months"),
         on=["origin", "subject_country", "primary_case", "month"], how="inner")
-    return _emit(hit, "ADCVD_EVASION_SURGE", pl.col("month"), {
+    return emit(hit, "ADCVD_EVASION_SURGE", pl.col("month"), {
         "month": pl.col("month").cast(pl.String), "lines_in_month": pl.col("count"),
         "baseline_per_month": pl.col("expected").round(3),
         "baseline_months": pl.col("base_months"), "p_value": pl.col("p")})

@@ -6,15 +6,22 @@ pooled over all in-scope lines of one manufacturer (MID, else normalised name) f
 subject country and order family: the score is the summed weight of the distinct indicators,
 and every line of the plant carries it. A plant is reported when the score reaches
 ``min_score`` with at least ``min_indicators`` indicators, including (by default) ties to the
-subject country worth ``min_link_score`` (one strong tie or two weak ones) and one indicator
-that shows a change (see ``LINK_INDICATORS``).
+subject country and one indicator that shows a change (see ``LINK_INDICATORS``). The ties must
+be worth ``min_link_score`` (one strong tie or two weak ones), unless the tie is a tested one
+(``TESTED_TIES``: the price rank test) and the plant shows ``weak_link_min_changes`` independent
+kinds of change (``CHANGE_KINDS``: new plant, surge).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from tradeguard.detectors.adcvd.config import LINK_INDICATORS, AdcvdConfig
+from tradeguard.detectors.adcvd.config import (
+    CHANGE_KINDS,
+    LINK_INDICATORS,
+    TESTED_TIES,
+    AdcvdConfig,
+)
 
 SCORE_SCHEMA: dict[str, pl.DataType] = {
     "entry_number": pl.String(), "line_number": pl.Int64(), "subject_country": pl.String(),
@@ -54,6 +61,8 @@ def score_lines(indicators: pl.DataFrame, candidates: pl.DataFrame, cfg: AdcvdCo
                  .agg(pl.col("weight").fill_null(0.0).sum().alias("score"),
                       pl.col("weight").filter(pl.col("reason_code").is_in(
                           sorted(LINK_INDICATORS))).sum().alias("link_score"),
+                      pl.col("reason_code").replace_strict(CHANGE_KINDS, default=None)
+                      .drop_nulls().n_unique().alias("change_kinds"),
                       pl.col("reason_code").sort().alias("indicators")))
     # A new plant's volume already says it is new: count the stronger of the two only.
     nested = (pl.col("indicators").list.contains("ADCVD_EVASION_NEW_PLANT_VOLUME")
@@ -65,8 +74,10 @@ def score_lines(indicators: pl.DataFrame, candidates: pl.DataFrame, cfg: AdcvdCo
     link = pl.col("indicators").list.eval(pl.element().is_in(sorted(LINK_INDICATORS))).list
     reported = (pl.col("score") >= cfg.min_score) & (n >= cfg.min_indicators)
     if cfg.require_link_and_change:
-        reported = (reported & link.any() & ~link.all()
-                    & (pl.col("link_score") >= cfg.min_link_score))
+        tested = pl.col("indicators").list.eval(pl.element().is_in(sorted(TESTED_TIES))).list
+        enough_ties = ((pl.col("link_score") >= cfg.min_link_score)
+                       | (tested.any() & (pl.col("change_kinds") >= cfg.weak_link_min_changes)))
+        reported = reported & link.any() & ~link.all() & enough_ties
     severity = pl.when(pl.col("score") >= cfg.high_score).then(pl.lit("high")).otherwise(
         pl.lit("medium"))
     scored = per_plant.with_columns(severity.alias("severity"), reported.alias("reported"))
