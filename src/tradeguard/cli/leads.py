@@ -17,31 +17,22 @@ leads_app = typer.Typer(help="Case leads: related entries grouped for investigat
                         no_args_is_help=True)
 
 
-def _read(path: Path, kind: str, rejects_dir: Path) -> pl.DataFrame:
+def _read(path: Path, kind: str, rejects_dir: Path,
+          entries: pl.Series | None = None) -> pl.DataFrame:
     """Read and validate one contract file; rejected rows go to ``<name>.rejects.csv``."""
-    import polars as pl
-
-    from tradeguard.contract import ContractError, open_source, validate_batch
-    from tradeguard.contract.quarantine import RejectsWriter, rejects_path
+    from tradeguard.contract import ContractError
+    from tradeguard.pipeline.inputs import read_contract_file
 
     if not path.is_file():
         fail(f"{path}: no such file", EXIT_USAGE)
-    parts: list[pl.DataFrame] = []
-    writer = RejectsWriter(rejects_path(rejects_dir, path))
     try:
-        with open_source(path, kind) as source:
-            for batch in source.batches(200_000):
-                checked = validate_batch(batch, source.schema, today=date.today())
-                parts.append(checked.accepted)
-                writer.write(checked.rejected)
+        read = read_contract_file(path, kind, rejects_dir, entries=entries)
     except ContractError as exc:
         fail(f"{path}: {exc}", EXIT_FAILED)
-    if writer.written is not None:
-        typer.echo(f"warning: {path}: {writer.rows} rows rejected, see {writer.written}",
+    if read.rejects_file is not None:
+        typer.echo(f"warning: {path}: {read.rejected} rows rejected, see {read.rejects_file}",
                    err=True)
-    frame = pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame()
-    return frame.drop([c for c in frame.columns if c.startswith("__")
-                       or c in ("natural_key", "content_hash", "extra")])
+    return read.frame
 
 
 def adcvd(
@@ -50,6 +41,9 @@ def adcvd(
     history_entries: Annotated[Path | None, typer.Option(
         "--history-entries", help="Past entries: the baseline (new plants, flows, prices).")
     ] = None,
+    supply_chain: Annotated[Path | None, typer.Option(
+        "--supply-chain", help="Declared upstream suppliers (contract); subject-country "
+        "suppliers are evidence of transshipment.")] = None,
     history_lines: Annotated[Path | None, typer.Option(
         "--history-lines", help="Past lines, same format as --lines.")] = None,
     out: Annotated[Path | None, typer.Option(
@@ -69,6 +63,8 @@ def adcvd(
     """
     import json
 
+    import polars as pl
+
     from tradeguard.detectors.adcvd.config import AdcvdConfig
     from tradeguard.detectors.adcvd.detector import AdcvdDetector
     from tradeguard.detectors.adcvd.leads import build_leads, leads_frame
@@ -85,12 +81,18 @@ def adcvd(
         ref = load_reference_data(refdata)
     except ReferenceDataError as exc:
         fail(str(exc), EXIT_USAGE)
-    batch = declaration_lines(_read(entries, "entries", rejects_dir),
-                              _read(lines, "lines", rejects_dir))
+    entry_frame = _read(entries, "entries", rejects_dir)
+    known = entry_frame.get_column("entry_number")
+    batch = declaration_lines(entry_frame, _read(lines, "lines", rejects_dir, known))
+    chain = None if supply_chain is None else _read(supply_chain, "supply_chain",
+                                                     rejects_dir, known)
     cfg = AdcvdConfig() if default_rate is None else AdcvdConfig(
         default_deposit_rate=default_rate)
     detector = AdcvdDetector(cfg)
-    ctx = DetectionContext(ref=ref, as_of=date.today())
+    # Date the baseline window and the orders by the batch itself, as scoring does.
+    as_of = batch.get_column("entry_date").cast(pl.Date).max() if batch.height else None
+    ctx = DetectionContext(ref=ref, as_of=as_of if isinstance(as_of, date) else date.today(),
+                           supply_chain=chain)
     if history_entries is not None and history_lines is not None:
         detector.fit(declaration_lines(_read(history_entries, "entries", rejects_dir),
                                        _read(history_lines, "lines", rejects_dir)), ctx)

@@ -113,3 +113,25 @@ def test_cli_rejects_half_a_history(tmp_path):
     got = CliRunner().invoke(build_app(), ["leads", "adcvd", "--entries", str(f), "--lines",
                                            str(f), "--history-entries", str(f)])
     assert got.exit_code == 2
+
+
+def test_cli_leads_from_demo_files_use_the_supply_chain(tmp_path):
+    from typer.testing import CliRunner
+
+    from tradeguard.cli import build_app
+    from tradeguard.demo import generate_demo_data
+
+    demo = tmp_path / "demo"
+    generate_demo_data(demo, entries=1000, seed=1)
+    args = ["leads", "adcvd", "--entries", str(demo / "entries.csv"),
+            "--lines", str(demo / "lines.csv"),
+            "--history-entries", str(demo / "history_entries.csv"),
+            "--history-lines", str(demo / "history_lines.csv"),
+            "--supply-chain", str(demo / "supply_chain.csv"),
+            "--out", str(tmp_path / "leads.json"), "--json"]
+    got = CliRunner().invoke(build_app(), args)
+    assert got.exit_code == 0, got.output
+    leads = json.loads((tmp_path / "leads.json").read_text())
+    assert leads, "the planted evasion schemes must surface as leads"
+    exposure = [lead["exposure_usd"] for lead in leads]
+    assert exposure == sorted(exposure, reverse=True)
