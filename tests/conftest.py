@@ -9,6 +9,8 @@ server answers.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +33,27 @@ def pg_url() -> str:
             raise RuntimeError(f"PostgreSQL required in CI but not reachable at {url}") from exc
         pytest.skip(f"PostgreSQL not reachable at {url}")
     return url
+
+
+# The public data sets sit in ``shared/data`` beside the checkout.
+_BESIDE_CHECKOUT = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("TRADEGUARD_SHARED_DATA", _BESIDE_CHECKOUT))
+
+
+@pytest.fixture(scope="session")
+def shared_file() -> Callable[[str], Path]:
+    """Path of a public data set in ``../shared/data`` (``TRADEGUARD_SHARED_DATA`` overrides).
+
+    A missing data set fails under CI (a silently skipped test proves nothing) and skips
+    elsewhere.
+    """
+
+    def find(relative: str) -> Path:
+        path = SHARED_DATA / relative
+        if not path.exists():
+            if os.environ.get("CI"):
+                raise FileNotFoundError(f"shared data set missing in CI: {path}")
+            pytest.skip(f"shared data set absent: {path}")
+        return path
+
+    return find

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,6 @@ from tradeguard.decisions.merkle import (
     verify_inclusion,
 )
 
-VECTORS = Path("/work/shared/data/rfc6962_vectors/vectors.json")
-
 
 def _flip(data: bytes, bit: int) -> bytes:
     out = bytearray(data)
@@ -28,9 +27,10 @@ def _flip(data: bytes, bit: int) -> bytes:
     return bytes(out)
 
 
-@pytest.mark.skipif(not VECTORS.exists(), reason="shared RFC 6962 vectors not present")
-def test_all_nine_roots_match_the_published_vectors() -> None:
-    doc = json.loads(VECTORS.read_text())
+def test_all_nine_roots_match_the_published_vectors(
+    shared_file: Callable[[str], Path],
+) -> None:
+    doc = json.loads(shared_file("rfc6962_vectors/vectors.json").read_text())
     leaves = [leaf_hash(bytes.fromhex(x)) for x in doc["leaf_inputs_hex"]]
     tree = MerkleTree(leaves)
     roots = [tree.root(size).hex() for size in range(len(leaves) + 1)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,14 +11,13 @@ from typer.testing import CliRunner
 
 from tradeguard.cli import build_app
 
-KCS = Path("/work/shared/data/customs-declarations-kcs")
-
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (KCS / "df_syn_test_eng.csv").is_file(), reason="KCS data absent")
-def test_bench_kcs_reaches_the_anchors(tmp_path: Path) -> None:
+def test_bench_kcs_reaches_the_anchors(tmp_path: Path,
+                                       shared_file: Callable[[str], Path]) -> None:
+    kcs = shared_file("customs-declarations-kcs")
     out = tmp_path / "kcs.json"
-    result = CliRunner().invoke(build_app(), ["bench", "kcs", "--data", str(KCS),
+    result = CliRunner().invoke(build_app(), ["bench", "kcs", "--data", str(kcs),
                                               "--out", str(out)])
     assert result.exit_code == 0, result.output
     doc = json.loads(out.read_text())
