@@ -37,9 +37,15 @@ def test_every_event_kind_round_trips_through_its_canonical_bytes() -> None:
         WaiverGranted("W1", "fairness test", "caio", "2027-01-01", c),
         EgressSent("acme", "eval", "4.2", "dd", ("hts_code", "value"), 10, 2),
     ]
+    # Registry and UFLPA events round-trip in test_events_registry.py.
     assert {e.event_type for e in events} | {
         EventType.DECISION_HUMAN_ACTION,
         EventType.NOTICE_SENT,
+        EventType.MODEL_APPROVED,
+        EventType.MODEL_REVOKED,
+        EventType.MODEL_ROLLED_BACK,
+        EventType.KILL_SWITCH_CHANGED,
+        EventType.UFLPA_SUBMISSION,
     } == set(EVENT_TYPES)
     for seq, event in enumerate(events):
         record = LogRecord(seq, "2026-01-01T00:00:00.000000Z", event)

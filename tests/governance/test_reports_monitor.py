@@ -122,6 +122,9 @@ def test_audit_run_on_demo_fills_every_section(demo_audit: tuple[int, Path]) -> 
     assert doc["hashes"]["assessments"] and doc["versions"]["model"]
     html = (out / "report.html").read_text()
     assert "<svg" in html and not re.search(r"""(src|href)\s*=\s*["']?https?:""", html)
+    # generated data is never mistaken for an audit of the stored assessments
+    assert doc["data_note"].startswith("DEMO DATA")
+    assert "not on the assessments stored by the system" in html
     assert (code == 0) == (doc["verdict"] == "pass")
 
 

@@ -41,6 +41,11 @@ class EventType(StrEnum):
     MONITORING_WINDOW = "monitoring.window"
     WAIVER_GRANTED = "waiver.granted"
     EGRESS_SENT = "egress.sent"
+    MODEL_APPROVED = "model.approved"
+    MODEL_REVOKED = "model.revoked"
+    MODEL_ROLLED_BACK = "model.rolled_back"
+    KILL_SWITCH_CHANGED = "killswitch.changed"
+    UFLPA_SUBMISSION = "uflpa.submission"
 
 
 def canonical_json(value: Any) -> bytes:
@@ -223,6 +228,67 @@ class EgressSent(LogEvent):
     canary_count: int
 
 
+@dataclass(frozen=True, slots=True)
+class ModelApproved(LogEvent):
+    """A registered version was approved and became the active one for its name."""
+
+    event_type: ClassVar[EventType] = EventType.MODEL_APPROVED
+    model_id: str
+    version: str
+    artifact_hash: str
+    approved_by: str
+    valid_until: str
+    audit_evidence_hash: str | None = None
+    waivers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRevoked(LogEvent):
+    """A version was revoked for good; ``active_version`` is what took over (None: nothing)."""
+
+    event_type: ClassVar[EventType] = EventType.MODEL_REVOKED
+    model_id: str
+    version: str
+    revoked_by: str
+    reason_commitment: str
+    active_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRolledBack(LogEvent):
+    """The active version was withdrawn and the previous approved one reinstated."""
+
+    event_type: ClassVar[EventType] = EventType.MODEL_ROLLED_BACK
+    model_id: str
+    from_version: str
+    to_version: str
+    rolled_back_by: str
+    reason_commitment: str
+
+
+@dataclass(frozen=True, slots=True)
+class KillSwitchChanged(LogEvent):
+    """AI-assisted lanes were switched off (engaged) or back on (released)."""
+
+    event_type: ClassVar[EventType] = EventType.KILL_SWITCH_CHANGED
+    engaged: bool
+    changed_by: str
+    reason_commitment: str
+
+
+@dataclass(frozen=True, slots=True)
+class UflpaSubmission(LogEvent):
+    """An importer filed evidence on a detained entry; the documents are fixed by SHA-256."""
+
+    event_type: ClassVar[EventType] = EventType.UFLPA_SUBMISSION
+    entry_number: str
+    importer_id: str
+    kind: str
+    filed_on: str
+    document_hashes: tuple[str, ...]
+    documents_hash: str
+
+
 EVENT_TYPES: Mapping[EventType, type[LogEvent]] = {
     cls.event_type: cls
     for cls in (
@@ -235,6 +301,11 @@ EVENT_TYPES: Mapping[EventType, type[LogEvent]] = {
         MonitoringWindow,
         WaiverGranted,
         EgressSent,
+        ModelApproved,
+        ModelRevoked,
+        ModelRolledBack,
+        KillSwitchChanged,
+        UflpaSubmission,
     )
 }
 

@@ -38,6 +38,8 @@ class OversightFacts:
     appeal_outcomes: dict[str, int] = field(default_factory=dict)
     ai_assisted_actions: int = 0
     audit: dict[str, Any] | None = None
+    workflow: dict[str, int] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
 
 
 def count_events(records: Iterable[Any]) -> tuple[dict[str, int], dict[str, int], int]:
@@ -55,6 +57,39 @@ def count_events(records: Iterable[Any]) -> tuple[dict[str, int], dict[str, int]
             elif event.get("ai_assisted"):
                 ai += 1
     return dict(types), dict(outcomes), ai
+
+
+_REGISTRY_EVENTS = ("model.registered", "model.approved", "model.revoked",
+                    "model.rolled_back", "killswitch.changed", "waiver.granted")
+
+
+def _workflow_lines(f: OversightFacts) -> list[str]:
+    """Counts from the workflow tables, with any difference from the log called out."""
+    w = f.workflow
+    if not w:
+        return []
+    out = []
+    if "actions" in w:
+        out.append(f"- Officer actions on record: {w['actions']} (lane overrides: "
+                   f"{w.get('overrides', 0)})")
+    if "notices" in w:
+        out.append(f"- Notices on record: {w['notices']}")
+    if "appeals" in w:
+        decided = w.get("appeals_decided", 0)
+        over = f.appeal_outcomes.get("overturned", 0)
+        rate = f"{over / decided:.0%}" if decided else "n/a"
+        out.append(f"- Appeals on record: {w['appeals']}; decided: {decided}; overturned: "
+                   f"{over} (overturn rate {rate}); open past due date: "
+                   f"{w.get('appeals_overdue_open', 0)}")
+    pairs = (("notices", "notice.sent"), ("appeals", "appeal.filed"),
+             ("appeals_decided", "appeal.resolved"), ("actions", "decision.human_action"))
+    gaps = [f"{table} {w[table]} vs log {f.event_counts.get(event, 0)}"
+            for table, event in pairs if table in w and w[table] != f.event_counts.get(event, 0)]
+    out.append("- Records and log agree." if not gaps else
+               "- DIFFERENCE between records and log: " + "; ".join(gaps))
+    if f.sources:
+        out.append(f"- Counted from tables: {', '.join(f.sources)}")
+    return out
 
 
 def _audit_lines(audit: dict[str, Any] | None) -> list[str]:
@@ -79,8 +114,11 @@ def oversight_markdown(f: OversightFacts) -> str:
              "every exam, hold or referral and records the rationale. Findings by area:", ""]
     for area, cats in AREAS.items():
         lines.append(f"- **{area}**: finding categories {', '.join(cats)}.")
+    states = Counter(v.state.value for v in f.registry.versions)
     lines += ["", f"Registered models: {len(models)}; AI-assisted lanes are "
-              f"{'ON' if f.registry.ai_lanes_enabled else 'OFF (kill switch engaged)'}.", ""]
+              f"{'ON' if f.registry.ai_lanes_enabled else 'OFF (kill switch engaged)'}. "
+              "Registry versions by state: "
+              f"{', '.join(f'{k}: {n}' for k, n in sorted(states.items())) or 'none'}.", ""]
     lines += ["| kind | name | version | state | high-impact | approved by | valid until |",
               "|---|---|---|---|---|---|---|"]
     for v in f.registry.versions:
@@ -109,7 +147,10 @@ def oversight_markdown(f: OversightFacts) -> str:
               f"- Challenges filed: {c.get('appeal.filed', 0)}; resolved: "
               f"{c.get('appeal.resolved', 0)} "
               f"({', '.join(f'{k}: {n}' for k, n in sorted(f.appeal_outcomes.items())) or 'none'})",
-              f"- Monitoring windows: {c.get('monitoring.window', 0)}; waivers: {waivers}", "",
+              f"- Monitoring windows: {c.get('monitoring.window', 0)}; waivers: {waivers}",
+              "- Registry changes logged: " + ", ".join(
+                  f"{k}: {c.get(k, 0)}" for k in _REGISTRY_EVENTS),
+              *_workflow_lines(f), "",
               "Notices state the action, the AI's role, the top reasons, how to correct the "
               "data and how to contest; a challenge is re-reviewed by an officer who was not "
               "involved, and the overturn rate is tracked as a model-quality metric.", ""]

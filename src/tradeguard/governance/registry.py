@@ -3,8 +3,10 @@
 Approval is where accountability bites: it needs the approve permission, an approver who did
 not build or register the version (independent review), a complete high-impact determination,
 for models a complete model card and a signed seven-part impact assessment, and a passing
-audit (or an active waiver). Every change is appended to a hash-chained history, and
-registrations and waivers go to the decision log when one is attached.
+audit (or an active waiver). Every change is appended to a hash-chained history and, when a
+decision log is attached, to the log as well (register, approve, revoke, roll back, kill
+switch, waive). Free-text reasons enter the log only as commitments; the salt is derived from
+the history entry's hash, so whoever holds the registry can open them and nobody else can.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tradeguard.governance.impact import RiskSigner, content_hash
 from tradeguard.governance.records import (
@@ -29,6 +31,9 @@ from tradeguard.governance.records import (
     Waiver,
 )
 from tradeguard.security import Permission, Principal, require
+
+if TYPE_CHECKING:
+    from tradeguard.decisions.events import Opening
 
 REGISTRY_FILE = "registry.json"
 WAIVER_MAX_DAYS = 366
@@ -117,13 +122,15 @@ class Registry:
 
     # ---- writing
     def _record(self, st: RegistryState, actor: str, action: str, subject: str,
-                detail: str) -> None:
+                detail: str) -> HistoryEntry:
         prev = st.history[-1].entry_hash if st.history else ""
         draft = HistoryEntry(at=self.clock(), actor=actor, action=action, subject=subject,
                              detail=detail, prev_hash=prev, entry_hash="")
         body = draft.model_dump(mode="json", exclude={"entry_hash"})
-        st.history.append(draft.model_copy(update={"entry_hash": _chain(prev, body)}))
+        entry = draft.model_copy(update={"entry_hash": _chain(prev, body)})
+        st.history.append(entry)
         self.repo.save(st)
+        return entry
 
     def register(self, principal: Principal, entry: RegisteredVersion) -> RegisteredVersion:
         """Register a new version (state ``registered``); duplicates are refused."""
@@ -213,6 +220,16 @@ class Registry:
         v.reassess_by = reassess
         st.active[f"{v.kind.value}:{v.name}"] = v.version
         self._record(st, principal.subject_id, "approve", v.key, f"valid until {v.valid_until}")
+        if self.log is not None:
+            from tradeguard.decisions.events import ModelApproved
+
+            self.log.append(ModelApproved(
+                model_id=f"{v.kind.value}:{v.name}", version=v.version,
+                artifact_hash=v.artifact_hash, approved_by=principal.subject_id,
+                valid_until=v.valid_until.isoformat(),
+                audit_evidence_hash=v.audit.evidence_hash if v.audit else None,
+                waivers=tuple(sorted(w.waiver_id for w in st.waivers
+                                     if w.scope == v.key and w.active(today)))))
         return v
 
     def revoke(self, principal: Principal, kind: ArtifactKind | str, version: str,
@@ -231,7 +248,14 @@ class Registry:
                 st.active.pop(slot)
             else:
                 st.active[slot] = prev.version
-        self._record(st, principal.subject_id, "revoke", v.key, reason)
+        entry = self._record(st, principal.subject_id, "revoke", v.key, reason)
+        if self.log is not None:
+            from tradeguard.decisions.events import ModelRevoked
+
+            self.log.append(ModelRevoked(
+                model_id=slot, version=v.version, revoked_by=principal.subject_id,
+                reason_commitment=history_opening(entry).commitment(),
+                active_version=st.active.get(slot)))
         return v
 
     @staticmethod
@@ -256,7 +280,15 @@ class Registry:
             raise RegistryError(f"{slot}: no previous approved version to roll back to")
         v.state, v.state_reason = ApprovalState.WITHDRAWN, f"rolled back: {reason}"
         st.active[slot] = prev.version
-        self._record(st, principal.subject_id, "rollback", v.key, f"to {prev.version}: {reason}")
+        entry = self._record(st, principal.subject_id, "rollback", v.key,
+                             f"to {prev.version}: {reason}")
+        if self.log is not None:
+            from tradeguard.decisions.events import ModelRolledBack
+
+            self.log.append(ModelRolledBack(
+                model_id=slot, from_version=v.version, to_version=prev.version,
+                rolled_back_by=principal.subject_id,
+                reason_commitment=history_opening(entry).commitment()))
         return prev
 
     def set_kill_switch(self, principal: Principal, engaged: bool, reason: str) -> None:
@@ -266,8 +298,14 @@ class Registry:
             raise RegistryError("the kill switch needs a reason")
         st = self.repo.load()
         st.ai_lanes_enabled, st.kill_switch_reason = (not engaged), reason
-        self._record(st, principal.subject_id, "kill_switch",
-                     "engaged" if engaged else "released", reason)
+        entry = self._record(st, principal.subject_id, "kill_switch",
+                             "engaged" if engaged else "released", reason)
+        if self.log is not None:
+            from tradeguard.decisions.events import KillSwitchChanged
+
+            self.log.append(KillSwitchChanged(
+                engaged=engaged, changed_by=principal.subject_id,
+                reason_commitment=history_opening(entry).commitment()))
 
     def waive(self, principal: Principal, kind: ArtifactKind | str, version: str,
               requirement: str, justification: str, expires_on: date) -> Waiver:
@@ -300,6 +338,19 @@ class Registry:
                                           expires_on=expires_on.isoformat(),
                                           justification_commitment=commitment))
         return waiver
+
+
+def history_opening(entry: HistoryEntry) -> Opening:
+    """The opening of the logged commitment to a history entry's reason (its ``detail``).
+
+    The salt comes from the entry's chained hash: the registry holder can reveal the reason to
+    an inspector, while log witnesses, who never see the registry, learn nothing from it.
+    """
+    from tradeguard.decisions.events import Opening
+
+    salt = hashlib.sha256(b"tradeguard registry reason\x00" + entry.entry_hash.encode()).digest()
+    return Opening(salt[:16], {"action": entry.action, "subject": entry.subject,
+                               "detail": entry.detail})
 
 
 def open_registry(settings: Any, log: Any | None = None,

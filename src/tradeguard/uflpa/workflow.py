@@ -1,15 +1,26 @@
 """The UFLPA detention workflow over a case repository, and its decision-log events.
 
 Officer actions (detain, decide) become :class:`~tradeguard.decisions.events.HumanAction`
-records for the tamper-evident log, with the rationale committed rather than stored; importer
-filings have no log event type yet and stay in the case history.
+records for the tamper-evident log, with the rationale committed rather than stored (the
+caller keeps the opening). Importer filings become
+:class:`~tradeguard.decisions.events.UflpaSubmission` records carrying only the documents'
+SHA-256 hashes, so the importer can later prove what was filed and when without the log
+revealing document names or content; the workflow appends them itself when given a log.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
+from typing import Any
 
-from tradeguard.decisions.events import HumanAction, Opening, seal
+from tradeguard.decisions.events import (
+    HumanAction,
+    Opening,
+    UflpaSubmission,
+    canonical_json,
+    seal,
+)
 from tradeguard.uflpa.case import (
     CaseEvent,
     DetentionCase,
@@ -42,11 +53,35 @@ def log_event(event: CaseEvent) -> tuple[HumanAction, Opening] | None:
     return record, opening
 
 
-class UflpaWorkflow:
-    """Detain, take submissions and decide, one case per entry."""
+def submission_event(event: CaseEvent) -> UflpaSubmission | None:
+    """The decision-log record of an importer filing (None for officer transitions).
 
-    def __init__(self, repository: CaseRepository) -> None:
+    ``documents_hash`` fixes the whole filing (refs, types and hashes, in filing order), so
+    the importer's copy of the list can be checked against the log.
+    """
+    if event.action != "submit":
+        return None
+    docs = list(event.details.get("documents", []))
+    return UflpaSubmission(
+        entry_number=event.entry_number,
+        importer_id=event.actor,
+        kind=str(event.details.get("kind", "")),
+        filed_on=event.on.isoformat(),
+        document_hashes=tuple(str(d["sha256"]) for d in docs),
+        documents_hash=hashlib.sha256(canonical_json(docs)).hexdigest(),
+    )
+
+
+class UflpaWorkflow:
+    """Detain, take submissions and decide, one case per entry.
+
+    ``log`` (a :class:`~tradeguard.decisions.TransparencyLog`) is optional; with it every
+    importer submission is appended to the decision log after the case is saved.
+    """
+
+    def __init__(self, repository: CaseRepository, log: Any | None = None) -> None:
         self.repository = repository
+        self.log = log
 
     def _case(self, entry_number: str) -> DetentionCase:
         case = self.repository.get(entry_number)
@@ -75,6 +110,10 @@ class UflpaWorkflow:
         """Record the importer's evidence."""
         case = self._case(entry_number).submit(kind, documents, on, importer_id)
         self.repository.save(case)
+        if self.log is not None:
+            record = submission_event(case.events[-1])
+            if record is not None:
+                self.log.append(record)
         return case
 
     def decide(
