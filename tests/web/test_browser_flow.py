@@ -4,6 +4,7 @@ and a second importer kept out of the first importer's entry."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,11 +57,18 @@ def test_hold_notice_appeal_review_and_tenancy(browser: Any, base_url: str, shot
     shot(importer, "05-importer-notice")
     importer.fill("textarea[name=grounds]", "The listed firm is not our supplier; "
                   "registration attached.")
-    importer.fill("input[name=document_name]", "business-registration.pdf")
-    importer.fill("textarea[name=document_text]", "Registration no. 9131-0000")
+    importer.locator("select[name=fix_field]").first.select_option("manufacturer_name")
+    importer.locator("input[name=fix_value]").first.fill("Kunming Solar Glass Works")
+    importer.select_option("select[name=document_type]", "supply_chain_tracing")
+    importer.set_input_files("input[name=document]", files=[{
+        "name": "tracing.pdf", "mimeType": "application/pdf",
+        "buffer": b"%PDF-1.4\n% mine-to-module tracing\n%%EOF\n"}])
+    shot(importer, "05b-importer-appeal-form")
     importer.get_by_role("button", name="File appeal").click()
     importer.wait_for_load_state()
-    assert "acknowledged" in importer.inner_text("main")
+    main = importer.inner_text("main")
+    assert "acknowledged" in main and "tracing.pdf" in main
+    assert "Kunming Solar Glass Works" in importer.locator("#corrections").inner_text()
     appeal_url = importer.url
     shot(importer, "06-importer-appeal")
 
@@ -68,6 +76,11 @@ def test_hold_notice_appeal_review_and_tenancy(browser: Any, base_url: str, shot
     reviewer.goto(appeal_url)
     reviewer.get_by_role("button", name="Assign to me").click()
     reviewer.wait_for_load_state()
+    reviewer.get_by_role("button", name="Re-score on the corrected data").click()
+    reviewer.wait_for_load_state()
+    assert "Re-scored on the corrected data" in reviewer.locator(".flash").inner_text()
+    assert reviewer.locator("#rescored tbody tr").count() == 2
+    shot(reviewer, "06b-reviewer-rescored")
     reviewer.locator("input[name=outcome][value=overturned]").check()
     reviewer.fill("textarea[name=reasons]", "Registration shows a different firm.")
     reviewer.get_by_role("button", name="Record decision").click()
@@ -101,3 +114,52 @@ def test_oversight_admin_and_docs_pages(browser: Any, base_url: str, shot: Any) 
     admin.goto(f"{base_url}/docs")
     assert "/api/v1/score" in admin.inner_text("main")
     shot(admin, "11-api-docs")
+
+
+def test_analyst_lead_evidence_network_and_exam_plan(browser: Any, base_url: str,
+                                                      shot: Any) -> None:
+    analyst = _login(browser, base_url, "analyst")
+    assert analyst.url.endswith("/leads")
+    analyst.goto(f"{base_url}/leads?since=2000-01-01")
+    rows = analyst.locator("table.leads tbody tr a")
+    if rows.count() == 0:
+        pytest.skip("the demo data raised no AD/CVD lead")
+    shot(analyst, "12-analyst-leads")
+    rows.first.click()
+    analyst.wait_for_load_state()
+    assert analyst.locator("#timeline li").count() >= 2
+    members = analyst.locator("#members tbody tr").count()
+    assert members >= 1
+    shot(analyst, "13-analyst-lead")
+    with analyst.expect_download() as got:
+        analyst.click("#export-csv")
+    csv_text = Path(got.value.path()).read_text("utf-8")
+    assert len(csv_text.strip().splitlines()) == members + 1
+    with analyst.expect_download() as got:
+        analyst.click("#export-html")
+    html = Path(got.value.path()).read_text("utf-8")
+    assert "<script" not in html and "Member lines" in html
+    pack = analyst.context.new_page()
+    pack.set_content(html)
+    shot(pack, "14-evidence-pack")
+
+    analyst.locator("a[href^='/network?q=']").first.click()  # the lead's first importer
+    analyst.wait_for_load_state()
+    analyst.locator("#parties a", has_text="Open cluster").first.click()
+    analyst.wait_for_load_state()
+    assert analyst.locator("svg.network circle.member").count() >= 1
+    assert analyst.locator("#cluster-members tbody tr").count() >= 1
+    shot(analyst, "15-analyst-cluster")
+
+    officer = _login(browser, base_url, "officer")
+    officer.click("#exam-plan-link")
+    officer.wait_for_load_state()
+    officer.locator("#busiest a").first.click()
+    officer.wait_for_load_state()
+    officer.fill("input[name=capacity]", "1")
+    officer.get_by_role("button", name="Plan").click()
+    officer.wait_for_load_state()
+    assert officer.locator("#exams").count() == 1 and officer.locator("#reviews").count() == 1
+    planned = officer.locator("#exams tbody tr, #reviews tbody tr").filter(has=officer.locator("a"))
+    assert planned.count() >= 1
+    shot(officer, "16-officer-exam-plan")

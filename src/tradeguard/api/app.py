@@ -18,13 +18,17 @@ from tradeguard.api.config import ApiConfig
 from tradeguard.api.problems import BodyLimit, install_problem_handlers
 from tradeguard.api.routers import (
     admin,
+    appeal_rescore,
     appeals,
     auth,
     entries,
+    exam_plan,
     governance,
     ingest,
     jobs,
+    leads,
     log,
+    network,
     notices,
     review,
     score,
@@ -35,8 +39,8 @@ from tradeguard.api.services import Services, open_services
 from tradeguard.settings import Settings, get_settings
 from tradeguard.store import Store
 
-ROUTERS = (auth, score, jobs, entries, review, notices, appeals, log, screening, ingest,
-           governance, admin)
+ROUTERS = (auth, score, jobs, entries, review, exam_plan, notices, appeals, log, screening,
+           ingest, governance, admin, leads, network, appeal_rescore)
 
 #: Pages and API answers name no outside origin: scripts, styles and images are our own.
 SECURITY_HEADERS = {

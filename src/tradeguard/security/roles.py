@@ -49,6 +49,8 @@ class Permission(StrEnum):
     WAIVER_GRANT = "waiver:grant"
     USER_ADMIN = "user:admin"
     ACCESS_LOG_READ = "access_log:read"
+    DATA_LOAD = "data:load"
+    INVESTIGATION_READ = "investigation:read"
 
 
 _P = Permission
@@ -75,10 +77,19 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             _P.CONFIDENTIAL_READ,
             _P.MODEL_APPROVE,
             _P.MONITORING_READ,
+            _P.INVESTIGATION_READ,
         }
     ),
     Role.ANALYST: frozenset(
-        {_P.ENTRY_READ, _P.ASSESSMENT_READ, _P.PROFILE_EDIT, _P.MONITORING_READ, _P.VENDOR_EXPORT}
+        {
+            _P.ENTRY_READ,
+            _P.ASSESSMENT_READ,
+            _P.PROFILE_EDIT,
+            _P.MONITORING_READ,
+            _P.VENDOR_EXPORT,
+            _P.DATA_LOAD,
+            _P.INVESTIGATION_READ,
+        }
     ),
     Role.AUDITOR: frozenset(
         {
@@ -98,7 +109,9 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.IMPORTER: frozenset(
         {_P.ENTRY_READ, _P.ASSESSMENT_READ, _P.NOTICE_READ, _P.APPEAL_FILE, _P.LOG_VERIFY}
     ),
-    Role.ADMIN: frozenset({_P.USER_ADMIN, _P.WAIVER_GRANT, _P.ACCESS_LOG_READ, _P.LOG_VERIFY}),
+    Role.ADMIN: frozenset(
+        {_P.USER_ADMIN, _P.WAIVER_GRANT, _P.ACCESS_LOG_READ, _P.LOG_VERIFY, _P.DATA_LOAD}
+    ),
 }
 
 

@@ -21,11 +21,11 @@ def install_web(app: FastAPI) -> PageRenderer:
 
     from fastapi.staticfiles import StaticFiles
 
-    from tradeguard.web import docs, importer, officer, oversight, session
+    from tradeguard.web import analyst, docs, exam_plan, importer, officer, oversight, session
     from tradeguard.web.render import error_page
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    for module in (session, officer, importer, oversight, docs):
+    for module in (session, officer, exam_plan, analyst, importer, oversight, docs):
         app.include_router(module.router)
     return error_page
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -15,7 +14,7 @@ from tradeguard.decisions.notices import act_and_notify
 from tradeguard.decisions.review import ReviewAction, item_id, review_queue
 from tradeguard.security import Permission, Resource
 from tradeguard.web.charts import peer_price_svg
-from tradeguard.web.render import PagePrincipal, check_form, redirect, render
+from tradeguard.web.render import PagePrincipal, check_form, optional_date, redirect, render
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -26,19 +25,20 @@ def queue(
     request: Request, principal: PagePrincipal,
     port: Annotated[str | None, Query(max_length=10)] = None,
     lane: Annotated[str | None, Query(pattern="^(green|yellow|red)?$")] = None,
-    day: date | None = None,
+    day: Annotated[str | None, Query(max_length=10)] = None,
     status: Annotated[str, Query(pattern="^(open|decided|all)$")] = "open",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     """Today's (or a day's) lines for a port, riskiest first, with their reasons in words."""
+    when = optional_date(day)
     wf = get_services(request).workflow
-    items = review_queue(wf, principal, port=port or None, lane=lane or None, date_from=day,
-                         date_to=day, status=None if status == "all" else status)
+    items = review_queue(wf, principal, port=port or None, lane=lane or None, date_from=when,
+                         date_to=when, status=None if status == "all" else status)
     ports = sorted({i.port_of_entry for i in items if i.port_of_entry})
     shown = items[(page - 1) * PAGE: page * PAGE]
     return render(request, "queue.html", principal, items=shown, total=len(items), page=page,
                   pages=max(1, -(-len(items) // PAGE)), ports=ports,
-                  filters={"port": port or "", "lane": lane or "", "day": day or "",
+                  filters={"port": port or "", "lane": lane or "", "day": when or "",
                            "status": status})
 
 

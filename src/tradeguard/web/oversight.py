@@ -14,6 +14,7 @@ from markupsafe import Markup
 from tradeguard.api.accounts import create_user, get_account, list_accounts
 from tradeguard.api.deps import get_services
 from tradeguard.api.problems import ApiProblem
+from tradeguard.api.routers.appeal_rescore import rescore as rescore_line
 from tradeguard.api.routers.governance import latest_evidence, registry_state
 from tradeguard.decisions import verify_log
 from tradeguard.decisions.appeals import (
@@ -55,6 +56,16 @@ def assign(request: Request, appeal_id: str, principal: PagePrincipal,
         raise KeyError(f"no active user {reviewer}")
     assign_reviewer(services.workflow, principal, appeal_id, account.principal())
     return redirect(f"/appeals/{appeal_id}", f"Assigned to {account.display_name}.")
+
+
+@router.post("/appeals/{appeal_id}/rescore")
+def rescore(request: Request, appeal_id: str, principal: PagePrincipal,
+            form_token: Annotated[str, Form()]) -> Response:
+    """The assigned reviewer re-scores the line on the importer's corrections."""
+    check_form(request, form_token)
+    a = rescore_line(get_services(request), principal, appeal_id)
+    lane = (a.rescored or {}).get("lane", "")
+    return redirect(f"/appeals/{appeal_id}", f"Re-scored on the corrected data: lane {lane}.")
 
 
 @router.post("/appeals/{appeal_id}/decision")

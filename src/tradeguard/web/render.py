@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -78,6 +79,25 @@ def check_form(request: Request, token: str) -> None:
                          kind="bad-form-token")
 
 
+def optional_date(text: str | None, field: str = "day") -> date | None:
+    """A date from a GET form, where an empty box arrives as ``""`` rather than nothing."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ApiProblem(422, f"{field}: {text!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def optional_count(text: str | None, field: str) -> int | None:
+    """A whole number of 0 or more from a GET form; an empty box means none given."""
+    if text is None or not text.strip():
+        return None
+    if not text.strip().isdigit():
+        raise ApiProblem(422, f"{field}: {text!r} is not a whole number of 0 or more")
+    return int(text)
+
+
 def home_for(principal: Principal) -> str:
     """Where a user lands after logging in."""
     if principal.is_importer:
@@ -86,6 +106,8 @@ def home_for(principal: Principal) -> str:
         return "/queue"
     if Role.ADMIN in principal.roles:
         return "/admin"
+    if Role.ANALYST in principal.roles:
+        return "/leads"
     return "/oversight"
 
 

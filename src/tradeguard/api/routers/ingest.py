@@ -15,8 +15,9 @@ from tradeguard.security import Permission, Resource
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
-#: Loading data is an operator's task; the library has no narrower permission for it yet.
-INGEST_PERMISSION = Permission.USER_ADMIN
+#: Loading trade data is its own duty (analysts and administrators), separate from managing
+#: accounts, so a user administrator's grant is not needed to refresh the data.
+INGEST_PERMISSION = Permission.DATA_LOAD
 
 
 @router.post("/ingest", summary="Upload contract files (CSV, Parquet, JSON Lines)")
