@@ -3,7 +3,8 @@
 :func:`score_declarations` runs the registered detectors (:mod:`.registry`), the rules
 profiles, the exam-outcome model (when an artifact is given) and targeting over a batch of
 entries and lines, and returns one assessment per line with its score, lane, reasons and the
-versions that produced it.
+versions that produced it. :class:`Scorer` is the same chain fitted once (detectors, list
+indexes, rules, model) for scoring many batches, e.g. one entry per service request.
 """
 
 from tradeguard.pipeline.registry import (
@@ -24,6 +25,7 @@ from tradeguard.pipeline.run import (
     run_detectors,
     score_declarations,
 )
+from tradeguard.pipeline.scorer import FittedChain, Scorer
 
 __all__ = [
     "BUILTIN",
@@ -31,6 +33,8 @@ __all__ = [
     "DetectorError",
     "DetectorFactory",
     "DetectorRegistry",
+    "FittedChain",
+    "Scorer",
     "ScoringResult",
     "collect_findings",
     "declarations",

@@ -9,7 +9,6 @@ assessment records the versions of all of it and a digest of the declared fields
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -19,16 +18,11 @@ import polars as pl
 from tradeguard.detectors.base import DetectionContext
 from tradeguard.findings import conform, empty_findings
 from tradeguard.pipeline.registry import (
-    LEARNED_DETECTORS,
     DetectorError,
     DetectorRegistry,
-    default_registry,
 )
-from tradeguard.security.redaction import confidential_values, redact_texts
-from tradeguard.targeting.assessment import ASSESSMENT_SCHEMA, NO_MODEL
-from tradeguard.targeting.config import TargetingConfig, load_targeting_config
-from tradeguard.targeting.lanes import assign_lanes
-from tradeguard.targeting.risk import KEYS, MODEL_SCHEMA, combine_risk
+from tradeguard.targeting.config import TargetingConfig
+from tradeguard.targeting.risk import KEYS, MODEL_SCHEMA
 
 KILL_SWITCH_OFF = "off (kill switch engaged)"
 
@@ -61,18 +55,14 @@ def declarations(entries: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
 
 def input_digest(decl: pl.DataFrame) -> pl.Series:
     """SHA-256 of each line's declared contract fields (typed, in contract order)."""
-    import duckdb
-
     from tradeguard.contract.schema import schema_for
+    from tradeguard.targeting.sample import sha256_hex
 
     names = list(dict.fromkeys([*schema_for("entries").names, *schema_for("lines").names]))
     parts = [pl.lit(n + "=") + (pl.col(n).cast(pl.String).fill_null("\\N") if n in decl.columns
                                 else pl.lit("\\N")) for n in names]
-    text = decl.select(pl.concat_str(parts, separator="\x1f").alias("s"))
-    with duckdb.connect() as con:
-        con.register("declared", text)
-        digest = con.execute("select sha256(s) as h from declared").pl()
-    return digest["h"].alias("input_digest")
+    text = decl.select(pl.concat_str(parts, separator="\x1f").alias("s")).to_series()
+    return sha256_hex(text).alias("input_digest")
 
 
 def run_detectors(
@@ -172,68 +162,10 @@ def score_declarations(
     switch) the model and the machine-learned detectors are left out: deterministic checks,
     rules profiles, hard rules and the random compliance sample keep working.
     """
-    from tradeguard.refdata import load_reference_data
-    from tradeguard.rules import load_profile_set, shipped_profiles_dir
+    from tradeguard.pipeline.scorer import Scorer
 
-    cfg = config or load_targeting_config()
-    decl = declarations(entries, lines)
-    day = as_of or decl.get_column("entry_date").max() or date.today()
-    assert isinstance(day, date)
-    history_decl = None
-    if history_entries is not None and history_lines is not None:
-        history_decl = declarations(history_entries, history_lines)
-    ref = ref or load_reference_data()
-    profile_set = profiles or load_profile_set(shipped_profiles_dir())
-    ctx = DetectionContext(ref=ref, as_of=day, supply_chain=supply_chain)
-    chain = registry or default_registry()
-    switched_off: list[str] = []
-    if not ai_lanes_enabled:
-        model = None
-        switched_off = sorted(LEARNED_DETECTORS & set(chain.names()))
-        chain = chain.without(*switched_off)
-    findings, rules, detector_versions = collect_findings(
-        decl, history_decl, ctx, profile_set, chain)
-
-    scores = None
-    if model is not None:
-        past = past_outcome_history(decl, history_decl, outcomes, day)
-        scores = model_scores(model, decl, findings, past)
-    keys = decl.select(pl.col("entry_number").cast(pl.String),
-                       pl.col("line_number").cast(pl.Int64))
-    risk = combine_risk(keys, findings, rules.treatments, cfg, scores)
-    # Assessments are exported and logged: their reasons name roles, not declared parties.
-    risk = redact_texts(risk, "reason_texts", confidential_values(decl, supply_chain))
-
-    header = decl.select(
-        pl.col("port_of_entry").cast(pl.String), pl.col("entry_date").cast(pl.Date),
-        pl.col("trusted_trader").cast(pl.Boolean), input_digest(decl))
-    laned = assign_lanes(pl.concat([risk, header], how="horizontal"), cfg)
-    if scores is not None:
-        laned = laned.join(scores.select(*KEYS, pl.col("probability").alias(
-            "model_probability")), on=KEYS, how="left", maintain_order="left")
-    else:
-        laned = laned.with_columns(pl.lit(None, dtype=pl.Float64).alias("model_probability"))
-    all_versions = ref.versions
-    lists = {k: v for k, v in all_versions.items() if k in WATCH_LISTS}
-    refdata = {k: v for k, v in all_versions.items() if k not in WATCH_LISTS}
-    model_version = model.version if model is not None else NO_MODEL
-    if not ai_lanes_enabled:
-        model_version = KILL_SWITCH_OFF
-    versions: dict[str, Any] = {
-        "model": model_version,
-        "rules": profile_set.version, "targeting": cfg.version, "lists": lists,
-        "refdata": refdata, "detectors": detector_versions,
-    }
-    assessments = laned.with_columns(
-        pl.lit(versions["model"]).alias("model_version"),
-        pl.lit(profile_set.version).alias("rules_version"),
-        pl.lit(json.dumps(lists, sort_keys=True)).alias("list_versions"),
-        pl.lit(json.dumps(refdata, sort_keys=True)).alias("refdata_versions"),
-        pl.lit(json.dumps(detector_versions, sort_keys=True)).alias("detector_versions"),
-        pl.lit(cfg.version).alias("targeting_version"),
-    ).select([pl.col(c).cast(t) for c, t in ASSESSMENT_SCHEMA.items()])
-    warnings = list(rules.warnings)
-    if not ai_lanes_enabled:
-        warnings.append("AI-assisted lanes are switched off (kill switch): no model; detectors "
-                        f"left out: {', '.join(switched_off)}")
-    return ScoringResult(assessments, findings, versions, day, tuple(warnings))
+    scorer = Scorer(
+        history_entries=history_entries, history_lines=history_lines, outcomes=outcomes,
+        model=model, ref=ref, config=config, profiles=profiles, registry=registry,
+        ai_lanes_enabled=ai_lanes_enabled)
+    return scorer.score(entries, lines, supply_chain=supply_chain, as_of=as_of)

@@ -51,7 +51,8 @@ class HSClassifier:
     ) -> None:
         self.artifact = artifact
         self.centroids = centroid_matrix(artifact) if centroids is None else centroids
-        self._centroids_t = sparse.csc_matrix(self.centroids.T)
+        # CSR, the form a CSR product needs: kept as CSC it was converted on every call.
+        self._centroids_t = sparse.csr_matrix(self.centroids.T)
         self._featurizer = Featurizer(artifact.word_vocab, artifact.char_vocab, artifact.idf)
         _, self.headings = heading_matrix(artifact.labels)
         # labels are sorted, so each heading's subheadings are one contiguous column block

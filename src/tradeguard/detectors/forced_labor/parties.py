@@ -8,8 +8,10 @@ removed), so a past entry is judged by the list of its day.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
@@ -75,6 +77,45 @@ def line_parties(lines: pl.DataFrame, roles: Sequence[str]) -> pl.DataFrame:
     return frame.filter(pl.col("name").str.strip_chars().str.len_chars() > 0)
 
 
+#: Batches with at most this many distinct parties go through the per-party cache; larger
+#: ones are screened in one vectorised call (repeat parties there are rare and cheap).
+CACHED_BATCH = 64
+#: Distinct parties remembered per list index (least recently used dropped first).
+CACHE_SIZE = 20_000
+
+PartyKey = tuple[str | None, str | None, str | None]
+
+
+@dataclass
+class ScreenCache:
+    """Screening results per distinct (name, country, address), for one list index.
+
+    A party's matches depend only on its own fields, the lists and the screening settings;
+    the index is rebuilt (with an empty cache) whenever list versions or settings change,
+    so a cached answer is exactly what screening it again would give.
+    """
+
+    size: int = CACHE_SIZE
+    entries: OrderedDict[PartyKey, pl.DataFrame] = field(default_factory=OrderedDict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, key: PartyKey) -> pl.DataFrame | None:
+        """The cached matches of ``key`` (marked recently used), or None."""
+        with self.lock:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+            return found
+
+    def put(self, key: PartyKey, matches: pl.DataFrame) -> None:
+        """Remember ``key``'s matches (without the query id column)."""
+        with self.lock:
+            self.entries[key] = matches
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
 @dataclass(frozen=True)
 class ListScreen:
     """A screening index over some lists plus the listing dates of their entities."""
@@ -82,6 +123,7 @@ class ListScreen:
     index: WatchlistIndex
     entities: pl.DataFrame  # list, entity_id, date_added, date_removed, program
     config: ScreeningConfig
+    cache: ScreenCache = field(default_factory=ScreenCache, compare=False, repr=False)
 
     @classmethod
     def build(
@@ -116,7 +158,7 @@ class ListScreen:
             .with_row_index("qid")
             .with_columns(id=pl.col("qid").cast(pl.String))
         )
-        matches = screen_names(distinct.drop("qid"), self.index, self.config)
+        matches = self._screen_distinct(distinct.drop("qid"))
         if matches.is_empty():
             return _empty_party_matches(parties)
         keyed = distinct.join(matches, on="id").drop("qid", "id")
@@ -125,6 +167,31 @@ class ListScreen:
         added = pl.col("date_added").is_null() | (pl.col("date_added") <= pl.col("entry_date"))
         kept = pl.col("date_removed").is_null() | (pl.col("date_removed") > pl.col("entry_date"))
         return found.filter(added & kept)
+
+
+    def _screen_distinct(self, queries: pl.DataFrame) -> pl.DataFrame:
+        """``screen_names`` of distinct parties, through the cache for small batches."""
+        if queries.height > CACHED_BATCH:
+            return screen_names(queries, self.index, self.config)
+        rows = queries.select("id", "name", "country", "address").rows()
+        found = {qid: self.cache.get((n, c, a)) for qid, n, c, a in rows}
+        missing = [qid for qid, hit in found.items() if hit is None]
+        if missing:
+            fresh = screen_names(queries.filter(pl.col("id").is_in(missing)), self.index,
+                                 self.config)
+            for qid, n, c, a in rows:
+                if found[qid] is None:
+                    mine = fresh.filter(pl.col("id") == qid).drop("id")
+                    self.cache.put((n, c, a), mine)
+                    found[qid] = mine
+        parts = [hit.select(pl.lit(qid, dtype=pl.String).alias("id"), pl.all())
+                 for qid, hit in found.items() if hit is not None and hit.height]
+        if not parts:
+            return pl.DataFrame(schema=MATCH_SCHEMA)
+        # The order ``screen_names`` gives: by query id, best first.
+        return pl.concat(parts, how="vertical").select(list(MATCH_SCHEMA)).sort(
+            ["id", "score", "list", "entity_id", "matched_name"],
+            descending=[False, True, False, False, False], maintain_order=True)
 
 
 def _empty_party_matches(parties: pl.DataFrame) -> pl.DataFrame:
