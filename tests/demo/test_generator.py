@@ -18,7 +18,7 @@ from tradeguard.refdata.duty import compute_duty_frame
 CATEGORIES = ["data_quality", "valuation", "classification", "origin", "adcvd", "forced_labor",
               "watchlist", "small_package", "network"]
 FILES = ["entries", "lines", "packages", "supply_chain", "outcomes", "history_entries",
-         "history_lines", "truth"]
+         "history_lines", "truth", "history_packages", "package_outcomes"]
 
 
 @pytest.fixture(scope="module")

@@ -2,9 +2,10 @@
 
 A :class:`EntryPlan` says, per entry, the importer, the factory, the first product, the number
 of lines and the date. :func:`build_declarations` turns it into contract rows with numpy only:
-quantities, prices, weights, special-program claims, duty at the tariff rate (ad valorem and
-specific parts, quantity in the first HTS unit), AD/CVD case and deposit where an order covers
-the goods, modes, ports, carriers, bills of lading and check-digited entry numbers.
+quantities, negotiated prices (:mod:`tradeguard.demo.pricing`), weights, special-program
+claims, duty at the tariff rate (ad valorem and specific parts, quantity in the first HTS
+unit), AD/CVD case and deposit where an order covers the goods, modes, ports, carriers, bills
+of lading and check-digited entry numbers.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import polars as pl
 
 from tradeguard.demo import geography as geo
 from tradeguard.demo.entry_number import entry_numbers
+from tradeguard.demo.pricing import months_since, negotiated_price, sku_count
 from tradeguard.refdata.trade_programs import COLUMN2_COUNTRIES
 
 Columns = dict[str, npt.NDArray[Any]]
@@ -48,6 +50,8 @@ class DeclarationContext:
     manufacturers: pl.DataFrame
     orders: pl.DataFrame
     case_rates: dict[str, float]
+    price_salt: int = 0
+    price_epoch: int = 0  # month (since 1970-01) at which agreed levels are as drawn
     serials: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -160,8 +164,12 @@ def build_declarations(rng: np.random.Generator, ctx: DeclarationContext, plan: 
     countries, country_inv = np.unique(line_country.astype(str), return_inverse=True)
     country_factor = np.array([geo.PRICE_FACTOR.get(str(c), 1.1) for c in countries])[
         country_inv]
-    price = (rng.uniform(ctx.cat_np["price_low"][product], ctx.cat_np["price_high"][product])
-             * country_factor * rng.lognormal(0.0, 0.07, m))
+    price = negotiated_price(ctx.price_salt, plan.importer_idx[entry_of_line], product,
+                             plan.mfr_idx[entry_of_line],
+                             rng.integers(0, sku_count(size.astype(float))),
+                             months_since(plan.entry_date[entry_of_line]) - ctx.price_epoch,
+                             ctx.cat_np["price_low"][product].astype(float),
+                             ctx.cat_np["price_high"][product].astype(float), rng) * country_factor
     if plan.price_factor is not None:
         price = price * plan.price_factor[entry_of_line]
     price = np.clip(price, ctx.cat_floor[product], ctx.cat_ceiling[product])

@@ -3,7 +3,8 @@
 One seed gives the same files every time (numpy ``SeedSequence`` streams per stage). The run:
 party pools -> clean history and current entries -> planted schemes (own entries for AD/CVD,
 forced labor, watch lists and networks; edits on existing lines for the rest) -> supply chains
--> small packages -> exam outcomes -> CSV files, ``truth.csv`` and ``manifest.json``.
+-> small packages (and their past months, with exam outcomes) -> exam outcomes -> CSV files,
+``truth.csv`` and ``manifest.json``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from tradeguard.demo.declarations import (
 )
 from tradeguard.demo.ledger import Ledger
 from tradeguard.demo.outcomes import build_outcomes
-from tradeguard.demo.packages import build_packages, plant_packages
+from tradeguard.demo.package_history import build_package_history, build_package_outcomes
+from tradeguard.demo.packages import build_packages, plant_packages, seller_pool_size
 from tradeguard.demo.parties import build_filers, build_importers, build_manufacturers
 from tradeguard.demo.plant_declared import (
     plant_classification,
@@ -38,6 +40,7 @@ from tradeguard.demo.plant_declared import (
     plant_valuation,
 )
 from tradeguard.demo.plant_schemes import design_schemes, finish_scheme, plan_for
+from tradeguard.demo.pricing import months_since, standing_slot
 from tradeguard.demo.supply_chain import (
     build_supply_chain,
     disclose_subject_supplier,
@@ -51,6 +54,8 @@ WINDOW_DAYS = 91
 # About 8 % of current lines carry a planted violation at 100k entries: targeting measures
 # precision within the top 5 % of risk, which needs more than 5 % of lines to be real cases.
 DEFAULT_PLANTING_RATE = 0.09
+# Past parcels kept for the sender record (small-package history is shorter than entries').
+PACKAGE_HISTORY_MONTHS = 6
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,12 @@ def _choose_by_group(rng: np.random.Generator, groups: np.ndarray,
     return out
 
 
+def _zipf_pick(pool: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Map keyed uniforms onto a pool whose first members get most of the trade."""
+    cdf = np.cumsum(1.0 / np.arange(1, len(pool) + 1) ** 0.8)
+    return np.asarray(pool[np.minimum(np.searchsorted(cdf / cdf[-1], u), len(pool) - 1)])
+
+
 def generate_demo_data(out_dir: Path | str, entries: int = 2000, seed: int = 7,
                        packages: int | None = None, history_months: int = 12,
                        planting_rate: float = DEFAULT_PLANTING_RATE,
@@ -99,8 +110,10 @@ def generate_demo_data(out_dir: Path | str, entries: int = 2000, seed: int = 7,
     if history_months < 1:
         raise ValueError(f"history_months must be at least 1 (got {history_months})")
     out = Path(out_dir)
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(10)]
-    r_party, r_plan, r_hist, r_cur, r_plant, r_scheme, r_chain, r_pkg, r_out, r_mode = streams
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(13)]
+    r_party, r_plan, r_hist, r_cur, r_plant, r_scheme, r_chain, r_pkg, r_out, r_mode = streams[
+        :10]
+    r_price, r_pkg_hist, r_pkg_out = streams[10:]
     ref = ref or load_reference_data()
     cat = load_catalogue(ref)
     start = end_date - timedelta(days=WINDOW_DAYS - 1)
@@ -159,19 +172,29 @@ def generate_demo_data(out_dir: Path | str, entries: int = 2000, seed: int = 7,
     else:
         all_mfrs = mfrs
 
+    price_salt = int(r_price.integers(0, 2**62))
+    m_group = np.char.add(np.char.add(mfrs["manufacturer_country"].to_numpy().astype(str), "|"),
+                          mfrs["sector"].to_numpy().astype(str))
+    group_names = np.unique(m_group)
+
     def pick_factories(rng: np.random.Generator, origin: np.ndarray, product: np.ndarray,
-                       history: bool) -> np.ndarray:
+                       imp: np.ndarray, history: bool) -> np.ndarray:
+        """Each importer's standing suppliers per (origin, kind of goods); in history a
+        supplier that is new this quarter is replaced by an established one."""
         group = np.char.add(np.char.add(origin.astype(str), "|"), prod_sector[product])
-        m_group = np.char.add(np.char.add(mfrs["manufacturer_country"].to_numpy().astype(str),
-                                          "|"), mfrs["sector"].to_numpy().astype(str))
+        gid = np.searchsorted(group_names, group)
+        u = standing_slot(price_salt, imp, gid, rng)
         new = mfrs["new_manufacturer"].to_numpy()
-        opts: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
+        out = np.full(len(group), -1, dtype=np.int64)
         for g in np.unique(group):
-            pool = np.flatnonzero((m_group == g) & ~(new & history))
-            if len(pool) == 0:
-                pool = np.flatnonzero(m_group == g)
-            opts[str(g)] = (pool, 1.0 / np.arange(1, len(pool) + 1) ** 0.8)
-        return _choose_by_group(rng, group, opts)
+            mask = group == g
+            full = np.flatnonzero(m_group == g)
+            old = np.flatnonzero((m_group == g) & ~new)
+            pick = _zipf_pick(full, u[mask])
+            if history and len(old):
+                pick = np.where(new[pick], _zipf_pick(old, u[mask]), pick)
+            out[mask] = pick
+        return out
 
     # The order seed carries no cash-deposit rates; where a rate is missing the demo uses an
     # illustrative, fixed rate per case (30-200 %), so deposits are consistent across runs.
@@ -179,20 +202,25 @@ def generate_demo_data(out_dir: Path | str, entries: int = 2000, seed: int = 7,
                   for c in ref.adcvd_orders["case_number"].to_list()}
     case_rates.update({c: float(r) for c, r in ref.adcvd_orders.select(
         "case_number", "deposit_rate").drop_nulls().iter_rows()})
-    ctx = DeclarationContext(cat, importers, filers, all_mfrs, ref.adcvd_orders, case_rates)
+    ctx = DeclarationContext(cat, importers, filers, all_mfrs, ref.adcvd_orders, case_rates,
+                             price_salt=price_salt,
+                             price_epoch=int(months_since(np.array([end_date],
+                                                                   "datetime64[D]"))[0]))
 
     def lines_per_entry(rng: np.random.Generator, n: int) -> np.ndarray:
         return np.minimum(1 + rng.poisson(1.4, n), 8).astype(np.int64)
 
-    hist_plan = EntryPlan(hist_imp, pick_factories(r_hist, hist_origin, hist_prod, True),
+    hist_plan = EntryPlan(hist_imp, pick_factories(r_hist, hist_origin, hist_prod, hist_imp,
+                                                   True),
                           hist_prod, lines_per_entry(r_hist, n_hist),
                           window_dates(r_hist, n_hist, hist_start, hist_end))
     h_entries, h_lines = build_declarations(r_hist, ctx, hist_plan)
     n_scheme_entries = sum(len(s.dates) for s in design.specs)
     n_clean = max(entries - n_scheme_entries, entries // 2)
-    cur_plan = EntryPlan(cur_imp[:n_clean], pick_factories(r_cur, cur_origin, cur_prod, False)[
-        :n_clean], cur_prod[:n_clean], lines_per_entry(r_cur, n_clean),
-        window_dates(r_cur, n_clean, start, end_date))
+    cur_mfr = pick_factories(r_cur, cur_origin, cur_prod, cur_imp, False)
+    cur_plan = EntryPlan(cur_imp[:n_clean], cur_mfr[:n_clean], cur_prod[:n_clean],
+                         lines_per_entry(r_cur, n_clean),
+                         window_dates(r_cur, n_clean, start, end_date))
     c_entries, c_lines = build_declarations(r_cur, ctx, cur_plan)
 
     # ---- planting on clean lines
@@ -260,16 +288,27 @@ def generate_demo_data(out_dir: Path | str, entries: int = 2000, seed: int = 7,
 
     # ---- packages
     n_pk = packages if packages is not None else entries
-    pk = build_packages(r_pkg, n_pk, cat, start, end_date)
+    n_sellers = seller_pool_size(n_pk)
+    pk = build_packages(r_pkg, n_pk, cat, start, end_date, n_sellers=n_sellers)
     pk = plant_packages(led, pk, cat, ref.watchlists, max(20, int(planting_rate * n_pk)),
                         end_date)
+    pk_months = min(history_months, PACKAGE_HISTORY_MONTHS)
+    pk_hist_start = start - timedelta(days=30 * pk_months)
+    offender_ids = [r["package_id"] for r in led.records
+                    if r["scheme"] == "repeat_offender_seller"]
+    offenders = sorted(set(pk["seller_id"][np.isin(pk["package_id"].astype(str), np.array(
+        offender_ids, dtype=str))].astype(str).tolist()))
+    pk_hist, pk_bad = build_package_history(
+        r_pkg_hist, round(n_pk * 30 * pk_months / WINDOW_DAYS), cat, pk_hist_start, hist_end,
+        n_sellers, offenders, set(pk["package_id"].astype(str).tolist()))
+    pk_outcomes = build_package_outcomes(r_pkg_out, pk_hist, pk_bad)
 
     truth = led.frame()
     entry_dates = pl.DataFrame({"entry_number": cur_entries["entry_number"].astype(str),
                                 "entry_date": cur_entries["entry_date"]})
     outcomes = build_outcomes(r_out, cur_lines, entry_dates, truth)
     files, counts = write_outputs(out, cur_entries, cur_lines, h_entries, h_lines, chain, pk,
-                                  outcomes, truth)
+                                  outcomes, truth, pk_hist, pk_outcomes)
     line_truth = truth.filter(pl.col("record_kind") == "line").select(
         "entry_number", "line_number").unique().height
     by_cat = dict(truth.group_by("category").len().sort("category").iter_rows())

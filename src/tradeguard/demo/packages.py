@@ -30,6 +30,7 @@ _CITIES = [("BROOKLYN", "NY", "112"), ("HOUSTON", "TX", "770"), ("PHOENIX", "AZ"
 _SHIPPERS = ["SHENZHEN", "GUANGZHOU", "YIWU", "DONGGUAN", "HANGZHOU", "XIAMEN"]
 _VAGUE = ["GIFT", "ACCESSORIES", "SAMPLE", "PARTS", "GOODS", "CLOTHES", "HOUSEHOLD ITEMS",
           "PERSONAL EFFECTS", "MERCHANDISE"]
+VAGUE_DESCRIPTIONS = _VAGUE
 _PLATFORMS = ["AMZ", "TEMU", "SHEIN", "ALI", "EBAY", "WISH"]
 
 
@@ -45,9 +46,15 @@ def _consignee(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray
     return first + " " + last, num + " " + street + apt + ", " + tail
 
 
+def seller_pool_size(n: int) -> int:
+    """Marketplace sellers behind ``n`` parcels of one quarter."""
+    return max(20, n // 40)
+
+
 def build_packages(rng: np.random.Generator, n: int, catalogue: pl.DataFrame, start: date,
-                   end: date) -> dict[str, np.ndarray]:
-    """Clean small-package rows (arrays per contract column plus ``product_idx``)."""
+                   end: date, n_sellers: int | None = None) -> dict[str, np.ndarray]:
+    """Clean small-package rows (arrays per contract column plus ``product_idx``); pass
+    ``n_sellers`` to draw from the same seller pool as another period."""
     share = catalogue["package_share"].to_numpy()
     prods = rng.choice(len(share), n, p=share / share.sum())
     hts = catalogue["hts10"].to_numpy()[prods]
@@ -68,7 +75,7 @@ def build_packages(rng: np.random.Generator, n: int, catalogue: pl.DataFrame, st
     desc = np.where(rng.random(n) < 0.15, vague, desc)
     hts_decl = np.where(rng.random(n) < 0.4, hts, np.where(rng.random(n) < 0.5,
                                                          hts.astype("U6"), ""))
-    n_sellers = max(20, n // 40)
+    n_sellers = n_sellers or seller_pool_size(n)
     seller = rng.zipf(1.6, n) % n_sellers
     seller_ids = np.array([f"{_PLATFORMS[s % len(_PLATFORMS)]}-{(s * 7919) % 10**6:06d}"
                            for s in range(n_sellers)], dtype=object)

@@ -45,7 +45,9 @@ def to_frame(cols: Columns, names: list[str]) -> pl.DataFrame:
 
 def write_outputs(out: Path, entries: Columns, lines: Columns, h_entries: Columns,
                   h_lines: Columns, chain: pl.DataFrame, packages: Columns,
-                  outcomes: pl.DataFrame, truth: pl.DataFrame
+                  outcomes: pl.DataFrame, truth: pl.DataFrame,
+                  history_packages: Columns | None = None,
+                  package_outcomes: pl.DataFrame | None = None,
                   ) -> tuple[dict[str, str], dict[str, int]]:
     """Write every file; returns (kind -> file name, kind -> row count)."""
     out.mkdir(parents=True, exist_ok=True)
@@ -60,6 +62,11 @@ def write_outputs(out: Path, entries: Columns, lines: Columns, h_entries: Column
         "truth": truth.sort("category", "scheme_id", "entry_number", "line_number",
                             "package_id", nulls_last=True),
     }
+    if history_packages is not None:
+        frames["history_packages"] = to_frame(history_packages, PACKAGE_COLUMNS).sort(
+            "arrival_date", "package_id")
+    if package_outcomes is not None:
+        frames["package_outcomes"] = package_outcomes
     files, counts = {}, {}
     for kind, frame in frames.items():
         name = f"{kind}.csv"
