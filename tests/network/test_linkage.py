@@ -8,8 +8,8 @@ from tradeguard.network import address_key, resolve_parties
 
 
 def records(rows: list[tuple[str, str, str | None, str, str | None]]) -> pl.DataFrame:
-    frame = pl.DataFrame(rows, schema=["kind", "name", "address", "country", "identifier"],
-                         orient="row")
+    frame = pl.DataFrame(rows, schema={c: pl.String for c in (
+        "kind", "name", "address", "country", "identifier")}, orient="row")
     return frame.with_columns(
         pl.concat_str([pl.col(c).fill_null("") for c in frame.columns], separator="|")
         .alias("record_id"),
@@ -22,9 +22,10 @@ def cluster_of(resolved: pl.DataFrame, name: str) -> str:
 
 
 def test_address_key_reads_spellings_alike() -> None:
-    keys = pl.select(address_key(pl.Series(["12 MAIN ST APT 4, Austin, TX",
-                                            "12 Main Street #4 Austin TX",
-                                            "14 MAIN ST APT 4, Austin, TX"]))).to_series()
+    frame = pl.DataFrame({"address": ["12 MAIN ST APT 4, Austin, TX",
+                                      "12 Main Street #4 Austin TX",
+                                      "14 MAIN ST APT 4, Austin, TX"]})
+    keys = frame.select(address_key(pl.col("address"))).to_series()
     assert keys[0] == keys[1] and keys[0] != keys[2]
 
 
@@ -77,3 +78,40 @@ def test_links_carry_their_comparison_levels_and_the_model_version() -> None:
     assert (link["name_level"], link["identifier_level"]) == ("exact", "same")
     assert link["address_level"] == "missing"
     assert resolved["linkage_version"].str.contains("splink").all()
+
+
+def test_neighbouring_factories_on_one_road_stay_apart() -> None:
+    # An industrial road is home to many factories: the same street under another number,
+    # with a MID missing, is not the evidence a respelled address of the same number is.
+    # Thirty other Suzhou firms make the city a common name word, as it is in declarations.
+    others: list[tuple[str, str, str | None, str, str | None]] = [
+        ("manufacturer", f"Suzhou {w}tech Co., Ltd.", f"No. {i} Renmin Road, Suzhou, China",
+         "CN", f"CNSUZ{w.upper()}{i}SUZ") for i, w in enumerate(
+            f"{a}{b}" for a in ("Ka", "Lo", "Mi", "Ne", "Po")
+            for b in ("ban", "cor", "dal", "fen", "gor", "hil"))]
+    resolved, _ = resolve_parties(records([
+        *others,
+        ("manufacturer", "Suzhou Fengzhong Vehicle Co., Ltd.",
+         "No. 1731 Xingye Road, Suzhou, Jiangsu, China", "CN", "CNSUZFEN1731SUZ"),
+        ("manufacturer", "Suzhou Yongrun Electronics Co., Ltd.",
+         "No. 2381 Xingye Road, Suzhou, Jiangsu, China", "CN", None),
+        ("manufacturer", "Suzhou Yongrun Electronics Co Ltd",
+         "No. 2381 Xingye Rd., Suzhou, Jiangsu, China", "CN", "CNSUZYON2381SUZ"),
+    ]))
+    assert cluster_of(resolved, "Suzhou Yongrun Electronics Co., Ltd.") == cluster_of(
+        resolved, "Suzhou Yongrun Electronics Co Ltd")
+    assert cluster_of(resolved, "Suzhou Fengzhong Vehicle Co., Ltd.") != cluster_of(
+        resolved, "Suzhou Yongrun Electronics Co., Ltd.")
+
+
+def test_a_brand_word_shared_across_cities_is_not_one_firm() -> None:
+    resolved, _ = resolve_parties(records([
+        ("seller", "Qingdao Xinheng Electrical Co., Ltd.", None, "CN", None),
+        ("seller", "Shanghai Xinheng Electric Co., Ltd.", None, "CN", None),
+        ("seller", "Richway Trading Limited", None, "HK", None),
+        ("seller", "Richway International (HK) Ltd", None, "HK", None),
+    ]))
+    assert cluster_of(resolved, "Qingdao Xinheng Electrical Co., Ltd.") != cluster_of(
+        resolved, "Shanghai Xinheng Electric Co., Ltd.")
+    assert cluster_of(resolved, "Richway Trading Limited") == cluster_of(
+        resolved, "Richway International (HK) Ltd")

@@ -5,11 +5,14 @@ Every declared party spelling becomes a record (:mod:`~tradeguard.network.record
 a maintained Fellegi-Sunter record-linkage library, links records of one firm on DuckDB
 (:mod:`~tradeguard.network.linkage`, comparisons in :mod:`~tradeguard.network.comparisons`);
 clusters raise findings on the lines and parcels of
-their members (:mod:`~tradeguard.network.findings`); :mod:`~tradeguard.network.graph` builds
-it all and shows one cluster as a graph.
+their members (:mod:`~tradeguard.network.findings`, with the statistical rules for MID churn
+in :mod:`~tradeguard.network.churn` and for violator clusters in
+:mod:`~tradeguard.network.violators`); :mod:`~tradeguard.network.graph` builds it all and
+shows one cluster as a graph.
 """
 
 from tradeguard.network.address import address_key
+from tradeguard.network.churn import ChurnRule, mid_churn
 from tradeguard.network.findings import NetworkConfig, network_findings
 from tradeguard.network.graph import (
     PartyNetwork,
@@ -20,18 +23,23 @@ from tradeguard.network.graph import (
 )
 from tradeguard.network.linkage import LinkageConfig, resolve_parties
 from tradeguard.network.records import party_occurrences, party_records
+from tradeguard.network.violators import ViolatorRule, violator_clusters
 
 __all__ = [
+    "ChurnRule",
     "LinkageConfig",
     "NetworkConfig",
     "PartyNetwork",
+    "ViolatorRule",
     "address_key",
     "build_network",
     "cluster_summary",
     "cluster_view",
     "find_party",
+    "mid_churn",
     "network_findings",
     "party_occurrences",
     "party_records",
     "resolve_parties",
+    "violator_clusters",
 ]

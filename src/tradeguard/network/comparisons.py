@@ -36,11 +36,25 @@ LEVELS: dict[str, list[tuple[str, str | None]]] = {
         ("rare", "list_has_any(rare_words_l, rare_words_r)"),
         ("none", None),
     ],
+    # The first word of a firm's name: in Chinese names the place of registration, elsewhere
+    # mostly the brand. Candidate pairs already share a name word, so agreeing here says
+    # little; a true match rarely changes it, so disagreeing ("Shanghai Xinheng Electric" /
+    # "Qingdao Xinheng Electrical") is evidence of two firms.
+    "name_head": [
+        ("missing", "name_head_l IS NULL OR name_head_r IS NULL OR name_head_l = '' "
+                    "OR name_head_r = ''"),
+        ("same", "name_head_l = name_head_r"),
+        ("else", None),
+    ],
     "address": [
         ("missing", "addr_key_l IS NULL OR addr_key_r IS NULL OR addr_key_l = '' "
                     "OR addr_key_r = ''"),
         ("exact", "addr_key_l = addr_key_r"),
-        ("fuzzy", "jaro_winkler_similarity(addr_key_l, addr_key_r) >= 0.93"),
+        ("fuzzy", "jaro_winkler_similarity(addr_key_l, addr_key_r) >= 0.93 "
+                  "AND addr_numbers_l = addr_numbers_r"),
+        # The same street written alike but another house number: an industrial road is
+        # home to many factories, so this is weak evidence, not the fuzzy level's.
+        ("other_number", "jaro_winkler_similarity(addr_key_l, addr_key_r) >= 0.93"),
         ("else", None),
     ],
     "identifier": [
@@ -62,7 +76,9 @@ PRIORS: dict[str, dict[str, tuple[float, float]]] = {
              "mid": (0.12, 0.01), "low": (0.08, 0.05), "else": (0.05, 0.9375)},
     "rare_word": {"exact_name": (1.0, 1.0), "very_rare": (0.6, 0.002), "rare": (0.25, 0.02),
                   "none": (1.0, 1.0)},
-    "address": {"exact": (0.6, 0.0005), "fuzzy": (0.2, 0.005), "else": (0.2, 0.9945)},
+    "name_head": {"same": (0.9, 0.7), "else": (0.1, 0.3)},
+    "address": {"exact": (0.6, 0.0005), "fuzzy": (0.2, 0.005), "other_number": (0.08, 0.01),
+                "else": (0.12, 0.9845)},
     "identifier": {"same_mid": (0.5, 0.0001), "same": (0.98, 0.0001),
                    "other_mid": (0.5, 0.9999), "else": (0.02, 0.9999)},
     "country": {"same": (0.97, 0.5), "else": (0.03, 0.5)},

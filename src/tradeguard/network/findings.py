@@ -2,11 +2,14 @@
 
 - ``NET_SHARED_IDENTITY`` — several importers of record behind one identity (an importer
   number root or an address shared across different names).
-- ``NET_MID_CHURN`` — one factory declared under many MIDs.
-- ``NET_FLY_BY_NIGHT`` — an importer with no history that files a burst of high value.
+- ``NET_MID_CHURN`` — one factory taking new MIDs faster than factories do (the rule and
+  its statistics: :mod:`~tradeguard.network.churn`).
+- ``NET_FLY_BY_NIGHT`` — an importer with no history that files a burst of high value (value
+  per day since its first entry among the top quarter of importers').
 - ``NET_VIOLATOR_CLUSTER`` — a foreign party operating under several names whose lines had
-  discrepancies in past exams: every line and parcel of its members is raised (the view of an
-  operation abroad, with its members and evidence).
+  confirmed discrepancies at a rate significantly above the base rate
+  (:mod:`~tradeguard.network.violators`): every line and parcel of its members is raised (the
+  view of an operation abroad, with its members and evidence).
 Each finding names the cluster, its members and the linkage version that formed it.
 """
 
@@ -16,9 +19,11 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradeguard.findings import FINDINGS_SCHEMA, conform
+from tradeguard.network.churn import ChurnRule, mid_churn
+from tradeguard.network.violators import FOREIGN_KINDS, ViolatorRule, violator_clusters
 
 DETECTOR = "network"
-DETECTOR_VERSION = "1.0.0"
+DETECTOR_VERSION = "2.0.0"
 
 
 class NetworkConfig(BaseModel):
@@ -27,14 +32,14 @@ class NetworkConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     min_importers: int = Field(3, ge=2, description="Importer numbers in one cluster.")
-    min_mids: int = Field(3, ge=2, description="MIDs in one manufacturer cluster.")
     flyby_min_entries: int = Field(5, ge=1, description="Entries in the window, no history.")
     flyby_value_quantile: float = Field(
-        0.75, ge=0, le=1, description="Window value at least this quantile of importers'.")
+        0.75, ge=0, le=1, description="Value per day at least this quantile of importers'.")
     flyby_recent_days: int = Field(
         30, ge=1, description="First entry at most this many days before the latest one.")
-    violator_min_discrepancies: int = Field(2, ge=1, description="Past discrepancies.")
-    violator_min_names: int = Field(2, ge=1, description="Distinct names in the cluster.")
+    churn: ChurnRule = Field(default_factory=ChurnRule, description="MID churn rule.")
+    violators: ViolatorRule = Field(default_factory=ViolatorRule,
+                                    description="Violator cluster rule.")
 
 
 def _attach(occ: pl.DataFrame, hits: pl.DataFrame, code: str, severity: str,
@@ -74,60 +79,52 @@ def network_findings(occurrences: pl.DataFrame, resolved: pl.DataFrame,
         "address under names {}", pl.col("importer_ids").list.len(),
         pl.col("importer_ids").list.join(", "), pl.col("names").list.join(" / ")),
         ["importer_ids", "names", "addresses"], ["importer"]))
-    mfr = occ.filter(pl.col("kind") == "manufacturer")
-    churn = mfr.group_by("cluster").agg(
-        pl.col("identifier").drop_nulls().unique().sort().alias("mids"),
-        pl.col("name").unique().sort().alias("names"), version,
-    ).filter(pl.col("mids").list.len() >= cfg.min_mids)
-    parts.append(_attach(occ, churn, "NET_MID_CHURN", "medium", pl.format(
-        "manufacturer is one factory declared under {} MIDs ({})", pl.col("mids").list.len(),
-        pl.col("mids").list.join(", ")), ["mids", "names"], ["manufacturer"]))
+    churn = mid_churn(occ, cfg.churn)
+    if not churn.is_empty():
+        parts.append(_attach(occ, churn, "NET_MID_CHURN", "medium", pl.format(
+            "manufacturer is one factory that took {} new MIDs ({}) within {} days, against "
+            "{} new MIDs per active factory in the data (p = {})", pl.col("new_mids"),
+            pl.col("mids").list.join(", "), "window_days", "base_rate",
+            pl.col("p_value").round_sig_figs(2)),
+            ["mids", "established", "longest_use_days", "importers", "base_rate", "p_value"],
+            ["manufacturer"]))
     current = imp.filter(~pl.col("history"))
     seen_before = imp.group_by("cluster").agg(pl.col("history").any().alias("has_history"))
-    volume = current.group_by("cluster").agg(
-        pl.col("entry_number").n_unique().alias("entries"),
-        pl.col("entered_value_usd").sum().alias("value_usd"),
-        pl.col("date").min().alias("first_entry"), pl.col("name").first().alias("importer"),
-        version,
-    ).join(seen_before, on="cluster")
-    if not volume.is_empty():
-        cut = volume["value_usd"].quantile(cfg.flyby_value_quantile) or 0.0
-        latest = current["date"].max()
+    latest = current["date"].max()
+    if latest is not None:
+        # Value per day since the importer's first entry: a three-week-old importer is
+        # compared with what established ones file in the same time, not in a whole quarter.
+        volume = current.group_by("cluster").agg(
+            pl.col("entry_number").n_unique().alias("entries"),
+            pl.col("entered_value_usd").sum().alias("value_usd"),
+            pl.col("date").min().alias("first_entry"), pl.col("name").first().alias("importer"),
+            version,
+        ).join(seen_before, on="cluster").with_columns(
+            (pl.col("value_usd") / ((pl.lit(latest).cast(pl.Date) - pl.col("first_entry"))
+                                    .dt.total_days() + 1)).alias("usd_per_day"))
+        cut = volume["usd_per_day"].quantile(cfg.flyby_value_quantile) or 0.0
         recent = pl.col("first_entry") >= pl.lit(latest).cast(pl.Date) - pl.duration(
             days=cfg.flyby_recent_days)
         flyby = volume.filter(~pl.col("has_history") & (pl.col("entries") >= cfg.flyby_min_entries)
-                              & (pl.col("value_usd") >= cut) & recent).with_columns(
-            pl.col("first_entry").cast(pl.String), pl.lit(round(float(cut), 2)).alias("cut"))
+                              & (pl.col("usd_per_day") >= cut) & recent).with_columns(
+            pl.col("first_entry").cast(pl.String), pl.lit(round(float(cut), 2)).alias("cut"),
+            pl.col("usd_per_day").round(2))
         parts.append(_attach(occ, flyby, "NET_FLY_BY_NIGHT", "high", pl.format(
             "importer {} has no earlier declarations and filed {} entries worth ${} since {} "
-            "(top {}% of importers by value, all recent)", "importer", "entries",
-            pl.col("value_usd").round(0), "first_entry",
+            "(${} a day, top {}% of importers by value filed per day, all recent)", "importer",
+            "entries", pl.col("value_usd").round(0), "first_entry", pl.col("usd_per_day").round(0),
             pl.lit(round((1 - cfg.flyby_value_quantile) * 100))),
-            ["entries", "value_usd", "first_entry", "cut"], ["importer"]))
+            ["entries", "value_usd", "usd_per_day", "first_entry", "cut"], ["importer"]))
     if outcomes is not None and not outcomes.is_empty():
-        bad = outcomes.select(
-            pl.col("entry_number").cast(pl.String), pl.col("line_number").cast(pl.Int64),
-            pl.col("discrepancy").cast(pl.String).str.to_lowercase().is_in(["true", "1"])
-            .alias("bad")).filter(pl.col("bad"))
-        foreign = occ.filter(pl.col("kind").is_in(["manufacturer", "seller", "shipper"]))
-        hits = foreign.join(bad, on=["entry_number", "line_number"], how="left")
-        violators = hits.group_by("cluster").agg(
-            pl.col("bad").fill_null(False).sum().alias("discrepancies"),
-            # Names as declared, case and punctuation aside: the normalised key reads
-            # "Trade Co., Ltd." and "Trading Limited" as one name, yet they are two.
-            pl.col("name").str.to_lowercase().str.replace_all(r"[^a-z0-9]+", "").n_unique()
-            .alias("name_count"),
-            pl.col("name").unique().sort().alias("members"),
-            pl.col("country").drop_nulls().unique().sort().alias("countries"),
-            pl.col("entry_number").drop_nulls().n_unique().alias("entries"), version,
-        ).filter((pl.col("discrepancies") >= cfg.violator_min_discrepancies)
-                 & (pl.col("name_count") >= cfg.violator_min_names))
-        parts.append(_attach(occ, violators, "NET_VIOLATOR_CLUSTER", "high", pl.format(
-            "foreign party cluster of {} names ({}) in {} had {} discrepancies in past exams "
-            "across {} entries", "name_count", pl.col("members").list.join(" / "),
-            pl.col("countries").list.join(", "), "discrepancies", "entries"),
-            ["members", "countries", "discrepancies", "entries"],
-            ["manufacturer", "seller", "shipper"]))
+        violators = violator_clusters(occ, outcomes, cfg.violators)
+        if not violators.is_empty():
+            parts.append(_attach(occ, violators, "NET_VIOLATOR_CLUSTER", "high", pl.format(
+                "foreign party cluster of {} names ({}) in {} had confirmed discrepancies on "
+                "{} of its {} lines against a base rate of {} (p = {})", "name_count",
+                pl.col("members").list.join(" / "), pl.col("countries").list.join(", "),
+                "discrepancies", "lines", "base_rate", pl.col("p_value").round_sig_figs(2)),
+                ["members", "countries", "discrepancies", "lines", "entries", "base_rate",
+                 "p_value"], list(FOREIGN_KINDS)))
     frames = [p for p in parts if not p.is_empty()]
     if not frames:
         return pl.DataFrame(schema=FINDINGS_SCHEMA)

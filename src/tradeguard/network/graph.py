@@ -67,7 +67,8 @@ def cluster_view(network: PartyNetwork, cluster: str) -> nx.Graph:
     for row in links.iter_rows(named=True):
         graph.add_edge(row["left_id"], row["right_id"], relation="link",
                        probability=round(float(row["probability"]), 4),
-                       name=row["name_level"], address=row["address_level"],
+                       name=row["name_level"], name_head=row["name_head_level"],
+                       address=row["address_level"],
                        identifier=row["identifier_level"], country=row["country_level"])
     return graph
 

@@ -42,16 +42,17 @@ from tradeguard.screening.normalise import normalise_names
 from tradeguard.screening.vocabulary import ORG_COMMON, ORG_STOPWORDS
 
 MODEL_NAME = "tradeguard-party-linkage"
-MODEL_VERSION = "2.0.0"
+MODEL_VERSION = "2.1.0"
 
 # Columns Splink sees: the id, the blocking keys and what the comparisons read.
 SPLINK_COLUMNS: tuple[str, ...] = (
-    "rid", "family", "kind", "country", "country_key", "name_key", "name_sorted",
-    "addr_key", "id_key", "very_rare_words", "rare_words", "id_block", "addr_block",
-    "block_words",
+    "rid", "family", "kind", "country", "country_key", "name_key", "name_sorted", "name_head",
+    "addr_key", "addr_numbers", "id_key", "very_rare_words", "rare_words", "id_block",
+    "addr_block", "block_words",
 )
-LINK_LEVELS: dict[str, str] = {"name": "name_level", "address": "address_level",
-                               "identifier": "identifier_level", "country": "country_level"}
+LINK_LEVELS: dict[str, str] = {"name": "name_level", "name_head": "name_head_level",
+                               "address": "address_level", "identifier": "identifier_level",
+                               "country": "country_level"}
 
 
 class LinkageConfig(BaseModel):
@@ -88,10 +89,14 @@ def prepare_records(records: pl.DataFrame, cfg: LinkageConfig | None = None) -> 
     frame = normalise_names(records.with_row_index("rid"), "name").with_columns(
         pl.col("tokens").list.join(" ").alias("name_key"),
         pl.col("tokens").list.sort().list.join(" ").alias("name_sorted"),
+        pl.col("tokens").list.first().alias("name_head"),
         pl.col("tokens").list.eval(pl.element().filter(
             (pl.element().str.len_chars() >= 3) & ~pl.element().is_in(noise))).list.unique()
         .alias("words"),
         address_key(pl.col("address")).alias("addr_key"),
+        # House, building and postal numbers: two factories on one road differ only here.
+        address_key(pl.col("address")).str.extract_all(r"[0-9]+").list.join(" ")
+        .alias("addr_numbers"),
         pl.col("country").fill_null("").alias("country_key"),
         # An importer number is an EIN (9 digits) plus a 2-digit suffix: the EIN is the firm.
         pl.when(pl.col("kind") == "importer")
