@@ -8,4 +8,7 @@ bash scripts/setup.sh
 export TRADEGUARD_TEST_PG=${TRADEGUARD_TEST_PG:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
 echo "== ruff"; .venv/bin/ruff check src tests bench
 echo "== mypy"; .venv/bin/mypy
-echo "== pytest"; .venv/bin/pytest -q "$@"
+# Spark tests run in a process of their own: starting the JVM gateway forks, and a fork after
+# LightGBM's OpenMP and Polars' thread pools have started is not safe.
+echo "== pytest"; .venv/bin/pytest -q -m "not spark" "$@"
+echo "== pytest (Spark, local mode)"; .venv/bin/pytest -q -m spark "$@"
