@@ -7,7 +7,6 @@ Screenshots of every page go to ``test-artifacts/web/``.
 from __future__ import annotations
 
 import os
-
 import socket
 import threading
 import time
