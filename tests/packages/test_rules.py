@@ -97,17 +97,6 @@ def test_hts_and_origin_that_contradict_the_goods() -> None:
     assert reasons(scores, "P3") == set()
 
 
-def test_past_violations_of_a_seller_raise_its_low_priced_parcels() -> None:
-    history = pl.DataFrame([parcel("OLD1", seller_id="BAD"), parcel("OLD2", seller_id="BAD")])
-    outcomes = pl.DataFrame({"package_id": ["OLD1", "OLD2"], "discrepancy": ["true", "false"]})
-    # About a quarter of the peers' price: low, but not low enough to be undervalued alone.
-    batch = pl.DataFrame([*peers(), parcel("N1", seller_id="BAD", declared_value_usd=14.0),
-                          parcel("N2", seller_id="GOOD", declared_value_usd=14.0)])
-    scores = score_packages(batch, history=history, outcomes=outcomes).scores
-    assert reasons(scores, "N1") == {"PKG_REPEAT_OFFENDER"}
-    assert reasons(scores, "N2") == set()
-
-
 def test_findings_keep_the_findings_schema_with_package_in_entry_number() -> None:
     batch = pl.DataFrame([*peers(), parcel("U", declared_value_usd=2.0, seller_id="S-x")])
     result = score_packages(batch)
@@ -117,24 +106,6 @@ def test_findings_keep_the_findings_schema_with_package_in_entry_number() -> Non
     assert '"record":"package"' in row["evidence"]
     assert result.scores["rules_version"][0] == PackageConfig().version()
     assert result.scores.height == batch.height
-
-
-def test_outcomes_in_contract_form_key_parcels_by_entry_number() -> None:
-    history = pl.DataFrame([parcel("OLD1", seller_id="BAD")])
-    outcomes = pl.DataFrame({"entry_number": ["OLD1"], "line_number": [None],
-                             "examined": ["true"], "discrepancy": ["true"]})
-    batch = pl.DataFrame([*peers(), parcel("N1", seller_id="BAD", declared_value_usd=14.0)])
-    scores = score_packages(batch, history=history, outcomes=outcomes).scores
-    assert reasons(scores, "N1") == {"PKG_REPEAT_OFFENDER"}
-
-
-def test_one_violation_among_many_clean_exams_does_not_make_an_offender() -> None:
-    history = pl.DataFrame([parcel(f"OLD{i}", seller_id="BIG") for i in range(20)])
-    outcomes = pl.DataFrame({"package_id": [f"OLD{i}" for i in range(20)],
-                             "discrepancy": ["true"] + ["false"] * 19})
-    batch = pl.DataFrame([*peers(), parcel("N1", seller_id="BIG", declared_value_usd=14.0)])
-    scores = score_packages(batch, history=history, outcomes=outcomes).scores
-    assert reasons(scores, "N1") == set()
 
 
 def test_past_parcels_flagged_by_the_rules_make_a_sender_an_offender() -> None:

@@ -13,7 +13,7 @@ import json
 from pydantic import BaseModel, ConfigDict, Field
 
 RULES_NAME = "tradeguard-packages"
-RULES_VERSION = "1.1.0"
+RULES_VERSION = "1.2.0"
 
 VAGUE_TERMS: tuple[str, ...] = (
     "gift", "gifts", "sample", "samples", "parts", "part", "goods", "accessories", "accessory",
@@ -71,11 +71,15 @@ class PackageConfig(BaseModel):
         3.0, ge=1, description="A seller's finding rate at least this multiple of the batch's."
     )
     offender_min_violations: int = Field(
-        1, ge=1, description="Past violations (outcomes) that mark a sender as an offender."
+        3, ge=1, description="Confirmed past violations (outcomes) a repeat offender needs."
     )
-    offender_min_violation_share: float = Field(
-        0.1, ge=0, le=1,
-        description="Share of a sender's examined past parcels with a discrepancy needed too.",
+    offender_violation_fdr: float = Field(
+        0.05, gt=0, lt=1,
+        description="False-discovery rate (Benjamini-Hochberg) when naming senders by exams.",
+    )
+    offender_min_violation_ratio: float = Field(
+        2.0, ge=1,
+        description="A sender's exam hit rate at least this multiple of the overall hit rate.",
     )
     offender_weak_ratio: float = Field(
         0.35, gt=0, lt=1, description="Price ratio that counts as a weak sign for an offender."

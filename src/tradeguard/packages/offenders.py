@@ -3,9 +3,13 @@
 The evidence is what an agency keeps about a sender, in order of weight:
 
 1. Confirmed violations: past parcels of the sender examined with a discrepancy (package
-   outcomes joined to the past packages that say who sent them). A sender is an offender with
-   at least ``offender_min_violations`` of them making at least ``offender_min_violation_share``
-   of its examined parcels, so one slip among many clean exams does not brand a big seller.
+   outcomes joined to the past packages that say who sent them). Exams are mostly targeted,
+   so the hit rate among examined parcels is far above the share of bad parcels, and a fixed
+   share would name every big seller. A sender is an offender when its hit rate is far above
+   that of the other senders: a one-sided binomial test, Benjamini-Hochberg across senders
+   (``offender_violation_fdr``), at least ``offender_min_violations`` violations and a rate
+   ``offender_min_violation_ratio`` times the others'. When the outcomes carry ``selection``,
+   only ``random`` exams count (see :func:`_exam_record`).
 2. Prior findings: past parcels of the sender that the same rules flag (under-valued, vague,
    HTS or origin contradicting the goods, split). A sender is an offender when its flagged
    share is far above that of all past parcels: significant (one-sided binomial z-score) and
@@ -18,10 +22,12 @@ are raised, with the record that made the sender an offender as evidence.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from tradeguard.packages.config import PackageConfig
 from tradeguard.packages.rules import empty_hits, hits_frame
+from tradeguard.packages.significance import benjamini_hochberg, binomial_excess_p
 
 PAST_SCHEMA: dict[str, pl.DataType] = {
     "sender": pl.String(), "past_parcels": pl.UInt32(), "past_exams": pl.UInt32(),
@@ -42,11 +48,19 @@ def package_outcomes(outcomes: pl.DataFrame) -> pl.DataFrame:
     key = "package_id" if "package_id" in outcomes.columns else "entry_number"
     if key not in outcomes.columns or "discrepancy" not in outcomes.columns:
         raise ValueError("package outcomes need package_id (or entry_number) and discrepancy")
-    return outcomes.select(
+    selection = (pl.col("selection").cast(pl.String).str.to_lowercase()
+                 if "selection" in outcomes.columns else pl.lit(None, dtype=pl.String))
+    frame = outcomes.select(
         pl.col(key).cast(pl.String).alias("package_id"),
         _flag(outcomes, "examined", default=True).alias("examined"),
         _flag(outcomes, "discrepancy", default=False).alias("bad"),
-    ).group_by("package_id").agg(pl.col("examined").any(), pl.col("bad").any())
+        selection.alias("selection"),
+    ).group_by("package_id").agg(
+        pl.col("examined").any(), pl.col("bad").any(),
+        # One random exam is enough for the parcel to be part of the random sample.
+        pl.when((pl.col("selection") == "random").any()).then(pl.lit("random"))
+        .otherwise(pl.col("selection").drop_nulls().first()).alias("selection"))
+    return frame if "selection" in outcomes.columns else frame.drop("selection")
 
 
 def _significant(per: pl.DataFrame, count: str, total: str, cfg: PackageConfig) -> pl.Expr:
@@ -60,10 +74,56 @@ def _significant(per: pl.DataFrame, count: str, total: str, cfg: PackageConfig) 
             & (pl.col(count) / pl.col(total) >= cfg.offender_min_rate_ratio * p))
 
 
+def _exam_record(per: pl.DataFrame) -> pl.DataFrame:
+    """Per sender: examined parcels and confirmed violations, from random-sample exams only
+    when the outcomes say how each parcel was chosen.
+
+    Targeted exams pick the parcels that look wrong, so their hit rate says how good the
+    targeting is, not how often a sender errs; a sender the targeting favours would look worse
+    than it is. A random sample is the fair yardstick, so when ``selection`` is given only
+    exams marked ``random`` count; without it every exam counts and the test compares each
+    sender with the overall hit rate among examined parcels, which the targeting shares.
+    """
+    sampled = pl.col("examined").fill_null(False)
+    if "selection" in per.columns:
+        sampled = sampled & (pl.col("selection") == "random")
+    return per.group_by("sender").agg(
+        pl.len().cast(pl.UInt32).alias("past_parcels"),
+        sampled.sum().cast(pl.UInt32).alias("past_exams"),
+        (sampled & pl.col("bad").fill_null(False)).sum().cast(pl.UInt32)
+        .alias("past_violations"),
+        pl.col("flagged").fill_null(False).sum().cast(pl.UInt32).alias("past_flagged"),
+    )
+
+
+def excess_violations(stats: pl.DataFrame, cfg: PackageConfig) -> pl.Series:
+    """Senders whose confirmed violations among examined parcels are far above the hit rate
+    of every other sender's exams.
+
+    A one-sided binomial test per sender against the others' rate (the sender itself left
+    out: a large offender would otherwise raise the yardstick it is measured by),
+    Benjamini-Hochberg across the senders that could reach the minimum count, that minimum,
+    and a rate a multiple of the others' (a big seller with thousands of exams is not an
+    offender for being a little worse than average).
+    """
+    exams = stats["past_exams"].cast(pl.Float64).to_numpy()
+    bad = stats["past_violations"].cast(pl.Float64).to_numpy()
+    others = (bad.sum() - bad) / np.maximum(exams.sum() - exams, 1.0)
+    family = (exams >= cfg.offender_min_violations) & (others > 0)
+    named = np.zeros(stats.height, dtype=bool)
+    if family.any():
+        k, n, rate = bad[family], exams[family], others[family]
+        q = benjamini_hochberg(binomial_excess_p(k, n, rate))
+        named[family] = ((q <= cfg.offender_violation_fdr)
+                         & (k >= cfg.offender_min_violations)
+                         & (k >= cfg.offender_min_violation_ratio * rate * n))
+    return pl.Series("confirmed", named)
+
+
 def past_offenders(history: pl.DataFrame | None, outcomes: pl.DataFrame | None,
                    past_hits: pl.DataFrame | None, cfg: PackageConfig) -> pl.DataFrame:
-    """Senders with confirmed past violations or a record of flagged past parcels
-    (:data:`PAST_SCHEMA`); empty without history."""
+    """Senders with significantly many confirmed past violations or a record of flagged past
+    parcels (:data:`PAST_SCHEMA`); empty without history."""
     if history is None or history.is_empty():
         return pl.DataFrame(schema=PAST_SCHEMA)
     per = history.select("package_id", "sender").unique("package_id")
@@ -76,15 +136,8 @@ def past_offenders(history: pl.DataFrame | None, outcomes: pl.DataFrame | None,
                else pl.DataFrame(schema={"package_id": pl.String}))
     per = per.join(flagged.with_columns(pl.lit(True).alias("flagged")), on="package_id",
                    how="left")
-    stats = per.group_by("sender").agg(
-        pl.len().cast(pl.UInt32).alias("past_parcels"),
-        pl.col("examined").fill_null(False).sum().cast(pl.UInt32).alias("past_exams"),
-        pl.col("bad").fill_null(False).sum().cast(pl.UInt32).alias("past_violations"),
-        pl.col("flagged").fill_null(False).sum().cast(pl.UInt32).alias("past_flagged"),
-    )
-    confirmed = (pl.col("past_violations") >= cfg.offender_min_violations) & (
-        pl.col("past_violations") / pl.col("past_exams").clip(1)
-        >= cfg.offender_min_violation_share)
+    stats = _exam_record(per)
+    confirmed = excess_violations(stats, cfg)
     record = _significant(stats, "past_flagged", "past_parcels", cfg)
     return stats.filter(confirmed | record).select(list(PAST_SCHEMA))
 

@@ -83,7 +83,9 @@ def score_packages(packages: pl.DataFrame, config: PackageConfig | None = None, 
     ``index`` enables watch-list screening of shippers; ``history`` (past packages, same
     columns) widens the peer baselines and, judged by the same rules, gives each sender a
     record of flagged past parcels; ``outcomes`` (``package_id`` or ``entry_number``,
-    ``discrepancy``, optional ``examined``, of past packages) gives confirmed violations.
+    ``discrepancy``, optional ``examined`` and ``selection``, of past packages) gives confirmed
+    violations, judged against the other senders' hit rate (random exams only when
+    ``selection`` says which were random).
     """
     cfg = config or PackageConfig()
     version = cfg.version()
