@@ -3,6 +3,8 @@
 The quarantine table in the store holds the same records (file, row, fields, reasons, raw row
 as JSON, ingest batch); the CSV is for the person who has to fix the data, next to the other
 rejects in the quarantine folder. Rows are numbered as a spreadsheet shows them (header = row 1).
+People open it in a spreadsheet, so a cell that one would evaluate as a formula is written
+with a leading single quote (OWASP's advice for CSV injection).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+
+from tradeguard.contract.free_text import spreadsheet_safe
 
 REJECTS_SUFFIX = ".rejects.csv"
 
@@ -32,7 +36,9 @@ class RejectsWriter:
         if rejected.is_empty():
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        frame = rejected.select(pl.col("row_number").alias("row"), "fields", "reasons", "raw_row")
+        frame = spreadsheet_safe(
+            rejected.select(pl.col("row_number").alias("row"), "fields", "reasons", "raw_row")
+        )
         with open(self.path, "ab") as fh:
             frame.write_csv(fh, include_header=self.rows == 0)
         self.rows += rejected.height

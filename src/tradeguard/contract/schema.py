@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from tradeguard.contract.free_text import MAX_CHARS, MULTI_LINE, TextKind
 from tradeguard.findings import Category
 
 
@@ -49,6 +50,23 @@ class Rule(StrEnum):
     NOT_FUTURE = "not_future"  # dates must not be after the ingest day
 
 
+#: Rules that admit only a fixed pattern or a code list: a text field with one of them is a
+#: closed code, which no hostile text passes, rather than free text with a length limit.
+CLOSED_FORMAT: frozenset[Rule] = frozenset(
+    {
+        Rule.COUNTRY,
+        Rule.HTS10,
+        Rule.HTS6_OR_10,
+        Rule.ENTRY_NUMBER,
+        Rule.PORT,
+        Rule.TWO_DIGIT_CODE,
+        Rule.LOCODE,
+        Rule.ADCVD_CASE,
+        Rule.CATEGORY,
+    }
+)
+
+
 @dataclass(frozen=True)
 class Field:
     """One column of a contract file."""
@@ -58,6 +76,27 @@ class Field:
     required: bool = False
     rules: tuple[Rule, ...] = ()
     meaning: str = ""
+    #: For text fields: what the text is (sets its length limit); by default a code when the
+    #: field has format rules, else a name.
+    text: TextKind | None = None
+
+    @property
+    def text_kind(self) -> TextKind | None:
+        """The kind of free text this field holds (None for closed codes, numbers, dates...)."""
+        if self.dtype is not DType.TEXT or CLOSED_FORMAT.intersection(self.rules):
+            return None
+        return self.text or (TextKind.CODE if self.rules else TextKind.NAME)
+
+    @property
+    def max_chars(self) -> int | None:
+        """Longest accepted value in characters (None when the field is not free text)."""
+        kind = self.text_kind
+        return None if kind is None else MAX_CHARS[kind]
+
+    @property
+    def multi_line(self) -> bool:
+        """Whether tab and line breaks may appear inside the value (addresses, descriptions)."""
+        return self.text_kind in MULTI_LINE
 
 
 @dataclass(frozen=True)
@@ -90,12 +129,25 @@ class FileSchema:
         raise KeyError(name)
 
 
-def _f(name: str, dtype: DType, required: bool = False, *rules: Rule, meaning: str = "") -> Field:
-    return Field(name, dtype, required, tuple(rules), meaning)
+def _f(
+    name: str,
+    dtype: DType,
+    required: bool = False,
+    *rules: Rule,
+    meaning: str = "",
+    text: TextKind | None = None,
+) -> Field:
+    return Field(name, dtype, required, tuple(rules), meaning, text)
 
 
 TXT, INT, NUM, DAY, YES_NO = DType.TEXT, DType.INT, DType.NUMBER, DType.DATE, DType.BOOL
 R = Rule
+CODE, ADDRESS, DESCRIPTION, LIST = (
+    TextKind.CODE,
+    TextKind.ADDRESS,
+    TextKind.DESCRIPTION,
+    TextKind.LIST,
+)
 
 ENTRIES = FileSchema(
     kind="entries",
@@ -132,7 +184,7 @@ LINES = FileSchema(
         _f("entry_number", TXT, True, R.ENTRY_NUMBER, meaning="the entry it belongs to"),
         _f("line_number", INT, True, R.AT_LEAST_ONE, meaning="1, 2, ... unique within the entry"),
         _f("hts_code", TXT, True, R.HTS10, meaning="10-digit HTSUS number, stored without dots"),
-        _f("description", TXT, True, meaning="goods description as declared"),
+        _f("description", TXT, True, meaning="goods description as declared", text=DESCRIPTION),
         _f("country_of_origin", TXT, True, R.COUNTRY),
         _f("quantity", NUM, True, R.NON_NEGATIVE, meaning="in quantity_unit"),
         _f("quantity_unit", TXT, True, R.UPPER, meaning="HTS unit of quantity: NO, KG, DOZ ..."),
@@ -140,13 +192,13 @@ LINES = FileSchema(
         _f("gross_weight_kg", NUM, False, R.NON_NEGATIVE),
         _f("manufacturer_id", TXT, False, R.UPPER, meaning="CBP Manufacturer Identification Code"),
         _f("manufacturer_name", TXT),
-        _f("manufacturer_address", TXT),
+        _f("manufacturer_address", TXT, text=ADDRESS),
         _f("manufacturer_country", TXT, False, R.COUNTRY),
         _f("seller_name", TXT),
         _f("seller_country", TXT, False, R.COUNTRY),
         _f("duty_rate", NUM, False, R.NON_NEGATIVE, meaning="ad valorem rate as a fraction"),
         _f("duty_usd", NUM, False, R.NON_NEGATIVE, meaning="declared duty at the HTS rate"),
-        _f("chapter99_numbers", TXT, meaning="Chapter 99 numbers, ;-separated"),
+        _f("chapter99_numbers", TXT, meaning="Chapter 99 numbers, ;-separated", text=LIST),
         _f("additional_duty_usd", NUM, False, R.NON_NEGATIVE),
         _f("adcvd_deposit_usd", NUM, False, R.NON_NEGATIVE),
         _f("adcvd_case_number", TXT, False, R.ADCVD_CASE, meaning="A-570-979 or C-570-980"),
@@ -161,20 +213,20 @@ PACKAGES = FileSchema(
     meaning="one row per low-value / small package (express or postal)",
     key=("package_id",),
     fields=(
-        _f("package_id", TXT, True, meaning="house air waybill or tracking number"),
+        _f("package_id", TXT, True, meaning="house air waybill or tracking number", text=CODE),
         _f("arrival_date", DAY, True, R.NOT_FUTURE),
         _f("port_of_entry", TXT, True, R.PORT),
         _f("shipper_name", TXT, True),
         _f("shipper_country", TXT, True, R.COUNTRY),
         _f("consignee_name", TXT, True),
-        _f("consignee_address", TXT, True),
+        _f("consignee_address", TXT, True, text=ADDRESS),
         _f("declared_value_usd", NUM, True, R.NON_NEGATIVE),
-        _f("description", TXT, True),
+        _f("description", TXT, True, text=DESCRIPTION),
         _f("hts_code", TXT, False, R.HTS6_OR_10, meaning="6 or 10 digits, dots optional"),
         _f("weight_kg", NUM, False, R.NON_NEGATIVE),
         _f("country_of_origin", TXT, False, R.COUNTRY),
         _f("carrier_code", TXT, False, R.UPPER),
-        _f("seller_id", TXT, meaning="marketplace seller / platform id"),
+        _f("seller_id", TXT, meaning="marketplace seller / platform id", text=CODE),
     ),
 )
 
@@ -199,7 +251,7 @@ SUPPLY_CHAIN = FileSchema(
         _f("tier", INT, True, R.AT_LEAST_ONE, meaning="1 = direct supplier of the manufacturer"),
         _f("supplier_name", TXT, True),
         _f("supplier_country", TXT, True, R.COUNTRY),
-        _f("supplier_address", TXT),
+        _f("supplier_address", TXT, text=ADDRESS),
         _f("material", TXT, meaning="cotton, polysilicon, aluminum ..."),
         _f("buyer_name", TXT, meaning="the party this supplier sells to"),
     ),
@@ -299,7 +351,10 @@ def contract_markdown() -> str:
             "|---|---|---|---|",
         ]
         for f in s.fields:
-            rules = "; ".join(_RULE_TEXT[r] for r in f.rules)
+            rules = "; ".join(
+                [_RULE_TEXT[r] for r in f.rules]
+                + ([f"at most {f.max_chars:,} characters"] if f.max_chars else [])
+            )
             star = "*" if f.required else ""
             out.append(
                 f"| {f.name}{star} | {f.dtype} | {_md_cell(rules)} | {_md_cell(f.meaning)} |"

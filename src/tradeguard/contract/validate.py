@@ -19,6 +19,7 @@ import polars as pl
 
 from tradeguard.contract.countries import country_codes
 from tradeguard.contract.entry_number import ENTRY_NUMBER_PATTERN
+from tradeguard.contract.free_text import MAX_EXTRA_CHARS, mask_controls, suspect, text_reasons
 from tradeguard.contract.schema import FINDING_CATEGORIES, DType, Field, FileSchema, Rule
 
 ROW = "__row"  # spreadsheet row number of each raw row
@@ -54,6 +55,7 @@ def _raw(name: str) -> pl.Expr:
 
 
 def _quoted(expr: pl.Expr) -> pl.Expr:
+    # Control characters are masked once, in the finished reasons of the rejected rows.
     return pl.format("'{}'", expr.str.slice(0, 60))
 
 
@@ -244,6 +246,20 @@ def validate_batch(
     # Three passes, each one with_columns so Polars runs a pass's expressions in parallel:
     # trimmed cells, typed values, then one reason column per check (null = passed).
     frame = frame.with_columns(_raw(f.name).alias(f"__r_{f.name}") for f in schema.fields)
+    # Free-text fields only: a closed format (pattern, code list) already rejects hostile text.
+    text_limits = {
+        f.name: (pl.col(f"__r_{f.name}"), f.max_chars, f.multi_line)
+        for f in schema.fields
+        if f.max_chars is not None
+    }
+    text_limits |= {name: (_raw(name), MAX_EXTRA_CHARS, True) for name in extras}
+    flagged = (
+        frame.select(
+            suspect(*limits).any().alias(name) for name, limits in text_limits.items()
+        ).row(0, named=True)
+        if text_limits and frame.height
+        else {}
+    )
     values: list[pl.Expr] = []
     checks: list[tuple[str, str, pl.Expr]] = []  # (field, column, reason expression)
     for f in schema.fields:
@@ -255,8 +271,15 @@ def validate_batch(
             field_checks.append(pl.when(cell.is_null()).then(pl.lit("required value is missing")))
         if parse_error is not None:
             field_checks.append(parse_error)
+        if flagged.get(f.name):
+            field_checks += text_reasons(*text_limits[f.name])
         field_checks += _rule_reasons(f, pl.col(f"__v_{f.name}"), cell, today)
         checks += [(f.name, f"__e_{f.name}_{i}", c) for i, c in enumerate(field_checks)]
+    # Unknown columns are stored too (in ``extra``): the same hostile-text rules apply.
+    for j, name in enumerate(extras):
+        if flagged.get(name):
+            extra_checks = text_reasons(*text_limits[name])
+            checks += [(name, f"__e_extra{j}_{i}", c) for i, c in enumerate(extra_checks)]
 
     frame = frame.with_columns(values).with_columns(e.alias(c) for _, c, e in checks)
     key_errors = [pl.col(c).is_null() for f, c, _ in checks if f in schema.key]
@@ -277,12 +300,14 @@ def validate_batch(
         .list.drop_nulls()
         .list.unique(maintain_order=True)
         .list.join(";")
+        .pipe(mask_controls)
         .alias("__fields"),
         pl.concat_list(
             [pl.when(pl.col(c).is_not_null()).then(pl.format(f"{k}: {{}}", c)) for k, c in named]
         )
         .list.drop_nulls()
         .list.join("; ")
+        .pipe(mask_controls)
         .alias("__reasons"),
     )
 
