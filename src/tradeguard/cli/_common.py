@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
@@ -22,3 +23,15 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
 def print_json(payload: Any) -> None:
     """Print a JSON document to stdout (stable key order, ISO dates)."""
     sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def write_table(frame: Any, path: Path) -> None:
+    """Write a Polars frame as Parquet (``.parquet``) or CSV; CSV cells that a spreadsheet would
+    run as a formula are neutralised, since analysts open these files in one."""
+    from tradeguard.contract.free_text import spreadsheet_safe
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".parquet":
+        frame.write_parquet(path)
+    else:
+        spreadsheet_safe(frame).write_csv(path)

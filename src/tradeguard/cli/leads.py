@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, print_json
+from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, print_json, write_table
 
 if TYPE_CHECKING:
     import polars as pl
@@ -99,15 +99,12 @@ def adcvd(
     result = detector.assess(batch, ctx)
     leads = build_leads(result, detector.findings(result), cfg)
     frame = leads_frame(leads)
-    if out is not None:
+    if out is not None and out.suffix == ".json":
         out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix == ".parquet":
-            frame.write_parquet(out)
-        elif out.suffix == ".json":
-            out.write_text(json.dumps([x.to_json() for x in leads], indent=2, sort_keys=True),
-                           "utf-8")
-        else:
-            frame.write_csv(out)
+        out.write_text(json.dumps([x.to_json() for x in leads], indent=2, sort_keys=True),
+                       "utf-8")
+    elif out is not None:
+        write_table(frame, out)
     if as_json:
         print_json({"detector": detector.name, "version": detector.version,
                     "reference_versions": {"adcvd_orders": ref.versions.get("adcvd_orders")},

@@ -30,7 +30,8 @@ def build(
                         ] = None,
 ) -> None:
     """Resolve parties into clusters and write records, links and network findings."""
-    from tradeguard.cli.packages import read_contract_file, write_table
+    from tradeguard.cli._common import write_table
+    from tradeguard.cli.packages import read_contract_file
     from tradeguard.network import build_network
 
     if (entries is None) != (lines is None):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, print_json
+from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, print_json, write_table
 
 if TYPE_CHECKING:
     import polars as pl
@@ -47,15 +47,6 @@ def read_contract_file(path: Path, kind: str, quarantine_dir: Path) -> tuple[pl.
     elif EXTRA in frame.columns:
         frame = frame.drop(EXTRA)
     return frame, writer.rows
-
-
-def write_table(frame: pl.DataFrame, path: Path) -> None:
-    """Write CSV, or Parquet when the name ends in ``.parquet``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".parquet":
-        frame.write_parquet(path)
-    else:
-        frame.write_csv(path)
 
 
 def score_packages_command(

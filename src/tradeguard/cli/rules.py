@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, print_json
+from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, print_json, write_table
 
 if TYPE_CHECKING:
     import polars as pl
@@ -175,10 +175,7 @@ def test_profiles(
         .alias("status")
     )
     if findings_out is not None:
-        if findings_out.suffix.lower() == ".parquet":
-            result.findings.write_parquet(findings_out)
-        else:
-            result.findings.write_csv(findings_out)
+        write_table(result.findings, findings_out)
     _echo_warnings(result.warnings)
     if as_json:
         print_json(

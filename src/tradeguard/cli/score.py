@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, print_json
+from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, print_json, write_table
 
 if TYPE_CHECKING:
     import polars as pl
@@ -26,14 +26,6 @@ def _read(path: Path, kind: str, qdir: Path, entries: pl.Series | None = None) -
         return read_contract_file(path, kind, qdir, entries=entries)
     except ContractError as exc:
         fail(str(exc), EXIT_FAILED)
-
-
-def _write(frame: pl.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".parquet":
-        frame.write_parquet(path)
-    else:
-        frame.write_csv(path)
 
 
 def score(
@@ -128,7 +120,7 @@ def score(
         fail(str(exc), EXIT_FAILED)
     except (OSError, ValueError) as exc:
         fail(str(exc), EXIT_FAILED)
-    _write(output_frame(result.assessments), out)
+    write_table(output_frame(result.assessments), out)
     lanes = result.assessments.group_by("lane").len()
     summary = {
         "out": str(out), "lines_scored": result.assessments.height,

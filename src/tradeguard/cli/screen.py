@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail
+from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, write_table
 
 if TYPE_CHECKING:
     import polars as pl
@@ -27,14 +27,6 @@ def _read_names(path: Path) -> pl.DataFrame:
         return pl.read_csv(path, infer_schema_length=0)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         fail(f"{path}: cannot read names file: {exc}", EXIT_FAILED)
-
-
-def _write(frame: pl.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".parquet":
-        frame.write_parquet(path)
-    else:
-        frame.write_csv(path)
 
 
 def screen(
@@ -85,7 +77,7 @@ def screen(
     if threshold is not None:
         cfg = cfg.model_copy(update={"threshold": threshold})
     index = WatchlistIndex.build(watchlists, ref.versions, cfg)
-    _write(screen_names(frame, index, cfg), out)
+    write_table(screen_names(frame, index, cfg), out)
 
 
 def register(app: typer.Typer) -> None:

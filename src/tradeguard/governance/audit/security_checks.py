@@ -82,7 +82,7 @@ def hostile_input_results() -> list[dict[str, object]]:
         if read.rejects_file is not None:
             rej = pl.read_csv(read.rejects_file, infer_schema=False)
             key = [c for c in rej.columns if "reason" in c]
-            raw = rej.get_column("raw").to_list() if "raw" in rej.columns else []
+            raw = rej.get_column("raw_row").to_list() if "raw_row" in rej.columns else []
             for i, r in enumerate(raw):
                 for row in rows:
                     if row["entry_number"] in (r or ""):
