@@ -11,9 +11,10 @@ import pytest
 from tradeguard.engines import BatchSources, score_batch
 
 KEYS = ["entry_number", "line_number"]
-EXACT = ["lane", "selection", "categories", "reasons", "forced_by", "port_of_entry",
-         "entry_date", "model_version", "rules_version", "targeting_version", "list_versions",
-         "refdata_versions", "detector_versions", "input_digest"]
+# Reason texts word for word too: tied screening hits are listed in a fixed order.
+EXACT = ["lane", "selection", "categories", "reasons", "top_reasons_text", "forced_by",
+         "port_of_entry", "entry_date", "model_version", "rules_version", "targeting_version",
+         "list_versions", "refdata_versions", "detector_versions", "input_digest"]
 CLOSE = ["risk_score", "selection_probability", "model_probability"]
 
 
@@ -56,10 +57,6 @@ def test_batches_score_like_one_frame(demo: Any, one_frame: pl.DataFrame, tmp_pa
     for col in CLOSE:
         diff = (got[col] - want[col]).abs().max()
         assert diff is None or float(str(diff)) < 1e-9, col
-    # Reason texts: the same number per line (tied watch-list hits may be listed in another
-    # order by the screening detectors themselves, run to run).
-    count = pl.col("top_reasons_text").str.split(" | ").list.len()
-    assert got.select(count).equals(want.select(count))
     assert run.lanes == {str(k): int(v) for k, v in want.group_by("lane").len().iter_rows()}
     assert got.filter(pl.col("lane") == "red").height > 0
     assert (got["model_probability"].null_count() == 0)

@@ -81,6 +81,36 @@ def test_an_unpinned_scorer_fits_once_per_batch_date() -> None:
     assert sorted(map(str, CountingFits.fits)) == ["2026-07-01", "2026-07-02"]
 
 
+def test_a_scorer_without_history_ships_and_assesses_the_same() -> None:
+    import pickle
+
+    from tradeguard.pipeline import declarations
+
+    CountingFits.fits.clear()
+    scorer = Scorer(history_entries=ENTRIES, history_lines=LINES, registry=_registry(),
+                    pin_baseline=True)
+    assert scorer.baseline_as_of is not None
+    shipped = pickle.loads(pickle.dumps(scorer.without_history()))
+    assert shipped.history is None and len(CountingFits.fits) == 1
+    decl = declarations(ENTRIES, LINES)
+    ctx = DetectionContext(ref=scorer.ref, as_of=scorer.baseline_as_of)
+    want = scorer.assess(decl, ctx, past=None)
+    got = shipped.assess(decl, ctx, past=None)
+    assert got.frame.equals(want.frame) and got.findings.equals(want.findings)
+    assert len(CountingFits.fits) == 1  # nothing refitted after the trip
+    # A chain without the detector reports nothing; findings added by the caller still count.
+    none = shipped.fitted(scorer.baseline_as_of, decl).without(["counting"])
+    alone = shipped.assess(decl, ctx, past=None, chain=none)
+    assert alone.findings.filter(pl.col("reason_code") == "SEEN").is_empty()
+    added = shipped.assess(decl, ctx, past=None, chain=none, extra_findings=want.findings)
+    assert added.frame.equals(want.frame)
+
+
+def test_only_a_pinned_fitted_scorer_drops_its_history() -> None:
+    with pytest.raises(ValueError, match="pinned baseline"):
+        Scorer(registry=_registry()).without_history()
+
+
 def _read(d: Path, name: str) -> pl.DataFrame:
     return pl.read_csv(d / f"{name}.csv", infer_schema_length=0)
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import polars as pl
 
-from tradeguard.engines.chain import FittedChain
 from tradeguard.engines.staging import StagedFile
+
+if TYPE_CHECKING:
+    from tradeguard.engines.entry_batch import FittedRun
 
 
 @dataclass(frozen=True)
@@ -37,14 +39,14 @@ class ScoringEngine(Protocol):
     def latest_entry_date(self, inputs: BatchInputs) -> date | None:
         """The latest date of an entry with lines (the default evaluation date)."""
 
-    def candidates(self, inputs: BatchInputs, chain: FittedChain) -> pl.DataFrame:
+    def candidates(self, inputs: BatchInputs, run: FittedRun) -> pl.DataFrame:
         """Keys of the lines the cross-entry detectors must see, over every batch."""
 
     def rows_for(self, inputs: BatchInputs, keys: pl.DataFrame
                  ) -> tuple[pl.DataFrame, pl.DataFrame]:
         """(entries, lines) rows of the given line keys, gathered to this process."""
 
-    def score(self, inputs: BatchInputs, chain: FittedChain, cross_findings: pl.DataFrame,
+    def score(self, inputs: BatchInputs, run: FittedRun, cross_findings: pl.DataFrame,
               out_dir: Path) -> list[Path]:
         """Score every batch; one Parquet part per batch (:data:`SCORED_SCHEMA`) in out_dir."""
 

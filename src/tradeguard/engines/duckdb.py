@@ -15,9 +15,9 @@ import polars as pl
 
 from tradeguard.engines import sql
 from tradeguard.engines.base import BatchInputs
-from tradeguard.engines.chain import FittedChain
 from tradeguard.engines.entry_batch import (
     KEY_SCHEMA,
+    FittedRun,
     cross_entry_candidates,
     score_entry_batch,
 )
@@ -71,11 +71,11 @@ class DuckDBEngine:
             entries = pl.read_parquet(entry_dir / "*.parquet", hive_partitioning=False)
             yield number, entries, lines
 
-    def candidates(self, inputs: BatchInputs, chain: FittedChain) -> pl.DataFrame:
+    def candidates(self, inputs: BatchInputs, run: FittedRun) -> pl.DataFrame:
         """Cross-entry candidate keys of every batch."""
         parts = [pl.DataFrame(schema=KEY_SCHEMA)]
         for _, entries, lines in self._each_batch(inputs):
-            parts.append(cross_entry_candidates(entries, lines, chain))
+            parts.append(cross_entry_candidates(entries, lines, run))
         return pl.concat(parts)
 
     def rows_for(self, inputs: BatchInputs, keys: pl.DataFrame
@@ -91,14 +91,14 @@ class DuckDBEngine:
             self._con.unregister("wanted")
         return entries, lines
 
-    def score(self, inputs: BatchInputs, chain: FittedChain, cross_findings: pl.DataFrame,
+    def score(self, inputs: BatchInputs, run: FittedRun, cross_findings: pl.DataFrame,
               out_dir: Path) -> list[Path]:
         """Score batch after batch, writing each result as it is done."""
         out_dir.mkdir(parents=True, exist_ok=True)
         parts: list[Path] = []
         for number, entries, lines in self._each_batch(inputs):
             part = out_dir / f"part-{number:05d}.parquet"
-            score_entry_batch(entries, lines, chain, cross_findings).write_parquet(part)
+            score_entry_batch(entries, lines, run, cross_findings).write_parquet(part)
             parts.append(part)
         return parts
 

@@ -2,20 +2,49 @@
 
 A batch holds every line of each of its entries, so entry-level checks, ``lines_in_entry`` and
 entry-level findings see complete entries. The functions here are the same on DuckDB (batches
-read in process) and Spark (``applyInArrow`` on executors): they wrap the pipeline's own
-functions — detectors, rules, model, risk combination — and add nothing of their own but the
-split between per-entry work and the cross-entry step.
+read in process) and Spark (``applyInArrow`` on executors): they call the pipeline's own
+:class:`~tradeguard.pipeline.scorer.Scorer` — fitted chain, rules, model, risk, redaction —
+and add nothing of their own but the split between per-entry work and the cross-entry step.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
-from tradeguard.engines.chain import FittedChain
-from tradeguard.findings import conform, empty_findings
+from tradeguard.detectors.base import DetectionContext
 from tradeguard.pipeline.registry import DetectorError
-from tradeguard.pipeline.run import declarations, input_digest, model_scores
-from tradeguard.targeting.risk import KEYS, combine_risk
+from tradeguard.pipeline.run import declarations
+from tradeguard.pipeline.scorer import FittedChain, Scorer
+
+# Detectors whose findings for a line depend on other entries of the same batch (first-seen
+# dates, plant medians, surges). They run once over the run's candidate lines instead of per
+# entry batch.
+CROSS_ENTRY = ("adcvd",)
+
+
+@dataclass(frozen=True)
+class FittedRun:
+    """The pipeline's scorer fitted once for a run, with what every entry batch shares.
+
+    ``scorer`` carries no history (:meth:`Scorer.without_history`), so it travels to Spark
+    executors as one small broadcast; ``past`` is read once, without any current line.
+    """
+
+    scorer: Scorer
+    chain: FittedChain
+    ctx: DetectionContext
+    past: pl.DataFrame | None
+
+    def local(self) -> FittedChain:
+        """Detectors whose findings depend only on the line's own entry and the baseline."""
+        return self.chain.without(CROSS_ENTRY)
+
+    def cross_entry(self) -> FittedChain:
+        """Detectors that compare lines across entries of the run."""
+        return self.chain.only(CROSS_ENTRY)
+
 
 KEY_SCHEMA: dict[str, pl.DataType] = {"entry_number": pl.String(), "line_number": pl.Int64()}
 
@@ -31,14 +60,14 @@ SCORED_SCHEMA: dict[str, pl.DataType] = {
 
 
 def cross_entry_candidates(entries: pl.DataFrame, lines: pl.DataFrame,
-                           chain: FittedChain) -> pl.DataFrame:
+                           run: FittedRun) -> pl.DataFrame:
     """Keys of the lines a cross-entry detector may report on or compare across entries.
 
     For AD/CVD these are the lines its deposit checks flag plus the lines in scope of an order
     from a third country (the only lines its first-seen dates, plant prices and surges read),
     found with the detector's own scope functions.
     """
-    if not chain.cross_entry() or lines.is_empty():
+    if not len(run.cross_entry()) or lines.is_empty():
         return pl.DataFrame(schema=KEY_SCHEMA)
     from tradeguard.detectors.adcvd.baseline import third_country_scope
     from tradeguard.detectors.adcvd.deposits import deposit_checks
@@ -46,8 +75,8 @@ def cross_entry_candidates(entries: pl.DataFrame, lines: pl.DataFrame,
 
     decl = declarations(entries, lines)
     parts = [pl.DataFrame(schema=KEY_SCHEMA)]
-    orders = chain.ctx.ref.adcvd_orders
-    for name, detector in chain.cross_entry():
+    orders = run.ctx.ref.adcvd_orders
+    for name, detector in run.cross_entry():
         if not isinstance(detector, AdcvdDetector):
             raise DetectorError(name, "detect", TypeError(
                 "no candidate rule for this cross-entry detector"))
@@ -59,59 +88,32 @@ def cross_entry_candidates(entries: pl.DataFrame, lines: pl.DataFrame,
 
 
 def detect_cross_entry(entries: pl.DataFrame, lines: pl.DataFrame,
-                       chain: FittedChain) -> pl.DataFrame:
+                       run: FittedRun) -> pl.DataFrame:
     """Findings of the cross-entry detectors over all candidate lines of the run, at once."""
-    parts = [empty_findings()]
+    from tradeguard.findings import empty_findings
+
     if lines.is_empty():
-        return parts[0]
-    decl = declarations(entries, lines)
-    for name, detector in chain.cross_entry():
-        try:
-            parts.append(conform(detector.detect(decl, chain.ctx)))
-        except Exception as exc:
-            raise DetectorError(name, "detect", exc) from exc
-    return pl.concat(parts, how="vertical")
+        return empty_findings()
+    return run.cross_entry().detect(declarations(entries, lines), run.ctx)[0]
 
 
-def score_entry_batch(entries: pl.DataFrame, lines: pl.DataFrame, chain: FittedChain,
+def score_entry_batch(entries: pl.DataFrame, lines: pl.DataFrame, run: FittedRun,
                       cross_findings: pl.DataFrame) -> pl.DataFrame:
     """Risk, reasons, model probability and lane inputs for every line of the batch.
 
     ``cross_findings`` are the cross-entry detectors' findings of the whole run; the ones on
     this batch's entries join the batch's own findings before the risk is combined.
     """
-    from tradeguard.rules import evaluate
-
     if lines.is_empty():
         return pl.DataFrame(schema=SCORED_SCHEMA)
     decl = declarations(entries, lines)
-    parts = [empty_findings()]
-    for name, detector in chain.local():
-        try:
-            parts.append(conform(detector.detect(decl, chain.ctx)))
-        except Exception as exc:
-            raise DetectorError(name, "detect", exc) from exc
     mine = cross_findings.join(decl.select(pl.col("entry_number").cast(pl.String)).unique(),
                                on="entry_number", how="semi")
-    rules = evaluate(chain.profiles, decl, on=chain.ctx.as_of)
-    findings = pl.concat([*parts, mine, rules.findings], how="vertical")
-    scores = None
-    if chain.model is not None:
-        scores = model_scores(chain.model, decl, findings, chain.past)
-    keys = decl.select([pl.col(c).cast(t) for c, t in KEY_SCHEMA.items()])
-    risk = combine_risk(keys, findings, rules.treatments, chain.config, scores)
-    header = decl.select(
-        pl.col("port_of_entry").cast(pl.String), pl.col("entry_date").cast(pl.Date),
-        pl.col("trusted_trader").cast(pl.Boolean), input_digest(decl))
-    frame = pl.concat([risk, header], how="horizontal")
-    if scores is not None:
-        frame = frame.join(scores.select(*KEYS, pl.col("probability").alias(
-            "model_probability")), on=KEYS, how="left", maintain_order="left")
-    else:
-        frame = frame.with_columns(pl.lit(None, dtype=pl.Float64).alias("model_probability"))
-    warned = "\n".join(rules.warnings) if rules.warnings else None
+    assessed = run.scorer.assess(decl, run.ctx, past=run.past, chain=run.local(),
+                                 extra_findings=mine)
+    warned = "\n".join(assessed.rule_warnings) if assessed.rule_warnings else None
     # Rules warnings ride on the batch's first line only, not repeated on every line.
     first = pl.int_range(pl.len()) == 0
-    frame = frame.with_columns(pl.when(first).then(pl.lit(warned, dtype=pl.String))
-                               .alias("warnings"))
+    frame = assessed.frame.with_columns(pl.when(first).then(pl.lit(warned, dtype=pl.String))
+                                        .alias("warnings"))
     return frame.select([pl.col(c).cast(t) for c, t in SCORED_SCHEMA.items()])

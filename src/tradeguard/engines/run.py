@@ -1,14 +1,15 @@
 """The batch scoring run: stage, fit once, cross-entry step, batches, lanes once, write.
 
 The same sequence on every engine; only "score every batch" and "gather rows by key" go
-through the engine. Lanes are a global step because quotas are per port and day across all
-entries: the lane inputs of every line (a narrow frame) go through targeting's own
-``assign_lanes`` once, then each scored batch is joined to its lanes and written out.
+through the engine. Fitting, per-batch assessment, lanes and the finishing step are the
+pipeline's own (:class:`~tradeguard.pipeline.scorer.Scorer`, ``finish_assessments``), so a run
+writes what ``score_declarations`` returns. Lanes are a global step because quotas are per
+port and day across all entries: the lane inputs of every line (a narrow frame) get their
+lanes once, then each scored batch is joined to its lanes and written out.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import tempfile
 import time
@@ -20,12 +21,10 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tradeguard.engines.base import BatchInputs, ScoringEngine
-from tradeguard.engines.chain import FittedChain, fit_chain, version_columns
-from tradeguard.engines.entry_batch import detect_cross_entry
+from tradeguard.engines.entry_batch import FittedRun, detect_cross_entry
 from tradeguard.engines.staging import StagedFile, entry_numbers, stage_file
-from tradeguard.pipeline.run import declarations
-from tradeguard.targeting.assessment import ASSESSMENT_SCHEMA
-from tradeguard.targeting.lanes import LANE_INPUT, assign_lanes
+from tradeguard.pipeline.run import declarations, finish_assessments
+from tradeguard.targeting.lanes import LANE_INPUT
 from tradeguard.targeting.risk import KEYS
 
 if TYPE_CHECKING:
@@ -99,47 +98,46 @@ def _stage_all(src: BatchSources, work: Path, qdir: Path, batch_rows: int
     return staged
 
 
-def _fit(staged: dict[str, StagedFile], day: date, **kwargs: Any) -> FittedChain:
+def _fit(staged: dict[str, StagedFile], day: date, **kwargs: Any) -> FittedRun:
+    """The pipeline's scorer fitted once at ``day``, past outcomes read once for the run."""
+    from tradeguard.detectors.base import DetectionContext
+    from tradeguard.pipeline.scorer import Scorer
+
     sample = declarations(staged["entries"].read().head(0),
                           pl.read_parquet(staged["lines"].parts[0]).head(0))
+
     def frame(kind: str) -> pl.DataFrame | None:
         return staged[kind].read() if kind in staged else None
 
-    chain = fit_chain(as_of=day, sample_declarations=sample,
-                      history_entries=frame("history_entries"),
-                      history_lines=frame("history_lines"),
-                      supply_chain=frame("supply_chain"), outcomes=frame("outcomes"), **kwargs)
-    if chain.past is not None:
+    scorer = Scorer(history_entries=frame("history_entries"),
+                    history_lines=frame("history_lines"), outcomes=frame("outcomes"),
+                    baseline_as_of=day, **kwargs)
+    chain = scorer.fitted(day, sample)
+    past = scorer.past_outcomes(sample, day)
+    if past is not None:
         # The one-frame chain drops every current line from past outcomes, not one batch's.
         current = pl.scan_parquet(staged["lines"].glob).select(
             pl.col("entry_number").cast(pl.String), pl.col("line_number").cast(pl.Int64))
-        chain.past = chain.past.lazy().join(current, on=KEYS, how="anti").collect()
-    return chain
+        past = past.lazy().join(current, on=KEYS, how="anti").collect()
+    ctx = DetectionContext(ref=scorer.ref, as_of=day, supply_chain=frame("supply_chain"))
+    return FittedRun(scorer.without_history(), chain, ctx, past)
 
 
-def _lanes(parts: list[Path], chain: FittedChain) -> pl.DataFrame:
+def _lanes(parts: list[Path], run: FittedRun) -> pl.DataFrame:
     """Lanes for every scored line at once (quotas are per port and day over all entries)."""
     narrow = pl.concat([pl.scan_parquet(p).select(*LANE_INPUT).with_columns(
         pl.lit(i, dtype=pl.Int32).alias("_part")) for i, p in enumerate(parts)]).collect()
-    laned = assign_lanes(narrow, chain.config)
+    laned = run.scorer.lanes(narrow)
     return laned.select(*KEYS, "_part", *_LANE_OUTPUT)
 
 
-def _write(parts: list[Path], lanes: pl.DataFrame, chain: FittedChain, out: Path
+def _write(parts: list[Path], lanes: pl.DataFrame, versions: dict[str, Any], out: Path
            ) -> tuple[int, dict[str, int], tuple[str, ...]]:
     """Join each scored part to its lanes and append it to the output Parquet file."""
     import pyarrow.parquet as pq
 
     from tradeguard.targeting import output_frame
 
-    v = version_columns(chain)
-    constants = [
-        pl.lit(v["model"]).alias("model_version"), pl.lit(v["rules"]).alias("rules_version"),
-        pl.lit(json.dumps(v["lists"], sort_keys=True)).alias("list_versions"),
-        pl.lit(json.dumps(v["refdata"], sort_keys=True)).alias("refdata_versions"),
-        pl.lit(json.dumps(v["detectors"], sort_keys=True)).alias("detector_versions"),
-        pl.lit(v["targeting"]).alias("targeting_version"),
-    ]
     by_part = lanes.partition_by("_part", as_dict=True, include_key=False)
     out.parent.mkdir(parents=True, exist_ok=True)
     writer: Any = None
@@ -150,8 +148,7 @@ def _write(parts: list[Path], lanes: pl.DataFrame, chain: FittedChain, out: Path
             warnings += [w for w in scored.get_column("warnings").drop_nulls().to_list()
                          for w in w.split("\n") if w not in warnings]
             frame = scored.join(by_part[(i,)], on=KEYS, how="left", maintain_order="left")
-            assessed = frame.with_columns(constants).select(
-                [pl.col(c).cast(t) for c, t in ASSESSMENT_SCHEMA.items()])
+            assessed = finish_assessments(frame, versions)
             table = output_frame(assessed).to_arrow()
             if writer is None:
                 writer = pq.ParquetWriter(out, table.schema)
@@ -206,17 +203,18 @@ def score_batch(
         inputs = BatchInputs(staged["entries"], staged["lines"],
                              max(1, math.ceil(staged["lines"].accepted / batch_rows)), work)
         day = as_of or engine.latest_entry_date(inputs) or date.today()
-        chain = _fit(staged, day, model=model, ref=ref, config=config, profiles=profiles,
-                     registry=registry)
+        run = _fit(staged, day, model=model, ref=ref, config=config, profiles=profiles,
+                   registry=registry)
         lap("fit")
-        keys = engine.candidates(inputs, chain)
-        cross = detect_cross_entry(*engine.rows_for(inputs, keys), chain)
+        keys = engine.candidates(inputs, run)
+        cross = detect_cross_entry(*engine.rows_for(inputs, keys), run)
         lap("cross_entry")
-        parts = engine.score(inputs, chain, cross, work / "scored")
+        parts = engine.score(inputs, run, cross, work / "scored")
         lap("batches")
-        lanes = _lanes(parts, chain)
+        lanes = _lanes(parts, run)
         lap("lanes")
-        total, counts, warnings = _write(parts, lanes, chain, out)
+        versions = run.scorer.versions(run.chain.versions)
+        total, counts, warnings = _write(parts, lanes, versions, out)
         lap("write")
     return BatchRun(out, engine.name, total, counts, list(staged.values()),
-                    version_columns(chain), day, warnings, seconds)
+                    versions, day, run.scorer.warnings(warnings), seconds)

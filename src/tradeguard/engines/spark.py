@@ -2,14 +2,17 @@
 
 Both staged files get their entry batch from the same SQL as DuckDB (transpiled to Spark SQL),
 are co-grouped by batch, and each group — every line of its entries plus their headers — is
-scored with ``applyInArrow`` by :mod:`tradeguard.engines.entry_batch`. The fitted chain goes to
-the executors once as a broadcast variable. Runs in local mode (``local[2]``) or on a cluster
-through ``--spark-master``; the staged Parquet and the work folder must then be on storage
-every executor can read.
+scored with ``applyInArrow`` by :mod:`tradeguard.engines.entry_batch`. The fitted run (the
+pipeline's scorer without its history) goes to the executors once as a broadcast variable. Runs
+in local mode (``local[2]``) or on a cluster through ``--spark-master``; the staged Parquet and
+the work folder must then be on storage every executor can read.
 """
 
 from __future__ import annotations
 
+import io
+import pickle
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,10 +21,10 @@ import polars as pl
 
 from tradeguard.engines import sql
 from tradeguard.engines.base import BatchInputs
-from tradeguard.engines.chain import FittedChain
 from tradeguard.engines.entry_batch import (
     KEY_SCHEMA,
     SCORED_SCHEMA,
+    FittedRun,
     cross_entry_candidates,
     score_entry_batch,
 )
@@ -63,6 +66,33 @@ def _polars(table: Any) -> pl.DataFrame:
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     return frame.drop(sql.BATCH_COLUMN, strict=False)
+
+
+_LOCKS = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock}
+# What this worker process last unpickled: the broadcast bytes and the object they hold.
+_RECEIVED: list[tuple[bytes, Any]] = []
+
+
+class _RunPickler(pickle.Pickler):
+    """Pickles a fitted run; locks (the screening caches guard with them) travel as new ones."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        make = _LOCKS.get(type(obj))
+        return (make, ()) if make is not None else NotImplemented
+
+
+def _packed(obj: Any) -> bytes:
+    buf = io.BytesIO()
+    _RunPickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    return buf.getvalue()
+
+
+def _received(shared: Any) -> Any:
+    """The broadcast object, unpickled once per worker process rather than once per batch."""
+    packed = shared.value  # the same bytes object for every task of this broadcast
+    if not _RECEIVED or _RECEIVED[0][0] is not packed:
+        _RECEIVED[:] = [(packed, pickle.loads(packed))]
+    return _RECEIVED[0][1]
 
 
 class SparkEngine:
@@ -116,13 +146,13 @@ class SparkEngine:
         grouped = lines.groupBy(sql.BATCH_COLUMN).cogroup(entries.groupBy(sql.BATCH_COLUMN))
         return grouped.applyInArrow(fn, spark_ddl(schema))
 
-    def candidates(self, inputs: BatchInputs, chain: FittedChain) -> pl.DataFrame:
+    def candidates(self, inputs: BatchInputs, run: FittedRun) -> pl.DataFrame:
         """Cross-entry candidate keys of every batch, gathered to the driver."""
-        shared = self.session.sparkContext.broadcast(chain)
+        shared = self.session.sparkContext.broadcast(_packed(run))
 
         def keys(lines: Any, entries: Any) -> Any:
             return _to_arrow(cross_entry_candidates(_polars(entries), _polars(lines),
-                                                    shared.value))
+                                                    _received(shared)))
 
         found = self._apply(inputs, keys, KEY_SCHEMA).toArrow()
         return _polars(found).select([pl.col(c).cast(t) for c, t in KEY_SCHEMA.items()])
@@ -138,13 +168,13 @@ class SparkEngine:
         entries = self.session.sql(sql.rows_of_entries("tg_entries", "tg_wanted", "spark"))
         return _polars(entries.toArrow()), _polars(lines.toArrow())
 
-    def score(self, inputs: BatchInputs, chain: FittedChain, cross_findings: pl.DataFrame,
+    def score(self, inputs: BatchInputs, run: FittedRun, cross_findings: pl.DataFrame,
               out_dir: Path) -> list[Path]:
         """Score every batch on the executors; Spark writes the parts."""
-        shared = self.session.sparkContext.broadcast((chain, cross_findings))
+        shared = self.session.sparkContext.broadcast(_packed((run, cross_findings)))
 
         def scored(lines: Any, entries: Any) -> Any:
-            fitted, cross = shared.value
+            fitted, cross = _received(shared)
             return _to_arrow(score_entry_batch(_polars(entries), _polars(lines), fitted, cross))
 
         self._apply(inputs, scored, SCORED_SCHEMA).write.mode("overwrite").parquet(

@@ -46,16 +46,28 @@ class Calibration:
         return cal
 
 
-def fit_isotonic(raw: np.ndarray, outcome: np.ndarray) -> Calibration:
-    """Fit the monotone map on held-out rows (raw margins and their 0/1 outcomes)."""
+def fit_isotonic(
+    raw: np.ndarray, outcome: np.ndarray, weight: np.ndarray | None = None
+) -> Calibration:
+    """Fit the monotone map on held-out rows (raw margins and their 0/1 outcomes).
+
+    ``weight`` (e.g. 1 / selection probability of each examined row) makes the map estimate
+    the rate over the population the rows stand for rather than over the rows themselves.
+    """
     from sklearn.isotonic import IsotonicRegression
 
     raw = np.asarray(raw, dtype=float)
     outcome = np.asarray(outcome, dtype=float)
     if raw.size == 0:
         raise ValueError("calibration needs at least one held-out row")
+    if weight is not None:
+        weight = np.asarray(weight, dtype=float)
+        if weight.shape != raw.shape or not np.all(np.isfinite(weight)) or np.any(weight < 0):
+            raise ValueError("calibration weights must be finite, >= 0 and one per row")
+        if not weight.sum() > 0:
+            raise ValueError("calibration weights are all zero")
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip", increasing=True)
-    iso.fit(raw, outcome)
+    iso.fit(raw, outcome, sample_weight=weight)
     x, y = np.asarray(iso.X_thresholds_, dtype=float), np.asarray(iso.y_thresholds_, dtype=float)
     # One knot per isotonic block, at the block's centre: the map stays monotone but becomes
     # strictly increasing between blocks, so probability x duty rankings are not flattened

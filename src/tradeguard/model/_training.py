@@ -93,11 +93,25 @@ def _weights(frame: pl.DataFrame, weight: str | None, what: str) -> np.ndarray |
     return w.to_numpy()
 
 
+def _combined(
+    frame: pl.DataFrame, weight: str | None, design: str | None, power: float, what: str
+) -> np.ndarray | None:
+    """Cost weight times tempered design weight (either may be absent)."""
+    cost, dw = _weights(frame, weight, what), _weights(frame, design, what)
+    tempered = None if dw is None else dw ** power
+    if cost is None or tempered is None:
+        return cost if tempered is None else tempered
+    out: np.ndarray = cost * tempered
+    return out
+
+
 def train_model(
     features: pl.DataFrame,
     label: str,
     weight: str | None = None,
     *,
+    design_weight: str | None = None,
+    design_power: float = 0.5,
     valid: pl.DataFrame | None = None,
     name: str = "fraud_model",
     exclude: Sequence[str] = (),
@@ -108,6 +122,7 @@ def train_model(
     max_rounds: int = 3000,
     early_stopping_rounds: int = 100,
     valid_fraction: float = 0.2,
+    notes: Mapping[str, float] | None = None,
 ) -> ModelArtifact:
     """Train gradient-boosted trees on ``label`` and calibrate them on held-out rows.
 
@@ -115,16 +130,29 @@ def train_model(
     ``categorical``) are categories. ``weight`` (e.g. duty at stake) makes costly misses count
     more. ``valid`` is used for early stopping and calibration; without it the last
     ``valid_fraction`` of rows is held out — pass rows in time order so that is the most recent.
+
+    ``design_weight`` names a column of inverse selection probabilities (1 / the chance each
+    examined row had of being examined). Exams are chosen mostly by targeting, so unweighted
+    outcomes describe targeted lines, not all lines. The isotonic calibration is weighted by the
+    full design weight, so probabilities estimate the rate over every line the examined rows
+    stand for. The trees see ``weight`` times ``design_weight ** design_power``: full weights
+    (power 1) let a few heavily weighted random exams dominate the leaves and cost ranking, so
+    the default 0.5 tempers them and leaves the level to the calibration. Without
+    ``design_weight`` the model is calibrated to the rows as given (metric
+    ``selection_weighted`` = 0). ``notes`` are extra numbers recorded with the metrics.
     """
     import lightgbm as lgb
     from sklearn.metrics import log_loss, roc_auc_score
 
+    if not 0.0 <= design_power <= 1.0:
+        raise ValueError(f"design_power must be in [0, 1], got {design_power}")
     if valid is None:
         cut = int(features.height * (1 - valid_fraction))
         if cut <= 0 or cut >= features.height:
             raise ValueError("valid_fraction leaves no rows to train or to hold out")
         features, valid = features.slice(0, cut), features.slice(cut)
-    skip = {label, *exclude} | ({weight} if weight else set())
+    skip = {label, *exclude} | ({weight} if weight else set()) | (
+        {design_weight} if design_weight else set())
     names = [c for c in features.columns if c not in skip]
     if not names:
         raise ValueError("feature table has no feature columns")
@@ -138,9 +166,14 @@ def train_model(
     x_valid = feature_matrix(valid, names, categories)
     lgb_params = {**DEFAULT_PARAMS, **(params or {}), "seed": seed}
     cat_idx = [names.index(c) for c in cat_names]
-    train_set = lgb.Dataset(x_train, y_train, weight=_weights(features, weight, "training"),
+    design_valid = _weights(valid, design_weight, "validation")
+    train_set = lgb.Dataset(x_train, y_train,
+                            weight=_combined(features, weight, design_weight, design_power,
+                                             "training"),
                             feature_name=names, categorical_feature=cat_idx, free_raw_data=True)
-    valid_set = lgb.Dataset(x_valid, y_valid, weight=_weights(valid, weight, "validation"),
+    valid_set = lgb.Dataset(x_valid, y_valid,
+                            weight=_combined(valid, weight, design_weight, design_power,
+                                             "validation"),
                             reference=train_set)
     booster = lgb.train(
         lgb_params, train_set, num_boost_round=max_rounds, valid_sets=[valid_set],
@@ -151,18 +184,24 @@ def train_model(
     raw_valid = np.asarray(
         lgb.Booster(model_str=model_text).predict(x_valid, raw_score=True), dtype=float
     )
-    calibration = fit_isotonic(raw_valid, y_valid)
+    calibration = fit_isotonic(raw_valid, y_valid, design_valid)
     p_valid = calibration.apply(raw_valid)
+    w_valid = np.ones_like(y_valid) if design_valid is None else design_valid
     metrics: dict[str, float] = {
         "best_iteration": float(best),
         "train_rows": float(features.height),
         "valid_rows": float(valid.height),
         "valid_positive_rate": float(y_valid.mean()),
+        "selection_weighted": 0.0 if design_valid is None else 1.0,
+        "selection_design_power": 0.0 if design_valid is None else float(design_power),
+        "valid_weighted_positive_rate": float(np.average(y_valid, weights=w_valid)),
+        "valid_mean_probability": float(np.average(p_valid, weights=w_valid)),
         "valid_precision_at_5": precision_at(raw_valid, y_valid, 5),
-        "valid_brier": float(np.mean((p_valid - y_valid) ** 2)),
+        "valid_brier": float(np.average((p_valid - y_valid) ** 2, weights=w_valid)),
         "valid_log_loss": float(log_loss(y_valid, np.clip(p_valid, 1e-6, 1 - 1e-6),
-                                         labels=[0, 1])),
+                                         sample_weight=w_valid, labels=[0, 1])),
     }
+    metrics.update({k: float(v) for k, v in (notes or {}).items()})
     if 0 < y_valid.sum() < y_valid.size:
         metrics["valid_auc"] = float(roc_auc_score(y_valid, raw_valid))
     data_hash = hashlib.sha256(

@@ -30,8 +30,11 @@ LABEL = "discrepancy"
 WEIGHT = "revenue_weight"
 AT_STAKE = "duty_at_stake_usd"
 RECOVERED = "recovered_duty_usd"
-# Columns a feature table carries that are not features (keys, label, weight, evaluation).
-NOT_FEATURES = (*KEYS, "entry_date", LABEL, WEIGHT, RECOVERED, AT_STAKE)
+SELECTION = "selection_probability"
+DESIGN_WEIGHT = "design_weight"
+# Columns a feature table carries that are not features (keys, label, weights, evaluation).
+NOT_FEATURES = (*KEYS, "entry_date", LABEL, WEIGHT, RECOVERED, AT_STAKE, SELECTION,
+                DESIGN_WEIGHT)
 FINDING_CATEGORIES = tuple(c.value for c in Category if c is not Category.MODEL)
 
 LINE_HISTORY_SPEC = HistorySpec(
@@ -194,7 +197,8 @@ def history_keys(decl: pl.DataFrame) -> pl.DataFrame:
 
 
 def outcome_labels(decl: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
-    """Examined lines with their 0/1 discrepancy, recovered duty and decision date.
+    """Examined lines with their 0/1 discrepancy, recovered duty, decision date and the
+    chance they had of being examined (``selection_probability``, null when not recorded).
 
     A line-level outcome wins over its entry's; an entry-level outcome (no line number)
     labels every line of the entry. Lines never examined get no row.
@@ -206,6 +210,7 @@ def outcome_labels(decl: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
          else pl.lit(None, dtype=pl.Float64)).fill_null(0.0).alias(RECOVERED),
         (pl.col("decided_on").cast(pl.Date, strict=False) if "decided_on" in outcomes.columns
          else pl.lit(None, dtype=pl.Date)).alias("decided_on"),
+        _num(SELECTION, outcomes).alias(SELECTION),
     ).filter(pl.col(LABEL).is_not_null())
     keys = decl.select(pl.col("entry_number").cast(pl.String),
                        pl.col("line_number").cast(pl.Int64))

@@ -9,6 +9,8 @@ assessment records the versions of all of it and a digest of the declared fields
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -16,11 +18,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tradeguard.detectors.base import DetectionContext
-from tradeguard.findings import conform, empty_findings
-from tradeguard.pipeline.registry import (
-    DetectorError,
-    DetectorRegistry,
-)
+from tradeguard.pipeline.registry import DetectorRegistry
 from tradeguard.targeting.config import TargetingConfig
 from tradeguard.targeting.risk import KEYS, MODEL_SCHEMA
 
@@ -70,19 +68,9 @@ def run_detectors(
     registry: DetectorRegistry,
 ) -> tuple[pl.DataFrame, dict[str, str]]:
     """Fit and run every registered detector; any failure stops the run with its name."""
-    parts: list[pl.DataFrame] = [empty_findings()]
-    versions: dict[str, str] = {}
-    for name, detector in registry.build():
-        try:
-            detector.fit(history, ctx)
-        except Exception as exc:
-            raise DetectorError(name, "fit", exc) from exc
-        try:
-            parts.append(conform(detector.detect(decl, ctx)))
-        except Exception as exc:
-            raise DetectorError(name, "detect", exc) from exc
-        versions[name] = f"{type(detector).name}@{type(detector).version}"
-    return pl.concat(parts, how="vertical"), versions
+    from tradeguard.pipeline.scorer import fit_chain
+
+    return fit_chain(registry, history, ctx).detect(decl, ctx)
 
 
 def collect_findings(
@@ -96,6 +84,29 @@ def collect_findings(
     found, versions = run_detectors(decl, history, ctx, registry)
     rules = evaluate(profile_set, decl, on=ctx.as_of)
     return pl.concat([found, rules.findings], how="vertical"), rules, versions
+
+
+def version_columns(versions: Mapping[str, Any]) -> list[pl.Expr]:
+    """The version columns every assessment carries, from a ``ScoringResult.versions`` block."""
+    return [
+        pl.lit(versions["model"]).alias("model_version"),
+        pl.lit(versions["rules"]).alias("rules_version"),
+        pl.lit(json.dumps(versions["lists"], sort_keys=True)).alias("list_versions"),
+        pl.lit(json.dumps(versions["refdata"], sort_keys=True)).alias("refdata_versions"),
+        pl.lit(json.dumps(versions["detectors"], sort_keys=True)).alias("detector_versions"),
+        pl.lit(versions["targeting"]).alias("targeting_version"),
+    ]
+
+
+def finish_assessments(laned: pl.DataFrame, versions: Mapping[str, Any]) -> pl.DataFrame:
+    """Laned lines stamped with their versions, in :data:`ASSESSMENT_SCHEMA` (the last step).
+
+    One function for the one-frame chain and the batch engines, so both write the same rows.
+    """
+    from tradeguard.targeting.assessment import ASSESSMENT_SCHEMA
+
+    return laned.with_columns(version_columns(versions)).select(
+        [pl.col(c).cast(t) for c, t in ASSESSMENT_SCHEMA.items()])
 
 
 def model_scores(

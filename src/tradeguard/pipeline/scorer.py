@@ -19,9 +19,10 @@ seeded random sample and trusted-trader track (:mod:`tradeguard.targeting.online
 
 from __future__ import annotations
 
-import json
+import copy
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -35,12 +36,13 @@ from tradeguard.pipeline.run import (
     WATCH_LISTS,
     ScoringResult,
     declarations,
+    finish_assessments,
     input_digest,
     model_scores,
     past_outcome_history,
 )
 from tradeguard.security.redaction import confidential_values, redact_texts
-from tradeguard.targeting.assessment import ASSESSMENT_SCHEMA, NO_MODEL
+from tradeguard.targeting.assessment import NO_MODEL
 from tradeguard.targeting.lanes import assign_lanes
 from tradeguard.targeting.online import LaneCutoffs, assign_lanes_online, lane_cutoffs
 from tradeguard.targeting.risk import KEYS, combine_risk
@@ -52,7 +54,69 @@ if TYPE_CHECKING:
     from tradeguard.rules import ProfileSet
     from tradeguard.targeting.config import TargetingConfig
 
-FittedChain = list[tuple[str, LineDetector]]
+class FittedChain:
+    """Detectors fitted at one date, in run order; iterates as ``(name, detector)``.
+
+    Plain data plus fitted detectors, so it pickles: batch engines ship it to their workers.
+    """
+
+    def __init__(self, detectors: Sequence[tuple[str, LineDetector]]) -> None:
+        self.detectors = tuple(detectors)
+
+    def __iter__(self) -> Iterator[tuple[str, LineDetector]]:
+        return iter(self.detectors)
+
+    def __len__(self) -> int:
+        return len(self.detectors)
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """``name -> Class@version`` of every detector, in run order."""
+        return {n: f"{type(d).name}@{type(d).version}" for n, d in self.detectors}
+
+    def only(self, names: Collection[str]) -> FittedChain:
+        """The detectors called one of ``names`` (same fitted objects, same order)."""
+        return FittedChain([(n, d) for n, d in self.detectors if n in names])
+
+    def without(self, names: Collection[str]) -> FittedChain:
+        """Every detector but those called one of ``names``."""
+        return FittedChain([(n, d) for n, d in self.detectors if n not in names])
+
+    def detect(
+        self, decl: pl.DataFrame, ctx: DetectionContext,
+    ) -> tuple[pl.DataFrame, dict[str, str]]:
+        """Every detector over ``decl``; any failure stops the run with its name."""
+        parts: list[pl.DataFrame] = [empty_findings()]
+        for name, detector in self.detectors:
+            try:
+                parts.append(conform(detector.detect(decl, ctx)))
+            except Exception as exc:
+                raise DetectorError(name, "detect", exc) from exc
+        return pl.concat(parts, how="vertical"), self.versions
+
+
+def fit_chain(
+    registry: DetectorRegistry, history: pl.DataFrame, ctx: DetectionContext,
+) -> FittedChain:
+    """Every registered detector fitted on ``history``; a failure stops with its name."""
+    out: list[tuple[str, LineDetector]] = []
+    for name, detector in registry.build():
+        try:
+            detector.fit(history, ctx)
+        except Exception as exc:
+            raise DetectorError(name, "fit", exc) from exc
+        out.append((name, detector))
+    return FittedChain(out)
+
+
+@dataclass(frozen=True)
+class LaneInputs:
+    """One batch assessed up to its lanes: risk, reasons, lane inputs, model probability."""
+
+    frame: pl.DataFrame
+    findings: pl.DataFrame
+    detector_versions: dict[str, str]
+    rule_warnings: tuple[str, ...]
 
 
 class Scorer:
@@ -126,29 +190,97 @@ class Scorer:
         return chain
 
     def _fit(self, day: date, history: pl.DataFrame) -> FittedChain:
-        ctx = DetectionContext(ref=self.ref, as_of=day)
-        out: FittedChain = []
-        for name, detector in self.registry.build():
-            try:
-                detector.fit(history, ctx)
-            except Exception as exc:
-                raise DetectorError(name, "fit", exc) from exc
-            out.append((name, detector))
-        return out
+        return fit_chain(self.registry, history, DetectionContext(ref=self.ref, as_of=day))
+
+    def without_history(self) -> Scorer:
+        """This scorer with its fitted chain but no history: small enough to ship to workers.
+
+        Needs a pinned baseline already fitted; the copy reads no past outcomes itself, so
+        callers pass ``past`` to :meth:`assess` (the batch engines read it once per run).
+        """
+        if self.baseline_as_of is None or self.baseline_as_of not in self._fitted:
+            raise ValueError("only a scorer with a fitted, pinned baseline can drop history")
+        from tradeguard.pipeline.registry import DetectorRegistry
+
+        slim = copy.copy(self)
+        slim.history, slim._examined, slim.outcomes = None, None, None
+        # A pinned scorer never fits again; the registry's factories need not travel.
+        slim.registry = DetectorRegistry()
+        slim._fitted = {self.baseline_as_of: self._fitted[self.baseline_as_of]}
+        slim._fit_lock = threading.Lock()
+        return slim
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_fit_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._fit_lock = threading.Lock()
 
     def detect(
         self, decl: pl.DataFrame, ctx: DetectionContext,
     ) -> tuple[pl.DataFrame, dict[str, str]]:
         """Every fitted detector over the batch; any failure stops the run with its name."""
-        parts: list[pl.DataFrame] = [empty_findings()]
-        versions: dict[str, str] = {}
-        for name, detector in self.fitted(ctx.as_of, decl):
-            try:
-                parts.append(conform(detector.detect(decl, ctx)))
-            except Exception as exc:
-                raise DetectorError(name, "detect", exc) from exc
-            versions[name] = f"{type(detector).name}@{type(detector).version}"
-        return pl.concat(parts, how="vertical"), versions
+        return self.fitted(ctx.as_of, decl).detect(decl, ctx)
+
+    def past_outcomes(self, decl: pl.DataFrame, day: date) -> pl.DataFrame | None:
+        """Past exam outcomes the model may use for ``decl`` (None without a model)."""
+        if self.model is None:
+            return None
+        return past_outcome_history(decl, self._examined, self.outcomes, day)
+
+    def assess(
+        self, decl: pl.DataFrame, ctx: DetectionContext, *, past: pl.DataFrame | None,
+        chain: FittedChain | None = None, extra_findings: pl.DataFrame | None = None,
+    ) -> LaneInputs:
+        """Findings, rules, model and risk for the declaration lines ``decl``, before lanes.
+
+        ``chain`` (default: every fitted detector) and ``extra_findings`` let a batch engine
+        run the cross-entry detectors once for a whole run and add their findings here.
+        """
+        from tradeguard.rules import evaluate
+
+        day = ctx.as_of
+        chain = chain if chain is not None else self.fitted(day, decl)
+        found, detector_versions = chain.detect(decl, ctx)
+        rules = evaluate(self.profiles, decl, on=day)
+        extra = [] if extra_findings is None else [extra_findings]
+        findings = pl.concat([found, *extra, rules.findings], how="vertical")
+        scores = None
+        if self.model is not None:
+            scores = model_scores(self.model, decl, findings, past)
+        keys = decl.select(pl.col("entry_number").cast(pl.String),
+                           pl.col("line_number").cast(pl.Int64))
+        risk = combine_risk(keys, findings, rules.treatments, self.config, scores)
+        # Assessments are exported and logged: their reasons name roles, not declared parties.
+        risk = redact_texts(risk, "reason_texts", confidential_values(decl, ctx.supply_chain))
+        header = decl.select(
+            pl.col("port_of_entry").cast(pl.String), pl.col("entry_date").cast(pl.Date),
+            pl.col("trusted_trader").cast(pl.Boolean), input_digest(decl))
+        frame = pl.concat([risk, header], how="horizontal")
+        if scores is not None:
+            frame = frame.join(scores.select(*KEYS, pl.col("probability").alias(
+                "model_probability")), on=KEYS, how="left", maintain_order="left")
+        else:
+            frame = frame.with_columns(
+                pl.lit(None, dtype=pl.Float64).alias("model_probability"))
+        return LaneInputs(frame, findings, detector_versions, tuple(rules.warnings))
+
+    def lanes(self, lane_input: pl.DataFrame) -> pl.DataFrame:
+        """Lanes for every line of ``lane_input`` (quotas, or online cut-offs if calibrated)."""
+        if self.lane_cutoffs is None:
+            return assign_lanes(lane_input, self.config)
+        return assign_lanes_online(lane_input, self.config, self.lane_cutoffs)
+
+    def versions(self, detector_versions: dict[str, str]) -> dict[str, Any]:
+        """The versions block of a result: model, rules, targeting, lists, refdata, detectors."""
+        return {
+            "model": self.model_version, "rules": self.profiles.version,
+            "targeting": self.config.version, "lists": self.lists, "refdata": self.refdata,
+            "detectors": detector_versions,
+        }
 
     def score(
         self, entries: pl.DataFrame, lines: pl.DataFrame,
@@ -159,55 +291,15 @@ class Scorer:
         ``as_of`` (default: the latest entry date of the batch) dates the reference data,
         profiles and list validity for this batch (and the baseline, unless pinned).
         """
-        from tradeguard.rules import evaluate
-
-        cfg = self.config
         decl = declarations(entries, lines)
         day = as_of or decl.get_column("entry_date").max() or date.today()
         assert isinstance(day, date)
         ctx = DetectionContext(ref=self.ref, as_of=day, supply_chain=supply_chain)
-        found, detector_versions = self.detect(decl, ctx)
-        rules = evaluate(self.profiles, decl, on=day)
-        findings = pl.concat([found, rules.findings], how="vertical")
-
-        scores = None
-        if self.model is not None:
-            past = past_outcome_history(decl, self._examined, self.outcomes, day)
-            scores = model_scores(self.model, decl, findings, past)
-        keys = decl.select(pl.col("entry_number").cast(pl.String),
-                           pl.col("line_number").cast(pl.Int64))
-        risk = combine_risk(keys, findings, rules.treatments, cfg, scores)
-        # Assessments are exported and logged: their reasons name roles, not declared parties.
-        risk = redact_texts(risk, "reason_texts", confidential_values(decl, supply_chain))
-        header = decl.select(
-            pl.col("port_of_entry").cast(pl.String), pl.col("entry_date").cast(pl.Date),
-            pl.col("trusted_trader").cast(pl.Boolean), input_digest(decl))
-        lane_input = pl.concat([risk, header], how="horizontal")
-        if self.lane_cutoffs is None:
-            laned = assign_lanes(lane_input, cfg)
-        else:
-            laned = assign_lanes_online(lane_input, cfg, self.lane_cutoffs)
-        if scores is not None:
-            laned = laned.join(scores.select(*KEYS, pl.col("probability").alias(
-                "model_probability")), on=KEYS, how="left", maintain_order="left")
-        else:
-            laned = laned.with_columns(
-                pl.lit(None, dtype=pl.Float64).alias("model_probability"))
-        versions: dict[str, Any] = {
-            "model": self.model_version, "rules": self.profiles.version,
-            "targeting": cfg.version, "lists": self.lists, "refdata": self.refdata,
-            "detectors": detector_versions,
-        }
-        assessments = laned.with_columns(
-            pl.lit(self.model_version).alias("model_version"),
-            pl.lit(self.profiles.version).alias("rules_version"),
-            pl.lit(json.dumps(self.lists, sort_keys=True)).alias("list_versions"),
-            pl.lit(json.dumps(self.refdata, sort_keys=True)).alias("refdata_versions"),
-            pl.lit(json.dumps(detector_versions, sort_keys=True)).alias("detector_versions"),
-            pl.lit(cfg.version).alias("targeting_version"),
-        ).select([pl.col(c).cast(t) for c, t in ASSESSMENT_SCHEMA.items()])
-        return ScoringResult(assessments, findings, versions, day,
-                             self._warnings(rules.warnings))
+        assessed = self.assess(decl, ctx, past=self.past_outcomes(decl, day))
+        versions = self.versions(assessed.detector_versions)
+        assessments = finish_assessments(self.lanes(assessed.frame), versions)
+        return ScoringResult(assessments, assessed.findings, versions, day,
+                             self.warnings(assessed.rule_warnings))
 
     def calibrate_lanes(self, batch: ScoringResult) -> LaneCutoffs:
         """Assign lanes online from now on, at the cut-offs ``batch``'s quotas implied.
@@ -220,13 +312,13 @@ class Scorer:
             f"{batch.assessments.height} lines")
         return self.lane_cutoffs
 
-    def _warnings(self, rule_warnings: Sequence[str]) -> tuple[str, ...]:
+    def warnings(self, rule_warnings: Sequence[str]) -> tuple[str, ...]:
+        """The rules' warnings plus the kill switch's, when it is engaged."""
         warnings = list(rule_warnings)
         if not self.ai_lanes_enabled:
             warnings.append("AI-assisted lanes are switched off (kill switch): no model; "
                             f"detectors left out: {', '.join(self.switched_off)}")
         return tuple(warnings)
-
 
 
 def _examined_history(

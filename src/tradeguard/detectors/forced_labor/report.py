@@ -12,6 +12,8 @@ import polars as pl
 from tradeguard.findings import SEVERITY_RANK, conform, empty_findings
 
 HIT_COLUMNS = ("entry_number", "line_number", "reason_code", "severity", "text", "rank", "item")
+# Evidence fields that order hits of equal severity and score: role, list, list entity.
+TIE_KEYS = ("role", "list", "entity_id")
 
 
 def fmt(template: str, *args: pl.Expr) -> pl.Expr:
@@ -39,15 +41,24 @@ def item_json(**fields: pl.Expr) -> pl.Expr:
 def to_findings(
     hits: pl.DataFrame, category: str, detector: str, version: str
 ) -> pl.DataFrame:
-    """Findings frame from hits (``HIT_COLUMNS``); ``rank`` orders hits best first."""
+    """Findings frame from hits (``HIT_COLUMNS``); ``rank`` orders hits best first.
+
+    Ties go by :data:`TIE_KEYS` read from each hit's evidence item, then text and item.
+    """
     if hits.is_empty():
         return empty_findings()
     ranks = pl.DataFrame(
         {"severity": list(SEVERITY_RANK), "sev_rank": list(SEVERITY_RANK.values())}
     )
     graded = hits.select(HIT_COLUMNS).join(ranks, on="severity", how="left")
+    # Tied hits (one name matching as seller and manufacturer, both at score 1.0) are put in
+    # a fixed order, so the finding's text and evidence are the same on every run.
+    tie_break = [pl.col("item").str.json_path_match(f"$.{k}").alias(f"_{k}") for k in TIE_KEYS]
     grouped = (
-        graded.sort(["sev_rank", "rank"], descending=True)
+        graded.with_columns(tie_break)
+        .sort(["sev_rank", "rank", *(f"_{k}" for k in TIE_KEYS), "text", "item"],
+              descending=[True, True, *(False for _ in TIE_KEYS), False, False],
+              nulls_last=True)
         .group_by(["entry_number", "line_number", "reason_code"], maintain_order=True)
         .agg(
             pl.col("severity").first(),
