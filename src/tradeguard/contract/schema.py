@@ -48,6 +48,7 @@ class Rule(StrEnum):
     NON_NEGATIVE = "non_negative"  # quantities, values, weights, duties
     AT_LEAST_ONE = "at_least_one"  # line numbers, tiers
     NOT_FUTURE = "not_future"  # dates must not be after the ingest day
+    PROBABILITY = "probability"  # a selection probability: in (0, 1]
 
 
 #: Rules that admit only a fixed pattern or a code list: a text field with one of them is a
@@ -270,6 +271,9 @@ OUTCOMES = FileSchema(
         _f("category", TXT, False, R.CATEGORY, meaning="one of the finding categories"),
         _f("recovered_duty_usd", NUM, False, R.NON_NEGATIVE),
         _f("decided_on", DAY, False, R.NOT_FUTURE),
+        _f("selection_probability", NUM, False, R.PROBABILITY,
+           meaning="probability the line was chosen for this exam (1 = certain; the random "
+           "compliance sample's rate for random picks): unbiased evaluation and training"),
     ),
 )
 
@@ -323,6 +327,7 @@ _RULE_TEXT: dict[Rule, str] = {
     Rule.NON_NEGATIVE: ">= 0",
     Rule.AT_LEAST_ONE: ">= 1",
     Rule.NOT_FUTURE: "not after the day of ingest",
+    Rule.PROBABILITY: "in (0, 1]",
 }
 
 

@@ -153,6 +153,9 @@ def _rule_reasons(f: Field, value: pl.Expr, raw_cell: pl.Expr, today: date) -> l
             reasons.append(pl.when(bad).then(pl.format("unknown category {}", _quoted(value))))
         elif rule is Rule.NON_NEGATIVE:
             reasons.append(pl.when(value < 0).then(pl.format("negative value {}", raw)))
+        elif rule is Rule.PROBABILITY:
+            reasons.append(pl.when((value <= 0) | (value > 1)).then(
+                pl.format("must be a probability in (0, 1], got {}", raw)))
         elif rule is Rule.AT_LEAST_ONE:
             reasons.append(pl.when(value < 1).then(pl.format("must be 1 or more, got {}", raw)))
         elif rule is Rule.NOT_FUTURE:

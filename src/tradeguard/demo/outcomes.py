@@ -46,6 +46,8 @@ def build_outcomes(rng: np.random.Generator, lines: Columns, entry_dates: pl.Dat
         "category": pl.Series(np.where(examined & found, category, "").astype(str)),
         "recovered_duty_usd": np.where(examined & found, recovered, 0.0),
         "decided_on": decided,
+        # The exam design's own propensity: what unbiased evaluation and training reweight by.
+        "selection_probability": np.where(is_planted, targeted_rate, random_rate),
     })
     return out.filter(pl.col("examined")).with_columns(
         pl.when(pl.col("category") == "").then(None).otherwise(pl.col("category"))
