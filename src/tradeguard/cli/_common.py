@@ -35,3 +35,21 @@ def write_table(frame: Any, path: Path) -> None:
         frame.write_parquet(path)
     else:
         spreadsheet_safe(frame).write_csv(path)
+
+
+def read_table(path: Path, missing_code: int = EXIT_FAILED) -> Any:
+    """A CSV (every column as text), Parquet or JSON Lines file as a Polars frame; a missing or
+    unreadable file ends the command with a message naming it."""
+    import polars as pl
+
+    if not path.is_file():
+        fail(f"{path}: no such file", missing_code)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return pl.read_parquet(path)
+        if suffix in (".jsonl", ".ndjson"):
+            return pl.read_ndjson(path)
+        return pl.read_csv(path, infer_schema=False)
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        fail(f"{path}: cannot read: {exc}", EXIT_FAILED)

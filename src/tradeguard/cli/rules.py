@@ -8,10 +8,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, print_json, write_table
+from tradeguard.cli._common import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    fail,
+    print_json,
+    read_table,
+    write_table,
+)
 
 if TYPE_CHECKING:
-    import polars as pl
 
     from tradeguard.rules import ProfileSet
 
@@ -40,23 +46,6 @@ def _load(profiles: Path | None) -> ProfileSet:
         fail(str(exc), EXIT_USAGE)
     except ProfileLoadError as exc:
         fail("profiles do not load:\n" + "\n".join(str(i) for i in exc.issues), EXIT_FAILED)
-
-
-def _read_frame(path: Path) -> pl.DataFrame:
-    """CSV (all text; fields are typed by the profile engine), Parquet or JSON Lines."""
-    import polars as pl
-
-    if not path.is_file():
-        fail(f"{path}: no such file", EXIT_USAGE)
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            return pl.read_parquet(path)
-        if suffix in (".jsonl", ".ndjson"):
-            return pl.read_ndjson(path)
-        return pl.read_csv(path, infer_schema=False)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        fail(f"{path}: cannot read: {exc}", EXIT_FAILED)
 
 
 def _echo_warnings(warnings: tuple[str, ...] | list[str]) -> None:
@@ -156,11 +145,11 @@ def test_profiles(
 
     pset = _load(profiles)
     try:
-        frame = declaration_lines(_read_frame(entries), _read_frame(lines))
+        frame = declaration_lines(read_table(entries, EXIT_USAGE), read_table(lines, EXIT_USAGE))
         result = evaluate(pset, frame, on=_parse_date(on))
         ids = [p.id for p in pset.profiles]
         if outcomes is not None:
-            table = hit_rates(result.hits, _read_frame(outcomes), ids)
+            table = hit_rates(result.hits, read_table(outcomes, EXIT_USAGE), ids)
         else:
             counts = result.hits.group_by("profile_id").len("lines_hit")
             table = pl.DataFrame({"profile_id": ids}).join(counts, on="profile_id", how="left")

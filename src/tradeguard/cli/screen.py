@@ -7,26 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, write_table
+from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, read_table, write_table
 
 if TYPE_CHECKING:
-    import polars as pl
-
-
-def _read_names(path: Path) -> pl.DataFrame:
-    import polars as pl
-
-    if not path.is_file():
-        fail(f"{path}: no such file", EXIT_FAILED)
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            return pl.read_parquet(path)
-        if suffix in (".jsonl", ".ndjson"):
-            return pl.read_ndjson(path)
-        return pl.read_csv(path, infer_schema_length=0)
-    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-        fail(f"{path}: cannot read names file: {exc}", EXIT_FAILED)
+    pass
 
 
 def screen(
@@ -52,7 +36,7 @@ def screen(
 
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         fail(f"--threshold must be within 0..1, got {threshold}", EXIT_USAGE)
-    frame = _read_names(names)
+    frame = read_table(names)
     for column in ("id", "name"):
         if column not in frame.columns:
             fail(f"{names}: missing required column {column!r}", EXIT_FAILED)
