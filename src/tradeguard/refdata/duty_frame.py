@@ -2,7 +2,8 @@
 
 The entry-checks detector compares declared duty to these expected amounts. The rules are the
 ones of :func:`tradeguard.refdata.duty.compute_duty`; undetermined amounts stay null with a
-reason in ``duty_undetermined_reason`` rather than being guessed.
+reason in ``duty_undetermined_reason`` rather than being guessed. The tables joined are built
+once per tariff schedule (:mod:`tradeguard.refdata.duty_lookups`), not on every call.
 """
 
 from __future__ import annotations
@@ -12,38 +13,13 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from tradeguard.refdata.trade_programs import (
-    COLUMN2_COUNTRIES,
-    FEE_SCHEDULES,
-    INFORMAL_ENTRY_LIMIT_USD,
-    SPECIAL_PROGRAMS,
-)
-from tradeguard.refdata.units import UNIT_CONVERSIONS
+from tradeguard.refdata.duty_lookups import DutyLookups, duty_lookups
+from tradeguard.refdata.trade_programs import FEE_SCHEDULES, INFORMAL_ENTRY_LIMIT_USD
 
 if TYPE_CHECKING:
     from tradeguard.refdata.loader import ReferenceData
 
 COMPUTABLE = ["free", "ad_valorem", "specific", "compound"]
-_TARIFF_COLUMNS = [
-    "hts10", "general_rate", "general_ad_valorem", "general_specific", "specific_unit",
-    "general_kind", "column2_rate", "column2_ad_valorem", "column2_specific",
-    "column2_specific_unit", "column2_kind",
-]
-
-
-def _programs() -> pl.DataFrame:
-    rows = [{"spi": code, "origin": country, "prog_from": p.valid_from, "prog_to": p.valid_to}
-            for p in SPECIAL_PROGRAMS for code in p.codes for country in p.countries]
-    return pl.DataFrame(rows, schema={"spi": pl.String, "origin": pl.String,
-                                      "prog_from": pl.Date, "prog_to": pl.Date})
-
-
-def _conversions() -> pl.DataFrame:
-    return pl.DataFrame(
-        [{"_unit": a, "_rate_unit": b, "_factor": f} for (a, b), f in UNIT_CONVERSIONS.items()],
-        schema={"_unit": pl.String, "_rate_unit": pl.String, "_factor": pl.Float64})
-
-
 def _col(df: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
     return pl.col(name).cast(dtype) if name in df.columns else pl.lit(None, dtype=dtype)
 
@@ -66,15 +42,11 @@ def _prepare(lines: pl.DataFrame, on: date | None) -> pl.DataFrame:
     )
 
 
-def _chapter99_by_row(df: pl.DataFrame, ref: ReferenceData) -> pl.DataFrame:
-    table = ref.tariff.chapter99
-    empty = pl.DataFrame(schema={"_row": pl.UInt32, "chapter99_rate": pl.Float64,
-                                 "chapter99_headings": pl.List(pl.String)})
-    if table.is_empty():
-        return empty
-    wide = (table.filter(pl.col("scope") == "country_wide")
-            .explode("countries").select(pl.col("countries").alias("_origin"), "heading",
-                                         "added_ad_valorem", "in_force_until"))
+def _chapter99_by_row(df: pl.DataFrame, lookups: DutyLookups) -> pl.DataFrame:
+    wide = lookups.country_wide
+    if wide is None:
+        return pl.DataFrame(schema={"_row": pl.UInt32, "chapter99_rate": pl.Float64,
+                                    "chapter99_headings": pl.List(pl.String)})
     hits = (df.select("_row", "_origin", "_date", "_spi").join(wide, on="_origin", how="inner")
             .filter((pl.col("in_force_until").is_null()
                      | (pl.col("in_force_until") > pl.col("_date")))
@@ -91,15 +63,12 @@ def expected_duty_frame(lines: pl.DataFrame, ref: ReferenceData,
                         on: date | None = None) -> pl.DataFrame:
     """Add expected duty columns to contract ``lines`` (hts_code, country_of_origin, ...)."""
     df = _prepare(lines, on)
-    tariff = ref.tariff.frame.select(_TARIFF_COLUMNS)
-    col2 = pl.DataFrame({"_origin": list(COLUMN2_COUNTRIES),
-                         "_col2_from": [v[0] for v in COLUMN2_COUNTRIES.values()]})
-    special = ref.tariff.special.rename({"hts10": "hts10", "program": "_spi"})
+    lookups = duty_lookups(ref.tariff)
+    tariff, special = lookups.for_codes(df.get_column("hts10"))
     df = (df.join(tariff, on="hts10", how="left")
-          .join(col2, on="_origin", how="left")
+          .join(lookups.column2, on="_origin", how="left")
           .join(special, on=["hts10", "_spi"], how="left")
-          .join(_programs().rename({"spi": "_spi", "origin": "_origin"}),
-                on=["_spi", "_origin"], how="left"))
+          .join(lookups.programs, on=["_spi", "_origin"], how="left"))
     is_col2 = pl.col("_col2_from").is_not_null() & (pl.col("_date") >= pl.col("_col2_from"))
     eligible = (pl.col("special_kind").is_not_null() & pl.col("prog_from").is_not_null()
                 & (pl.col("_date") >= pl.col("prog_from"))
@@ -123,8 +92,7 @@ def expected_duty_frame(lines: pl.DataFrame, ref: ReferenceData,
         .alias("expected_specific_usd"),
         pick("specific_unit", "special_specific_unit", "column2_specific_unit")
         .alias("expected_specific_unit"),
-    ).join(_conversions().rename({"_rate_unit": "expected_specific_unit"}),
-           on=["_unit", "expected_specific_unit"], how="left")
+    ).join(lookups.conversions, on=["_unit", "expected_specific_unit"], how="left")
     factor = pl.when(pl.col("_unit") == pl.col("expected_specific_unit")).then(1.0) \
         .otherwise(pl.col("_factor"))
     needs_qty = pl.col("expected_specific_usd").fill_null(0.0) > 0
@@ -139,7 +107,7 @@ def expected_duty_frame(lines: pl.DataFrame, ref: ReferenceData,
     df = df.with_columns(duty.round(2).alias("expected_duty_usd"),
                          reason.alias("duty_undetermined_reason"),
                          pl.col("rate_column").is_not_null().alias("tariff_found"))
-    df = df.join(_chapter99_by_row(df, ref), on="_row", how="left").with_columns(
+    df = df.join(_chapter99_by_row(df, lookups), on="_row", how="left").with_columns(
         pl.when(pl.col("chapter99_headings").is_null()).then(0.0)
         .otherwise(pl.col("chapter99_rate")).alias("chapter99_rate"),
         pl.when(pl.col("chapter99_headings").is_not_null() & pl.col("chapter99_rate").is_null())

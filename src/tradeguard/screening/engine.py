@@ -121,13 +121,27 @@ def screen_names(
     """Screen a frame with ``id, name`` (optional ``country, address``) against ``index``.
 
     Returns one row per (id, listed entity) at or above the threshold, best first per id,
-    with the explanation columns of :data:`MATCH_SCHEMA`.
+    with the explanation columns of :data:`MATCH_SCHEMA`. Each distinct (name, country,
+    address) is screened once per index and settings; repeats, in this call or a later one,
+    reuse the remembered matches (see :class:`~tradeguard.screening.cache.ScreeningCache`).
     """
     cfg = config or ScreeningConfig()
+    frame = party_queries(names)
+    if frame.is_empty() or index.names.is_empty():
+        return empty_matches()
+    found = index.cache.matches(
+        frame, cfg.model_dump_json(), lambda fresh: screen_parties(fresh, index, cfg))
+    if found.is_empty():
+        return empty_matches()
+    return _best_first(found.select(list(MATCH_SCHEMA)))
+
+
+def party_queries(names: pl.DataFrame) -> pl.DataFrame:
+    """``id, name, country, address`` as text, from a frame with at least ``id`` and ``name``."""
     for col in ("id", "name"):
         if col not in names.columns:
             raise ValueError(f"names frame lacks column {col!r}")
-    frame = names.select(
+    return names.select(
         pl.col("id").cast(pl.String),
         pl.col("name").cast(pl.String),
         (pl.col("country") if "country" in names.columns else pl.lit(None))
@@ -136,7 +150,22 @@ def screen_names(
         (pl.col("address") if "address" in names.columns else pl.lit(None))
         .cast(pl.String)
         .alias("address"),
-    ).with_row_index("qid")
+    )
+
+
+def _best_first(matches: pl.DataFrame) -> pl.DataFrame:
+    # Best first per id; equal scores in a fixed order so repeated runs agree row for row.
+    return matches.sort(
+        ["id", "score", "list", "entity_id", "matched_name"],
+        descending=[False, True, False, False, False],
+    ).unique(["id", "list", "entity_id"], keep="first", maintain_order=True)
+
+
+def screen_parties(
+    parties: pl.DataFrame, index: WatchlistIndex, cfg: ScreeningConfig
+) -> pl.DataFrame:
+    """Screen ``party_queries`` rows afresh (no remembered results): the matching itself."""
+    frame = parties.with_row_index("qid")
     queries = normalise_names(frame, "name").filter(pl.col("tokens").list.len() > 0)
     if queries.is_empty() or index.names.is_empty():
         return empty_matches()
@@ -260,12 +289,7 @@ def screen_names(
         )
     if not rows:
         return empty_matches()
-    out = pl.DataFrame(rows, schema=MATCH_SCHEMA)
-    # Best first per id; equal scores in a fixed order so repeated runs agree row for row.
-    return out.sort(
-        ["id", "score", "list", "entity_id", "matched_name"],
-        descending=[False, True, False, False, False],
-    ).unique(["id", "list", "entity_id"], keep="first", maintain_order=True)
+    return _best_first(pl.DataFrame(rows, schema=MATCH_SCHEMA))
 
 
 def match_evidence(row: dict[str, object]) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from tradeguard.screening.cache import ScreeningCache
 from tradeguard.screening.config import ScreeningConfig
 from tradeguard.screening.normalise import name_alternatives, normalise_names
 from tradeguard.screening.scorer import PreparedName
@@ -96,6 +97,8 @@ class WatchlistIndex:
     prepared: tuple[PreparedName, ...]
     versions: Mapping[str, str] = field(default_factory=dict)
     commonness: Mapping[str, float] = field(default_factory=dict)
+    # Matches per distinct party already screened against these lists (see cache.py).
+    cache: ScreeningCache = field(default_factory=ScreeningCache, compare=False, repr=False)
 
     @classmethod
     def build(

@@ -19,11 +19,14 @@ from tradeguard.detectors.adcvd.scope import match_scope, normalise_hts
 
 
 def third_country_scope(lines: pl.DataFrame, orders: pl.DataFrame, *,
-                        in_force_only: bool = True) -> pl.DataFrame:
+                        in_force_only: bool = True,
+                        scope: pl.DataFrame | None = None) -> pl.DataFrame:
     """In-scope lines from a country other than the order's: one row per (line, subject
     country) with the order family (``primary_case``: first AD case, else first CVD), the
-    cases, and the summed known deposit rate (null when no order gives one)."""
-    scope = match_scope(lines, orders, in_force_only=in_force_only)
+    cases, and the summed known deposit rate (null when no order gives one). ``scope`` is
+    ``match_scope(lines, orders, in_force_only=...)`` when the caller already has it."""
+    if scope is None:
+        scope = match_scope(lines, orders, in_force_only=in_force_only)
     origin = lines.select(
         pl.col("entry_number").cast(pl.String), pl.col("line_number").cast(pl.Int64),
         pl.col("country_of_origin").cast(pl.String).str.to_uppercase().alias("origin"))

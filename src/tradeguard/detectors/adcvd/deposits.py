@@ -27,9 +27,13 @@ def _col(frame: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
     return pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype)
 
 
-def subject_lines(lines: pl.DataFrame, orders: pl.DataFrame) -> pl.DataFrame:
+def subject_lines(lines: pl.DataFrame, orders: pl.DataFrame,
+                  scope: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per line with its declared case/deposit, the orders it is subject to, whether
-    the declared case is one of them, and the expected deposit (null when a rate is unknown)."""
+    the declared case is one of them, and the expected deposit (null when a rate is unknown).
+
+    ``scope`` is ``match_scope(lines, orders)`` when the caller already has it (one HTS
+    prefix match per batch serves the deposit checks and the evasion indicators)."""
     base = lines.select(
         pl.col("entry_number").cast(pl.String), pl.col("line_number").cast(pl.Int64),
         _col(lines, "entry_type", pl.String()).str.strip_chars().alias("entry_type"),
@@ -39,11 +43,13 @@ def subject_lines(lines: pl.DataFrame, orders: pl.DataFrame) -> pl.DataFrame:
         .alias("declared_case"),
     ).with_columns(pl.when(pl.col("declared_case").str.len_chars() > 0)
                    .then(pl.col("declared_case")).alias("declared_case"))
-    matched = match_orders(lines, orders).group_by("entry_number", "line_number").agg(
+    if scope is None:
+        scope = match_scope(lines, orders)
+    matched = match_orders(lines, orders, scope).group_by("entry_number", "line_number").agg(
         pl.col("case_number").alias("subject_cases"),
         pl.col("case_number").filter(pl.col("deposit_rate").is_null()).alias("unknown_rate"),
         pl.col("deposit_rate").sum().alias("rate_all"))
-    scoped = match_scope(lines, orders).select(
+    scoped = scope.select(
         "entry_number", "line_number", pl.col("case_number").alias("declared_case"),
         pl.lit(True).alias("declared_in_hts_scope"))
     known = orders.select(pl.col("case_number").alias("declared_case"),
@@ -61,10 +67,10 @@ def subject_lines(lines: pl.DataFrame, orders: pl.DataFrame) -> pl.DataFrame:
         (rate * pl.col("value")).round(2).alias("expected_deposit_usd"))
 
 
-def deposit_checks(lines: pl.DataFrame, orders: pl.DataFrame, cfg: AdcvdConfig
-                   ) -> pl.DataFrame:
+def deposit_checks(lines: pl.DataFrame, orders: pl.DataFrame, cfg: AdcvdConfig,
+                   scope: pl.DataFrame | None = None) -> pl.DataFrame:
     """Findings-shaped rows (plus expected deposit and shortfall) for subject merchandise."""
-    s = subject_lines(lines, orders)
+    s = subject_lines(lines, orders, scope)
     has_case = pl.col("declared_case").is_not_null()
     type01_no_case = (pl.col("entry_type") == "01") & ~has_case
     cases = pl.col("subject_cases").list.join(";")

@@ -33,7 +33,7 @@ from tradeguard.detectors.adcvd.indicators import (
 )
 from tradeguard.detectors.adcvd.parties import with_party_keys
 from tradeguard.detectors.adcvd.pricing import price_subject
-from tradeguard.detectors.adcvd.scope import normalise_hts
+from tradeguard.detectors.adcvd.scope import match_scope, normalise_hts
 from tradeguard.detectors.adcvd.scoring import score_lines
 from tradeguard.detectors.adcvd.supply import supplier_subject
 from tradeguard.detectors.base import DetectionContext
@@ -107,8 +107,10 @@ class AdcvdDetector:
         """Run every check and indicator over the batch; nothing is filtered yet."""
         cfg, orders = self.config, ctx.ref.adcvd_orders
         batch = prepare_lines(lines)
-        checks = deposit_checks(batch, orders, cfg)
-        scope = third_country_scope(batch, orders)
+        # HTS prefix matching once per batch, shared by the deposit checks and the indicators.
+        in_scope = match_scope(batch, orders)
+        checks = deposit_checks(batch, orders, cfg, in_scope)
+        scope = third_country_scope(batch, orders, scope=in_scope)
         joined = scope.join(batch.drop("origin"), on=["entry_number", "line_number"])
         cand = first_seen_dates(joined, self.baseline)
         if cand.is_empty():

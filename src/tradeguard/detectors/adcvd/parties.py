@@ -33,9 +33,18 @@ def normalise_address(column: str) -> pl.Expr:
 
 
 def with_party_keys(lines: pl.DataFrame) -> pl.DataFrame:
-    """Add ``mid_key`` (upper-case MID) and ``name_key`` (normalised name + country)."""
-    name = normalise_name("manufacturer_name") if "manufacturer_name" in lines.columns \
-        else pl.lit("")
+    """Add ``mid_key`` (upper-case MID) and ``name_key`` (normalised name + country).
+
+    Names repeat across lines, so the regular expressions run once per distinct name."""
+    name: pl.Expr = pl.lit("")
+    if "manufacturer_name" in lines.columns:
+        distinct = lines.select(pl.col("manufacturer_name").cast(pl.String)
+                                .alias("_name_raw")).unique()
+        normalised = distinct.with_columns(normalise_name("_name_raw").alias("_name_norm"))
+        lines = lines.with_columns(pl.col("manufacturer_name").cast(pl.String)
+                                   .alias("_name_raw")).join(
+            normalised, on="_name_raw", how="left", nulls_equal=True, maintain_order="left")
+        name = pl.col("_name_norm")
     country = (pl.col("manufacturer_country").cast(pl.String).fill_null("")
                if "manufacturer_country" in lines.columns else pl.col("country_of_origin"))
     mid = (pl.col("manufacturer_id").cast(pl.String).str.strip_chars().str.to_uppercase()
@@ -44,4 +53,4 @@ def with_party_keys(lines: pl.DataFrame) -> pl.DataFrame:
         pl.when(mid.str.len_chars() > 0).then(mid).otherwise(None).alias("mid_key"),
         pl.when(name.str.len_chars() > 0).then(pl.concat_str([name, pl.lit("|"), country]))
         .otherwise(None).alias("name_key"),
-    )
+    ).drop("_name_raw", "_name_norm", strict=False)

@@ -83,19 +83,22 @@ def match_scope(lines: pl.DataFrame, orders: pl.DataFrame, *,
         "entry_number", "line_number", "case_number")
 
 
-def match_orders(lines: pl.DataFrame, orders: pl.DataFrame) -> pl.DataFrame:
+def match_orders(lines: pl.DataFrame, orders: pl.DataFrame,
+                 scope: pl.DataFrame | None = None) -> pl.DataFrame:
     """Orders each line is subject to: HTS prefix + origin = subject country + in force.
 
     ``lines`` needs ``entry_number``, ``line_number``, ``hts_code`` and ``country_of_origin``
     (``entry_date`` optional, see :func:`match_scope`). Returns one row per
-    (entry_number, line_number, case_number) with :data:`MATCH_SCHEMA` columns.
+    (entry_number, line_number, case_number) with :data:`MATCH_SCHEMA` columns. ``scope``, when
+    given, is ``match_scope(lines, orders)`` already computed for the batch.
     """
     origin = lines.select(
         pl.col("entry_number").cast(pl.String), pl.col("line_number").cast(pl.Int64),
         pl.col("country_of_origin").cast(pl.String).str.strip_chars().str.to_uppercase()
         .alias("_origin"),
     )
-    scope = match_scope(lines, orders)
+    if scope is None:
+        scope = match_scope(lines, orders)
     return (
         scope.join(origin, on=["entry_number", "line_number"], how="inner")
         .filter(pl.col("_origin") == pl.col("country"))

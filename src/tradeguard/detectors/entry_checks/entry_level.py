@@ -1,18 +1,37 @@
 """Checks of the entry header, one finding per entry (``line_number`` empty).
 
-The check digit is CBP's (ACE CATAIR Appendix E), computed by
-:func:`tradeguard.contract.entry_number.entry_number_check_digit` once per distinct entry, not
-per line: a batch has far fewer entries than lines.
+The check digit is CBP's (ACE CATAIR Appendix E), the computation of
+:func:`tradeguard.contract.entry_number.entry_number_check_digit` written as column
+expressions, so a batch of many entries needs no per-entry Python call.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from tradeguard.contract.entry_number import ENTRY_NUMBER_PATTERN, entry_number_check_digit
+from tradeguard.contract.entry_number import ENTRY_NUMBER_PATTERN
 from tradeguard.detectors.entry_checks.frame import emit, fmt
 
 _RULE = "ACE CATAIR Appendix E (entry number check digit)"
+# Character values of the check-digit rule: digits as such, letters by punched-card zone
+# (A-I -> 1-9, J-R -> 1-9, S-Z -> 2-9).
+_CHAR_VALUE: dict[str, int] = {
+    **{str(d): d for d in range(10)},
+    **{ch: v for zone, start in (("ABCDEFGHI", 1), ("JKLMNOPQR", 1), ("STUVWXYZ", 2))
+       for v, ch in enumerate(zone, start=start)},
+}
+
+
+def check_digit(upper: pl.Expr) -> pl.Expr:
+    """Check digit of well-formed upper-case entry numbers ``AAA-NNNNNNN-N`` (Luhn, mod 10)."""
+    total = pl.lit(0, dtype=pl.Int64)
+    for position, offset in enumerate((0, 1, 2, 4, 5, 6, 7, 8, 9, 10), start=1):
+        value = upper.str.slice(offset, 1).replace_strict(_CHAR_VALUE, default=None,
+                                                          return_dtype=pl.Int64)
+        if position % 2 == 0:
+            value = pl.when(value * 2 > 9).then(value * 2 - 9).otherwise(value * 2)
+        total = total + value
+    return (10 - total % 10) % 10
 
 
 def _entries(df: pl.DataFrame) -> pl.DataFrame:
@@ -27,15 +46,10 @@ def entry_number_findings(df: pl.DataFrame) -> list[pl.DataFrame]:
     entries = _entries(df).with_columns(
         pl.col("entry_number").str.to_uppercase().str.contains(ENTRY_NUMBER_PATTERN)
         .alias("_well_formed"))
-    formed = entries.filter(pl.col("_well_formed"))["entry_number"].str.to_uppercase()
-    numbers = formed.unique().to_list()
-    expected = [entry_number_check_digit(n[:3], n[4:11]) for n in numbers]
-    digits = pl.DataFrame({"_upper": numbers, "_expected": expected},
-                          schema={"_upper": pl.String, "_expected": pl.Int64})
-    entries = (entries.with_columns(pl.col("entry_number").str.to_uppercase().alias("_upper"))
-               .join(digits, on="_upper", how="left")
-               .with_columns(pl.col("_upper").str.slice(12, 1).cast(pl.Int64, strict=False)
-                             .alias("_declared")))
+    upper = pl.col("entry_number").str.to_uppercase()
+    entries = entries.with_columns(
+        pl.when(pl.col("_well_formed")).then(check_digit(upper)).alias("_expected"),
+        upper.str.slice(12, 1).cast(pl.Int64, strict=False).alias("_declared"))
     return [
         emit(entries, ~pl.col("_well_formed"), "DQ_ENTRY_NUMBER_FORMAT",
              fmt("Entry number '{}' is not a 3-character filer code, 7-digit transaction "

@@ -17,6 +17,8 @@ A MID that fits none of the readings is a finding. Work is done once per distinc
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import polars as pl
 from unidecode import unidecode
 
@@ -29,24 +31,31 @@ _SHAPE = r"^[A-Z]{2}[A-Z0-9]{1,6}[0-9]{0,4}[A-Z]{0,3}$"
 _PROVINCE_CODES = sorted(set(CANADA_PROVINCES.values()))
 
 
-def _readings(name: str) -> list[str]:
+@lru_cache(maxsize=200_000)
+def _readings(name: str) -> tuple[str, ...]:
+    """Name readings of a manufacturer (remembered: names repeat across batches)."""
     words = [w for w in (("".join(ch for ch in part if ch.isalnum()))
                          for part in unidecode(name).upper().split()) if w]
     naive = "".join(w[:3] for w in words[:2])
     found = {name_part(name), name_part(name.replace("-", " ")), naive}
-    return sorted(r for r in found if r)
+    return tuple(sorted(r for r in found if r))
 
 
 def _fold(texts: pl.Series) -> pl.Series:
-    return pl.Series([unidecode(t).upper() if t is not None else None for t in texts],
-                     dtype=pl.String)
+    """Upper-case ASCII spelling; only non-ASCII texts need a Python call (unidecode)."""
+    non_ascii = texts.str.contains(r"[^\x00-\x7f]").fill_null(False)
+    fixed = {t: unidecode(t).upper() for t in texts.filter(non_ascii).unique().to_list()}
+    return (pl.select(pl.when(non_ascii).then(texts.replace_strict(fixed, default=None,
+                                                                    return_dtype=pl.String))
+                      .otherwise(texts.str.to_uppercase()).alias(texts.name))
+            .to_series())
 
 
 def _party_table(df: pl.DataFrame, iso2: list[str]) -> pl.DataFrame:
     parties = df.filter(pl.col("manufacturer_id").is_not_null()).select(KEY).unique()
     names = parties["manufacturer_name"].drop_nulls().unique()
     readings = pl.DataFrame({"manufacturer_name": names,
-                             "_readings": [_readings(n) for n in names.to_list()]},
+                             "_readings": [list(_readings(n)) for n in names.to_list()]},
                             schema={"manufacturer_name": pl.String,
                                     "_readings": pl.List(pl.String)})
     parties = parties.join(readings, on="manufacturer_name", how="left", nulls_equal=True)

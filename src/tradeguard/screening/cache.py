@@ -1,0 +1,81 @@
+"""Screening results remembered per distinct party, kept on the list index they came from.
+
+Party names repeat heavily across batches and detectors (one factory ships thousands of lines),
+and a party's matches depend only on its own name, country and address, the lists (fixed for
+one index: a new list version means a new index and so an empty cache) and the screening
+settings. So each distinct (name, country, address, settings) is screened once; later batches
+join their parties to the remembered matches instead of screening them again. Lookups and
+updates are frame joins, not per-party Python work, so a 200,000-line batch stays vectorised.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+#: The party fields a screening result depends on (with the settings and the index).
+PARTY_KEY: tuple[str, ...] = ("name", "country", "address")
+#: Distinct parties remembered per settings before the memory is started afresh, so a long
+#: stream of ever-new names cannot grow it without bound (about 100 MB of names at most).
+MAX_PARTIES = 1_000_000
+
+Screen = Callable[[pl.DataFrame], pl.DataFrame]
+
+
+@dataclass
+class _Remembered:
+    """Parties screened under one set of settings, and the matches of those that matched."""
+
+    parties: pl.DataFrame  # name, country, address
+    hits: pl.DataFrame | None = None  # name, country, address + match columns (no id)
+
+
+def _no_parties() -> pl.DataFrame:
+    return pl.DataFrame(schema=dict.fromkeys(PARTY_KEY, pl.String()))
+
+
+@dataclass
+class ScreeningCache:
+    """Matches per distinct party and settings, for one :class:`WatchlistIndex`."""
+
+    max_parties: int = MAX_PARTIES
+    _by_settings: dict[str, _Remembered] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __len__(self) -> int:
+        return sum(r.parties.height for r in self._by_settings.values())
+
+    def clear(self) -> None:
+        """Forget every remembered result."""
+        with self._lock:
+            self._by_settings.clear()
+
+    def matches(self, queries: pl.DataFrame, settings: str, screen: Screen) -> pl.DataFrame:
+        """Matches of ``queries`` (``id`` + :data:`PARTY_KEY` columns) under ``settings``.
+
+        Parties not yet remembered go to ``screen`` once (as a frame with ``id`` and the key
+        columns, ``id`` being a row number as text); it must return match rows with an ``id``
+        column. Returns the match rows joined back to every query ``id``, unsorted.
+        """
+        with self._lock:
+            known = self._by_settings.get(settings)
+            if known is None or known.parties.height >= self.max_parties:
+                known = _Remembered(_no_parties())
+                self._by_settings[settings] = known
+            distinct = queries.select(PARTY_KEY).unique()
+            new = distinct.join(known.parties, on=list(PARTY_KEY), how="anti", nulls_equal=True)
+            if new.height:
+                new = new.with_row_index("party_key")
+                found = screen(new.with_columns(id=pl.col("party_key").cast(pl.String)))
+                found = new.with_columns(id=pl.col("party_key").cast(pl.String)).join(
+                    found, on="id").drop("id", "party_key")
+                known.parties = pl.concat([known.parties, new.drop("party_key")])
+                known.hits = found if known.hits is None else pl.concat([known.hits, found])
+            hits = known.hits
+        if hits is None or hits.is_empty():
+            return pl.DataFrame()
+        return queries.select("id", *PARTY_KEY).join(
+            hits, on=list(PARTY_KEY), how="inner", nulls_equal=True).drop(PARTY_KEY)
