@@ -16,7 +16,7 @@ import pytest
 from tradeguard.model import ModelArtifact
 
 KEYS = ["entry_number", "line_number"]
-TARGETED, SAMPLED = 0.5, 0.03  # the demo generator's exam design
+TARGETED = 0.5  # the demo generator's exam: chance a planted line is examined
 FOUND, NOISE = 0.85, 0.03  # chance an exam finds a planted / a clean line's discrepancy
 
 
@@ -33,10 +33,14 @@ def selective(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFram
     data = {n: _read(folder, n) for n in ("entries", "lines", "outcomes", "truth")}
     planted = data["truth"].filter(pl.col("record_kind") == "line").select(
         pl.col("entry_number"), pl.col("line_number").cast(pl.Int64)).unique()
+    # The generator records its exam design on each outcome; keep it apart so the naive model
+    # trains without it.
     data["selection"] = data["outcomes"].select(
-        "entry_number", pl.col("line_number").cast(pl.Int64)).join(
-        planted.with_columns(pl.lit(TARGETED).alias("selection_probability")),
-        on=KEYS, how="left").with_columns(pl.col("selection_probability").fill_null(SAMPLED))
+        "entry_number", pl.col("line_number").cast(pl.Int64),
+        pl.col("selection_probability").cast(pl.Float64))
+    data["outcomes"] = data["outcomes"].drop("selection_probability")
+    by_truth = data["selection"].join(planted, on=KEYS, how="semi")
+    assert (by_truth["selection_probability"] == TARGETED).all()
     data["planted"] = planted
     return data
 
