@@ -83,7 +83,8 @@ def evaluate(
 
     if not 0.0 < holdout < 1.0:
         fail("--holdout must be between 0 and 1", EXIT_USAGE)
-    qdir = out.parent if out is not None else Path(".")
+    # Rejected rows go next to the report, else next to the input (never the working folder).
+    qdir = out.parent if out is not None else lines.parent
     data = _load(entries, lines, outcomes, history_entries, history_lines, qdir)
     try:
         report = evaluate_line_model(*data, holdout=holdout, seed=seed)
