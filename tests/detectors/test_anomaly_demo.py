@@ -3,8 +3,9 @@
 Fits the three detectors on the history files, runs them on the current lines (as of the
 batch's last entry date) and measures recall per category and the share of clean lines (no
 planted case of any kind) that get a finding. Recall bars are what the detectors reach with
-their documented defaults; valuation's is lower because part of the planted price cuts sit
-inside the normal spread of their peers (see bench/results/anomaly.md).
+their documented defaults; valuation's is lower (0.78 / 0.92 on seeds 7 / 11) because part of
+the planted price cuts fall on importers with no own price history for the tariff number and
+sit inside the normal spread of their peers (see bench/results/anomaly.md).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from tradeguard.refdata import load_reference_data
 NUMERIC = {"quantity": pl.Float64, "entered_value_usd": pl.Float64,
            "gross_weight_kg": pl.Float64, "duty_rate": pl.Float64, "line_number": pl.Int64}
 KEYS = ["entry_number", "line_number"]
-RECALL_BAR = {"origin": 0.9, "classification": 0.9, "valuation": 0.6}
+RECALL_BAR = {"origin": 0.9, "classification": 0.9, "valuation": 0.75}
 
 
 def _read(folder: Path, name: str) -> pl.DataFrame:

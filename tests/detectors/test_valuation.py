@@ -158,7 +158,7 @@ def test_related_party_lowers_the_bar_but_never_flags_alone() -> None:
     assert detector.detect(normal, CTX).is_empty()
 
 
-def test_importer_own_history_counts_with_half_weight_and_is_shown() -> None:
+def test_importer_own_history_counts_by_its_precision_and_is_shown() -> None:
     # peers spread widely; this importer always paid about $90/dozen
     peers = _history({"6109100012": _wide(5000.0, 60)}).with_columns(
         pl.lit("OTHER").alias("importer_id"))
@@ -173,6 +173,60 @@ def test_importer_own_history_counts_with_half_weight_and_is_shown() -> None:
     assert ev["importer_history_lines"] == 12
     assert abs(ev["ratio_to_importer_history"] - 0.3) < 0.01
     assert ev["signals"]["z_importer"] < ev["signals"]["z_uv"] < 0
+    # a tight 12-line history is more precise than the wide peers: more than the base 0.5
+    assert ev["unit_value_signal_weights"]["z_importer"] > 0.5
     # the same price from an importer without history is judged on peers alone: inside range
     stranger = line.with_columns(pl.lit("IMP-2").alias("importer_id"))
     assert detector.detect(stranger, CTX).is_empty()
+
+
+def _party_history(values: list[float], importer: str, manufacturer: str) -> pl.DataFrame:
+    return _history({"6109100012": values}).with_columns(
+        pl.lit(importer).alias("importer_id"), pl.lit(manufacturer).alias("manufacturer_id"))
+
+
+def _party_line(value: float, importer: str, manufacturer: str) -> pl.DataFrame:
+    return _line("6109100012", value).with_columns(
+        pl.lit(importer).alias("importer_id"), pl.lit(manufacturer).alias("manufacturer_id"))
+
+
+def test_erratic_own_history_weighs_less_than_a_stable_one() -> None:
+    peers = _party_history(_wide(5000.0, 60), "OTHER", "M-0")
+    stable = _party_history(list(5000.0 * np.exp(np.linspace(-0.03, 0.03, 20))), "IMP-1", "M-1")
+    erratic = _party_history(list(5000.0 * np.exp(np.linspace(-0.6, 0.6, 20))), "IMP-2", "M-2")
+    detector = ValuationDetector()
+    detector.fit(pl.concat([peers, stable, erratic]), CTX)
+    lines = pl.concat([_party_line(4000.0, "IMP-1", "M-1"), _party_line(4000.0, "IMP-2", "M-2")])
+    scored = detector.score(lines, detector.config, CTX)
+    w_stable, w_erratic = scored["w_z_supplier"].to_list()
+    assert w_stable > 0.5 > w_erratic
+    assert w_stable <= 0.5 * detector.config.max_precision_gain
+
+
+def test_related_party_gap_is_material_at_a_smaller_cut() -> None:
+    detector = ValuationDetector()
+    detector.fit(_history({"6109100012": _spread(5000.0, 41)}), CTX)
+    line = _line("6109100012", 3250.0)  # 0.65x tight peers: extreme, under the 0.5 cut
+    assert detector.detect(line, CTX).is_empty()
+    related = detector.detect(line.with_columns(pl.lit(True).alias("related_party")), CTX)
+    assert related["reason_code"].to_list() == ["VAL_UNDER_UNIT_VALUE"]
+
+
+def test_price_well_below_the_lowest_in_a_long_pair_history_is_flagged() -> None:
+    peers = _party_history(_wide(5000.0, 60), "OTHER", "M-0")
+    # two articles under one tariff number: median and spread are loose, the floor is not
+    pair = _party_history([6000.0, 12000.0] * 6, "IMP-1", "M-1")
+    detector = ValuationDetector()
+    detector.fit(pl.concat([peers, pair]), CTX)
+    found = detector.detect(_party_line(4500.0, "IMP-1", "M-1"), CTX)
+    assert found["reason_code"].to_list() == ["VAL_UNDER_UNIT_VALUE"]
+    ev = json.loads(found["evidence"][0])
+    assert ev["below_own_floor"] is True and ev["supplier_history_lines"] == 12
+    assert abs(ev["ratio_to_supplier_lowest_price"] - 0.75) < 0.01
+    assert "lowest price" in found["text"][0]
+    # just under the floor is normal wear; a short history is no floor; other sellers differ
+    assert detector.detect(_party_line(5500.0, "IMP-1", "M-1"), CTX).is_empty()
+    short = _party_history([6000.0, 12000.0] * 3, "IMP-3", "M-3")
+    detector.fit(pl.concat([peers, short]), CTX)
+    assert detector.detect(_party_line(4500.0, "IMP-3", "M-3"), CTX).is_empty()
+    assert detector.detect(_party_line(4500.0, "IMP-1", "M-9"), CTX).is_empty()

@@ -37,7 +37,7 @@ class ValuationDetector:
     """Peer-price detector; ``fit`` builds the baseline, ``detect`` scores a batch."""
 
     name: ClassVar[str] = "valuation_peers"
-    version: ClassVar[str] = "2.0.0"
+    version: ClassVar[str] = "2.1.0"
 
     def __init__(self, config: ValuationConfig | None = None,
                  baseline: pl.DataFrame | None = None,
@@ -112,7 +112,7 @@ class ValuationDetector:
         if tariff is not None:
             frame = frame.join(tariff.lazy(), on="hts10", how="left")
         rate = self._rate_expr(frame, ctx)
-        for kind in ("importer", "manufacturer"):
+        for kind in ("importer", "manufacturer", "supplier"):
             frame = party_z(frame, self.party_history if self.party_history is not None
                             else pl.DataFrame(), kind, cfg.min_party_lines,
                             cfg.party_prior_lines, cfg.sigma_floor)

@@ -53,6 +53,11 @@ def valuation_findings(flagged: pl.DataFrame, cfg: ValuationConfig, detector: st
         pl.lit("; "), _fmt(pl.col("ratio_importer")), pl.lit("x the importer's own median over "),
         pl.col("importer_history_lines").cast(pl.String), pl.lit(" past lines")])
     ).otherwise(pl.lit(""))
+    floor = pl.when(pl.col("below_own_floor")).then(pl.concat_str([
+        pl.lit("; "), _fmt(pl.col("floor_ratio_supplier")),
+        pl.lit("x the lowest price in this importer's "),
+        pl.col("supplier_history_lines").cast(pl.String),
+        pl.lit(" past lines from this manufacturer")])).otherwise(pl.lit(""))
     kpu = pl.when(quantity).then(pl.concat_str([
         pl.lit("; "), _fmt(pl.col("lkpu").exp()), pl.lit(" kg per "), pl.col("unit"),
         pl.lit(" is "), _fmt(pl.col("ratio_kpu")), pl.lit("x the peer median "),
@@ -68,7 +73,7 @@ def valuation_findings(flagged: pl.DataFrame, cfg: ValuationConfig, detector: st
             pl.lit("; value per kg is "), _fmt(pl.col("ratio_kg")),
             pl.lit("x the peer median $"),
             _fmt(pl.col("peer_lvpk_post_med").exp()), pl.lit("/kg")])).otherwise(pl.lit("")),
-        own, kpu,
+        own, floor, kpu,
         pl.when(under).then(pl.concat_str([
             pl.lit(". Possible undervaluation; duty at risk $"), _fmt(duty), pl.lit(".")]))
         .when(quantity).then(pl.concat_str([
@@ -100,9 +105,13 @@ def valuation_findings(flagged: pl.DataFrame, cfg: ValuationConfig, detector: st
         pl.col("importer_history_lines"),
         pl.col("ratio_manufacturer").round(4).alias("ratio_to_manufacturer_history"),
         pl.col("manufacturer_history_lines"),
+        pl.col("ratio_supplier").round(4).alias("ratio_to_supplier_history"),
+        pl.col("floor_ratio_supplier").round(4).alias("ratio_to_supplier_lowest_price"),
+        pl.col("supplier_history_lines"),
+        pl.col("below_own_floor"),
         pl.col("related").alias("related_party"),
         signals.alias("signals"),
-        pl.struct(*[pl.lit(w).alias(s) for s, w in SIGNAL_WEIGHTS.items()])
+        pl.struct(*[pl.col(f"w_{s}").round(3).alias(s) for s in SIGNAL_WEIGHTS])
         .alias("unit_value_signal_weights"),
         _round("evidence_score").alias("evidence_score"),
         pl.col("ad_valorem_rate"),

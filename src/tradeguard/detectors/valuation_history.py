@@ -1,10 +1,11 @@
-"""A party's own price history: the importer's and the manufacturer's past unit values.
+"""A party's own price history: the importer's, the manufacturer's and the pair's past prices.
 
 Peers tell what the market pays; the importer's own past declarations for the same HTS-10 and
-unit tell what *this* buyer has paid, which is usually much tighter (one supplier, one
-contract, one product spec). A sudden drop against one's own history is a classic valuation
-lead. Sparse histories are noisy, so the party's spread is shrunk toward the peer spread:
-sigma^2 = (n * s_own^2 + k * s_peer^2) / (n + k), with ``k`` prior lines of weight, and the
+unit tell what *this* buyer has paid, and the importer x manufacturer ("supplier") history
+what this buyer pays this seller, which is usually much tighter (one contract, one product
+spec). A sudden drop against a stable pair history is the classic valuation lead. Sparse
+histories are noisy, so the party's spread is shrunk toward the pooled spread of its kind:
+sigma^2 = (n * s_own^2 + k * s_pooled^2) / (n + k), with ``k`` prior lines of weight, and the
 predictive spread adds the uncertainty of a median of n lines, (pi/2) sigma^2 / n.
 """
 
@@ -17,13 +18,23 @@ import polars as pl
 
 from tradeguard.detectors.peers import value_measures
 
-# (party kind, column naming the party on a declaration line)
-PARTIES: tuple[tuple[str, str], ...] = (
-    ("importer", "importer_id"), ("manufacturer", "manufacturer_id"))
+# (party kind, columns naming the party on a declaration line). ``supplier`` is the
+# importer x manufacturer pair: one buyer's standing purchase from one seller, the tightest
+# price history a customs officer can compare with.
+PARTIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("importer", ("importer_id",)), ("manufacturer", ("manufacturer_id",)),
+    ("supplier", ("importer_id", "manufacturer_id")))
+
+
+def _party_key(columns: tuple[str, ...]) -> pl.Expr:
+    """One string key for a party (or a buyer-seller pair); null when any part is missing."""
+    parts = [pl.col(c).cast(pl.String) for c in columns]
+    return parts[0] if len(parts) == 1 else pl.concat_str(parts, separator="|")
 
 PARTY_SCHEMA: dict[str, pl.DataType] = {
     "party_kind": pl.String(), "party_id": pl.String(), "hts10": pl.String(),
     "unit": pl.String(), "n": pl.Int64(), "luv_med": pl.Float64(), "luv_sig": pl.Float64(),
+    "luv_min": pl.Float64(),
 }
 
 
@@ -43,20 +54,21 @@ def build_party_history(history: pl.DataFrame | pl.LazyFrame, as_of: date,
         frame = frame.filter(when.is_null()
                              | when.is_between(as_of - timedelta(days=window_days), as_of))
     parts = []
-    for kind, column in PARTIES:
-        if column not in names:
+    for kind, columns in PARTIES:
+        if any(c not in names for c in columns):
             continue
         luv = pl.col("luv")
-        keys = [pl.col(column).cast(pl.String).alias("party_id"), pl.col("hts10"),
-                pl.col("unit")]
-        keyed = frame.filter(luv.is_not_null() & pl.col(column).is_not_null()).select(
-            *keys, luv)
+        keys = [_party_key(columns).alias("party_id"), pl.col("hts10"), pl.col("unit")]
+        keyed = frame.select(*keys, luv).filter(
+            luv.is_not_null() & pl.col("party_id").is_not_null()
+            & (pl.col("party_id") != ""))
         # count first (cheap), then medians only for groups long enough to be used
         enough = keyed.group_by("party_id", "hts10", "unit").agg(pl.len().alias("n")) \
             .filter(pl.col("n") >= min_lines)
         parts.append(keyed.join(enough, on=["party_id", "hts10", "unit"], how="semi")
                      .group_by("party_id", "hts10", "unit").agg(
             luv.count().alias("n"), luv.median().alias("luv_med"), luv.std().alias("luv_sig"),
+            luv.min().alias("luv_min"),
         ).with_columns(pl.lit(kind).alias("party_kind")))
     if not parts:
         return pl.DataFrame(schema=PARTY_SCHEMA)
@@ -66,27 +78,39 @@ def build_party_history(history: pl.DataFrame | pl.LazyFrame, as_of: date,
 
 def party_z(frame: pl.LazyFrame, history: pl.DataFrame, kind: str, min_lines: int,
             prior_lines: float, sigma_floor: float) -> pl.LazyFrame:
-    """Add ``z_<kind>`` and ``ratio_<kind>``: the line's log unit value against the party's
-    own median, with the spread shrunk toward the peer spread ``peer_luv_post_sig``."""
-    column = dict(PARTIES)[kind]
+    """Add ``z_<kind>``, ``ratio_<kind>``, ``<kind>_history_lines`` and ``<kind>_spread``: the
+    line's log unit value against the party's own median, and the predictive spread used.
+
+    The party's spread is shrunk toward the pooled within-party spread of its kind (the median
+    over all parties of that kind), not toward the peer spread: peers differ because their
+    contracts differ, so the between-party spread says nothing about how much one buyer's
+    price moves. Short histories lean on the pooled value; long stable ones keep their own."""
+    columns = dict(PARTIES)[kind]
     z, ratio, n = f"z_{kind}", f"ratio_{kind}", f"{kind}_history_lines"
-    if column not in frame.collect_schema().names() or history.is_empty():
+    sig = f"{kind}_spread"
+    names = frame.collect_schema().names()
+    if any(c not in names for c in columns) or history.is_empty():
         return frame.with_columns(pl.lit(None, dtype=pl.Float64).alias(z),
                                   pl.lit(None, dtype=pl.Float64).alias(ratio),
-                                  pl.lit(None, dtype=pl.Int64).alias(n))
+                                  pl.lit(None, dtype=pl.Int64).alias(n),
+                                  pl.lit(None, dtype=pl.Float64).alias(sig),
+                                  pl.lit(None, dtype=pl.Float64).alias(f"floor_ratio_{kind}"))
     own = history.filter((pl.col("party_kind") == kind) & (pl.col("n") >= min_lines)).select(
         pl.col("party_id").alias("_party"), "hts10", "unit",
         pl.col("n").alias(n), pl.col("luv_med").alias("_p_med"),
         pl.col("luv_sig").clip(lower_bound=sigma_floor).alias("_p_sig"),
+        pl.col("luv_min").alias("_p_min"),
     )
-    joined = frame.with_columns(pl.col(column).cast(pl.String).alias("_party")).join(
+    joined = frame.with_columns(_party_key(columns).alias("_party")).join(
         own.lazy(), on=["_party", "hts10", "unit"], how="left")
     cnt = pl.col(n).cast(pl.Float64)
-    peer2 = pl.col("peer_luv_post_sig") ** 2
-    sig2 = (cnt * pl.col("_p_sig") ** 2 + prior_lines * peer2.fill_null(pl.col("_p_sig") ** 2)) \
-        / (cnt + prior_lines)
+    pooled = own["_p_sig"].pow(2).median()
+    pooled2 = float(pooled) if isinstance(pooled, float) else sigma_floor ** 2
+    sig2 = (cnt * pl.col("_p_sig") ** 2 + prior_lines * pooled2) / (cnt + prior_lines)
     spread = (sig2 * (1 + (math.pi / 2) / cnt)).sqrt()
     return joined.with_columns(
         ((pl.col("luv") - pl.col("_p_med")) / spread).alias(z),
         (pl.col("luv") - pl.col("_p_med")).exp().alias(ratio),
-    ).drop("_party", "_p_med", "_p_sig")
+        spread.alias(sig),
+        (pl.col("luv") - pl.col("_p_min")).exp().alias(f"floor_ratio_{kind}"),
+    ).drop("_party", "_p_med", "_p_sig", "_p_min")
