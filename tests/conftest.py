@@ -9,6 +9,7 @@ server answers.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,3 +58,25 @@ def shared_file() -> Callable[[str], Path]:
         return path
 
     return find
+
+
+_EXIT_STATUS: list[int] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remember the run's verdict for :func:`pytest_unconfigure`."""
+    _EXIT_STATUS.append(int(exitstatus))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the process with the run's verdict once pytest has reported everything.
+
+    After a full run, interpreter teardown can abort inside a native library's static
+    destructors ("terminate called without an active exception", a worker thread still
+    joinable at exit) even though every test passed; the verdict must be the tests', not the
+    teardown's. Nothing runs after this hook but that teardown.
+    """
+    if _EXIT_STATUS:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_EXIT_STATUS[-1])
