@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from tests.contract.rows import ENTRY, LINE
 
 from tradeguard.contract import SCHEMAS, DType, contract_markdown, open_source, validate_batch
 from tradeguard.contract.free_text import MAX_CHARS, TextKind, spreadsheet_safe
@@ -18,24 +19,6 @@ from tradeguard.contract.schema import CLOSED_FORMAT
 from tradeguard.contract.validate import CheckedBatch
 
 TODAY = date(2026, 11, 25)
-ENTRY = {
-    "entry_number": "ABC-1234567-6",
-    "entry_type": "01",
-    "entry_date": "2026-03-02",
-    "port_of_entry": "2704",
-    "importer_id": "IOR000001",
-    "importer_name": "Acme Imports LLC",
-}
-LINE = {
-    "entry_number": "ABC-1234567-6",
-    "line_number": "1",
-    "hts_code": "6109100012",
-    "description": "cotton t-shirts",
-    "country_of_origin": "CN",
-    "quantity": "120",
-    "quantity_unit": "DOZ",
-    "entered_value_usd": "4800.00",
-}
 DDE = "=cmd|' /C calc'!A0"
 
 

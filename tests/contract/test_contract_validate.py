@@ -7,30 +7,13 @@ from typing import Any
 
 import polars as pl
 import pytest
+from tests.contract.rows import ENTRY, LINE
 
 from tradeguard.contract import SCHEMAS, KeyTracker, validate_batch
 from tradeguard.contract.validate import CheckedBatch
 
 TODAY = date(2026, 11, 25)
 
-ENTRY = {
-    "entry_number": "ABC-1234567-6",
-    "entry_type": "01",
-    "entry_date": "2026-03-02",
-    "port_of_entry": "2704",
-    "importer_id": "IOR000001",
-    "importer_name": "Acme Imports LLC",
-}
-LINE = {
-    "entry_number": "ABC-1234567-6",
-    "line_number": "1",
-    "hts_code": "6109100012",
-    "description": "cotton t-shirts",
-    "country_of_origin": "CN",
-    "quantity": "120",
-    "quantity_unit": "DOZ",
-    "entered_value_usd": "4800.00",
-}
 
 
 def raw(rows: list[dict[str, Any]], first_row: int = 2) -> pl.DataFrame:

@@ -6,25 +6,14 @@ from typing import ClassVar
 
 import polars as pl
 import pytest
+from tests.pipeline.declarations import two_entries
 
 from tradeguard.detectors.base import DetectionContext
 from tradeguard.findings import FINDINGS_SCHEMA
 from tradeguard.pipeline import DetectorError, DetectorRegistry, score_declarations
 from tradeguard.targeting import Assessment, assessments_to_records, decision_events
 
-ENTRIES = pl.DataFrame({
-    "entry_number": ["AB1-0000001-1", "AB1-0000002-9"], "entry_type": ["01", "01"],
-    "entry_date": ["2026-07-01", "2026-07-01"], "port_of_entry": ["2704", "2704"],
-    "importer_id": ["11-1111111-00", "22-2222222-00"], "importer_name": ["A Co", "B Co"],
-    "trusted_trader": ["false", "true"],
-})
-LINES = pl.DataFrame({
-    "entry_number": ["AB1-0000001-1", "AB1-0000001-1", "AB1-0000002-9"],
-    "line_number": ["1", "2", "1"], "hts_code": ["6109100012"] * 3,
-    "description": ["COTTON T-SHIRTS"] * 3, "country_of_origin": ["VN"] * 3,
-    "quantity": ["100", "100", "100"], "quantity_unit": ["DOZ"] * 3,
-    "entered_value_usd": ["5000", "5000", "5000"], "manufacturer_id": ["VNSAIGAR12HOC"] * 3,
-})
+ENTRIES, LINES = two_entries()
 
 
 class FlagFirstLine:
