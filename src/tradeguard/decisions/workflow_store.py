@@ -477,6 +477,11 @@ class SqlWorkflowStore:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]
 
+    def _insert(self, table: sa.Table, record: Any) -> None:
+        """Insert one record (a dataclass of this module) in its own transaction."""
+        with self.engine.begin() as conn:
+            conn.execute(sa.insert(table).values(_to_row(record)))
+
     def add_review_items(self, items: Sequence[ReviewItem]) -> None:
         """Insert queue items in one transaction (a duplicate item id fails the batch)."""
         if items:
@@ -519,8 +524,7 @@ class SqlWorkflowStore:
 
     def add_action(self, action: ActionRecord) -> None:
         """Insert a human action."""
-        with self.engine.begin() as conn:
-            conn.execute(sa.insert(self.tables.actions).values(_to_row(action)))
+        self._insert(self.tables.actions, action)
 
     def actions(self, entry_number: str) -> list[ActionRecord]:
         """Every action on an entry, oldest first."""
@@ -530,8 +534,7 @@ class SqlWorkflowStore:
 
     def add_notice(self, notice: NoticeRecord) -> None:
         """Insert an issued notice."""
-        with self.engine.begin() as conn:
-            conn.execute(sa.insert(self.tables.notices).values(_to_row(notice)))
+        self._insert(self.tables.notices, notice)
 
     def notice(self, notice_id: str) -> NoticeRecord | None:
         """One notice."""
@@ -593,8 +596,7 @@ class SqlWorkflowStore:
 
     def add_training(self, record: TrainingRecord) -> None:
         """Insert a training record."""
-        with self.engine.begin() as conn:
-            conn.execute(sa.insert(self.tables.training).values(_to_row(record)))
+        self._insert(self.tables.training, record)
 
     def training(self, subject_id: str) -> list[TrainingRecord]:
         """Training records of one user."""
