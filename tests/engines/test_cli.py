@@ -47,3 +47,15 @@ def test_run_writes_scored_lines(demo: Any, tmp_path: Path) -> None:
     assert summary["lines_scored"] == scored.height > 0
     assert sum(summary["lanes"].values()) == scored.height
     assert set(scored["lane"].unique()) <= {"red", "yellow", "green"}
+
+
+def test_the_deployment_gate_guards_batch_scoring_too(demo: Any, tmp_path: Path) -> None:
+    out = tmp_path / "scored.parquet"
+    registry = ["--registry", str(tmp_path / "registry"), "--model", str(demo.model)]
+    refused = CliRunner().invoke(build_app(), _args(demo.folder, out, *registry))
+    assert refused.exit_code == 1 and "unregistered" in refused.output
+    assert not out.exists()
+    allowed = CliRunner().invoke(build_app(), _args(demo.folder, out, *registry,
+                                                    "--unapproved-model"))
+    assert allowed.exit_code == 0, allowed.output
+    assert "evaluation only" in allowed.output

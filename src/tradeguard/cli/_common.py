@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -53,3 +54,42 @@ def read_table(path: Path, missing_code: int = EXIT_FAILED) -> Any:
         return pl.read_csv(path, infer_schema=False)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         fail(f"{path}: cannot read: {exc}", EXIT_FAILED)
+
+
+def parse_day(value: str | None, option: str = "--as-of") -> date | None:
+    """An ISO date option, or a usage error naming the option."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: expected YYYY-MM-DD, got {value!r}", EXIT_USAGE)
+
+
+def require_history_pair(entries: Path | None, lines: Path | None) -> None:
+    """Past entries and past lines only make sense together."""
+    if (entries is None) != (lines is None):
+        fail("--history-entries and --history-lines go together", EXIT_USAGE)
+
+
+def deployment_gate(where: Path | None, artifact: Any,
+                    unapproved_ok: bool) -> tuple[bool, str | None]:
+    """(AI lanes enabled?, note) for a scoring run: the registry's kill switch, and refusal of
+    a model version that is not approved, unexpired and unrevoked — unless it is explicitly
+    evaluated as such (then the note marks the output evaluation-only)."""
+    from tradeguard.governance.gate import DeploymentGate, DeploymentRefused
+    from tradeguard.governance.registry import open_registry
+    from tradeguard.settings import get_settings
+
+    gate = DeploymentGate(open_registry(get_settings(), directory=where))
+    enabled = gate.ai_lanes_enabled()
+    if artifact is None or not enabled:
+        return enabled, None
+    try:
+        gate.check("model", artifact.version)
+    except DeploymentRefused as exc:
+        if not unapproved_ok:
+            fail(f"{exc}. Register and approve it (tradeguard registry ...), or pass "
+                 "--unapproved-model to evaluate it without enforcement use.", EXIT_FAILED)
+        return enabled, f"evaluation only: {exc}"
+    return enabled, None

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, print_json
+from tradeguard.cli._common import EXIT_FAILED, fail, print_json, require_history_pair
 
 if TYPE_CHECKING:
     import polars as pl
@@ -49,8 +49,7 @@ def read_batch(
     from tradeguard.contract import ContractError
     from tradeguard.pipeline.inputs import read_contract_file
 
-    if (history_entries is None) != (history_lines is None):
-        fail("--history-entries and --history-lines go together", EXIT_USAGE)
+    require_history_pair(history_entries, history_lines)
     with tempfile.TemporaryDirectory() as qdir:
         q = Path(qdir)
         try:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, print_json
+from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, parse_day, print_json
 
 if TYPE_CHECKING:
     from tradeguard.governance.audit.harness import AuditInput
@@ -20,15 +20,6 @@ if TYPE_CHECKING:
 _DB_HELP = "SQLAlchemy URL holding the stored assessments and outcomes (default: TRADEGUARD_DB)."
 _DEMO_NOTE = ("DEMO DATA: generated declarations, a model trained on them and simulated exams; "
               "this is not an audit of the stored assessments.")
-
-
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option}: expected YYYY-MM-DD, got {value!r}", EXIT_USAGE)
 
 
 def _from_db(url: str, model_dir: Path | None, date_from: date | None,
@@ -101,7 +92,7 @@ def run(
         settings = get_settings()
         url = db or settings.db
         model_dir = model or Path(settings.work_dir) / "model"
-        inp = _from_db(url, model_dir, _day(date_from, "--from"), _day(date_to, "--to"))
+        inp = _from_db(url, model_dir, parse_day(date_from, "--from"), parse_day(date_to, "--to"))
         source = f"database {url.split('@')[-1]}"
     result = run_audit(inp, pol)
     report, evidence, digest = write_outputs(result, out)

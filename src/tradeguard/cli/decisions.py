@@ -12,13 +12,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, print_json
+from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, parse_day, print_json
 from tradeguard.cli.audit_replay import (
     EntriesOpt,
     HistEntriesOpt,
@@ -89,15 +88,6 @@ def _workflow(db: str | None) -> Iterator[Workflow]:
         engine.dispose()
 
 
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option}: expected YYYY-MM-DD, got {value!r}", EXIT_USAGE)
-
-
 def _plain(record: Any) -> dict[str, Any]:
     import dataclasses
 
@@ -117,7 +107,7 @@ def review_train(
     from tradeguard.decisions.training import record_training
 
     who = _principal(user, role, None)
-    done, until = _day(completed, "--completed"), _day(expires, "--expires")
+    done, until = parse_day(completed, "--completed"), parse_day(expires, "--expires")
     assert done is not None
     with _workflow(db) as wf:
         record = record_training(wf.store, who, subject, done, until)
@@ -160,7 +150,7 @@ def review_queue_cmd(
     from tradeguard.decisions.review import review_queue
 
     who = _principal(user, role, None)
-    start, end = _day(date_from, "--from"), _day(date_to, "--to")
+    start, end = parse_day(date_from, "--from"), parse_day(date_to, "--to")
     with _workflow(db) as wf:
         items = review_queue(wf, who, port=port, lane=lane, date_from=start, date_to=end,
                              status=None if status == "all" else status)

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail
+from tradeguard.cli._common import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    deployment_gate,
+    fail,
+    parse_day,
+    require_history_pair,
+)
 
 ENGINES = ("duckdb", "spark")
 
@@ -41,6 +47,12 @@ def score_batch(
         "--as-of", help="Evaluation date YYYY-MM-DD (default: latest entry date).")] = None,
     memory_limit: Annotated[str | None, typer.Option(
         "--memory-limit", help="DuckDB memory limit, e.g. 2GB.")] = None,
+    registry: Annotated[Path | None, typer.Option(
+        "--registry", help="Registry folder (default: TRADEGUARD_WORK_DIR/registry): "
+        "deployment gate, kill switch.")] = None,
+    unapproved_model: Annotated[bool, typer.Option(
+        "--unapproved-model", help="Evaluate a model the registry has not approved; the "
+        "output is marked evaluation-only.")] = False,
 ) -> None:
     """Score every line in entry batches: same assessments as ``score``, bounded memory.
 
@@ -59,29 +71,27 @@ def score_batch(
         fail("--batch-rows must be 1 or more", EXIT_USAGE)
     if out.suffix.lower() != ".parquet":
         fail(f"--out: expected a .parquet file, got {out}", EXIT_USAGE)
-    if (history_entries is None) != (history_lines is None):
-        fail("--history-entries and --history-lines go together", EXIT_USAGE)
-    day = None
-    if as_of is not None:
-        try:
-            day = date.fromisoformat(as_of)
-        except ValueError:
-            fail(f"--as-of: expected YYYY-MM-DD, got {as_of!r}", EXIT_USAGE)
+    require_history_pair(history_entries, history_lines)
+    day = parse_day(as_of)
     sources = BatchSources(entries, lines, history_entries, history_lines, supply_chain,
                            outcomes)
     runner = None
     try:
         artifact = _load_model(model) if model is not None else None
+        ai_enabled, gate_note = deployment_gate(registry, artifact, unapproved_model)
         cfg = _load_config(config)
         runner = engine_for(engine, spark_master=spark_master, memory_limit=memory_limit)
         run = score_batch(sources, out, runner, model=artifact, config=cfg, as_of=day,
-                          batch_rows=batch_rows)
+                          batch_rows=batch_rows, ai_lanes_enabled=ai_enabled)
     except (ContractError, DetectorError, OSError, ValueError) as exc:
         fail(str(exc), EXIT_FAILED)
     finally:
         if runner is not None:
             runner.close()
-    sys.stderr.write(json.dumps(run.summary(), indent=2) + "\n")
+    summary = run.summary()
+    if gate_note:
+        summary["warnings"] = [*summary.get("warnings", []), gate_note]
+    sys.stderr.write(json.dumps(summary, indent=2) + "\n")
 
 
 def _load_model(path: Path) -> Any:

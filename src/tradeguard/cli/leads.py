@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, print_json, write_table
+from tradeguard.cli._common import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    fail,
+    print_json,
+    require_history_pair,
+    write_table,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -71,8 +78,7 @@ def adcvd(
     from tradeguard.detectors.base import DetectionContext, declaration_lines
     from tradeguard.refdata import ReferenceDataError, load_reference_data
 
-    if (history_entries is None) != (history_lines is None):
-        fail("--history-entries and --history-lines go together", EXIT_USAGE)
+    require_history_pair(history_entries, history_lines)
     if default_rate is not None and not 0.0 <= default_rate <= 10.0:
         fail(f"--default-rate must be a fraction between 0 and 10, got {default_rate}",
              EXIT_USAGE)

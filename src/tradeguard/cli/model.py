@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, print_json
+from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, print_json, require_history_pair
 
 if TYPE_CHECKING:
     import polars as pl
@@ -24,8 +24,7 @@ def _load(
     from tradeguard.contract import ContractError
     from tradeguard.pipeline.inputs import read_contract_file
 
-    if (history_entries is None) != (history_lines is None):
-        fail("--history-entries and --history-lines go together", EXIT_USAGE)
+    require_history_pair(history_entries, history_lines)
     try:
         ent = read_contract_file(entries, "entries", qdir).frame
         lin = read_contract_file(lines, "lines", qdir, entries=ent["entry_number"]).frame

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, print_json
+from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, print_json, require_history_pair
 
 if TYPE_CHECKING:
     import polars as pl
@@ -36,8 +36,7 @@ def build(
 
     if (entries is None) != (lines is None):
         fail("--entries and --lines go together", EXIT_USAGE)
-    if (history_entries is None) != (history_lines is None):
-        fail("--history-entries and --history-lines go together", EXIT_USAGE)
+    require_history_pair(history_entries, history_lines)
     if entries is None and packages is None:
         fail("give --entries with --lines, or --packages", EXIT_USAGE)
     qdir = out / "quarantine"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, print_json
+from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, parse_day, print_json
 
 if TYPE_CHECKING:
     from tradeguard.refdata import ReferenceData
@@ -19,15 +19,6 @@ KIND_ARG = typer.Argument(..., help="hts | ofac_sdn | uflpa | adcvd")
 FILE_ARG = typer.Argument(..., help="The official file to import.")
 SRC_ARG = typer.Argument(..., help="Folder of public source files.")
 DST_ARG = typer.Argument(..., help="Output folder.")
-
-
-def _parse_date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        fail(f"{option}: not an ISO date (YYYY-MM-DD): {text!r}", EXIT_USAGE)
 
 
 def _store_home(home: Path | None) -> Path:
@@ -89,7 +80,7 @@ def register(app: typer.Typer) -> None:
 
         if kind not in KIND_DATASETS:
             fail(f"KIND: {kind!r} is not one of {sorted(KIND_DATASETS)}", EXIT_USAGE)
-        when = _parse_date(as_of, "--as-of")
+        when = parse_day(as_of, "--as-of")
         try:
             manifest = import_official(kind, file, _store_home(home), when, _load(refdata))
         except (ImportError_, ValueError) as exc:
@@ -144,7 +135,7 @@ def register(app: typer.Typer) -> None:
         from tradeguard.refdata import UnknownTariffNumber
         from tradeguard.refdata.duty import compute_duty
 
-        when = _parse_date(on, "--date")
+        when = parse_day(on, "--date")
         if len(origin.strip()) != 2 or not origin.strip().isalpha():
             fail(f"--origin: expected an ISO 3166-1 alpha-2 code, got {origin!r}", EXIT_USAGE)
         if value < 0 or (quantity is not None and quantity < 0):

@@ -12,6 +12,7 @@ from tradeguard.cli._common import (
     EXIT_FAILED,
     EXIT_USAGE,
     fail,
+    parse_day,
     print_json,
     read_table,
     write_table,
@@ -26,15 +27,6 @@ rules_app = typer.Typer(help="Risk profiles (selectivity criteria): list, check,
 _PROFILES_HELP = "Profile directory (default: the example profiles shipped with the package)."
 _ON_HELP = "Apply validity windows as of this date (default: test every profile)."
 _OUT_HELP = "Also write the findings (CSV, or Parquet by extension)."
-
-
-def _parse_date(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        fail(f"--on: {text!r} is not a date (YYYY-MM-DD)", EXIT_USAGE)
 
 
 def _load(profiles: Path | None) -> ProfileSet:
@@ -65,7 +57,7 @@ def list_profiles(
     from tradeguard.rules import profile_status
 
     pset = _load(profiles)
-    when = _parse_date(on) or date.today()
+    when = parse_day(on, "--on") or date.today()
     rows: list[dict[str, Any]] = []
     flagged = {i.split(":")[0].removeprefix("profile ") for i in pset.change_issues}
     for p in pset.profiles:
@@ -146,7 +138,7 @@ def test_profiles(
     pset = _load(profiles)
     try:
         frame = declaration_lines(read_table(entries, EXIT_USAGE), read_table(lines, EXIT_USAGE))
-        result = evaluate(pset, frame, on=_parse_date(on))
+        result = evaluate(pset, frame, on=parse_day(on, "--on"))
         ids = [p.id for p in pset.profiles]
         if outcomes is not None:
             table = hit_rates(result.hits, read_table(outcomes, EXIT_USAGE), ids)

@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, print_json, write_table
+from tradeguard.cli._common import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    deployment_gate,
+    fail,
+    parse_day,
+    print_json,
+    require_history_pair,
+    write_table,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -78,14 +87,8 @@ def score(
     from tradeguard.pipeline import DetectorError, score_declarations
     from tradeguard.targeting import load_targeting_config, output_frame
 
-    if (history_entries is None) != (history_lines is None):
-        fail("--history-entries and --history-lines go together", EXIT_USAGE)
-    day = None
-    if as_of is not None:
-        try:
-            day = date.fromisoformat(as_of)
-        except ValueError:
-            fail(f"--as-of: expected YYYY-MM-DD, got {as_of!r}", EXIT_USAGE)
+    require_history_pair(history_entries, history_lines)
+    day = parse_day(as_of)
     qdir = out.parent
     read: list[ContractFile] = []
     ent = _read(entries, "entries", qdir)
@@ -109,7 +112,7 @@ def score(
         frames["outcomes"] = oc.frame
     try:
         artifact = _load_model(model) if model is not None else None
-        ai_enabled, gate_note = _deployment_gate(registry, artifact, unapproved_model)
+        ai_enabled, gate_note = deployment_gate(registry, artifact, unapproved_model)
         cfg = load_targeting_config(config)
         ref = _load_refdata(refdata)
         profile_set = _load_profiles(profiles)
@@ -133,28 +136,6 @@ def score(
         "warnings": [*result.warnings, *([gate_note] if gate_note else [])],
     }
     sys.stderr.write(json.dumps(summary, indent=2) + "\n")
-
-
-def _deployment_gate(where: Path | None, artifact: Any,
-                     unapproved_ok: bool) -> tuple[bool, str | None]:
-    """(AI lanes enabled?, note): the registry's kill switch, and refusal of a model version
-    that is not approved, unexpired and unrevoked — unless explicitly evaluated as such."""
-    from tradeguard.governance.gate import DeploymentGate, DeploymentRefused
-    from tradeguard.governance.registry import open_registry
-    from tradeguard.settings import get_settings
-
-    gate = DeploymentGate(open_registry(get_settings(), directory=where))
-    enabled = gate.ai_lanes_enabled()
-    if artifact is None or not enabled:
-        return enabled, None
-    try:
-        gate.check("model", artifact.version)
-    except DeploymentRefused as exc:
-        if not unapproved_ok:
-            fail(f"{exc}. Register and approve it (tradeguard registry ...), or pass "
-                 "--unapproved-model to evaluate it without enforcement use.", EXIT_FAILED)
-        return enabled, f"evaluation only: {exc}"
-    return enabled, None
 
 
 def _load_model(path: Path) -> Any:

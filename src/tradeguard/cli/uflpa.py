@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, print_json
+from tradeguard.cli._common import EXIT_FAILED, EXIT_USAGE, fail, parse_day, print_json
 
 if TYPE_CHECKING:
     from tradeguard.uflpa import EvidenceDocument, UflpaWorkflow
@@ -34,10 +34,9 @@ DateOpt = Annotated[str, typer.Option("--date", help="Date of the action (YYYY-M
 
 
 def _date(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        fail(f"{option}: {text!r} is not a date (YYYY-MM-DD)", EXIT_USAGE)
+    day = parse_day(text, option)
+    assert day is not None  # a required option is never None
+    return day
 
 
 def _workflow(store: Path) -> UflpaWorkflow:

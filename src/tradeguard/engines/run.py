@@ -175,6 +175,7 @@ def score_batch(
     as_of: date | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     work_dir: Path | None = None,
+    ai_lanes_enabled: bool = True,
 ) -> BatchRun:
     """Score every accepted line of ``sources`` on ``engine``; write ``out`` (Parquet).
 
@@ -204,7 +205,7 @@ def score_batch(
                              max(1, math.ceil(staged["lines"].accepted / batch_rows)), work)
         day = as_of or engine.latest_entry_date(inputs) or date.today()
         run = _fit(staged, day, model=model, ref=ref, config=config, profiles=profiles,
-                   registry=registry)
+                   registry=registry, ai_lanes_enabled=ai_lanes_enabled)
         lap("fit")
         keys = engine.candidates(inputs, run)
         cross = detect_cross_entry(*engine.rows_for(inputs, keys), run)
