@@ -42,9 +42,13 @@ class LineDetector(Protocol):
 def declaration_lines(entries: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     """Join entry headers onto their lines: one row per line with every declared field.
 
-    Detectors reason about a line in the context of its entry (importer, route, dates), so they
-    all read this one shape. Lines whose entry is unknown keep null header fields.
+    Detectors and risk profiles reason about a line in the context of its entry (importer,
+    route, dates), so they all read this one shape. Lines whose entry is unknown keep null
+    header fields; a header column the lines also carry is taken from the lines. An entry
+    number twice in ``entries`` is refused: it would silently duplicate its lines.
     """
-    keep = [c for c in entries.columns if c not in lines.columns or c == "entry_number"]
-    header = entries.select(keep)
-    return lines.join(header, on="entry_number", how="left")
+    if entries["entry_number"].is_duplicated().any():
+        dup = entries.filter(pl.col("entry_number").is_duplicated())["entry_number"][0]
+        raise ValueError(f"entries: entry_number {dup!r} appears more than once")
+    shared = [c for c in entries.columns if c in lines.columns and c != "entry_number"]
+    return lines.join(entries.drop(shared), on="entry_number", how="left", coalesce=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from tradeguard.detectors.base import declaration_lines
 from tradeguard.rules._fields import DECLARED_FIELDS, POLARS_TYPES, FieldKind, derived_columns
 
 _BOOL_TEXT = {
@@ -60,16 +61,6 @@ def parse_column(frame: pl.DataFrame, name: str, kind: FieldKind, source: str = 
     return parsed.cast(target).alias(name)
 
 
-def declaration_lines(entries: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
-    """Lines with their entry's header columns (left join: a line without entry is kept)."""
-    if entries["entry_number"].is_duplicated().any():
-        dup = entries.filter(pl.col("entry_number").is_duplicated())["entry_number"][0]
-        raise ValueError(f"entries: entry_number {dup!r} appears more than once")
-    shared = [c for c in entries.columns if c in lines.columns and c != "entry_number"]
-    header = entries.drop(shared)
-    return lines.join(header, on="entry_number", how="left", coalesce=True)
-
-
 def conform_lines(frame: pl.DataFrame, source: str = "") -> pl.DataFrame:
     """Type every declared field, add absent ones as nulls, normalise HTS, add derived fields.
 
@@ -85,3 +76,6 @@ def conform_lines(frame: pl.DataFrame, source: str = "") -> pl.DataFrame:
             exprs.append(pl.lit(None, dtype=POLARS_TYPES[spec.kind]).alias(name))
     typed = frame.with_columns(exprs).with_columns(pl.col("hts_code").str.replace_all(r"[.\s]", ""))
     return typed.with_columns(derived_columns())
+
+
+__all__ = ["FieldValueError", "conform_lines", "declaration_lines", "parse_column"]
