@@ -124,6 +124,20 @@ def demo_recall(folder: Path, ctx: DetectionContext) -> dict[str, object]:
                     "findings": hits.height}
     flagged_clean = clean.join(findings.select(keys).unique(), on=keys, how="semi").height
     out["clean_lines_flagged_share"] = round(flagged_clean / max(clean.height, 1), 4)
+    valuation = findings.filter(pl.col("category") == "valuation")
+    out["clean_lines_with_valuation_finding"] = clean.join(
+        valuation.select(keys).unique(), on=keys, how="semi").height
+    schemes = truth.filter(pl.col("category") == "valuation").select(*keys, "scheme").unique()
+    found_by = schemes.join(valuation.select(*keys, "reason_code").unique(keys), on=keys,
+                            how="left")
+    out["valuation_by_scheme"] = {
+        r["scheme"]: {"planted": r["planted"], "found": r["found"]}
+        for r in found_by.group_by("scheme").agg(
+            pl.len().alias("planted"), pl.col("reason_code").is_not_null().sum().alias("found"))
+        .sort("scheme").iter_rows(named=True)}
+    out["valuation_found_by_reason"] = dict(
+        found_by.drop_nulls("reason_code").group_by("reason_code").len().sort("reason_code")
+        .iter_rows())
     return out
 
 

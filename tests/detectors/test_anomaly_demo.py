@@ -3,8 +3,8 @@
 Fits the three detectors on the history files, runs them on the current lines (as of the
 batch's last entry date) and measures recall per category and the share of clean lines (no
 planted case of any kind) that get a finding. Recall bars are what the detectors reach with
-their documented defaults; valuation's is lower (0.78 / 0.92 on seeds 7 / 11) because part of
-the planted price cuts fall on importers with no own price history for the tariff number and
+their documented defaults; valuation's is lower (0.89-0.95 on seeds 3, 5, 7, 11) because part
+of the planted price cuts fall on importers with no own price history for the tariff number and
 sit inside the normal spread of their peers (see bench/results/anomaly.md).
 """
 
@@ -26,7 +26,7 @@ from tradeguard.refdata import load_reference_data
 NUMERIC = {"quantity": pl.Float64, "entered_value_usd": pl.Float64,
            "gross_weight_kg": pl.Float64, "duty_rate": pl.Float64, "line_number": pl.Int64}
 KEYS = ["entry_number", "line_number"]
-RECALL_BAR = {"origin": 0.9, "classification": 0.9, "valuation": 0.75}
+RECALL_BAR = {"origin": 0.9, "classification": 0.9, "valuation": 0.85}
 
 
 def _read(folder: Path, name: str) -> pl.DataFrame:
@@ -59,7 +59,7 @@ def _run(folder: Path) -> tuple[dict[str, float], float]:
     return recall, flagged / clean.height
 
 
-@pytest.mark.parametrize("seed", [7, 11])
+@pytest.mark.parametrize("seed", [3, 5, 7, 11])
 def test_planted_cases_are_found_and_clean_lines_mostly_left_alone(
         tmp_path: Path, seed: int) -> None:
     generate_demo_data(tmp_path, entries=3000, seed=seed)

@@ -136,8 +136,9 @@ def test_weight_far_above_peers_per_unit_is_a_quantity_weight_mismatch() -> None
 def test_low_value_per_kilogram_with_a_plausible_weight_is_undervaluation_per_kg() -> None:
     detector = ValuationDetector()
     detector.fit(_history({"6109100012": _spread(5000.0, 41)}), CTX)
-    # unit value 0.6x peers, kg/unit 1.4x peers: value per kg 0.43x
-    line = _line("6109100012", 3000.0).with_columns(pl.lit(70.0).alias("gross_weight_kg"))
+    # unit value 0.7x peers (above the lowest peer price), kg/unit 1.45x peers: value per kg
+    # 0.48x
+    line = _line("6109100012", 3500.0).with_columns(pl.lit(72.5).alias("gross_weight_kg"))
     found = detector.detect(line, CTX)
     assert found["reason_code"].to_list() == ["VAL_UNDER_VALUE_PER_KG"]
 
@@ -148,7 +149,8 @@ def _wide(center: float, n: int) -> list[float]:
 
 def test_related_party_lowers_the_bar_but_never_flags_alone() -> None:
     detector = ValuationDetector()
-    detector.fit(_history({"6109100012": _wide(5000.0, 41)}), CTX)
+    # one past line as low as 0.4x: the market floor is no help here, only the z and ratio
+    detector.fit(_history({"6109100012": [*_wide(5000.0, 40), 2000.0]}), CTX)
     half = _line("6109100012", 2400.0)  # 0.48x peers, robust z about -2.8
     assert detector.detect(half, CTX).is_empty()
     related = detector.detect(half.with_columns(pl.lit(True).alias("related_party")), CTX)
@@ -230,3 +232,63 @@ def test_price_well_below_the_lowest_in_a_long_pair_history_is_flagged() -> None
     detector.fit(pl.concat([peers, short]), CTX)
     assert detector.detect(_party_line(4500.0, "IMP-3", "M-3"), CTX).is_empty()
     assert detector.detect(_party_line(4500.0, "IMP-1", "M-9"), CTX).is_empty()
+
+
+def test_price_well_below_the_lowest_peer_price_is_flagged_once_peers_are_many() -> None:
+    # tight peers (+-20 %): 0.55x the median is 0.67x the lowest of 41 past prices
+    detector = ValuationDetector()
+    detector.fit(_history({"6109100012": _spread(5000.0, 41)}), CTX)
+    found = detector.detect(_line("6109100012", 2750.0), CTX)
+    assert found["reason_code"].to_list() == ["VAL_UNDER_UNIT_VALUE"]
+    ev = json.loads(found["evidence"][0])
+    assert ev["below_market_floor"] is True
+    assert abs(ev["ratio_to_peer_lowest_price"] - 2750.0 / (5000.0 * np.exp(-0.2))) < 0.001
+    assert "lowest price among the peer lines" in found["text"][0]
+    # the same gap against 19 peers: their lowest price is no floor yet
+    detector.fit(_history({"6109100012": _spread(5000.0, 19)}), CTX)
+    scored = detector.score(_line("6109100012", 2750.0), detector.config, CTX)
+    assert scored["ratio_to_market_floor"][0] < 0.75
+    assert scored["below_market_floor"].to_list() == [False]
+
+
+def test_price_far_above_the_importers_highest_is_overvaluation() -> None:
+    # wide peers hide a doubling; this importer never paid more than about $55 a dozen
+    peers = _party_history(_wide(5000.0, 60), "OTHER", "M-0")
+    own = _party_history(list(5000.0 * np.exp(np.linspace(-0.1, 0.1, 10))), "IMP-1", "M-1")
+    detector = ValuationDetector()
+    detector.fit(pl.concat([peers, own]), CTX)
+    found = detector.detect(_party_line(12000.0, "IMP-1", "M-1"), CTX)
+    assert found["reason_code"].to_list() == ["VAL_OVER_UNIT_VALUE"]
+    ev = json.loads(found["evidence"][0])
+    assert ev["above_own_ceiling"] is True and ev["ratio"] < 3.0
+    assert abs(ev["ratio_to_importer_highest_price"] - 12000.0 / (5000.0 * np.exp(0.1))) < 0.01
+    assert "highest price in the importer's own 10 past lines" in found["text"][0]
+    # 1.8x the highest is inside the ceiling, and another buyer's price is its own affair
+    assert detector.detect(_party_line(9900.0, "IMP-1", "M-1"), CTX).is_empty()
+    assert detector.detect(_party_line(12000.0, "IMP-2", "M-1"), CTX).is_empty()
+
+
+def test_kilograms_per_unit_are_compared_across_origins_when_the_origin_is_sparse() -> None:
+    # 41 Chinese lines at 0.5 kg/dozen; 3 Cambodian lines: too few for their own origin
+    history = pl.concat([_history({"6109100012": _spread(5000.0, 41)}),
+                         _history({"6109100012": [5000.0] * 3}, origin="KH")])
+    detector = ValuationDetector()
+    detector.fit(history, CTX)
+    line = _line("6109100012", 5000.0).with_columns(
+        pl.lit("KH").alias("country_of_origin"), pl.lit(40.0).alias("quantity"),
+        pl.lit(50.0).alias("gross_weight_kg"), pl.lit(2000.0).alias("entered_value_usd"))
+    found = detector.detect(line, CTX)
+    assert found["reason_code"].to_list() == ["VAL_QUANTITY_WEIGHT_MISMATCH"]
+    ev = json.loads(found["evidence"][0])
+    assert ev["peer_level_kg_per_unit"] == "hts10_any" and ev["peer_level"] is None
+    assert abs(ev["ratio_kg_per_unit"] - 2.5) < 0.01
+
+
+def test_importer_lines_in_the_window_are_counted_for_context() -> None:
+    peers = _party_history(_spread(5000.0, 41), "IMP-1", "M-1")
+    detector = ValuationDetector()
+    detector.fit(peers, CTX)
+    lines = pl.concat([_party_line(1000.0, "IMP-1", "M-1"), _party_line(1000.0, "IMP-9", "M-1")])
+    scored = detector.score(lines, detector.config, CTX)
+    assert scored["importer_lines_in_window"].to_list() == [41, 0]
+    assert scored["new_importer"].to_list() == [False, True]

@@ -29,12 +29,14 @@ def _engine(name: str, request: pytest.FixtureRequest) -> Any:
         return request.getfixturevalue("spark_engine")
     from tradeguard.engines.duckdb import DuckDBEngine
 
-    return DuckDBEngine()
+    # "duckdb-workers": batches scored in two worker processes, not in this one.
+    return DuckDBEngine(workers=2 if name == "duckdb-workers" else 1)
 
 
 @pytest.mark.parametrize(("engine_name", "batch_rows"), [
     ("duckdb", 97),
     ("duckdb", 1_000_000),
+    ("duckdb-workers", 300),
     pytest.param("spark", 300, marks=pytest.mark.spark),
 ])
 def test_batches_score_like_one_frame(demo: Any, one_frame: pl.DataFrame, tmp_path: Path,
@@ -46,7 +48,7 @@ def test_batches_score_like_one_frame(demo: Any, one_frame: pl.DataFrame, tmp_pa
     out = tmp_path / "scored.parquet"
     run = score_batch(_sources(demo.folder), out, engine, model=load_artifact(demo.model),
                       batch_rows=batch_rows)
-    if engine_name == "duckdb":
+    if engine_name.startswith("duckdb"):
         engine.close()
     got = pl.read_parquet(out).sort(KEYS)
     want = one_frame.sort(KEYS)

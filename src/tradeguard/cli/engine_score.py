@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -47,6 +48,9 @@ def score_batch(
         "--as-of", help="Evaluation date YYYY-MM-DD (default: latest entry date).")] = None,
     memory_limit: Annotated[str | None, typer.Option(
         "--memory-limit", help="DuckDB memory limit, e.g. 2GB.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", help="DuckDB engine: processes scoring batches (default: one per "
+        "core).")] = None,
     registry: Annotated[Path | None, typer.Option(
         "--registry", help="Registry folder (default: TRADEGUARD_WORK_DIR/registry): "
         "deployment gate, kill switch.")] = None,
@@ -69,6 +73,8 @@ def score_batch(
         fail("--spark-master needs --engine spark", EXIT_USAGE)
     if batch_rows < 1:
         fail("--batch-rows must be 1 or more", EXIT_USAGE)
+    if workers is not None and (workers < 1 or engine != "duckdb"):
+        fail("--workers must be 1 or more and needs --engine duckdb", EXIT_USAGE)
     if out.suffix.lower() != ".parquet":
         fail(f"--out: expected a .parquet file, got {out}", EXIT_USAGE)
     require_history_pair(history_entries, history_lines)
@@ -80,7 +86,8 @@ def score_batch(
         artifact = _load_model(model) if model is not None else None
         ai_enabled, gate_note = deployment_gate(registry, artifact, unapproved_model)
         cfg = _load_config(config)
-        runner = engine_for(engine, spark_master=spark_master, memory_limit=memory_limit)
+        runner = engine_for(engine, spark_master=spark_master, memory_limit=memory_limit,
+                            workers=workers or os.cpu_count() or 1)
         run = score_batch(sources, out, runner, model=artifact, config=cfg, as_of=day,
                           batch_rows=batch_rows, ai_lanes_enabled=ai_enabled)
     except (ContractError, DetectorError, OSError, ValueError) as exc:

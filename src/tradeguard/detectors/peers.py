@@ -8,6 +8,10 @@ weight on the group's own median is tau^2 / (tau^2 + (pi/2) sigma_w^2 / n), wher
 spread of medians between sibling groups and sigma_w^2 the typical spread inside a group; with
 many peers the group speaks for itself, with few it leans on the parent.
 
+Kilograms per declared unit is a physical property of the article, not of where it was made,
+so it also has an HTS-10 level pooled over origins (``hts10_any``), used when the line's own
+origin has too few lines to say what the article weighs.
+
 The baseline is one small frame (one row per group and level) that round-trips through Parquet,
 so it is built once from history and reused by every scoring job.
 """
@@ -20,9 +24,15 @@ from pathlib import Path
 
 import polars as pl
 
-LEVELS: tuple[str, ...] = ("hts10", "hs6", "hs4", "hs4_any")
-CODE_LENGTH = {"hts10": 10, "hs6": 6, "hs4": 4, "hs4_any": 4}
-PARENT = {"hts10": "hs6", "hs6": "hs4", "hs4": "hs4_any"}
+LEVELS: tuple[str, ...] = ("hts10", "hs6", "hs4", "hs4_any", "hts10_any")
+CODE_LENGTH = {"hts10": 10, "hs6": 6, "hs4": 4, "hs4_any": 4, "hts10_any": 10}
+PARENT = {"hts10": "hs6", "hs6": "hs4", "hs4": "hs4_any", "hts10_any": "hs4_any"}
+# levels pooled over all origins
+ANY_ORIGIN_LEVELS = frozenset({"hs4_any", "hts10_any"})
+# where a line's peers are looked for, most specific first: prices depend on origin
+PRICE_LEVELS: tuple[str, ...] = ("hts10", "hs6", "hs4", "hs4_any")
+# weight per unit is physical: the same article from any origin beats a wider heading
+WEIGHT_LEVELS: tuple[str, ...] = ("hts10", "hts10_any", "hs6", "hs4", "hs4_any")
 ANY_ORIGIN = "*"
 MAD_TO_SIGMA = 1.4826
 # Measures compared against peers: log unit value, log value per kilogram and log kilograms
@@ -34,7 +44,7 @@ BASELINE_SCHEMA: dict[str, pl.DataType] = {
     "level": pl.String(), "code": pl.String(), "origin": pl.String(), "unit": pl.String(),
     "n": pl.Int64(), "luv_med": pl.Float64(), "luv_sig": pl.Float64(),
     "uv_p05": pl.Float64(), "uv_p25": pl.Float64(), "uv_p75": pl.Float64(),
-    "uv_p95": pl.Float64(), "lvpk_n": pl.Int64(), "lvpk_med": pl.Float64(),
+    "uv_p95": pl.Float64(), "uv_min": pl.Float64(), "lvpk_n": pl.Int64(), "lvpk_med": pl.Float64(),
     "lvpk_sig": pl.Float64(), "luv_post_med": pl.Float64(), "luv_post_sig": pl.Float64(),
     "luv_weight": pl.Float64(), "lvpk_post_med": pl.Float64(), "lvpk_post_sig": pl.Float64(),
     "lvpk_weight": pl.Float64(), "lkpu_n": pl.Int64(), "lkpu_med": pl.Float64(),
@@ -69,7 +79,7 @@ def value_measures(lines: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _group_stats(prepared: pl.LazyFrame, level: str) -> pl.LazyFrame:
-    origin = pl.lit(ANY_ORIGIN) if level == "hs4_any" else pl.col("origin")
+    origin = pl.lit(ANY_ORIGIN) if level in ANY_ORIGIN_LEVELS else pl.col("origin")
     keyed = prepared.with_columns(
         pl.lit(level).alias("level"),
         pl.col("hts10").str.slice(0, CODE_LENGTH[level]).alias("code"),
@@ -84,6 +94,7 @@ def _group_stats(prepared: pl.LazyFrame, level: str) -> pl.LazyFrame:
         luv.quantile(0.25, "linear").exp().alias("uv_p25"),
         luv.quantile(0.75, "linear").exp().alias("uv_p75"),
         luv.quantile(0.95, "linear").exp().alias("uv_p95"),
+        luv.min().exp().alias("uv_min"),
         lvpk.count().alias("lvpk_n"),
         lvpk.median().alias("lvpk_med"),
         ((lvpk - lvpk.median()).abs().median() * MAD_TO_SIGMA).alias("lvpk_sig"),
@@ -104,7 +115,7 @@ def _shrink(child: pl.DataFrame, parent: pl.DataFrame | None, level: str,
             *[pl.lit(1.0).alias(f"{m}_weight") for m in MEASURES],
         )
     plen = CODE_LENGTH[PARENT[level]]
-    porigin = pl.lit(ANY_ORIGIN) if PARENT[level] == "hs4_any" else pl.col("origin")
+    porigin = pl.lit(ANY_ORIGIN) if PARENT[level] in ANY_ORIGIN_LEVELS else pl.col("origin")
     frame = child.with_columns(
         pl.col("code").str.slice(0, plen).alias("_pcode"), porigin.alias("_porigin")
     )
@@ -165,7 +176,7 @@ def build_peer_baseline(
     stats = pl.collect_all([_group_stats(prepared, lvl) for lvl in LEVELS])
     by_level = dict(zip(LEVELS, stats, strict=True))
     shrunk: dict[str, pl.DataFrame] = {}
-    for level in reversed(LEVELS):
+    for level in ("hs4_any", "hs4", "hs6", "hts10", "hts10_any"):  # each after its parent
         parent = shrunk.get(PARENT[level]) if level in PARENT else None
         shrunk[level] = _shrink(by_level[level], parent, level, sigma_floor)
     frame = pl.concat(

@@ -5,6 +5,8 @@ reported too, because inflated values launder money or inflate drawback claims, 
 quantity that does not fit the declared weight. Signals and their weights are documented in
 :mod:`valuation_evidence`. Each finding states the peer median, the ratio, the percentile, the
 peer count and the evidence score, and the duty the gap would have paid at the line's rate.
+Lines that are only somewhat low are reported when their entry or their importer's account in
+the batch shows the same pattern (:mod:`valuation_corroboration`).
 """
 
 from __future__ import annotations
@@ -14,10 +16,18 @@ from typing import ClassVar
 import polars as pl
 
 from tradeguard.detectors.base import DetectionContext
-from tradeguard.detectors.peers import LEVELS, build_peer_baseline, value_measures
+from tradeguard.detectors.peers import (
+    ANY_ORIGIN_LEVELS,
+    LEVELS,
+    PRICE_LEVELS,
+    WEIGHT_LEVELS,
+    build_peer_baseline,
+    value_measures,
+)
+from tradeguard.detectors.valuation_corroboration import corroborate
 from tradeguard.detectors.valuation_evidence import ValuationConfig, evidence_scores
 from tradeguard.detectors.valuation_findings import valuation_findings
-from tradeguard.detectors.valuation_history import build_party_history, party_z
+from tradeguard.detectors.valuation_history import build_party_history, importer_lines, party_z
 from tradeguard.findings import conform, empty_findings
 
 __all__ = ["ValuationConfig", "ValuationDetector", "tariff_rates"]
@@ -37,7 +47,7 @@ class ValuationDetector:
     """Peer-price detector; ``fit`` builds the baseline, ``detect`` scores a batch."""
 
     name: ClassVar[str] = "valuation_peers"
-    version: ClassVar[str] = "2.1.0"
+    version: ClassVar[str] = "2.2.0"
 
     def __init__(self, config: ValuationConfig | None = None,
                  baseline: pl.DataFrame | None = None,
@@ -79,35 +89,38 @@ class ValuationDetector:
             pl.col("hts10").str.slice(0, 6).alias("_hs6"),
             pl.col("hts10").str.slice(0, 4).alias("_hs4"),
         )
-        levels = [lvl for lvl in LEVELS if lvl != "hs4_any" or cfg.use_any_origin]
-        stat_cols = ["code", "n", "luv_post_med", "luv_post_sig", "uv_p05", "uv_p95",
-                     "lvpk_n", "lvpk_post_med", "lvpk_post_sig", "lkpu_n", "lkpu_post_med",
-                     "lkpu_post_sig"]
-        key_of = {"hts10": "hts10", "hs6": "_hs6", "hs4": "_hs4", "hs4_any": "_hs4"}
+        price_levels = [lvl for lvl in PRICE_LEVELS if lvl != "hs4_any" or cfg.use_any_origin]
+        weight_levels = [lvl for lvl in WEIGHT_LEVELS if lvl != "hs4_any" or cfg.use_any_origin]
+        levels = [lvl for lvl in LEVELS if lvl in price_levels or lvl in weight_levels]
+        price_cols = ["code", "n", "luv_post_med", "luv_post_sig", "uv_p05", "uv_p95", "uv_min",
+                      "lvpk_n", "lvpk_post_med", "lvpk_post_sig"]
+        weight_cols = ["lkpu_n", "lkpu_post_med", "lkpu_post_sig"]
+        key_of = {"hts10": "hts10", "hs6": "_hs6", "hs4": "_hs4", "hs4_any": "_hs4",
+                  "hts10_any": "hts10"}
         for lvl in levels:
+            any_origin = lvl in ANY_ORIGIN_LEVELS
             part = self.baseline.filter(pl.col("level") == lvl).select(
                 pl.col("code").alias(key_of[lvl]),
-                *([] if lvl == "hs4_any" else [pl.col("origin")]), "unit",
-                *[pl.col(c).alias(f"{lvl}__{c}") for c in stat_cols],
+                *([] if any_origin else [pl.col("origin")]), "unit",
+                *[pl.col(c).alias(f"{lvl}__{c}") for c in price_cols + weight_cols],
             )
-            on = [key_of[lvl], "unit"] + ([] if lvl == "hs4_any" else ["origin"])
-            frame = frame.join(part.lazy(), on=on, how="left")
+            on = [key_of[lvl], "unit"] + ([] if any_origin else ["origin"])
+            frame = frame.join(part.lazy(), on=on, how="left").with_columns(
+                pl.lit(lvl).alias(f"{lvl}__level"))
 
-        def pick(col: str) -> pl.Expr:
+        def pick(col: str, among: list[str], count: str) -> pl.Expr:
             expr = pl.lit(None)
-            for lvl in reversed(levels):
-                expr = pl.when(pl.col(f"{lvl}__n") >= cfg.min_peers).then(
+            for lvl in reversed(among):
+                expr = pl.when(pl.col(f"{lvl}__{count}") >= cfg.min_peers).then(
                     pl.col(f"{lvl}__{col}")).otherwise(expr)
             return expr
 
-        level_expr: pl.Expr = pl.lit(None, dtype=pl.String)
-        for lvl in reversed(levels):
-            level_expr = pl.when(pl.col(f"{lvl}__n") >= cfg.min_peers).then(
-                pl.lit(lvl)).otherwise(level_expr)
         frame = frame.with_columns(
-            level_expr.alias("peer_level"),
-            *[pick(c).alias(f"peer_{c}") for c in stat_cols],
-        ).drop([f"{lvl}__{c}" for lvl in levels for c in stat_cols])
+            pick("level", price_levels, "n").alias("peer_level"),
+            *[pick(c, price_levels, "n").alias(f"peer_{c}") for c in price_cols],
+            pick("level", weight_levels, "lkpu_n").alias("peer_kpu_level"),
+            *[pick(c, weight_levels, "lkpu_n").alias(f"peer_{c}") for c in weight_cols],
+        ).drop([f"{lvl}__{c}" for lvl in levels for c in [*price_cols, *weight_cols, "level"]])
         tariff = tariff_rates(ctx)
         if tariff is not None:
             frame = frame.join(tariff.lazy(), on="hts10", how="left")
@@ -116,7 +129,9 @@ class ValuationDetector:
             frame = party_z(frame, self.party_history if self.party_history is not None
                             else pl.DataFrame(), kind, cfg.min_party_lines,
                             cfg.party_prior_lines, cfg.sigma_floor)
-        return evidence_scores(frame, cfg, rate).collect()
+        frame = importer_lines(frame, self.party_history if self.party_history is not None
+                               else pl.DataFrame())
+        return corroborate(evidence_scores(frame, cfg, rate).collect(), cfg)
 
     @staticmethod
     def _rate_expr(frame: pl.LazyFrame, ctx: DetectionContext | None) -> pl.Expr:

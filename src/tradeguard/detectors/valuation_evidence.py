@@ -35,6 +35,26 @@ is far rarer (measured on the demo: 2 of ~3,600 clean lines with such a history,
 bench/results/anomaly.md). The floor is the tightest comparison an officer has: it needs no
 assumption on the spread's shape and is robust to a history mixing several articles under one
 tariff number, where a median and spread are not.
+
+Below the market floor: the same test against every buyer's lines, at or below
+``market_floor_ratio`` of the LOWEST unit value among at least ``market_floor_min_peers`` peer
+lines (the level the line's peers were taken from). A new exchangeable price falls under the
+lowest of 20 with probability 1/21, and a quarter below it far more rarely; it catches the
+line just above the ratio cut whose peers are tight (10 peers at 0.8x cost 31 more clean lines
+over eight demo seeds for 2 more cases).
+
+Overvaluation is material, like undervaluation, when the line is ``over_ratio`` times the
+peers' OR the party's own usual price: a buyer suddenly paying three times what it always paid
+for the same goods is the drawback and money-laundering pattern even inside a wide peer range.
+Above the ceiling mirrors the floor: at or above ``ceiling_ratio`` times the HIGHEST price in at
+least ``floor_min_lines`` lines of the importer's (all sellers) or the pair's own history for the
+HTS-10 is flagged on its own (measured on eight demo seeds: 1 planted case for 2 clean lines;
+at 1.5x, 2 cases for 16).
+
+Context that is measured but off by default: an importer with no line at all in the window
+(``new_importer``) can be given ``new_importer_shift`` z and the looser materiality cut
+``new_importer_under_ratio``; on eight demo seeds either bought one planted case for about 30
+clean lines, so both are neutral until a deployment has reason to weigh first-time importers.
 """
 
 from __future__ import annotations
@@ -45,6 +65,8 @@ from pydantic import BaseModel, Field
 SIGNAL_WEIGHTS: dict[str, float] = {"z_uv": 1.0, "z_importer": 0.5, "z_manufacturer": 0.5,
                                     "z_supplier": 0.5}
 FLOOR_KINDS: tuple[str, ...] = ("supplier",)
+# above the highest own price: the importer's own history for the tariff number counts too
+CEILING_KINDS: tuple[str, ...] = ("importer", "supplier")
 # party signal -> the column holding its predictive spread (see valuation_history.party_z)
 PARTY_SPREADS: dict[str, str] = {"z_importer": "importer_spread",
                                  "z_manufacturer": "manufacturer_spread",
@@ -70,11 +92,36 @@ class ValuationConfig(BaseModel):
         0.9, gt=0, lt=1, description="The same cut for related-party lines")
     floor_min_lines: int = Field(
         8, ge=3, description="Own-history lines before its lowest price is a floor")
+    market_floor_ratio: float = Field(
+        0.75, gt=0, lt=1, description="Flag at/below this x the lowest peer unit value")
+    market_floor_min_peers: int = Field(
+        20, ge=5, description="Peer lines before their lowest price is a floor")
+    entry_z: float = Field(2.0, ge=0, description="Entry: score a corroborated line needs")
+    entry_ratio: float = Field(
+        0.75, gt=0, lt=1, description="Entry: at/below this x EVERY price reference")
+    entry_min_flagged: int = Field(
+        2, ge=1, description="Entry: other lines already flagged for undervaluation")
+    account_z: float = Field(1.0, ge=0, description="Account: score a corroborated line needs")
+    account_low_z: float = Field(2.0, ge=0, description="Account: score of a low contract")
+    account_low_ratio: float = Field(
+        0.8, gt=0, lt=1, description="Account: ratio of a low contract to some reference")
+    account_line_ratio: float = Field(
+        0.8, gt=0, lt=1, description="Account: a line at/below this x some reference")
+    account_alpha: float = Field(
+        1e-4, gt=0, lt=1, description="Account: binomial tail probability to act on")
+    account_base_rate_floor: float = Field(
+        0.05, gt=0, lt=1, description="Account: least base rate of low contracts")
     max_precision_gain: float = Field(
         4.0, ge=0, description="Cap on an own history's weight gain from its precision")
     over_ratio: float = Field(3.0, gt=1, description="Flag overvaluation at or above this")
+    ceiling_ratio: float = Field(
+        2.0, gt=1, description="Flag at/above this x the highest own-history price")
     kpu_ratio: float = Field(1.5, gt=1, description="kg/unit at least this x peers")
     related_party_shift: float = Field(0.5, ge=0, description="Score added if related")
+    new_importer_shift: float = Field(
+        0.0, ge=0, description="Score added when the importer has no line in the window")
+    new_importer_under_ratio: float = Field(
+        0.5, gt=0, lt=1, description="Materiality cut for an importer new to the window")
     min_party_lines: int = Field(3, ge=1, description="Own-history lines before it is used")
     party_prior_lines: float = Field(5.0, gt=0, description="Peer spread weight, in lines")
     sigma_floor: float = Field(0.05, gt=0, description="Least log-scale spread of a group")
@@ -129,12 +176,19 @@ def evidence_scores(frame: pl.LazyFrame, cfg: ValuationConfig, rate: pl.Expr) ->
     den = pl.sum_horizontal([pl.when(pl.col(s).is_not_null()).then(pl.col(f"w_{s}"))
                              .otherwise(0.0) for s in SIGNAL_WEIGHTS])
     frame = frame.with_columns(pl.when(den > 0).then(num / den).alias("z_unit_value"))
-    shift = pl.when(pl.col("related")).then(cfg.related_party_shift).otherwise(0.0)
+    new = (pl.col("importer_lines_in_window") == 0).fill_null(False) if \
+        "importer_lines_in_window" in names else pl.lit(False)
+    frame = frame.with_columns(new.alias("new_importer"))
+    shift = (pl.when(pl.col("related")).then(cfg.related_party_shift).otherwise(0.0)
+             + pl.when(pl.col("new_importer")).then(cfg.new_importer_shift).otherwise(0.0))
     under_score = pl.max_horizontal(-pl.col("z_unit_value"), -pl.col("z_kg")) + shift
     over_score = pl.max_horizontal(pl.col("z_unit_value"), pl.col("z_kg"))
     frame = frame.with_columns(under_score.alias("under_score"), over_score.alias("over_score"),
                                pl.col("z_kpu").alias("quantity_score"))
-    cut = pl.when(pl.col("related")).then(cfg.related_under_ratio).otherwise(cfg.under_ratio)
+    cut = pl.max_horizontal(
+        pl.when(pl.col("related")).then(cfg.related_under_ratio).otherwise(cfg.under_ratio),
+        pl.when(pl.col("new_importer")).then(cfg.new_importer_under_ratio)
+        .otherwise(cfg.under_ratio))
     own_ratios = [f"ratio_{s.removeprefix('z_')}" for s in PARTY_SPREADS]
     low_uv = pl.col("ratio_uv") <= cut
     low_kg = pl.col("ratio_kg") <= cut
@@ -147,27 +201,38 @@ def evidence_scores(frame: pl.LazyFrame, cfg: ValuationConfig, rate: pl.Expr) ->
         ((pl.col(f"floor_ratio_{k}") <= floor_cut)
          & (pl.col(f"{k}_history_lines") >= cfg.floor_min_lines)).fill_null(False)
         for k in FLOOR_KINDS])
+    market_floor = pl.col("luv").exp() / pl.col("peer_uv_min")
+    below_market = ((market_floor <= cfg.market_floor_ratio)
+                    & (pl.col("peer_n") >= cfg.market_floor_min_peers)).fill_null(False)
     under = (((pl.col("under_score") >= cfg.z_under)
               & (low_uv.fill_null(False) | low_kg.fill_null(False) | low_own)).fill_null(False)
-             | below_floor)
+             | below_floor | below_market)
     # a low value per kg with a normal unit value is the kg/unit anomaly seen from the other
     # side: report it once, as the quantity/weight mismatch
     under = under & ~(quantity & ~low_uv.fill_null(False))
-    over = ((pl.col("over_score") >= cfg.z_over)
-            & ((pl.col("ratio_uv") >= cfg.over_ratio) | (pl.col("ratio_kg") >= cfg.over_ratio))
-            ).fill_null(False) & ~under & ~quantity
+    high_own = pl.any_horizontal([(pl.col(r) >= cfg.over_ratio).fill_null(False)
+                                  for r in own_ratios])
+    above_ceiling = pl.any_horizontal([
+        ((pl.col(f"ceiling_ratio_{k}") >= cfg.ceiling_ratio)
+         & (pl.col(f"{k}_history_lines") >= cfg.floor_min_lines)).fill_null(False)
+        for k in CEILING_KINDS])
+    over = (((pl.col("over_score") >= cfg.z_over)
+             & ((pl.col("ratio_uv") >= cfg.over_ratio) | (pl.col("ratio_kg") >= cfg.over_ratio)
+                | high_own)).fill_null(False) | above_ceiling) & ~under & ~quantity
     value = pl.col("entered_value_usd").cast(pl.Float64)
     # the least extreme material ratio: the duty at risk is a floor, not a guess
     under_ratio_used = pl.max_horizontal(
         *[pl.when(pl.col(r) <= cut).then(pl.col(r))
           for r in ("ratio_uv", "ratio_kg", *own_ratios)],
         *[pl.when(pl.col(f"floor_ratio_{k}") <= floor_cut).then(pl.col(f"floor_ratio_{k}"))
-          for k in FLOOR_KINDS])
+          for k in FLOOR_KINDS]).fill_null(pl.when(below_market).then(market_floor))
     implied = (pl.when(under).then(value / under_ratio_used)
                .when(quantity).then(value * pl.col("ratio_kpu")))
     return frame.with_columns(
-        (under & (low_uv.fill_null(False) | low_own | below_floor)).alias("_under_uv"),
-        below_floor.alias("below_own_floor"),
+        (under & (low_uv.fill_null(False) | low_own | below_floor | below_market))
+        .alias("_under_uv"),
+        below_floor.alias("below_own_floor"), above_ceiling.alias("above_own_ceiling"),
+        market_floor.alias("ratio_to_market_floor"), below_market.alias("below_market_floor"),
         under.alias("_under"), over.alias("_over"), (quantity & ~under).alias("_quantity"),
         pl.max_horizontal("under_score", "over_score", "quantity_score")
         .alias("evidence_score"),

@@ -2,7 +2,9 @@
 
 Every finding states the peer basis (level, code, origin, unit, count), the ratio and
 percentile against the peers, the party's own history when it was used, the evidence score
-with each signal that made it, and the duty the gap would have paid.
+with each signal that made it, and the duty the gap would have paid. A line reported because
+its entry or its importer's account shows the same pattern says so, with the counts (and the
+binomial tail probability) behind it; its reason code says which review found it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,11 @@ def valuation_findings(flagged: pl.DataFrame, cfg: ValuationConfig, detector: st
                        version: str) -> pl.DataFrame:
     """Findings rows (:data:`FINDINGS_SCHEMA`) for lines flagged by :func:`evidence_scores`."""
     z = flagged["z_uv"].fill_null(0.0).to_numpy()
-    flagged = flagged.with_columns(pl.Series("percentile_uv", np.round(100 * ndtr(z), 3)))
+    flagged = flagged.with_columns(
+        pl.Series("percentile_uv", np.round(100 * ndtr(z), 3)),
+        *[pl.Series(f"_{c}_p_text", np.char.mod("%.1e", flagged[f"{c}_p_value"].fill_null(1.0)
+                                                .to_numpy()))
+          for c in ("account", "related_account")])
     under, quantity = pl.col("_under"), pl.col("_quantity")
     ratio = pl.when(under & ~pl.col("_under_uv")).then(pl.col("ratio_kg")).otherwise(
         pl.col("ratio_uv"))
@@ -58,6 +64,41 @@ def valuation_findings(flagged: pl.DataFrame, cfg: ValuationConfig, detector: st
         pl.lit("x the lowest price in this importer's "),
         pl.col("supplier_history_lines").cast(pl.String),
         pl.lit(" past lines from this manufacturer")])).otherwise(pl.lit(""))
+    market = pl.when(pl.col("below_market_floor") & under).then(pl.concat_str([
+        pl.lit("; "), _fmt(pl.col("ratio_to_market_floor")),
+        pl.lit("x the lowest price among the peer lines")])).otherwise(pl.lit(""))
+    importer_ceiling = ((pl.col("ceiling_ratio_importer") >= cfg.ceiling_ratio)
+                        & (pl.col("importer_history_lines") >= cfg.floor_min_lines))
+    ceiling = pl.when(pl.col("above_own_ceiling") & pl.col("_over")).then(pl.concat_str([
+        pl.lit("; "),
+        pl.when(importer_ceiling).then(pl.concat_str([
+            _fmt(pl.col("ceiling_ratio_importer")),
+            pl.lit("x the highest price in the importer's own "),
+            pl.col("importer_history_lines").cast(pl.String),
+            pl.lit(" past lines for this tariff number")]))
+        .otherwise(pl.concat_str([
+            _fmt(pl.col("ceiling_ratio_supplier")),
+            pl.lit("x the highest price in this importer's "),
+            pl.col("supplier_history_lines").cast(pl.String),
+            pl.lit(" past lines from this manufacturer")]))])).otherwise(pl.lit(""))
+    entry = pl.when(pl.col("_entry_corroborated")).then(pl.concat_str([
+        pl.lit("; on an entry with "), pl.col("entry_flagged_lines").cast(pl.String),
+        pl.lit(" other line(s) flagged for undervaluation, and low against every price "
+               "reference")])).otherwise(pl.lit(""))
+    account = pl.when(pl.col("_account_corroborated")).then(pl.concat_str([
+        pl.lit("; the importer has "),
+        pl.when(pl.col("related") & (pl.col("related_account_p_value")
+                                     <= cfg.account_alpha)).then(pl.concat_str([
+            pl.col("related_account_low_contracts").cast(pl.String), pl.lit(" of "),
+            pl.col("related_account_contracts").cast(pl.String),
+            pl.lit(" related-party contracts in this batch priced low (chance "),
+            pl.col("_related_account_p_text")]))
+        .otherwise(pl.concat_str([
+            pl.col("account_low_contracts").cast(pl.String), pl.lit(" of "),
+            pl.col("account_contracts").cast(pl.String),
+            pl.lit(" contracts in this batch priced low (chance "),
+            pl.col("_account_p_text")])),
+        pl.lit(" at the batch's base rate)")])).otherwise(pl.lit(""))
     kpu = pl.when(quantity).then(pl.concat_str([
         pl.lit("; "), _fmt(pl.col("lkpu").exp()), pl.lit(" kg per "), pl.col("unit"),
         pl.lit(" is "), _fmt(pl.col("ratio_kpu")), pl.lit("x the peer median "),
@@ -73,7 +114,7 @@ def valuation_findings(flagged: pl.DataFrame, cfg: ValuationConfig, detector: st
             pl.lit("; value per kg is "), _fmt(pl.col("ratio_kg")),
             pl.lit("x the peer median $"),
             _fmt(pl.col("peer_lvpk_post_med").exp()), pl.lit("/kg")])).otherwise(pl.lit("")),
-        own, floor, kpu,
+        own, floor, market, ceiling, entry, account, kpu,
         pl.when(under).then(pl.concat_str([
             pl.lit(". Possible undervaluation; duty at risk $"), _fmt(duty), pl.lit(".")]))
         .when(quantity).then(pl.concat_str([
@@ -109,6 +150,21 @@ def valuation_findings(flagged: pl.DataFrame, cfg: ValuationConfig, detector: st
         pl.col("floor_ratio_supplier").round(4).alias("ratio_to_supplier_lowest_price"),
         pl.col("supplier_history_lines"),
         pl.col("below_own_floor"),
+        pl.col("peer_uv_min").round(4).alias("peer_lowest_unit_value_usd"),
+        pl.col("ratio_to_market_floor").round(4).alias("ratio_to_peer_lowest_price"),
+        pl.col("below_market_floor"),
+        pl.col("ceiling_ratio_importer").round(4).alias("ratio_to_importer_highest_price"),
+        pl.col("ceiling_ratio_supplier").round(4).alias("ratio_to_supplier_highest_price"),
+        pl.col("above_own_ceiling"),
+        pl.col("peer_kpu_level").alias("peer_level_kg_per_unit"),
+        pl.col("entry_flagged_lines"),
+        pl.col("_entry_corroborated").alias("entry_corroborated"),
+        pl.col("account_low_contracts"), pl.col("account_contracts"),
+        pl.col("account_p_value"),
+        pl.col("related_account_low_contracts"), pl.col("related_account_contracts"),
+        pl.col("related_account_p_value"),
+        pl.col("_account_corroborated").alias("account_corroborated"),
+        pl.col("importer_lines_in_window"), pl.col("new_importer"),
         pl.col("related").alias("related_party"),
         signals.alias("signals"),
         pl.struct(*[pl.col(f"w_{s}").round(3).alias(s) for s in SIGNAL_WEIGHTS])
@@ -119,7 +175,9 @@ def valuation_findings(flagged: pl.DataFrame, cfg: ValuationConfig, detector: st
         pl.lit(version).alias("baseline_method_version"),
     ).struct.json_encode()
     reason = (
-        pl.when(under & pl.col("_under_uv")).then(pl.lit("VAL_UNDER_UNIT_VALUE"))
+        pl.when(under & pl.col("_entry_corroborated")).then(pl.lit("VAL_UNDER_ENTRY_PATTERN"))
+        .when(under & pl.col("_account_corroborated")).then(pl.lit("VAL_UNDER_ACCOUNT_PATTERN"))
+        .when(under & pl.col("_under_uv")).then(pl.lit("VAL_UNDER_UNIT_VALUE"))
         .when(under).then(pl.lit("VAL_UNDER_VALUE_PER_KG"))
         .when(quantity).then(pl.lit("VAL_QUANTITY_WEIGHT_MISMATCH"))
         .otherwise(pl.lit("VAL_OVER_UNIT_VALUE"))

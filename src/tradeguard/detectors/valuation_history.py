@@ -7,6 +7,10 @@ spec). A sudden drop against a stable pair history is the classic valuation lead
 histories are noisy, so the party's spread is shrunk toward the pooled spread of its kind:
 sigma^2 = (n * s_own^2 + k * s_pooled^2) / (n + k), with ``k`` prior lines of weight, and the
 predictive spread adds the uncertainty of a median of n lines, (pi/2) sigma^2 / n.
+
+The history also counts each importer's lines over all tariff numbers (kind ``importer_any``,
+HTS and unit ``*``): an importer with none in the window is new to this administration, which
+is context for weighing its prices (see :mod:`valuation_evidence`).
 """
 
 from __future__ import annotations
@@ -31,10 +35,11 @@ def _party_key(columns: tuple[str, ...]) -> pl.Expr:
     parts = [pl.col(c).cast(pl.String) for c in columns]
     return parts[0] if len(parts) == 1 else pl.concat_str(parts, separator="|")
 
+ANY = "*"
 PARTY_SCHEMA: dict[str, pl.DataType] = {
     "party_kind": pl.String(), "party_id": pl.String(), "hts10": pl.String(),
     "unit": pl.String(), "n": pl.Int64(), "luv_med": pl.Float64(), "luv_sig": pl.Float64(),
-    "luv_min": pl.Float64(),
+    "luv_min": pl.Float64(), "luv_max": pl.Float64(),
 }
 
 
@@ -68,11 +73,17 @@ def build_party_history(history: pl.DataFrame | pl.LazyFrame, as_of: date,
         parts.append(keyed.join(enough, on=["party_id", "hts10", "unit"], how="semi")
                      .group_by("party_id", "hts10", "unit").agg(
             luv.count().alias("n"), luv.median().alias("luv_med"), luv.std().alias("luv_sig"),
-            luv.min().alias("luv_min"),
+            luv.min().alias("luv_min"), luv.max().alias("luv_max"),
         ).with_columns(pl.lit(kind).alias("party_kind")))
+    if "importer_id" in names:
+        importer = pl.col("importer_id").cast(pl.String)
+        parts.append(frame.filter(importer.is_not_null() & (importer != "")).group_by(
+            importer.alias("party_id")).agg(pl.len().alias("n")).with_columns(
+            pl.lit("importer_any").alias("party_kind"), pl.lit(ANY).alias("hts10"),
+            pl.lit(ANY).alias("unit")))
     if not parts:
         return pl.DataFrame(schema=PARTY_SCHEMA)
-    out = pl.concat(pl.collect_all(parts))
+    out = pl.concat(pl.collect_all(parts), how="diagonal_relaxed")
     return out.select([pl.col(c).cast(t) for c, t in PARTY_SCHEMA.items()])
 
 
@@ -94,12 +105,13 @@ def party_z(frame: pl.LazyFrame, history: pl.DataFrame, kind: str, min_lines: in
                                   pl.lit(None, dtype=pl.Float64).alias(ratio),
                                   pl.lit(None, dtype=pl.Int64).alias(n),
                                   pl.lit(None, dtype=pl.Float64).alias(sig),
-                                  pl.lit(None, dtype=pl.Float64).alias(f"floor_ratio_{kind}"))
+                                  pl.lit(None, dtype=pl.Float64).alias(f"floor_ratio_{kind}"),
+                                  pl.lit(None, dtype=pl.Float64).alias(f"ceiling_ratio_{kind}"))
     own = history.filter((pl.col("party_kind") == kind) & (pl.col("n") >= min_lines)).select(
         pl.col("party_id").alias("_party"), "hts10", "unit",
         pl.col("n").alias(n), pl.col("luv_med").alias("_p_med"),
         pl.col("luv_sig").clip(lower_bound=sigma_floor).alias("_p_sig"),
-        pl.col("luv_min").alias("_p_min"),
+        pl.col("luv_min").alias("_p_min"), pl.col("luv_max").alias("_p_max"),
     )
     joined = frame.with_columns(_party_key(columns).alias("_party")).join(
         own.lazy(), on=["_party", "hts10", "unit"], how="left")
@@ -113,4 +125,20 @@ def party_z(frame: pl.LazyFrame, history: pl.DataFrame, kind: str, min_lines: in
         (pl.col("luv") - pl.col("_p_med")).exp().alias(ratio),
         spread.alias(sig),
         (pl.col("luv") - pl.col("_p_min")).exp().alias(f"floor_ratio_{kind}"),
-    ).drop("_party", "_p_med", "_p_sig", "_p_min")
+        (pl.col("luv") - pl.col("_p_max")).exp().alias(f"ceiling_ratio_{kind}"),
+    ).drop("_party", "_p_med", "_p_sig", "_p_min", "_p_max")
+
+
+def importer_lines(frame: pl.LazyFrame, history: pl.DataFrame) -> pl.LazyFrame:
+    """Add ``importer_lines_in_window``: the importer's past lines over all tariff numbers
+    (0 for an importer the history has never seen; null when the line names no importer)."""
+    names = frame.collect_schema().names()
+    if "importer_id" not in names or history.is_empty():
+        return frame.with_columns(pl.lit(None, dtype=pl.Int64).alias("importer_lines_in_window"))
+    seen = history.filter(pl.col("party_kind") == "importer_any").select(
+        pl.col("party_id").alias("_importer"), pl.col("n").alias("_lines"))
+    importer = pl.col("importer_id").cast(pl.String)
+    return frame.with_columns(importer.alias("_importer")).join(
+        seen.lazy(), on="_importer", how="left").with_columns(
+        pl.when(importer.is_not_null() & (importer != "")).then(pl.col("_lines").fill_null(0))
+        .cast(pl.Int64).alias("importer_lines_in_window")).drop("_importer", "_lines")

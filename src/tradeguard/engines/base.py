@@ -55,12 +55,15 @@ class ScoringEngine(Protocol):
 
 
 def engine_for(name: str, *, spark_master: str | None = None,
-               memory_limit: str | None = None) -> ScoringEngine:
-    """The engine called ``name`` (``duckdb`` or ``spark``); heavy imports happen here."""
+               memory_limit: str | None = None, workers: int = 1) -> ScoringEngine:
+    """The engine called ``name`` (``duckdb`` or ``spark``); heavy imports happen here.
+
+    ``workers`` is the DuckDB engine's number of scoring processes (Spark has its own).
+    """
     if name == "duckdb":
         from tradeguard.engines.duckdb import DuckDBEngine
 
-        return DuckDBEngine(memory_limit=memory_limit)
+        return DuckDBEngine(memory_limit=memory_limit, workers=workers)
     if name == "spark":
         from tradeguard.engines.spark import SparkEngine
 

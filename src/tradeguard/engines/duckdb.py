@@ -2,7 +2,9 @@
 
 DuckDB hashes every row to its entry's batch and writes hive-partitioned Parquet in one pass
 (spilling to disk past ``memory_limit``), so one batch at a time is in memory however large
-the input. Each batch is read into Polars and scored by the shared batch functions.
+the input. Each batch is read into Polars and scored by the shared batch functions, in this
+process or, with ``workers`` > 1, in that many worker processes
+(:mod:`~tradeguard.engines.workers`).
 """
 
 from __future__ import annotations
@@ -32,8 +34,12 @@ class DuckDBEngine:
 
     name = "duckdb"
 
-    def __init__(self, memory_limit: str | None = None) -> None:
+    def __init__(self, memory_limit: str | None = None, workers: int = 1) -> None:
         import duckdb
+
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1 (got {workers})")
+        self.workers = workers
 
         self._con: Any = duckdb.connect()
         if memory_limit:
@@ -60,15 +66,23 @@ class DuckDBEngine:
         self._cut[inputs.work] = dirs
         return dirs
 
-    def _each_batch(self, inputs: BatchInputs) -> Any:
+    def _batch_files(self, inputs: BatchInputs) -> list[tuple[int, list[Path], list[Path]]]:
+        """(batch number, entry files, line files) of every non-empty batch."""
         entries_dir, lines_dir = self._batches(inputs)
+        out = []
         for number in range(inputs.batches):
             line_dir = lines_dir / f"{sql.BATCH_COLUMN}={number}"
             if not line_dir.exists():
                 continue
             entry_dir = entries_dir / f"{sql.BATCH_COLUMN}={number}"
-            lines = pl.read_parquet(line_dir / "*.parquet", hive_partitioning=False)
-            entries = pl.read_parquet(entry_dir / "*.parquet", hive_partitioning=False)
+            out.append((number, sorted(entry_dir.glob("*.parquet")),
+                        sorted(line_dir.glob("*.parquet"))))
+        return out
+
+    def _each_batch(self, inputs: BatchInputs) -> Any:
+        for number, entry_files, line_files in self._batch_files(inputs):
+            lines = pl.read_parquet(line_files, hive_partitioning=False)
+            entries = pl.read_parquet(entry_files, hive_partitioning=False)
             yield number, entries, lines
 
     def candidates(self, inputs: BatchInputs, run: FittedRun) -> pl.DataFrame:
@@ -93,8 +107,15 @@ class DuckDBEngine:
 
     def score(self, inputs: BatchInputs, run: FittedRun, cross_findings: pl.DataFrame,
               out_dir: Path) -> list[Path]:
-        """Score batch after batch, writing each result as it is done."""
+        """Score every batch, writing each result as it is done (in ``workers`` processes)."""
         out_dir.mkdir(parents=True, exist_ok=True)
+        files = self._batch_files(inputs)
+        if self.workers > 1 and len(files) > 1:
+            from tradeguard.engines.shipping import pack
+            from tradeguard.engines.workers import score_in_workers
+
+            jobs = [(e, ln, out_dir / f"part-{n:05d}.parquet") for n, e, ln in files]
+            return score_in_workers(jobs, pack((run, cross_findings)), self.workers)
         parts: list[Path] = []
         for number, entries, lines in self._each_batch(inputs):
             part = out_dir / f"part-{number:05d}.parquet"

@@ -10,9 +10,6 @@ the work folder must then be on storage every executor can read.
 
 from __future__ import annotations
 
-import io
-import pickle
-import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,6 +25,7 @@ from tradeguard.engines.entry_batch import (
     cross_entry_candidates,
     score_entry_batch,
 )
+from tradeguard.engines.shipping import pack, unpack
 
 _SPARK_TYPES: dict[str, str] = {
     "String": "string", "Int64": "bigint", "Float64": "double", "Date": "date",
@@ -68,31 +66,9 @@ def _polars(table: Any) -> pl.DataFrame:
     return frame.drop(sql.BATCH_COLUMN, strict=False)
 
 
-_LOCKS = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock}
-# What this worker process last unpickled: the broadcast bytes and the object they hold.
-_RECEIVED: list[tuple[bytes, Any]] = []
-
-
-class _RunPickler(pickle.Pickler):
-    """Pickles a fitted run; locks (the screening caches guard with them) travel as new ones."""
-
-    def reducer_override(self, obj: Any) -> Any:
-        make = _LOCKS.get(type(obj))
-        return (make, ()) if make is not None else NotImplemented
-
-
-def _packed(obj: Any) -> bytes:
-    buf = io.BytesIO()
-    _RunPickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
-    return buf.getvalue()
-
-
 def _received(shared: Any) -> Any:
     """The broadcast object, unpickled once per worker process rather than once per batch."""
-    packed = shared.value  # the same bytes object for every task of this broadcast
-    if not _RECEIVED or _RECEIVED[0][0] is not packed:
-        _RECEIVED[:] = [(packed, pickle.loads(packed))]
-    return _RECEIVED[0][1]
+    return unpack(shared.value)  # the same bytes object for every task of this broadcast
 
 
 class SparkEngine:
@@ -148,7 +124,7 @@ class SparkEngine:
 
     def candidates(self, inputs: BatchInputs, run: FittedRun) -> pl.DataFrame:
         """Cross-entry candidate keys of every batch, gathered to the driver."""
-        shared = self.session.sparkContext.broadcast(_packed(run))
+        shared = self.session.sparkContext.broadcast(pack(run))
 
         def keys(lines: Any, entries: Any) -> Any:
             return _to_arrow(cross_entry_candidates(_polars(entries), _polars(lines),
@@ -171,7 +147,7 @@ class SparkEngine:
     def score(self, inputs: BatchInputs, run: FittedRun, cross_findings: pl.DataFrame,
               out_dir: Path) -> list[Path]:
         """Score every batch on the executors; Spark writes the parts."""
-        shared = self.session.sparkContext.broadcast(_packed((run, cross_findings)))
+        shared = self.session.sparkContext.broadcast(pack((run, cross_findings)))
 
         def scored(lines: Any, entries: Any) -> Any:
             fitted, cross = _received(shared)

@@ -22,6 +22,7 @@ import polars as pl
 
 from tradeguard.model._calibration import Calibration
 from tradeguard.model._reasons import ReasonCode
+from tradeguard.model._treeshap import TreeSplits, tree_splits
 
 if TYPE_CHECKING:
     import lightgbm
@@ -54,6 +55,11 @@ class ModelArtifact:
         import lightgbm
 
         return lightgbm.Booster(model_str=self.model_text)
+
+    @cached_property
+    def splits(self) -> tuple[TreeSplits, ...]:
+        """Each tree's split features and thresholds, for grouped TreeSHAP (read once)."""
+        return tree_splits(self.booster)
 
     def content(self) -> dict[str, Any]:
         """Everything the version hash covers (all but the version and the creation time)."""

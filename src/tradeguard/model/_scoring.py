@@ -2,8 +2,9 @@
 
 The batch is scored in one pass; every row carries the model version that produced it, so a
 score in a notice or an appeal can be traced back to the exact artifact. Contributions come from
-the trees themselves (TreeSHAP via ``pred_contrib``): they are exact for this model and add up
-to its raw score, unlike a surrogate explanation.
+the trees themselves (TreeSHAP, computed once per tree and split pattern:
+:mod:`~tradeguard.model._treeshap`): they are exact for this model and add up to its raw score
+(within floating-point rounding), unlike a surrogate explanation.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import polars as pl
 from tradeguard.model._artifact import ModelArtifact
 from tradeguard.model._reasons import top_reasons
 from tradeguard.model._training import feature_matrix
+from tradeguard.model._treeshap import contributions as tree_contributions
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class ScoreBatch:
     ``frame`` holds ``probability`` (calibrated), ``raw_score`` (margin), ``expected_revenue``
     (when a duty column was given), ``reasons`` (codes, strongest first) and
     ``model_version``. ``contributions`` is rows x (features + 1): per-feature margin
-    contributions and, last, the bias; each row sums to ``raw_score``.
+    contributions and, last, the bias; each row sums to ``raw_score`` (to rounding).
     """
 
     frame: pl.DataFrame
@@ -54,12 +56,14 @@ def score(
     names = list(artifact.features)
     matrix = feature_matrix(features, names, artifact.categories)
     booster = artifact.booster
+    # The margin comes from the plain prediction whether or not lines are explained, so
+    # explaining (or not) never moves a probability.
+    raw = np.asarray(booster.predict(matrix, raw_score=True), dtype=float)
     if explain:
-        contributions = np.asarray(booster.predict(matrix, pred_contrib=True), dtype=float)
-        raw = contributions.sum(axis=1)
+        width = len(names) + 1
+        contributions = tree_contributions(booster, matrix, artifact.splits, np.eye(width))
         reasons, _ = top_reasons(contributions, names, artifact.reasons, k=top_k)
     else:
-        raw = np.asarray(booster.predict(matrix, raw_score=True), dtype=float)
         contributions = np.zeros((features.height, 0))
         reasons = pl.Series("reasons", [[]] * features.height, dtype=pl.List(pl.String))
     probability = artifact.calibration.apply(raw)

@@ -4,12 +4,13 @@ Targets (from the detector's brief): recall >= 0.9 over planted ``adcvd`` lines,
 clean in-scope lines flagged, each planted scheme's lines in one lead, on every seed.
 Thresholds are the detector's general defaults; nothing here is fitted to the generator.
 
-Seeds 3 and 4 each plant a transshipment scheme (honey from India, plywood from Viet Nam) whose
-declarations carry no tie to China at all: third-country MID, seller and address, no declared
-supply chain (the products have none), and prices inside the normal spread of the origin's
-lines (honey: no Chinese history to compare with). No real signal separates those plants from
-a legitimate new supplier, so their recall stays below the target; the tests say so with a
-strict ``xfail`` that breaks as soon as that changes.
+Some seeds plant transshipment schemes whose declarations carry no tie to China at all
+(third-country MID, seller and address, no declared supply chain, prices inside the origin's
+spread): honey from India in seed 3, plywood from Viet Nam in seed 4 (and in seed 4 at 2000
+entries), honey from India in seed 9 at 2000 entries. They are found the way an EAPA analyst
+would find them: the origin is a documented evasion route for the order, the plant is new and
+shipped more in its first weeks than plants that started within history did, and its buyers
+never imported the merchandise before.
 """
 
 from __future__ import annotations
@@ -29,15 +30,15 @@ from tradeguard.detectors.base import DetectionContext, declaration_lines
 
 demo = pytest.importorskip("tradeguard.demo", reason="demo data generator not installed")
 KEY = ["entry_number", "line_number"]
-NO_TIE = "scheme with no declared tie to the subject country and prices in the normal spread"
 RUNS = [
     pytest.param((1000, 1), id="1000-seed1"),
     pytest.param((1000, 3), id="1000-seed3"),
     pytest.param((1000, 4), id="1000-seed4"),
+    pytest.param((2000, 4), id="2000-seed4"),
     pytest.param((2000, 7), id="2000-seed7"),
+    pytest.param((2000, 9), id="2000-seed9"),
     pytest.param((2000, 12), id="2000-seed12"),
 ]
-UNDETECTABLE = {(1000, 3), (1000, 4)}
 
 
 def _read(folder: Path, name: str) -> pl.DataFrame:
@@ -93,9 +94,7 @@ def run(request: pytest.FixtureRequest, ref: Any, tmp_path_factory: pytest.TempP
 
 
 @pytest.mark.slow
-def test_recall(run: DemoRun, request: pytest.FixtureRequest) -> None:
-    if run.size in UNDETECTABLE:
-        request.applymarker(pytest.mark.xfail(reason=NO_TIE, strict=True))
+def test_recall(run: DemoRun) -> None:
     planted = run.planted
     flagged = run.findings.select(KEY).unique()
     assert planted.height >= 20

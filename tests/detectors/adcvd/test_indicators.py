@@ -23,9 +23,15 @@ NEW_PLANT = {"manufacturer_id": "CNNEWALU9NIN", "manufacturer_name": "New Star A
 
 @pytest.fixture
 def history(kit) -> pl.DataFrame:
+    """An established VN and CN plant, and a VN plant that started in June and shipped about
+    once a month (the start-up the new-plant volume test compares with)."""
     start = date(2025, 1, 5)
     rows = (kit.monthly(start, 12, 1, **(ALU | OLD_VN))
             + kit.monthly(start, 12, 1, **(ALU | CN_SUPPLIER)))
+    rows += [kit.line(f"H-STA-{k}", entry_date=date(2025, 6, 2) + timedelta(days=45 * k),
+                      **(ALU | OLD_VN | {"manufacturer_id": "VNALUSTA5HAN",
+                                         "manufacturer_name": "Star Aluminium JSC"}))
+             for k in range(4)]
     return kit.frame(rows)
 
 
@@ -68,7 +74,7 @@ def test_established_plant_only_shares_the_flow_level_surge(kit, ctx, history):
 def test_no_surge_at_baseline_volume(kit, ctx, history):
     _, result = _assess(kit, ctx, history, _batch(kit, n_new=1))
     assert "ADCVD_EVASION_SURGE" not in _codes(result, "S0")
-    assert "ADCVD_EVASION_NEW_PLANT_VOLUME" not in _codes(result, "S0")  # one line is no plant
+    assert "ADCVD_EVASION_NEW_PLANT_VOLUME" not in _codes(result, "S0")  # one shipment
 
 
 def test_new_manufacturer_needs_history(kit, ctx):

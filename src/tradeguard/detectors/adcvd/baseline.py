@@ -4,7 +4,9 @@ Everything here is an aggregate of past declaration lines: when each manufacture
 normalised name) was first seen, which origins each importer bought each product from, unit
 value medians and the sorted unit values themselves per (HTS, unit, origin) (the price test
 ranks new lines among them), monthly line counts of in-scope goods per (origin,
-order), and the monthly value a typical established plant ships.
+order), each third-country plant's shipments (entries) under each order (how fast plants that
+started within history ramped up, what a new plant shipped first), and which importers already
+bought each order's merchandise.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class EvasionBaseline:
     plants: pl.DataFrame = field(default_factory=pl.DataFrame)
     rows: int = 0
     unit_values: pl.DataFrame = field(default_factory=pl.DataFrame)
+    importer_cases: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def build_baseline(history: pl.DataFrame, orders: pl.DataFrame) -> EvasionBaseline:
@@ -97,7 +100,9 @@ def build_baseline(history: pl.DataFrame, orders: pl.DataFrame) -> EvasionBaseli
     unit_values = hist.filter(pl.col("quantity").cast(pl.Float64) > 0).select(
         "hts10", pl.col("quantity_unit").cast(pl.String), "origin", uv.alias("uv")
     ).drop_nulls().sort("uv")
-    scope = third_country_scope(hist, orders, in_force_only=False).join(
+    # HTS prefix matching once for history: third-country flows and importers' purchases.
+    in_scope = match_scope(hist, orders, in_force_only=False)
+    scope = third_country_scope(hist, orders, scope=in_scope).join(
         hist.select("entry_number", pl.col("line_number").cast(pl.Int64), "entry_date",
                     "mid_key", "name_key", pl.col("entered_value_usd").cast(pl.Float64)),
         on=["entry_number", "line_number"])
@@ -105,10 +110,18 @@ def build_baseline(history: pl.DataFrame, orders: pl.DataFrame) -> EvasionBaseli
         "origin", "subject_country", "primary_case", "month").agg(
         pl.len().alias("lines"), pl.col("order_date").min())
     plant = pl.coalesce("mid_key", "name_key").alias("plant")
+    # One row per shipment (entry) of a third-country plant under an order: how fast plants
+    # that started within history ramped up, and what a new plant shipped in its first months.
     plants = scope.with_columns(plant).drop_nulls("plant").group_by(
-        "origin", "primary_case", "plant").agg(pl.col("entered_value_usd").sum()) \
-        .group_by("origin", "primary_case").agg(
-        (pl.col("entered_value_usd") / months).median().alias("median_plant_month_usd"),
-        pl.len().alias("plants"))
+        "origin", "primary_case", "plant", "entry_number").agg(
+        pl.col("entry_date").min(), pl.col("entered_value_usd").sum())
+    # Importers that bought goods within an order's scope from any country, the subject
+    # country included (every case the HTS number falls under, whatever the origin).
+    importer_cases = in_scope.join(
+        hist.select("entry_number", pl.col("line_number").cast(pl.Int64),
+                    pl.col("importer" if "importer" in hist.columns else imp_col)
+                    .cast(pl.String).alias("importer")),
+        on=["entry_number", "line_number"]).select(
+        "importer", "case_number").drop_nulls().unique()
     return EvasionBaseline(start, end, months, first_mid, first_name, importer_origins, prices,
-                           flows, plants, hist.height, unit_values)
+                           flows, plants, hist.height, unit_values, importer_cases)

@@ -12,9 +12,14 @@ The reporting rule (``scoring``): a plant needs a tie to the subject country and
 strong tie (MID, address, seller, tier-1 supplier in the subject country) with one change
 suffices; weak ties (price, the importer's switch, a supplier further up the chain) need a second
 weak tie, except that a statistically tested price tie may instead be corroborated by
-``weak_link_min_changes`` independent kinds of change (a new plant and a surge of the flow). The
-importer's switch does not get that exception: moving purchases out of the subject country is
-what an order is meant to cause, and it comes with new plants and surges in legitimate trade.
+``weak_link_min_changes`` independent kinds of change (a new plant and a surge of the flow).
+A documented route (the origin is a country that EAPA determinations or circumvention findings
+name for the order) says nothing about the plant itself, so it adds to no tie: it only stands in
+for one when the new plant's shipments in its first months are implausible (a tested count, not
+just "new") and ``weak_link_min_changes`` kinds of change in all back it (surge, importers new to
+the merchandise). The importer's switch gets no exception: moving purchases out of the subject
+country is what an order is meant to cause, and it comes with new plants and surges in
+legitimate trade.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "ADCVD_EVASION_SELLER_SUBJECT": 1.5,
     "ADCVD_EVASION_NEW_MANUFACTURER": 1.0,
     "ADCVD_EVASION_NEW_PLANT_VOLUME": 1.5,  # includes NEW_MANUFACTURER (not added twice)
+    "ADCVD_EVASION_NEW_IMPORTER": 0.5,
+    "ADCVD_EVASION_KNOWN_ROUTE": 0.5,
     "ADCVD_EVASION_ORIGIN_SWITCH": 0.75,
     "ADCVD_EVASION_PRICE_SUBJECT": 0.75,
     "ADCVD_EVASION_SURGE": 0.5,
@@ -42,20 +49,32 @@ LINK_INDICATORS: frozenset[str] = frozenset({
     "ADCVD_EVASION_MID_SUBJECT", "ADCVD_EVASION_ADDRESS_SUBJECT",
     "ADCVD_EVASION_SELLER_SUBJECT", "ADCVD_EVASION_ORIGIN_SWITCH",
     "ADCVD_EVASION_PRICE_SUBJECT", "ADCVD_EVASION_SUPPLIER_SUBJECT",
-    "ADCVD_EVASION_UPSTREAM_SUBJECT",
+    "ADCVD_EVASION_UPSTREAM_SUBJECT", "ADCVD_EVASION_KNOWN_ROUTE",
 })
 
 # Weak ties that two independent kinds of change may corroborate on their own (a significance
 # test stands behind them, unlike a switch of supplier).
 TESTED_TIES: frozenset[str] = frozenset({"ADCVD_EVASION_PRICE_SUBJECT"})
 
+# The documented route: where evasion of the order has been found before, nothing about this
+# plant. It adds nothing to the tie score and counts only with a tested implausible start-up
+# volume of the plant (see ``scoring``).
+ROUTE_TIES: frozenset[str] = frozenset({"ADCVD_EVASION_KNOWN_ROUTE"})
+
 # Change indicators by kind: a new plant's volume is part of its being new, so the two count
-# as one kind; a surge of the whole flow is independent of any one plant.
+# as one kind; a surge of the whole flow is independent of any one plant, and so are buyers
+# with no history in the merchandise.
 CHANGE_KINDS: dict[str, str] = {
     "ADCVD_EVASION_NEW_MANUFACTURER": "new_plant",
     "ADCVD_EVASION_NEW_PLANT_VOLUME": "new_plant",
     "ADCVD_EVASION_SURGE": "surge",
+    "ADCVD_EVASION_NEW_IMPORTER": "new_buyer",
 }
+
+# Changes on the supply side. Every report needs one (a buyer new to the merchandise is not a
+# change in where goods come from), and the tested price tie counts only these: an importer
+# trying a cheap new supplier is common in clean trade.
+SUPPLY_CHANGE_KINDS: frozenset[str] = frozenset({"new_plant", "surge"})
 
 # Major manufacturing cities of frequent subject countries (the reference subdivisions list
 # only provinces). Matched as whole words in manufacturer addresses.
@@ -105,9 +124,21 @@ class AdcvdConfig(BaseModel):
         2.576, description="|z| of the plant's mean percentile among origin peers (p < 0.01)")
     price_z_subject: float = Field(
         1.96, description="|z| among subject-country peers must stay below this (p >= 0.05)")
-    new_plant_min_lines: int = Field(3, description="Fewest lines for the new-plant indicator")
-    new_plant_ratio: float = Field(
-        1.0, description="New plant's monthly value over the median established plant's")
+    new_plant_min_shipments: int = Field(
+        3, description="Fewest shipments (entries) of a new plant for the volume indicator")
+    new_plant_window_days: int = Field(
+        92, description="A new plant's shipments are counted over its first this many days")
+    new_plant_peer_quantile: float = Field(
+        0.75, description="Quantile of start-ups' shipments per month in their first window "
+        "(a busy start-up) that a new plant is compared with")
+    new_plant_min_peers: int = Field(
+        5, description="Start-ups under an order needed to use its own rate (else the "
+        "start-ups of every order)")
+    new_plant_max_p: float = Field(
+        0.01, description="Poisson upper-tail bar of the new plant's shipment count")
+    known_routes: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict, description="Extra documented evasion routes: case number -> "
+        "ISO countries, added to the countries named in the order list's notes")
     subject_places: dict[str, tuple[str, ...]] = Field(
         default_factory=lambda: dict(DEFAULT_SUBJECT_PLACES))
     min_place_name: int = Field(5, description="Shortest place name matched in addresses")

@@ -8,6 +8,7 @@ indicators, scores) so case leads can be built from the same run without recompu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, ClassVar
 
 import polars as pl
@@ -24,6 +25,7 @@ from tradeguard.detectors.adcvd.indicators import (
     address_subject,
     first_seen_dates,
     mid_subject,
+    new_importer,
     new_manufacturer,
     new_plant_volume,
     origin_switch,
@@ -33,6 +35,7 @@ from tradeguard.detectors.adcvd.indicators import (
 )
 from tradeguard.detectors.adcvd.parties import with_party_keys
 from tradeguard.detectors.adcvd.pricing import price_subject
+from tradeguard.detectors.adcvd.routes import documented_routes, known_route
 from tradeguard.detectors.adcvd.scope import match_scope, normalise_hts
 from tradeguard.detectors.adcvd.scoring import score_lines
 from tradeguard.detectors.adcvd.supply import supplier_subject
@@ -46,7 +49,10 @@ INDICATOR_TEXT: dict[str, str] = {
     "ADCVD_EVASION_SELLER_SUBJECT": "seller in the subject country",
     "ADCVD_EVASION_ORIGIN_SWITCH": "importer switched from the subject country",
     "ADCVD_EVASION_PRICE_SUBJECT": "unit value at subject-country level",
-    "ADCVD_EVASION_NEW_PLANT_VOLUME": "new plant shipping more than established plants",
+    "ADCVD_EVASION_NEW_PLANT_VOLUME": "new plant shipping more in its first months than a busy "
+    "start-up",
+    "ADCVD_EVASION_NEW_IMPORTER": "importer new to the order's merchandise",
+    "ADCVD_EVASION_KNOWN_ROUTE": "origin is a documented evasion route for the order",
     "ADCVD_EVASION_SURGE": "surge of in-scope imports from this origin",
     "ADCVD_EVASION_SUPPLIER_SUBJECT": "declared tier-1 supplier in the subject country",
     "ADCVD_EVASION_UPSTREAM_SUBJECT": "declared upstream supplier in the subject country",
@@ -85,11 +91,17 @@ def prepare_lines(lines: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col("hts10").str.slice(0, 6).alias("hts6"))
 
 
+def _span(batch: pl.DataFrame) -> tuple[date, date] | None:
+    """First and last entry date of the batch (None when it has no dates)."""
+    first, last = batch["entry_date"].min(), batch["entry_date"].max()
+    return (first, last) if isinstance(first, date) and isinstance(last, date) else None
+
+
 class AdcvdDetector:
     """AD/CVD scope, deposits and transshipment indicators (category ``adcvd``)."""
 
     name: ClassVar[str] = "adcvd"
-    version: ClassVar[str] = "1.1.0"
+    version: ClassVar[str] = "1.2.0"
 
     def __init__(self, config: AdcvdConfig | dict[str, Any] | None = None) -> None:
         self.config = config if isinstance(config, AdcvdConfig) else AdcvdConfig(
@@ -122,8 +134,10 @@ class AdcvdDetector:
             new_manufacturer(cand, self.baseline, cfg), mid_subject(cand),
             address_subject(cand, places), seller_subject(cand),
             origin_switch(cand, self.baseline), price_subject(cand, self.baseline, cfg),
-            new_plant_volume(cand, self.baseline, cfg), surge(cand, self.baseline, cfg),
-            supplier_subject(cand, ctx.supply_chain, cfg),
+            new_plant_volume(cand, self.baseline, cfg, _span(batch)),
+            surge(cand, self.baseline, cfg), supplier_subject(cand, ctx.supply_chain, cfg),
+            new_importer(cand, self.baseline),
+            known_route(cand, documented_routes(orders, ctx.ref, cfg)),
         ]
         indicators = pl.concat([p.select([pl.col(c).cast(t) for c, t in INDICATOR_SCHEMA.items()])
                                 for p in parts])

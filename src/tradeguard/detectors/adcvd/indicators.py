@@ -8,7 +8,7 @@ proof alone; :mod:`tradeguard.detectors.adcvd.scoring` combines them.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
@@ -170,39 +170,110 @@ def origin_switch(cand: pl.DataFrame, base: EvasionBaseline) -> pl.DataFrame:
         "subject_last_seen": pl.col("subject_last_seen"), "origin": pl.col("origin")})
 
 
-def new_plant_volume(cand: pl.DataFrame, base: EvasionBaseline, cfg: AdcvdConfig
-                     ) -> pl.DataFrame:
-    """A manufacturer new since the start of history already ships, per month, at least
-    ``new_plant_ratio`` times what the median established plant of that origin (else of any
-    origin) ships of the order's goods."""
+def start_up_rates(base: EvasionBaseline, cfg: AdcvdConfig) -> pl.DataFrame:
+    """(primary_case, peer_rate, start_ups, reference): shipments per month that plants which
+    started in history made in their first ``new_plant_window_days``, at
+    ``new_plant_peer_quantile`` (a busy start-up). Per order when it has ``new_plant_min_peers``
+    start-ups, else over the start-ups of every order (``reference`` says which, ``start_ups``
+    how many were compared); one row per order seen in history."""
+    schema = {"primary_case": pl.String, "peer_rate": pl.Float64, "start_ups": pl.UInt32,
+              "reference": pl.String}
+    if base.start is None or base.end is None or base.plants.height == 0:
+        return pl.DataFrame(schema=schema)
+    key = ["origin", "primary_case", "plant"]
+    window = cfg.new_plant_window_days
+    settled = base.start + timedelta(days=cfg.established_after_days)
+    first = base.plants.group_by(key).agg(pl.col("entry_date").min().alias("first"))
+    started = first.filter((pl.col("first") > settled)
+                           & (pl.col("first") <= base.end - timedelta(days=window)))
+    rates = base.plants.join(started, on=key).filter(
+        pl.col("entry_date") <= pl.col("first") + pl.duration(days=window)
+    ).group_by(key).agg(pl.col("entry_number").n_unique().alias("shipments")).with_columns(
+        (pl.col("shipments") / (window / 30.44)).alias("rate"))
+    q = cfg.new_plant_peer_quantile
+    pooled = rates["rate"].quantile(q) if rates.height else None
+    per_case = rates.group_by("primary_case").agg(
+        pl.col("rate").quantile(q).alias("case_rate"), pl.len().alias("start_ups"))
+    own = pl.col("start_ups").fill_null(0) >= cfg.new_plant_min_peers
+    return first.select("primary_case").unique().join(
+        per_case, on="primary_case", how="left").select(
+        "primary_case",
+        pl.when(own).then(pl.col("case_rate")).otherwise(pl.lit(pooled, pl.Float64))
+        .alias("peer_rate"),
+        pl.when(own).then(pl.col("start_ups")).otherwise(pl.lit(rates.height))
+        .cast(pl.UInt32).alias("start_ups"),
+        pl.when(own).then(pl.lit("order")).otherwise(pl.lit("all orders")).alias("reference"))
+
+
+def new_plant_volume(cand: pl.DataFrame, base: EvasionBaseline, cfg: AdcvdConfig,
+                     batch_span: tuple[date, date] | None = None) -> pl.DataFrame:
+    """A plant first seen after the order (and after the start of history) shipped, in its first
+    ``new_plant_window_days``, more often than a busy start-up does: its shipments (entries; the
+    lines of one entry are one shipment) in that window, history and batch together, against a
+    Poisson count at the start-up rate of :func:`start_up_rates`. Capacity is the EAPA question
+    (a plant that did not exist cannot ship at full volume at once), and plants that started in
+    history show how fast a real plant ramps up. Only a start-up the batch sees counts (the
+    window reaches into ``batch_span``, the batch's first and last entry dates): a plant that
+    started a year ago was judged on earlier batches and has shown its capacity since."""
     if base.start is None or base.plants.height == 0:
         return pl.DataFrame(schema=INDICATOR_SCHEMA)
     settled = base.start + timedelta(days=cfg.established_after_days)
+    first, end = batch_span if batch_span is not None else (
+        cand["entry_date"].min(), cand["entry_date"].max())
+    if not isinstance(first, date) or not isinstance(end, date):
+        return pl.DataFrame(schema=INDICATOR_SCHEMA)
+    key = ["origin", "primary_case", "plant"]
     plant = pl.coalesce("mid_key", "name_key")
-    span = ((pl.col("entry_date").max() - pl.col("entry_date").min()).dt.total_days() / 30.44
-            + 1).floor()
-    new = cand.filter((pl.col("first_seen") > settled) & plant.is_not_null()).with_columns(
-        plant.alias("plant"))
-    per_plant = new.group_by("plant", "origin", "primary_case").agg(
-        pl.len().alias("plant_lines"),
-        (pl.col("entered_value_usd").sum() / span).alias("plant_month_usd"))
-    any_origin = base.plants.group_by("primary_case").agg(
-        pl.col("median_plant_month_usd").median().alias("any_origin_usd"))
-    rated = (per_plant.join(base.plants, on=["origin", "primary_case"], how="left")
-             .join(any_origin, on="primary_case", how="left")
-             .with_columns(pl.coalesce("median_plant_month_usd", "any_origin_usd")
-                           .alias("peer_month_usd"))
-             .filter((pl.col("plant_lines") >= cfg.new_plant_min_lines)
-                     & (pl.col("plant_month_usd")
-                        >= cfg.new_plant_ratio * pl.col("peer_month_usd"))))
-    hit = new.join(rated.select("plant", "origin", "primary_case", "plant_lines",
-                                "plant_month_usd", "peer_month_usd"),
-                   on=["plant", "origin", "primary_case"], how="inner")
+    new = cand.filter((pl.col("first_seen") > settled) & (pl.col("first_seen") > pl.col(
+        "order_date")) & plant.is_not_null()).with_columns(plant.alias("plant"))
+    window = new.group_by(key).agg(pl.col("first_seen").min()).with_columns(
+        pl.col("first_seen").dt.offset_by(f"{cfg.new_plant_window_days}d").alias("until")
+    ).filter(pl.col("until") >= first)
+    shipments = pl.concat([
+        base.plants.select(*key, "entry_number", "entry_date", "entered_value_usd"),
+        new.select(*key, "entry_number", "entry_date", "entered_value_usd"),
+    ], how="vertical_relaxed").join(window, on=key, how="inner").filter(
+        pl.col("entry_date").is_between(pl.col("first_seen"), pl.col("until")))
+    rated = shipments.group_by(key).agg(
+        pl.col("entry_number").n_unique().alias("shipments"),
+        pl.col("entered_value_usd").sum().alias("window_value"),
+        pl.col("first_seen").first(), pl.col("until").first(),
+    ).with_columns(
+        ((pl.min_horizontal("until", pl.lit(end)) - pl.col("first_seen")).dt.total_days()
+         / 30.44).clip(lower_bound=1.0).alias("months_observed")
+    ).join(start_up_rates(base, cfg), on="primary_case", how="inner").filter(
+        pl.col("peer_rate") > 0).with_columns(
+        (pl.col("peer_rate") * pl.col("months_observed")).alias("expected"))
+    if rated.height == 0:
+        return pl.DataFrame(schema=INDICATOR_SCHEMA)
+    p = pdtrc(rated["shipments"].to_numpy() - 1, rated["expected"].to_numpy())
+    rated = rated.with_columns(pl.Series("p", p, pl.Float64)).filter(
+        (pl.col("shipments") >= cfg.new_plant_min_shipments) & (pl.col("p") < cfg.new_plant_max_p))
+    hit = new.join(rated.select(*key, "shipments", "months_observed", "peer_rate", "start_ups",
+                                "reference", "expected", "p", "window_value"), on=key, how="inner")
     return emit(hit, "ADCVD_EVASION_NEW_PLANT_VOLUME", pl.col("first_seen"), {
         "plant": pl.col("plant"), "first_seen": pl.col("first_seen"),
-        "plant_lines": pl.col("plant_lines"),
-        "plant_month_usd": pl.col("plant_month_usd").round(2),
-        "median_established_month_usd": pl.col("peer_month_usd").round(2)})
+        "shipments_in_first_months": pl.col("shipments"),
+        "months_observed": pl.col("months_observed").round(2),
+        "start_up_shipments_per_month": pl.col("peer_rate").round(3),
+        "start_ups_compared": pl.col("start_ups"), "start_ups_of": pl.col("reference"),
+        "expected_shipments": pl.col("expected").round(3), "p_value": pl.col("p"),
+        "value_in_first_months_usd": pl.col("window_value").round(2)})
+
+
+def new_importer(cand: pl.DataFrame, base: EvasionBaseline) -> pl.DataFrame:
+    """The importer never bought goods within this order's scope before, from any country: a
+    buyer new to the merchandise (EAPA cases often involve importers of record with no history
+    in the product). Silent without history."""
+    if base.start is None or base.rows == 0:
+        return pl.DataFrame(schema=INDICATOR_SCHEMA)
+    known = base.importer_cases.select(
+        "importer", pl.col("case_number").alias("primary_case"), pl.lit(True).alias("_known"))
+    hit = cand.filter(pl.col("importer").is_not_null()).join(
+        known, on=["importer", "primary_case"], how="left").filter(pl.col("_known").is_null())
+    return emit(hit, "ADCVD_EVASION_NEW_IMPORTER", pl.col("entry_date"), {
+        "importer": pl.col("importer"), "case_number": pl.col("primary_case"),
+        "history_start": pl.lit(base.start), "history_end": pl.lit(base.end)})
 
 
 def surge(cand: pl.DataFrame, base: EvasionBaseline, cfg: AdcvdConfig) -> pl.DataFrame:

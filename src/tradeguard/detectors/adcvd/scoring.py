@@ -6,10 +6,13 @@ pooled over all in-scope lines of one manufacturer (MID, else normalised name) f
 subject country and order family: the score is the summed weight of the distinct indicators,
 and every line of the plant carries it. A plant is reported when the score reaches
 ``min_score`` with at least ``min_indicators`` indicators, including (by default) ties to the
-subject country and one indicator that shows a change (see ``LINK_INDICATORS``). The ties must
-be worth ``min_link_score`` (one strong tie or two weak ones), unless the tie is a tested one
-(``TESTED_TIES``: the price rank test) and the plant shows ``weak_link_min_changes`` independent
-kinds of change (``CHANGE_KINDS``: new plant, surge).
+subject country and a change on the supply side (``LINK_INDICATORS``, ``SUPPLY_CHANGE_KINDS``:
+new plant, surge). The ties must be worth ``min_link_score`` (one strong tie or two weak ones),
+unless the tie is a tested one (``TESTED_TIES``: the price rank test) and the plant shows
+``weak_link_min_changes`` kinds of supply change, or the origin is a documented route
+(``ROUTE_TIES``, worth nothing towards ``min_link_score``), the plant's start-up shipments are
+implausible and it shows ``weak_link_min_changes`` kinds of change in all (``CHANGE_KINDS``: new
+plant, surge, importers new to the merchandise).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import polars as pl
 from tradeguard.detectors.adcvd.config import (
     CHANGE_KINDS,
     LINK_INDICATORS,
+    ROUTE_TIES,
+    SUPPLY_CHANGE_KINDS,
     TESTED_TIES,
     AdcvdConfig,
 )
@@ -55,14 +60,18 @@ def score_lines(indicators: pl.DataFrame, candidates: pl.DataFrame, cfg: AdcvdCo
             .group_by(*group, "reason_code").agg(pl.len().alias("hits"))
             .join(size, on=group)
             .filter(pl.col("hits") >= cfg.min_line_share * pl.col("plant_lines")))
+    kind = pl.col("kind")
     per_plant = (held.select(*group, "reason_code")
                  .join(weights, on="reason_code", how="left")
+                 .with_columns(pl.col("reason_code").replace_strict(
+                     CHANGE_KINDS, default=None, return_dtype=pl.String).alias("kind"))
                  .group_by(group)
                  .agg(pl.col("weight").fill_null(0.0).sum().alias("score"),
                       pl.col("weight").filter(pl.col("reason_code").is_in(
-                          sorted(LINK_INDICATORS))).sum().alias("link_score"),
-                      pl.col("reason_code").replace_strict(CHANGE_KINDS, default=None)
-                      .drop_nulls().n_unique().alias("change_kinds"),
+                          sorted(LINK_INDICATORS - ROUTE_TIES))).sum().alias("link_score"),
+                      kind.drop_nulls().n_unique().alias("change_kinds"),
+                      kind.filter(kind.is_in(sorted(SUPPLY_CHANGE_KINDS))).n_unique()
+                      .alias("supply_change_kinds"),
                       pl.col("reason_code").sort().alias("indicators")))
     # A new plant's volume already says it is new: count the stronger of the two only.
     nested = (pl.col("indicators").list.contains("ADCVD_EVASION_NEW_PLANT_VOLUME")
@@ -75,9 +84,15 @@ def score_lines(indicators: pl.DataFrame, candidates: pl.DataFrame, cfg: AdcvdCo
     reported = (pl.col("score") >= cfg.min_score) & (n >= cfg.min_indicators)
     if cfg.require_link_and_change:
         tested = pl.col("indicators").list.eval(pl.element().is_in(sorted(TESTED_TIES))).list
+        route = pl.col("indicators").list.eval(pl.element().is_in(sorted(ROUTE_TIES))).list
+        implausible = pl.col("indicators").list.contains("ADCVD_EVASION_NEW_PLANT_VOLUME")
         enough_ties = ((pl.col("link_score") >= cfg.min_link_score)
-                       | (tested.any() & (pl.col("change_kinds") >= cfg.weak_link_min_changes)))
-        reported = reported & link.any() & ~link.all() & enough_ties
+                       | (tested.any()
+                          & (pl.col("supply_change_kinds") >= cfg.weak_link_min_changes))
+                       | (route.any() & implausible
+                          & (pl.col("change_kinds") >= cfg.weak_link_min_changes)))
+        reported = (reported & link.any() & (pl.col("supply_change_kinds") >= 1)
+                    & enough_ties)
     severity = pl.when(pl.col("score") >= cfg.high_score).then(pl.lit("high")).otherwise(
         pl.lit("medium"))
     scored = per_plant.with_columns(severity.alias("severity"), reported.alias("reported"))

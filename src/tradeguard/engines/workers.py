@@ -1,0 +1,76 @@
+"""Entry batches scored by worker processes: every core of one machine, no cluster needed.
+
+Python scores one batch on about one core (the detectors' Polars work is partly parallel,
+the rest is not), so the DuckDB engine hands batches to ``workers`` processes. Each worker
+receives the fitted run once (:mod:`~tradeguard.engines.shipping`), reads its batch's Parquet,
+scores it with :func:`~tradeguard.engines.entry_batch.score_entry_batch` and writes the part;
+results are the same objects and code as in one process, so the output is identical. Workers
+are started with ``spawn`` (forking a process that already runs Polars' thread pool can hang)
+and split the machine's threads between them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import polars as pl
+
+from tradeguard.engines.shipping import unpack
+
+# Thread-pool settings each worker process gets: the machine's threads shared out.
+_THREAD_VARS = ("POLARS_MAX_THREADS", "OMP_NUM_THREADS")
+_PACKED: list[bytes] = []
+
+
+def _start(packed: bytes) -> None:
+    _PACKED[:] = [packed]
+    unpack(packed)
+
+
+def _score(entries: Sequence[str], lines: Sequence[str], part: str) -> str:
+    """Score one batch (its Parquet files) with the run this worker received."""
+    from tradeguard.engines.entry_batch import score_entry_batch
+
+    run, cross = unpack(_PACKED[0])
+    scored = score_entry_batch(pl.read_parquet(list(entries), hive_partitioning=False),
+                               pl.read_parquet(list(lines), hive_partitioning=False),
+                               run, cross)
+    scored.write_parquet(part)
+    return part
+
+
+@contextmanager
+def _threads_per_worker(workers: int) -> Iterator[None]:
+    """Environment of the spawned workers: cores / workers threads each (at least 1)."""
+    share = str(max(1, (os.cpu_count() or 1) // workers))
+    saved = {k: os.environ.get(k) for k in _THREAD_VARS}
+    os.environ.update(dict.fromkeys(_THREAD_VARS, share))
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def score_in_workers(jobs: Sequence[tuple[list[Path], list[Path], Path]], packed: bytes,
+                     workers: int) -> list[Path]:
+    """Score ``(entry files, line files, output part)`` jobs on ``workers`` processes.
+
+    ``packed`` is :func:`~tradeguard.engines.shipping.pack` of ``(fitted run, cross-entry
+    findings)``. Returns the parts in job order; the first failure is raised.
+    """
+    workers = max(1, min(workers, len(jobs)))
+    with _threads_per_worker(workers), ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start, initargs=(packed,)) as pool:
+        futures = [pool.submit(_score, [str(p) for p in e], [str(p) for p in ln], str(out))
+                   for e, ln, out in jobs]
+        return [Path(f.result()) for f in futures]
