@@ -11,7 +11,7 @@ import polars as pl
 
 from tradeguard.detectors.base import DetectionContext
 from tradeguard.detectors.valuation import ValuationDetector
-from tradeguard.detectors.valuation_corroboration import corroborate
+from tradeguard.detectors.valuation_corroboration import AccountBaseRates, corroborate
 from tradeguard.detectors.valuation_evidence import ValuationConfig
 
 CFG = ValuationConfig()
@@ -78,6 +78,27 @@ def test_a_few_low_contracts_are_within_the_base_rate() -> None:
     out = corroborate(batch, CFG).filter(pl.col("hts10") == "6110200020")
     assert out["account_p_value"][0] > CFG.account_alpha
     assert out["_under"].to_list() == [False]
+
+
+def test_with_base_rates_from_history_an_account_does_not_depend_on_its_batch_mates() -> None:
+    """The batch engines cut batches of any size: an importer's findings must not change
+    with the other importers scored beside it."""
+    account = [*_flagged("IMP-X", 3), _moderate("IMP-X"),
+               *[{"entry_number": f"Z{i}", "importer_id": "IMP-X", "hts10": f"62034245{i:02d}"}
+                 for i in range(3)]]
+    cheap_market = _normal_market(60)
+    for row in cheap_market[:20]:
+        row.update(_under=True, under_score=5.0, ratio_uv=0.3)
+    batches = [_scored(account), _scored([*_normal_market(60), *account]),
+               _scored([*cheap_market, *account])]
+    rates = AccountBaseRates(overall=0.06, related=None)
+    fixed = [corroborate(b, CFG, rates).filter(pl.col("importer_id") == "IMP-X")
+             .select("hts10", "account_p_value", "_under").sort("hts10") for b in batches]
+    assert fixed[0].equals(fixed[1]) and fixed[0].equals(fixed[2])
+    # Without them p0 is the batch's own share, and a cheap market hides the same account.
+    own = [corroborate(b, CFG).filter(pl.col("importer_id") == "IMP-X")["account_p_value"][0]
+           for b in batches[1:]]
+    assert own[0] != own[1]
 
 
 def test_related_party_purchases_priced_low_as_a_rule_are_reported() -> None:

@@ -9,32 +9,42 @@ import pytest
 from tradeguard.engines import sql
 
 
-def test_every_line_of_an_entry_lands_in_its_entry_batch() -> None:
-    lines = pl.DataFrame({"entry_number": ["A", "A", "A", "B", "C", "C"],
-                          "line_number": [1, 2, 3, 1, 1, 2]})
-    entries = pl.DataFrame({"entry_number": ["A", "B", "C"]})
+def test_every_line_of_an_entry_and_account_lands_in_one_batch() -> None:
+    numbers = [f"E{i:03d}" for i in range(60)]
+    entries = pl.DataFrame({"entry_number": numbers,
+                            "importer_id": [None if i % 7 == 0 else f"IMP{i % 5}"
+                                            for i in range(60)]})
+    lines = pl.DataFrame({"entry_number": [n for n in numbers for _ in range(3)],
+                          "line_number": [k for _ in numbers for k in (1, 2, 3)]})
     with duckdb.connect() as con:
         con.register("lines", lines)
         con.register("entries", entries)
-        got_lines = con.execute(sql.entry_batches("lines", 2)).pl()
-        got_entries = con.execute(sql.entry_batches("entries", 2)).pl()
+        got_lines = con.execute(sql.entry_batches("lines", "entries", 4)).pl()
+        got_entries = con.execute(sql.entry_batches("entries", "entries", 4)).pl()
+    assert got_lines.height == lines.height and got_entries.height == entries.height
     per_entry = got_lines.group_by("entry_number").agg(pl.col("_batch").n_unique())
-    assert per_entry["_batch"].to_list() == [1, 1, 1]
+    assert per_entry["_batch"].max() == 1
     joined = got_lines.join(got_entries, on="entry_number", suffix="_e")
     assert (joined["_batch"] == joined["_batch_e"]).all()
-    assert got_lines["_batch"].is_between(0, 1).all()
+    per_account = got_entries.filter(pl.col("importer_id").is_not_null()).group_by(
+        "importer_id").agg(pl.col("_batch").n_unique())
+    assert per_account["_batch"].max() == 1
+    assert got_lines["_batch"].is_between(0, 3).all()
+    # Entries without an importer are spread by entry number, not piled into one batch.
+    alone = got_entries.filter(pl.col("importer_id").is_null())
+    assert alone["_batch"].n_unique() > 1
 
 
 def test_spark_text_is_transpiled_from_the_same_sql() -> None:
     pytest.importorskip("sqlglot")
-    spark = sql.entry_batches("tg_lines", 8, "spark")
-    assert "HASH(entry_number)" in spark and "% 8" in spark
+    spark = sql.entry_batches("tg_lines", "tg_entries", 8, "spark")
+    assert "HASH(COALESCE(e.importer_id, e.entry_number))" in spark and "% 8" in spark
     assert "EXISTS" in sql.rows_of_lines("t", "k", "spark")
 
 
 def test_batches_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
-        sql.entry_batches("lines", 0)
+        sql.entry_batches("lines", "entries", 0)
 
 
 def test_rows_of_lines_picks_exact_keys() -> None:

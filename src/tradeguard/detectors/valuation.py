@@ -24,7 +24,11 @@ from tradeguard.detectors.peers import (
     build_peer_baseline,
     value_measures,
 )
-from tradeguard.detectors.valuation_corroboration import corroborate
+from tradeguard.detectors.valuation_corroboration import (
+    AccountBaseRates,
+    account_base_rates,
+    corroborate,
+)
 from tradeguard.detectors.valuation_evidence import ValuationConfig, evidence_scores
 from tradeguard.detectors.valuation_findings import valuation_findings
 from tradeguard.detectors.valuation_history import build_party_history, importer_lines, party_z
@@ -43,11 +47,21 @@ def tariff_rates(ctx: DetectionContext | None) -> pl.DataFrame | None:
                         .alias("_tariff_rate")).unique("hts10")
 
 
+def _recent(history: pl.DataFrame, ctx: DetectionContext, limit: int) -> pl.DataFrame:
+    """The latest ``limit`` history lines before ``ctx.as_of`` (whole days, fixed order)."""
+    if history.is_empty() or "entry_date" not in history.columns:
+        return history.clear()
+    day = pl.col("entry_date").cast(pl.Date, strict=False)
+    past = history.filter(day < ctx.as_of)
+    return past.sort([day, pl.col("entry_number").cast(pl.String),
+                      pl.col("line_number").cast(pl.Int64)]).tail(limit)
+
+
 class ValuationDetector:
     """Peer-price detector; ``fit`` builds the baseline, ``detect`` scores a batch."""
 
     name: ClassVar[str] = "valuation_peers"
-    version: ClassVar[str] = "2.2.0"
+    version: ClassVar[str] = "2.3.0"
 
     def __init__(self, config: ValuationConfig | None = None,
                  baseline: pl.DataFrame | None = None,
@@ -55,6 +69,7 @@ class ValuationDetector:
         self.config = config or ValuationConfig()
         self.baseline = baseline
         self.party_history = party_history
+        self.base_rates: AccountBaseRates | None = None
 
     def fit(self, history: pl.DataFrame, ctx: DetectionContext) -> None:
         """Build the peer baseline and the parties' own price history from past lines (reuse
@@ -63,6 +78,10 @@ class ValuationDetector:
         self.baseline = build_peer_baseline(history, ctx.as_of, cfg.window_days, cfg.sigma_floor)
         self.party_history = build_party_history(history, ctx.as_of, cfg.window_days,
                                                  cfg.min_party_lines)
+        self.base_rates = None
+        recent = _recent(history, ctx, cfg.base_rate_lines)
+        if not self.baseline.is_empty() and not recent.is_empty():
+            self.base_rates = account_base_rates(self._evidence(recent, cfg, ctx), cfg)
 
     def _config(self, ctx: DetectionContext) -> ValuationConfig:
         override = ctx.config.get("valuation")
@@ -84,6 +103,11 @@ class ValuationDetector:
               ctx: DetectionContext | None = None) -> pl.DataFrame:
         """Every line with its chosen peer level, signals, evidence score and flags
         (``_under``, ``_over``, ``_quantity``); exposed for analysts and the benchmark."""
+        return corroborate(self._evidence(lines, cfg, ctx), cfg, self.base_rates)
+
+    def _evidence(self, lines: pl.DataFrame, cfg: ValuationConfig,
+                  ctx: DetectionContext | None) -> pl.DataFrame:
+        """Evidence scores and flags of each line on its own (before corroboration)."""
         assert self.baseline is not None
         frame = value_measures(lines).with_columns(
             pl.col("hts10").str.slice(0, 6).alias("_hs6"),
@@ -131,7 +155,7 @@ class ValuationDetector:
                             cfg.party_prior_lines, cfg.sigma_floor)
         frame = importer_lines(frame, self.party_history if self.party_history is not None
                                else pl.DataFrame())
-        return corroborate(evidence_scores(frame, cfg, rate).collect(), cfg)
+        return evidence_scores(frame, cfg, rate).collect()
 
     @staticmethod
     def _rate_expr(frame: pl.LazyFrame, ctx: DetectionContext | None) -> pl.Expr:

@@ -3,8 +3,9 @@
 Undervaluation is decided per shipment and per buyer, not per tariff line: a second invoice
 covers the whole entry, and a buyer that under-declares does so across its purchases. A line
 that is only somewhat low is weak evidence alone, and the same line next to a confirmed gap is
-the same scheme's next line. Both reviews run over the batch being scored (score a rolling
-window, not single entries, for the account review to see an importer's pattern):
+the same scheme's next line. Both reviews run over the lines being scored (score a rolling
+window, not single entries, for the account review to see an importer's pattern; the batch
+engines cut batches by importer, so an importer's whole account is always scored together):
 
 * **Entry**: on an entry with at least ``entry_min_flagged`` other lines already flagged for
   undervaluation, a line is reported when EVERY price reference available for it (peers, and
@@ -14,15 +15,16 @@ window, not single entries, for the account review to see an importer's pattern)
   for itself; requiring two flagged lines keeps one false alarm from spreading over an entry.
 * **Account**: an importer's contracts in the batch (HTS-10 x manufacturer) count as low when
   most of their lines are flagged, or score at least ``account_low_z`` at a ratio at or below
-  ``account_low_ratio`` against some reference. Under the batch's own base rate p0 (the share
-  of all contracts that are low, at least ``account_base_rate_floor``) an importer's number of
+  ``account_low_ratio`` against some reference. Under the base rate p0 (the share of contracts
+  that were low in recent history, measured when the detector is fitted, at least
+  ``account_base_rate_floor``) an importer's number of
   low contracts is binomial(n, p0); when the tail probability of what is seen is at most
   ``account_alpha`` (a batch holds hundreds to thousands of importers, so about 1e-4 keeps
   the chance of a clean importer passing by luck small), its other lines at or below
   ``account_line_ratio`` of some reference with a score of at least ``account_z`` are
   reported. Contracts, not lines, are counted: ten lines of one cheap contract are one fact.
 * **Related-party account**: the same test on the importer's related-party contracts alone,
-  against the base rate of related-party contracts in the batch. Whether the relationship
+  against the base rate of related-party contracts in history. Whether the relationship
   influenced the price (19 CFR 152.103(l)(1), circumstances of sale) is a question about the
   buyer's dealings with its affiliates, not about one line: related-party prices low as a rule
   across contracts is the transfer-pricing pattern. Its related lines at or below
@@ -34,6 +36,8 @@ planted cases); the entry review adds 0-3 per seed (4 in all) for 2 clean lines.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -47,20 +51,59 @@ REFERENCE_RATIOS: tuple[str, ...] = ("ratio_uv", "ratio_importer", "ratio_suppli
 CONTRACT: tuple[str, ...] = ("importer_id", "hts10", "manufacturer_id")
 
 
+@dataclass(frozen=True, slots=True)
+class AccountBaseRates:
+    """Shares of low contracts (all, and related-party only) in past trade: the p0 of the
+    account reviews. Taken from history at fit time, so a line's findings do not depend on
+    which other entries happen to be scored with it (batch size, engine, partitioning)."""
+
+    overall: float | None
+    related: float | None
+
+
+def _contracts(frame: pl.DataFrame, low: pl.Expr, scope: pl.Expr) -> pl.DataFrame:
+    keys = [c for c in CONTRACT if c in frame.columns]
+    return frame.filter(scope & pl.col("_min_ratio").is_not_null()
+                        & pl.col("importer_id").is_not_null()).group_by(keys).agg(
+        (low.cast(pl.Float64).mean() >= 0.5).alias("_low"))
+
+
+def _low(cfg: ValuationConfig) -> pl.Expr:
+    return pl.col("_under") | ((pl.col("under_score") >= cfg.account_low_z)
+                               & (pl.col("_min_ratio") <= cfg.account_low_ratio)).fill_null(False)
+
+
+def _with_ratio_range(scored: pl.DataFrame) -> pl.DataFrame:
+    refs = [pl.col(r) for r in REFERENCE_RATIOS if r in scored.columns]
+    return scored.with_columns(pl.min_horizontal(refs).alias("_min_ratio"),
+                               pl.max_horizontal(refs).alias("_max_ratio"))
+
+
+def account_base_rates(scored: pl.DataFrame, cfg: ValuationConfig) -> AccountBaseRates:
+    """The shares of low contracts among ``scored`` lines (evidence scores before
+    corroboration), overall and related-party; None where there is no contract."""
+    if "importer_id" not in scored.columns or scored.is_empty():
+        return AccountBaseRates(None, None)
+    frame = _with_ratio_range(scored)
+    shares = []
+    for scope in (pl.lit(True), pl.col("related")):
+        share = _contracts(frame, _low(cfg), scope)["_low"].mean()
+        shares.append(float(share) if isinstance(share, float) else None)
+    return AccountBaseRates(shares[0], shares[1])
+
+
 def _account(frame: pl.DataFrame, low: pl.Expr, scope: pl.Expr, floor: float,
-             prefix: str) -> pl.DataFrame:
+             prefix: str, base_rate: float | None) -> pl.DataFrame:
     """importer_id -> ``<prefix>_low_contracts``, ``<prefix>_contracts`` and
     ``<prefix>_p_value``, the binomial tail probability of as many low contracts at the base
-    rate of all contracts in ``scope`` in the batch."""
+    rate ``base_rate`` (at least ``floor``; without one, the share of low contracts in
+    ``scope`` in the frame itself)."""
     names = [f"{prefix}_low_contracts", f"{prefix}_contracts", f"{prefix}_p_value"]
-    keys = [c for c in CONTRACT if c in frame.columns]
-    contracts = frame.filter(scope & pl.col("_min_ratio").is_not_null()
-                             & pl.col("importer_id").is_not_null()).group_by(keys).agg(
-        (low.cast(pl.Float64).mean() >= 0.5).alias("_low"))
+    contracts = _contracts(frame, low, scope)
     if contracts.is_empty():
         return pl.DataFrame(schema={"importer_id": pl.String, names[0]: pl.Int64,
                                     names[1]: pl.Int64, names[2]: pl.Float64})
-    share = contracts["_low"].mean()
+    share = contracts["_low"].mean() if base_rate is None else base_rate
     p0 = max(float(share) if isinstance(share, float) else 0.0, floor)
     account = contracts.group_by("importer_id").agg(
         pl.col("_low").sum().cast(pl.Int64).alias(names[0]),
@@ -77,12 +120,17 @@ def _no_account(frame: pl.DataFrame, prefix: str) -> pl.DataFrame:
                               pl.lit(None, dtype=pl.Float64).alias(f"{prefix}_p_value"))
 
 
-def corroborate(scored: pl.DataFrame, cfg: ValuationConfig) -> pl.DataFrame:
+def corroborate(scored: pl.DataFrame, cfg: ValuationConfig,
+                base_rates: AccountBaseRates | None = None) -> pl.DataFrame:
     """Add ``entry_flagged_lines``, the account columns and ``_entry_corroborated`` /
-    ``_account_corroborated``; corroborated lines join ``_under`` with their gap and duty."""
+    ``_account_corroborated``; corroborated lines join ``_under`` with their gap and duty.
+
+    ``base_rates`` (from history, :func:`account_base_rates`) fix the account reviews' p0;
+    without them p0 is the share of low contracts in ``scored`` itself.
+    """
     refs = [pl.col(r) for r in REFERENCE_RATIOS if r in scored.columns]
-    frame = scored.with_columns(pl.min_horizontal(refs).alias("_min_ratio"),
-                                pl.max_horizontal(refs).alias("_max_ratio"))
+    frame = _with_ratio_range(scored)
+    rates = base_rates or AccountBaseRates(None, None)
     open_line = ~pl.col("_under") & ~pl.col("_over") & ~pl.col("_quantity")
     score = pl.col("under_score").fill_null(-1e9)
     if "entry_number" in frame.columns:
@@ -96,13 +144,12 @@ def corroborate(scored: pl.DataFrame, cfg: ValuationConfig) -> pl.DataFrame:
         frame = frame.with_columns(pl.lit(None, dtype=pl.Int64).alias("entry_flagged_lines"))
         entry = pl.lit(False)
     if "importer_id" in frame.columns:
-        low = pl.col("_under") | ((pl.col("under_score") >= cfg.account_low_z)
-                                  & (pl.col("_min_ratio") <= cfg.account_low_ratio)
-                                  ).fill_null(False)
+        low = _low(cfg)
         frame = frame.join(_account(frame, low, pl.lit(True), cfg.account_base_rate_floor,
-                                    "account"), on="importer_id", how="left")
+                                    "account", rates.overall), on="importer_id", how="left")
         frame = frame.join(_account(frame, low, pl.col("related"),
-                                    cfg.account_base_rate_floor, "related_account"),
+                                    cfg.account_base_rate_floor, "related_account",
+                                    rates.related),
                            on="importer_id", how="left")
         candidate = open_line & (score >= cfg.account_z)
         by_account = (

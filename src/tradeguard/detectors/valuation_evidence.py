@@ -111,6 +111,8 @@ class ValuationConfig(BaseModel):
         1e-4, gt=0, lt=1, description="Account: binomial tail probability to act on")
     account_base_rate_floor: float = Field(
         0.05, gt=0, lt=1, description="Account: least base rate of low contracts")
+    base_rate_lines: int = Field(
+        200_000, ge=1000, description="Account: latest history lines that give the base rate")
     max_precision_gain: float = Field(
         4.0, ge=0, description="Cap on an own history's weight gain from its precision")
     over_ratio: float = Field(3.0, gt=1, description="Flag overvaluation at or above this")

@@ -60,7 +60,8 @@ class DuckDBEngine:
         dirs = (inputs.work / "batches" / "entries", inputs.work / "batches" / "lines")
         dirs[0].parent.mkdir(parents=True, exist_ok=True)
         for staged, target in zip((inputs.entries, inputs.lines), dirs, strict=True):
-            query = sql.entry_batches(_scan(staged.glob), inputs.batches)
+            query = sql.entry_batches(_scan(staged.glob), _scan(inputs.entries.glob),
+                                      inputs.batches)
             self._con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet, "
                               f"PARTITION_BY ({sql.BATCH_COLUMN}), OVERWRITE_OR_IGNORE)")
         self._cut[inputs.work] = dirs

@@ -107,7 +107,9 @@ class SparkEngine:
         for name, staged in (("entries", inputs.entries), ("lines", inputs.lines)):
             spark.read.parquet(*[str(p) for p in staged.parts]).createOrReplaceTempView(
                 f"tg_{name}")
-            out.append(spark.sql(sql.entry_batches(f"tg_{name}", inputs.batches, "spark")))
+        for name in ("entries", "lines"):
+            out.append(spark.sql(sql.entry_batches(f"tg_{name}", "tg_entries", inputs.batches,
+                                                   "spark")))
         return out[0], out[1]
 
     def latest_entry_date(self, inputs: BatchInputs) -> date | None:

@@ -22,16 +22,20 @@ def _transpile(sql: str, dialect: str) -> str:
     return out[0]
 
 
-def entry_batches(table: str, batches: int, dialect: str = "duckdb") -> str:
+def entry_batches(table: str, entries: str, batches: int, dialect: str = "duckdb") -> str:
     """Every row of ``table`` with the number of its entry's batch in ``_batch``.
 
-    The batch is a hash of the entry number, so all lines of an entry and its header always
-    land in the same batch, whichever file or engine they come from.
+    The batch is a hash of the entry's importer (``entries`` gives each entry its importer; an
+    entry without one is its own account), so all lines of an entry and its header land in the
+    same batch, and so does an importer's whole account, which the importer-level reviews
+    read. Results therefore never depend on the batch size or the engine.
     """
     if batches < 1:
         raise ValueError(f"batches must be at least 1 (got {batches})")
-    sql = (f"SELECT *, CAST(ABS(HASH(entry_number)) % {batches} AS INT) AS {BATCH_COLUMN} "
-           f"FROM {table}")
+    account = "COALESCE(e.importer_id, e.entry_number)"
+    sql = (f"SELECT t.*, CAST(ABS(HASH({account})) % {batches} AS INT) AS {BATCH_COLUMN} "
+           f"FROM {table} AS t JOIN (SELECT entry_number, importer_id FROM {entries}) AS e "
+           "ON t.entry_number = e.entry_number")
     return _transpile(sql, dialect)
 
 
