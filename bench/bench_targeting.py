@@ -2,7 +2,16 @@
 
 Generates two demo data sets with different seeds: the model is trained on the first (its
 exam outcomes) and the second is scored, with and without that model, so no score sees its
-own outcome. A line counts as a hit when truth.csv has a line row for it.
+own outcome. Files are read through the data contract, as ``tradeguard score`` reads them:
+rows the contract rejects are quarantined with the field and rule that failed and are not
+scored. A scored line counts as a hit when truth.csv has a line row for it; a planted line the
+contract quarantined is reported on its own row, as named at intake when the quarantine
+reason names a field, never as a hit or a miss of the scoring chain.
+
+A last section scores only the window's last ``--exam-days`` days, with the earlier days as
+history and the exam outcomes decided before that period as exam history (what the violator
+rule of the ``network`` detector reads), time-ordered: no outcome decided on or after the
+first scored day is used.
 
     .venv/bin/python bench/bench_targeting.py --entries 10000
 """
@@ -10,58 +19,136 @@ own outcome. A line counts as a hit when truth.csv has a line row for it.
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
 
 from tradeguard.demo import generate_demo_data
-from tradeguard.pipeline import score_declarations
+from tradeguard.network.detector import NetworkDetector
+from tradeguard.pipeline import ScoringResult, score_declarations
+from tradeguard.pipeline.inputs import read_contract_file
+from tradeguard.pipeline.registry import DetectorRegistry, default_registry
 from tradeguard.pipeline.training import train_line_model
 from tradeguard.refdata import load_reference_data
 
-# Categories scored by their own chains (score-packages, network build), not the line chain.
-NO_DETECTOR = ("small_package", "network")
+# Categories scored by their own chain (score-packages), not the line chain.
+NO_DETECTOR = ("small_package",)
+KEYS = ["entry_number", "line_number"]
 
 
 def _read(d: Path, name: str) -> pl.DataFrame:
     return pl.read_csv(d / f"{name}.csv", infer_schema_length=0)
 
 
-def _inputs(d: Path) -> dict[str, pl.DataFrame]:
-    return {"entries": _read(d, "entries"), "lines": _read(d, "lines"),
-            "supply_chain": _read(d, "supply_chain"),
-            "history_entries": _read(d, "history_entries"),
-            "history_lines": _read(d, "history_lines")}
+def _contract(d: Path, quarantine: Path) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """The scoring inputs as the contract accepts them, and the rejected lines' keys with
+    the fields and reasons of their rejection."""
+    ent = read_contract_file(d / "entries.csv", "entries", quarantine)
+    known = ent.frame.get_column("entry_number")
+    lines = read_contract_file(d / "lines.csv", "lines", quarantine, entries=known)
+    chain = read_contract_file(d / "supply_chain.csv", "supply_chain", quarantine,
+                               entries=known)
+    hist = read_contract_file(d / "history_entries.csv", "entries", quarantine)
+    hist_lines = read_contract_file(d / "history_lines.csv", "lines", quarantine,
+                                    entries=hist.frame.get_column("entry_number"))
+    rejected = pl.DataFrame(schema={"entry_number": pl.String, "line_number": pl.Int64,
+                                    "fields": pl.String, "reasons": pl.String})
+    if lines.rejects_file is not None:
+        raw = pl.read_csv(lines.rejects_file, infer_schema_length=0)
+        rejected = raw.with_columns(pl.col("raw_row").str.json_decode(pl.Struct({
+            "entry_number": pl.String, "line_number": pl.String}))).unnest("raw_row").select(
+            "entry_number", pl.col("line_number").cast(pl.Int64, strict=False), "fields",
+            "reasons")
+    return ({"entries": ent.frame, "lines": lines.frame, "supply_chain": chain.frame,
+             "history_entries": hist.frame, "history_lines": hist_lines.frame}, rejected)
 
 
-def _report(name: str, a: pl.DataFrame, truth: pl.DataFrame, seconds: float) -> None:
-    hits = truth.select("entry_number", "line_number").unique().with_columns(
-        pl.lit(1).alias("hit"))
-    ranked = a.join(hits, on=["entry_number", "line_number"], how="left").with_columns(
-        pl.col("hit").fill_null(0)).sort(["risk_score", "entry_number", "line_number"],
-                                         descending=[True, False, False])
+def _naming(a: pl.DataFrame, truth: pl.DataFrame, rejected: pl.DataFrame) -> None:
+    """Per planted category: lines named by the chain, and lines named at intake."""
+    named = truth.join(a.select(*KEYS, "categories"), on=KEYS, how="inner").with_columns(
+        pl.col("categories").list.contains(pl.col("category")).alias("named"))
+    intake = truth.join(rejected, on=KEYS, how="inner").with_columns(
+        (pl.col("fields").fill_null("").str.len_chars() > 0).alias("named"))
+    print("\n| category | planted lines | named | recall | detector |\n|---|---|---|---|---|")
+    rows = named.group_by("category").agg(pl.len(), pl.col("named").sum()).with_columns(
+        pl.lit("").alias("fields"))
+    quarantined = intake.group_by("category").agg(
+        pl.len(), pl.col("named").sum(),
+        pl.col("fields").unique().sort().str.join(", ").alias("fields")).with_columns(
+        (pl.col("category") + " — named at intake (quarantined)").alias("category"))
+    for cat, n, k, fields in pl.concat([rows, quarantined]).sort("category").iter_rows():
+        if fields:
+            note = f"contract validation ({fields})"
+        else:
+            note = "own chain (packages)" if cat in NO_DETECTOR else "yes"
+        print(f"| {cat} | {n} | {k} | {k / n:.2f} | {note} |")
+
+
+def _network_schemes(a: pl.DataFrame, findings: pl.DataFrame, truth: pl.DataFrame) -> None:
+    """Which network rule named the planted lines of each network scheme."""
+    planted = truth.filter(pl.col("category") == "network").select(*KEYS, "scheme").unique()
+    scored = planted.join(a.select(KEYS), on=KEYS, how="semi")
+    codes = findings.filter(pl.col("category") == "network").group_by(KEYS).agg(
+        pl.col("reason_code").unique().sort().str.join(" + ").alias("rules"))
+    by = scored.join(codes, on=KEYS, how="left").group_by("scheme").agg(
+        pl.len(), pl.col("rules").is_not_null().sum().alias("named"),
+        pl.col("rules").drop_nulls().unique().sort().str.join("; ").alias("rules"))
+    print("\n| network scheme | planted lines | named | network rule |\n|---|---|---|---|")
+    for scheme, n, k, rules in by.sort("scheme").iter_rows():
+        print(f"| {scheme} | {n} | {k} | {str(rules) or '—'} |")
+
+
+def _report(name: str, result: ScoringResult, truth: pl.DataFrame, rejected: pl.DataFrame,
+            seconds: float) -> None:
+    a, findings = result.assessments, result.findings
+    hits = truth.select(KEYS).unique().with_columns(pl.lit(1).alias("hit"))
+    ranked = a.join(hits, on=KEYS, how="left").with_columns(
+        pl.col("hit").fill_null(0)).sort(["risk_score", *KEYS], descending=[True, False, False])
     planted = int(ranked["hit"].sum())
-    print(f"\n## {name}: {a.height} lines, {planted} planted "
+    print(f"\n## {name}: {a.height} lines scored, {planted} planted "
           f"({planted / a.height:.2%}), scored in {seconds:.1f} s")
     print("| budget | lines | precision | best possible |\n|---|---|---|---|")
     for pct in (1, 2, 3, 5):
         k = max(1, round(a.height * pct / 100))
-        print(f"| top {pct} % | {k} | {ranked.head(k)['hit'].mean():.3f} | "
+        print(f"| top {pct} % | {k} | {ranked.head(k).select(pl.col('hit').mean()).item():.3f} | "
               f"{min(1.0, planted / k):.3f} |")
-    named = truth.join(a.select("entry_number", "line_number", "categories"),
-                       on=["entry_number", "line_number"], how="inner").with_columns(
-        pl.col("categories").list.contains(pl.col("category")).alias("named"))
-    print("\n| category | planted lines | named | recall | detector |\n|---|---|---|---|---|")
-    for cat, n, k in named.group_by("category").agg(pl.len(), pl.col("named").sum()).sort(
-            "category").iter_rows():
-        note = "own chain (packages / network)" if cat in NO_DETECTOR else "yes"
-        print(f"| {cat} | {n} | {k} | {k / n:.2f} | {note} |")
+    _naming(a, truth, rejected)
+    _network_schemes(a, findings, truth)
     lanes = a.group_by("lane", "selection").len().sort("lane", "selection")
     print("\n| lane | selection | lines | share |\n|---|---|---|---|")
     for lane, sel, n in lanes.iter_rows():
         print(f"| {lane} | {sel} | {n} | {n / a.height:.2%} |")
+
+
+def _exam_history(data: dict[str, pl.DataFrame], outcomes: pl.DataFrame, days: int,
+                  base: DetectorRegistry) -> tuple[dict[str, pl.DataFrame], DetectorRegistry,
+                                                   str]:
+    """The last ``days`` days to score, the earlier ones added to the history, and a registry
+    whose network detector knows the outcomes decided before the first scored day."""
+    entries = data["entries"]
+    latest = entries["entry_date"].max()
+    assert isinstance(latest, date)
+    first = latest - timedelta(days=days - 1)
+    early = entries.filter(pl.col("entry_date") < first)["entry_number"].implode()
+    lines = data["lines"]
+    split = {
+        "entries": entries.filter(~pl.col("entry_number").is_in(early)),
+        "lines": lines.filter(~pl.col("entry_number").is_in(early)),
+        "supply_chain": data["supply_chain"].filter(~pl.col("entry_number").is_in(early)),
+        "history_entries": pl.concat([data["history_entries"],
+                                      entries.filter(pl.col("entry_number").is_in(early))]),
+        "history_lines": pl.concat([data["history_lines"],
+                                    lines.filter(pl.col("entry_number").is_in(early))]),
+    }
+    known = outcomes.filter(pl.col("decided_on").cast(pl.Date, strict=False) < first)
+    registry = DetectorRegistry(dict(base.factories))
+    registry.register("network", lambda: NetworkDetector(outcomes=known))
+    return split, registry, (f"{first} to {latest}; {known.height} exam outcomes decided "
+                             f"before {first}")
 
 
 def main() -> None:
@@ -69,29 +156,48 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=10000)
     parser.add_argument("--train-seed", type=int, default=1)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--exam-days", type=int, default=30,
+                        help="Days scored with exam history in the last section (0: none).")
+    parser.add_argument("--without", action="append", default=[],
+                        help="Leave a registered detector out (repeatable).")
     args = parser.parse_args()
+    registry = default_registry().without(*args.without)
     ref = load_reference_data()
     with tempfile.TemporaryDirectory() as tmp:
         train_dir, score_dir = Path(tmp) / "train", Path(tmp) / "score"
         generate_demo_data(train_dir, entries=args.entries, seed=args.train_seed, ref=ref)
         generate_demo_data(score_dir, entries=args.entries, seed=args.seed, ref=ref)
         t = time.perf_counter()
-        train = _inputs(train_dir)
+        train, _ = _contract(train_dir, Path(tmp) / "train_quarantine")
         artifact = train_line_model(train["entries"], train["lines"],
                                     _read(train_dir, "outcomes"), train["history_entries"],
-                                    train["history_lines"], ref=ref)
+                                    train["history_lines"], ref=ref, registry=registry)
         print(f"model {artifact.version[:12]} trained in {time.perf_counter() - t:.1f} s; "
               f"valid AUC {artifact.metrics.get('valid_auc', float('nan')):.3f}")
-        data = _inputs(score_dir)
+        data, rejected = _contract(score_dir, Path(tmp) / "quarantine")
         truth = _read(score_dir, "truth").filter(pl.col("record_kind") == "line").with_columns(
-            pl.col("line_number").cast(pl.Int64))
+            pl.col("line_number").cast(pl.Int64)).unique([*KEYS, "category", "scheme"])
+        print(json.dumps({"lines_accepted": data["lines"].height,
+                          "lines_quarantined": rejected.height}))
         for name, model in (("findings and rules only", None), ("with the model", artifact)):
             t = time.perf_counter()
             result = score_declarations(
                 data["entries"], data["lines"], supply_chain=data["supply_chain"],
                 history_entries=data["history_entries"], history_lines=data["history_lines"],
-                model=model, ref=ref)
-            _report(name, result.assessments, truth, time.perf_counter() - t)
+                model=model, ref=ref, registry=registry)
+            _report(name, result, truth, rejected, time.perf_counter() - t)
+        if args.exam_days > 0 and "network" not in args.without:
+            split, with_exams, span = _exam_history(data, _read(score_dir, "outcomes"),
+                                                    args.exam_days, registry)
+            t = time.perf_counter()
+            result = score_declarations(
+                split["entries"], split["lines"], supply_chain=split["supply_chain"],
+                history_entries=split["history_entries"],
+                history_lines=split["history_lines"], ref=ref, registry=with_exams)
+            _report(f"last {args.exam_days} days with exam history ({span}), findings and "
+                    "rules only", result, truth, rejected.join(
+                        split["entries"].select("entry_number"), on="entry_number",
+                        how="semi"), time.perf_counter() - t)
 
 
 if __name__ == "__main__":

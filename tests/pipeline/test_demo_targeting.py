@@ -9,7 +9,7 @@ import pytest
 
 from tradeguard.pipeline import ScoringResult, score_declarations
 
-WITH_DETECTOR = ("data_quality", "valuation", "classification", "origin", "adcvd")
+WITH_DETECTOR = ("data_quality", "valuation", "classification", "origin", "adcvd", "network")
 
 
 def _read(d: Path, name: str) -> pl.DataFrame:

@@ -19,9 +19,9 @@ from tradeguard.pipeline.run import declarations
 from tradeguard.pipeline.scorer import FittedChain, Scorer
 
 # Detectors whose findings for a line depend on other entries of the same batch (first-seen
-# dates, plant medians, surges). They run once over the run's candidate lines instead of per
-# entry batch.
-CROSS_ENTRY = ("adcvd",)
+# dates, plant medians, surges; party clusters). They run once over the run's candidate lines
+# instead of per entry batch.
+CROSS_ENTRY = ("adcvd", "network")
 
 
 @dataclass(frozen=True)
@@ -65,18 +65,23 @@ def cross_entry_candidates(entries: pl.DataFrame, lines: pl.DataFrame,
 
     For AD/CVD these are the lines its deposit checks flag plus the lines in scope of an order
     from a third country (the only lines its first-seen dates, plant prices and surges read),
-    found with the detector's own scope functions.
+    found with the detector's own scope functions. For party networks every line is one: its
+    parties may join a cluster declared anywhere in the run.
     """
     if not len(run.cross_entry()) or lines.is_empty():
         return pl.DataFrame(schema=KEY_SCHEMA)
     from tradeguard.detectors.adcvd.baseline import third_country_scope
     from tradeguard.detectors.adcvd.deposits import deposit_checks
     from tradeguard.detectors.adcvd.detector import AdcvdDetector, prepare_lines
+    from tradeguard.network.detector import NetworkDetector
 
     decl = declarations(entries, lines)
     parts = [pl.DataFrame(schema=KEY_SCHEMA)]
     orders = run.ctx.ref.adcvd_orders
     for name, detector in run.cross_entry():
+        if isinstance(detector, NetworkDetector):
+            parts.append(decl.select([pl.col(c).cast(t) for c, t in KEY_SCHEMA.items()]))
+            continue
         if not isinstance(detector, AdcvdDetector):
             raise DetectorError(name, "detect", TypeError(
                 "no candidate rule for this cross-entry detector"))

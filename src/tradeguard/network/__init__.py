@@ -8,7 +8,9 @@ clusters raise findings on the lines and parcels of
 their members (:mod:`~tradeguard.network.findings`, with the statistical rules for MID churn
 in :mod:`~tradeguard.network.churn` and for violator clusters in
 :mod:`~tradeguard.network.violators`); :mod:`~tradeguard.network.graph` builds it all and
-shows one cluster as a graph.
+shows one cluster as a graph. The scoring chain runs the same rules as its ``network``
+detector (:mod:`~tradeguard.network.detector`): parties resolved once on the history, a
+batch's new spellings linked to them.
 """
 
 from tradeguard.network.address import address_key

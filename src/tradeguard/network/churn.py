@@ -7,13 +7,16 @@ records) for which several MIDs **first appear within a short window**, in numbe
 what factories in the same data show, so that each MID carries too little history for its
 violations to catch up with it. The rule, every part configurable in :class:`ChurnRule`:
 
-1. MIDs are compared by their stem (country, name letters and street number): a MID with
-   the city letters cut off (``VNVIETHA1017`` for ``VNVIETHA1017HAI``) is one MID keyed
-   short, not a new one.
+1. MIDs are compared by their stem (name letters and street number): a MID with the city
+   letters cut off (``VNVIETHA1017`` for ``VNVIETHA1017HAI``) or a wrong country code
+   (``XXVIETHA1017HAI``) is one MID keyed wrong, not a new one; the factory's country is
+   declared on the line anyway.
 2. A MID counts for the factory that declares it most (its home cluster). A MID keyed on a
    line of another factory is a data-entry error for the entry-error checks, not churn.
 3. A MID is new when first declared at most ``window_days`` before the latest declaration;
-   MIDs seen earlier are established and never count as churn.
+   MIDs seen earlier are established and never count as churn. So is a MID first declared
+   less than ``lead_days`` after the earliest declaration in the data: its age is unknown (the data
+   starts just before it), and a short history would otherwise make every MID look new.
 4. A factory churns when it has at least ``min_new_mids`` new MIDs and that count is
    improbable given the base rate of new MIDs per active factory in the data: Poisson
    upper tail ``P(X >= new_mids) <= alpha`` with mean = new MIDs / active factories. Where
@@ -28,8 +31,10 @@ from __future__ import annotations
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradeguard.network.records import with_occurrence_defaults
+
 # Country, then the name letters, then the street number: the city letters trail.
-MID_STEM = r"^([A-Z]{2}[A-Z]+[0-9]+)"
+MID_STEM = r"^[A-Z]{2}([A-Z]+[0-9]+)"
 
 
 class ChurnRule(BaseModel):
@@ -42,10 +47,14 @@ class ChurnRule(BaseModel):
         180, ge=1, description="A MID first declared this close to the latest date is new.")
     alpha: float = Field(
         0.01, gt=0, lt=1, description="Poisson tail of the new-MID count against base rate.")
+    lead_days: int = Field(
+        90, ge=0, description="A MID first declared this close to the start of the data is "
+        "of unknown age, not new.")
 
 
 def mid_stem(expr: pl.Expr) -> pl.Expr:
-    """The comparable part of a MID: upper-cased, punctuation out, city letters cut off."""
+    """The comparable part of a MID: upper-cased, punctuation out, country and city letters
+    cut off."""
     mid = expr.cast(pl.String).str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "")
     return pl.coalesce(mid.str.extract(MID_STEM, 1), mid)
 
@@ -59,29 +68,37 @@ def poisson_tail(counts: pl.Series, mean: float) -> pl.Series:
 
 
 def mid_churn(occ: pl.DataFrame, rule: ChurnRule) -> pl.DataFrame:
-    """Manufacturer clusters that churn MIDs: one row per cluster with its evidence."""
+    """Manufacturer clusters that churn MIDs: one row per cluster with its evidence.
+
+    Rows may stand for several declarations (``n``, ``date`` to ``last_date``): counts are
+    sums of ``n``, so folded history and declared lines give the same answer.
+    """
+    occ = with_occurrence_defaults(occ)
     mfr = occ.filter((pl.col("kind") == "manufacturer") & pl.col("identifier").is_not_null()
                      & pl.col("date").is_not_null()).with_columns(
         mid_stem(pl.col("identifier")).alias("stem")).filter(pl.col("stem") != "")
-    latest = occ["date"].max()
-    if mfr.is_empty() or latest is None:
+    latest, earliest = occ["last_date"].max(), occ["date"].min()
+    if mfr.is_empty() or latest is None or earliest is None:
         return pl.DataFrame()
     since = pl.lit(latest).cast(pl.Date) - pl.duration(days=rule.window_days)
-    home = mfr.group_by("stem", "cluster").agg(pl.len().alias("n")).sort(
+    dated = pl.lit(earliest).cast(pl.Date) + pl.duration(days=rule.lead_days)
+    home = mfr.group_by("stem", "cluster").agg(pl.col("n").sum()).sort(
         "n", "cluster", descending=[True, False]).unique("stem", keep="first").select(
         "stem", "cluster")
-    buyers = occ.filter(pl.col("kind") == "importer").select(
-        "entry_number", pl.col("identifier").alias("importer")).unique()
-    mids = mfr.join(home, on=["stem", "cluster"]).join(
-        buyers, on="entry_number", how="left").group_by("cluster", "stem").agg(
-        pl.col("identifier").mode().first().alias("mid"),
-        pl.col("date").min().alias("first_seen"), pl.col("date").max().alias("last_seen"),
+    mine = mfr.join(home, on=["stem", "cluster"])
+    # The MID as most often keyed (ties: the first in sort order), for the evidence.
+    keyed = mine.group_by("cluster", "stem", "identifier").agg(pl.col("n").sum()).sort(
+        "n", "identifier", descending=[True, False]).unique(["cluster", "stem"], keep="first")
+    mids = mine.group_by("cluster", "stem").agg(
+        pl.col("date").min().alias("first_seen"), pl.col("last_date").max().alias("last_seen"),
         pl.col("importer").drop_nulls().unique().alias("importer_ids"),
         pl.col("linkage_version").first(),
-    ).with_columns((pl.col("first_seen") >= since).alias("new"))
-    active = mfr.filter(pl.col("date") >= since)["cluster"].n_unique()
+    ).join(keyed.select("cluster", "stem", pl.col("identifier").alias("mid")),
+           on=["cluster", "stem"]).with_columns(
+        ((pl.col("first_seen") >= since) & (pl.col("first_seen") >= dated)).alias("new"))
+    active = mfr.filter(pl.col("last_date") >= since)["cluster"].n_unique()
     base = mids["new"].sum() / max(active, 1)
-    per_factory = mids.sort("first_seen").group_by("cluster").agg(
+    per_factory = mids.sort("first_seen", "mid").group_by("cluster").agg(
         pl.col("mid").filter(pl.col("new")).alias("mids"),
         pl.col("mid").filter(~pl.col("new")).alias("established"),
         pl.col("new").sum().alias("new_mids"),

@@ -10,10 +10,19 @@
   confirmed discrepancies at a rate significantly above the base rate
   (:mod:`~tradeguard.network.violators`): every line and parcel of its members is raised (the
   view of an operation abroad, with its members and evidence).
-Each finding names the cluster, its members and the linkage version that formed it.
+
+Each rule reads occurrences that carry their ``cluster`` and returns the flagged clusters with
+their evidence (:func:`cluster_hits`); :func:`attach_findings` turns those into findings on the
+current lines and packages of the clusters. The same functions serve ``network build`` and the
+scoring chain's ``network`` detector. A finding's text gives counts and rates, never a party's
+name or number: texts become the plain-language reasons of assessments, which are exported;
+the members, names and numbers are in the evidence, for the officer.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,7 +32,7 @@ from tradeguard.network.churn import ChurnRule, mid_churn
 from tradeguard.network.violators import FOREIGN_KINDS, ViolatorRule, violator_clusters
 
 DETECTOR = "network"
-DETECTOR_VERSION = "2.0.0"
+DETECTOR_VERSION = "2.1.0"
 
 
 class NetworkConfig(BaseModel):
@@ -42,21 +51,118 @@ class NetworkConfig(BaseModel):
                                     description="Violator cluster rule.")
 
 
-def _attach(occ: pl.DataFrame, hits: pl.DataFrame, code: str, severity: str,
-            text: pl.Expr, evidence: list[str], kinds: list[str] | None = None) -> pl.DataFrame:
+@dataclass(frozen=True)
+class NetworkRule:
+    """How a rule's flagged clusters read as findings: on which party kinds, how strong."""
+
+    severity: str
+    kinds: tuple[str, ...]
+    evidence: tuple[str, ...]
+    text: pl.Expr
+
+
+RULES: Mapping[str, NetworkRule] = {
+    "NET_SHARED_IDENTITY": NetworkRule("high", ("importer",), (
+        "importer_ids", "names", "addresses"), pl.format(
+        "importer is one of {} importer numbers, declared under {} names, linked as one party "
+        "by a shared identifier root or address", pl.col("importer_ids").list.len(),
+        pl.col("names").list.len())),
+    "NET_MID_CHURN": NetworkRule("medium", ("manufacturer",), (
+        "mids", "established", "longest_use_days", "importers", "base_rate", "p_value"),
+        pl.format(
+        "manufacturer is one factory that took {} new MIDs within {} days, against {} new "
+        "MIDs per active factory in the data (p = {})", pl.col("new_mids"), "window_days",
+        "base_rate", pl.col("p_value").round_sig_figs(2))),
+    "NET_FLY_BY_NIGHT": NetworkRule("high", ("importer",), (
+        "entries", "value_usd", "usd_per_day", "first_entry", "cut"), pl.format(
+        "importer has no earlier declarations and filed {} entries worth ${} since {} "
+        "(${} a day, in the top {}% of importers by value filed per day, all recent)",
+        "entries", pl.col("value_usd").round(0), "first_entry",
+        pl.col("usd_per_day").round(0), "top_percent")),
+    "NET_VIOLATOR_CLUSTER": NetworkRule("high", FOREIGN_KINDS, (
+        "members", "countries", "discrepancies", "lines", "entries", "base_rate", "p_value"),
+        pl.format(
+        "foreign party operating under {} names in {} had confirmed discrepancies on {} of "
+        "its {} lines against a base rate of {} (p = {})", "name_count",
+        pl.col("countries").list.join(", "), "discrepancies", "lines", "base_rate",
+        pl.col("p_value").round_sig_figs(2))),
+}
+
+
+def shared_identity(occ: pl.DataFrame, cfg: NetworkConfig) -> pl.DataFrame:
+    """Importer clusters declared under at least ``min_importers`` importer numbers."""
+    return occ.filter(pl.col("kind") == "importer").group_by("cluster").agg(
+        pl.col("identifier").unique().sort().alias("importer_ids"),
+        pl.col("name").unique().sort().alias("names"),
+        pl.col("address").unique().sort().alias("addresses"),
+        pl.col("linkage_version").first(),
+    ).filter(pl.col("importer_ids").list.len() >= cfg.min_importers)
+
+
+def fly_by_night(occ: pl.DataFrame, cfg: NetworkConfig) -> pl.DataFrame:
+    """Importer clusters without history that file a recent burst of high value."""
+    imp = occ.filter(pl.col("kind") == "importer")
+    current = imp.filter(~pl.col("history"))
+    latest = current["date"].max()
+    if latest is None:
+        return pl.DataFrame()
+    seen_before = imp.group_by("cluster").agg(pl.col("history").any().alias("has_history"))
+    # Value per day since the importer's first entry: a three-week-old importer is
+    # compared with what established ones file in the same time, not in a whole quarter.
+    volume = current.group_by("cluster").agg(
+        pl.col("entry_number").n_unique().alias("entries"),
+        pl.col("entered_value_usd").sum().alias("value_usd"),
+        pl.col("date").min().alias("first_entry"), pl.col("linkage_version").first(),
+    ).join(seen_before, on="cluster").with_columns(
+        (pl.col("value_usd") / ((pl.lit(latest).cast(pl.Date) - pl.col("first_entry"))
+                                .dt.total_days() + 1)).alias("usd_per_day"))
+    cut = volume["usd_per_day"].quantile(cfg.flyby_value_quantile) or 0.0
+    recent = pl.col("first_entry") >= pl.lit(latest).cast(pl.Date) - pl.duration(
+        days=cfg.flyby_recent_days)
+    return volume.filter(~pl.col("has_history") & (pl.col("entries") >= cfg.flyby_min_entries)
+                         & (pl.col("usd_per_day") >= cut) & recent).with_columns(
+        pl.col("first_entry").cast(pl.String), pl.lit(round(float(cut), 2)).alias("cut"),
+        pl.col("usd_per_day").round(2),
+        pl.lit(round((1 - cfg.flyby_value_quantile) * 100)).alias("top_percent"))
+
+
+def cluster_hits(occ: pl.DataFrame, cfg: NetworkConfig,
+                 outcomes: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
+    """The clusters each rule flags (reason code -> one row per cluster with its evidence);
+    the violator rule runs only with exam ``outcomes``."""
+    hits = {"NET_SHARED_IDENTITY": shared_identity(occ, cfg),
+            "NET_MID_CHURN": mid_churn(occ, cfg.churn),
+            "NET_FLY_BY_NIGHT": fly_by_night(occ, cfg)}
+    if outcomes is not None and not outcomes.is_empty():
+        hits["NET_VIOLATOR_CLUSTER"] = violator_clusters(occ, outcomes, cfg.violators)
+    return hits
+
+
+def attach_findings(occ: pl.DataFrame, hits: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """Findings (:data:`FINDINGS_SCHEMA`) on the current lines and packages of flagged
+    clusters, one per line and reason code."""
     rows = occ.filter(~pl.col("history"))
-    if kinds is not None:
-        rows = rows.filter(pl.col("kind").is_in(kinds))
-    joined = rows.join(hits, on="cluster")
-    return joined.select(
-        pl.coalesce("entry_number", "package_id").alias("entry_number"),
-        pl.col("line_number"),
-        pl.lit("network").alias("category"), pl.lit(code).alias("reason_code"),
-        pl.lit(severity).alias("severity"), text.alias("text"),
-        pl.struct(["cluster", *evidence, "linkage_version"]).struct.json_encode()
-        .alias("evidence"),
-        pl.lit(DETECTOR).alias("detector"), pl.lit(DETECTOR_VERSION).alias("detector_version"),
-    ).unique(["entry_number", "line_number", "reason_code"], maintain_order=True)
+    parts: list[pl.DataFrame] = []
+    for code, flagged in hits.items():
+        if flagged.is_empty():
+            continue
+        rule = RULES[code]
+        # A line whose manufacturer and seller are both flagged cites the first by kind.
+        joined = rows.filter(pl.col("kind").is_in(rule.kinds)).join(flagged, on="cluster").sort(
+            "entry_number", "package_id", "line_number", "kind", "cluster", nulls_last=True)
+        parts.append(joined.select(
+            pl.coalesce("entry_number", "package_id").alias("entry_number"),
+            pl.col("line_number"),
+            pl.lit("network").alias("category"), pl.lit(code).alias("reason_code"),
+            pl.lit(rule.severity).alias("severity"), rule.text.alias("text"),
+            pl.struct(["cluster", *rule.evidence, "linkage_version"]).struct.json_encode()
+            .alias("evidence"),
+            pl.lit(DETECTOR).alias("detector"),
+            pl.lit(DETECTOR_VERSION).alias("detector_version"),
+        ).unique(["entry_number", "line_number", "reason_code"], maintain_order=True))
+    if not parts:
+        return pl.DataFrame(schema=FINDINGS_SCHEMA)
+    return conform(pl.concat(parts))
 
 
 def network_findings(occurrences: pl.DataFrame, resolved: pl.DataFrame,
@@ -64,68 +170,6 @@ def network_findings(occurrences: pl.DataFrame, resolved: pl.DataFrame,
                      config: NetworkConfig | None = None) -> pl.DataFrame:
     """Findings (:data:`FINDINGS_SCHEMA`) for current lines and packages of flagged clusters."""
     cfg = config or NetworkConfig()
-    occ = occurrences.join(resolved.select("record_id", "cluster", "name_key",
-                                           "linkage_version"), on="record_id")
-    version = pl.col("linkage_version").first()
-    parts: list[pl.DataFrame] = []
-    imp = occ.filter(pl.col("kind") == "importer")
-    shared = imp.group_by("cluster").agg(
-        pl.col("identifier").unique().sort().alias("importer_ids"),
-        pl.col("name").unique().sort().alias("names"),
-        pl.col("address").unique().sort().alias("addresses"), version,
-    ).filter(pl.col("importer_ids").list.len() >= cfg.min_importers)
-    parts.append(_attach(occ, shared, "NET_SHARED_IDENTITY", "high", pl.format(
-        "importer is one of {} importer numbers ({}) linked by a shared identifier root or "
-        "address under names {}", pl.col("importer_ids").list.len(),
-        pl.col("importer_ids").list.join(", "), pl.col("names").list.join(" / ")),
-        ["importer_ids", "names", "addresses"], ["importer"]))
-    churn = mid_churn(occ, cfg.churn)
-    if not churn.is_empty():
-        parts.append(_attach(occ, churn, "NET_MID_CHURN", "medium", pl.format(
-            "manufacturer is one factory that took {} new MIDs ({}) within {} days, against "
-            "{} new MIDs per active factory in the data (p = {})", pl.col("new_mids"),
-            pl.col("mids").list.join(", "), "window_days", "base_rate",
-            pl.col("p_value").round_sig_figs(2)),
-            ["mids", "established", "longest_use_days", "importers", "base_rate", "p_value"],
-            ["manufacturer"]))
-    current = imp.filter(~pl.col("history"))
-    seen_before = imp.group_by("cluster").agg(pl.col("history").any().alias("has_history"))
-    latest = current["date"].max()
-    if latest is not None:
-        # Value per day since the importer's first entry: a three-week-old importer is
-        # compared with what established ones file in the same time, not in a whole quarter.
-        volume = current.group_by("cluster").agg(
-            pl.col("entry_number").n_unique().alias("entries"),
-            pl.col("entered_value_usd").sum().alias("value_usd"),
-            pl.col("date").min().alias("first_entry"), pl.col("name").first().alias("importer"),
-            version,
-        ).join(seen_before, on="cluster").with_columns(
-            (pl.col("value_usd") / ((pl.lit(latest).cast(pl.Date) - pl.col("first_entry"))
-                                    .dt.total_days() + 1)).alias("usd_per_day"))
-        cut = volume["usd_per_day"].quantile(cfg.flyby_value_quantile) or 0.0
-        recent = pl.col("first_entry") >= pl.lit(latest).cast(pl.Date) - pl.duration(
-            days=cfg.flyby_recent_days)
-        flyby = volume.filter(~pl.col("has_history") & (pl.col("entries") >= cfg.flyby_min_entries)
-                              & (pl.col("usd_per_day") >= cut) & recent).with_columns(
-            pl.col("first_entry").cast(pl.String), pl.lit(round(float(cut), 2)).alias("cut"),
-            pl.col("usd_per_day").round(2))
-        parts.append(_attach(occ, flyby, "NET_FLY_BY_NIGHT", "high", pl.format(
-            "importer {} has no earlier declarations and filed {} entries worth ${} since {} "
-            "(${} a day, top {}% of importers by value filed per day, all recent)", "importer",
-            "entries", pl.col("value_usd").round(0), "first_entry", pl.col("usd_per_day").round(0),
-            pl.lit(round((1 - cfg.flyby_value_quantile) * 100))),
-            ["entries", "value_usd", "usd_per_day", "first_entry", "cut"], ["importer"]))
-    if outcomes is not None and not outcomes.is_empty():
-        violators = violator_clusters(occ, outcomes, cfg.violators)
-        if not violators.is_empty():
-            parts.append(_attach(occ, violators, "NET_VIOLATOR_CLUSTER", "high", pl.format(
-                "foreign party cluster of {} names ({}) in {} had confirmed discrepancies on "
-                "{} of its {} lines against a base rate of {} (p = {})", "name_count",
-                pl.col("members").list.join(" / "), pl.col("countries").list.join(", "),
-                "discrepancies", "lines", "base_rate", pl.col("p_value").round_sig_figs(2)),
-                ["members", "countries", "discrepancies", "lines", "entries", "base_rate",
-                 "p_value"], list(FOREIGN_KINDS)))
-    frames = [p for p in parts if not p.is_empty()]
-    if not frames:
-        return pl.DataFrame(schema=FINDINGS_SCHEMA)
-    return conform(pl.concat(frames))
+    occ = occurrences.join(resolved.select("record_id", "cluster", "linkage_version"),
+                           on="record_id")
+    return attach_findings(occ, cluster_hits(occ, cfg, outcomes))

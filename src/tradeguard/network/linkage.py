@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tradeguard.network.address import address_key
 from tradeguard.network.comparisons import PRIORS, level_labels, splink_comparisons
+from tradeguard.network.records import FAMILY, RECORD_SCHEMA
 from tradeguard.screening.normalise import normalise_names
 from tradeguard.screening.vocabulary import ORG_COMMON, ORG_STOPWORDS
 
@@ -85,8 +86,15 @@ class LinkageConfig(BaseModel):
 def prepare_records(records: pl.DataFrame, cfg: LinkageConfig | None = None) -> pl.DataFrame:
     """Add ``rid`` (row index), comparison keys and blocking keys to party records."""
     cfg = cfg or LinkageConfig()
+    return _with_block_keys(_with_word_rarity(record_keys(records.with_row_index("rid")), cfg),
+                            cfg)
+
+
+def record_keys(records: pl.DataFrame) -> pl.DataFrame:
+    """The comparison keys of each record on its own: normalised name, its words, address
+    key and numbers, identifier key (what rarity and blocking are computed from)."""
     noise = sorted(ORG_COMMON | ORG_STOPWORDS)
-    frame = normalise_names(records.with_row_index("rid"), "name").with_columns(
+    return normalise_names(records, "name").with_columns(
         pl.col("tokens").list.join(" ").alias("name_key"),
         pl.col("tokens").list.sort().list.join(" ").alias("name_sorted"),
         pl.col("tokens").list.first().alias("name_head"),
@@ -103,7 +111,6 @@ def prepare_records(records: pl.DataFrame, cfg: LinkageConfig | None = None) -> 
         .then(pl.col("identifier").str.replace_all(r"[^0-9A-Za-z]", "").str.slice(0, 9))
         .otherwise(pl.col("identifier").str.to_uppercase()).alias("id_key"),
     ).drop("norm", "tokens", "keys", "legal_form")
-    return _with_block_keys(_with_word_rarity(frame, cfg), cfg)
 
 
 def _with_word_rarity(frame: pl.DataFrame, cfg: LinkageConfig) -> pl.DataFrame:
@@ -133,26 +140,43 @@ def _with_block_keys(frame: pl.DataFrame, cfg: LinkageConfig) -> pl.DataFrame:
     ).join(words, on="rid", how="left")
 
 
-def _linker(prepared: pl.DataFrame, cfg: LinkageConfig, connection: Any) -> Any:
+# The prediction blocks: the columns a candidate pair agrees on, and the list column exploded.
+BLOCKS: tuple[tuple[tuple[str, ...], list[str] | None], ...] = (
+    (("family", "id_block"), None),
+    (("family", "addr_block"), None),
+    (("family", "country_key", "block_words"), ["block_words"]),
+)
+
+
+def _blocking_rules(new_only: bool) -> list[Any]:
+    """Splink blocking rules of :data:`BLOCKS`; ``new_only`` keeps the pairs with a record
+    flagged ``new`` (pairs of known records were scored when those were resolved)."""
+    from splink import block_on
+    from splink.blocking_rule_library import CustomRule
+
+    if not new_only:
+        return [block_on(*cols, arrays_to_explode=explode) for cols, explode in BLOCKS]
+    return [CustomRule(" AND ".join(f"l.{c} = r.{c}" for c in cols) + " AND (l.new OR r.new)",
+                       arrays_to_explode=explode) for cols, explode in BLOCKS]
+
+
+def _linker(prepared: pl.DataFrame, cfg: LinkageConfig, connection: Any,
+            new_only: bool = False) -> Any:
     """A Splink linker over ``prepared`` on ``connection`` (an in-memory DuckDB)."""
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    from splink import DuckDBAPI, Linker, SettingsCreator
 
     settings = SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="rid",
         probability_two_random_records_match=cfg.prior,
-        blocking_rules_to_generate_predictions=[
-            block_on("family", "id_block"),
-            block_on("family", "addr_block"),
-            block_on("family", "country_key", "block_words", arrays_to_explode=["block_words"]),
-        ],
+        blocking_rules_to_generate_predictions=_blocking_rules(new_only),
         comparisons=splink_comparisons(cfg.levels, fix=cfg.training == "priors"),
         # Splink keeps the comparison levels (gamma_*) only with the matching columns; the
         # levels are how a link is explained.
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=False,
     )
-    table = prepared.select(SPLINK_COLUMNS).to_arrow()
+    table = prepared.select(*SPLINK_COLUMNS, *(["new"] if new_only else [])).to_arrow()
     # No basic logging: Splink would configure the root logger of the whole process.
     return Linker(table, settings, DuckDBAPI(connection=connection), set_up_basic_logging=False)
 
@@ -175,10 +199,9 @@ def _train(linker: Any, cfg: LinkageConfig, n: int) -> None:
 def _scored_links(linker: Any, cfg: LinkageConfig) -> tuple[pl.DataFrame, Any]:
     predictions = linker.inference.predict(threshold_match_probability=cfg.threshold)
     gammas = [f"gamma_{c}" for c in LINK_LEVELS]
-    links = pl.from_arrow(predictions.as_duckdbpyrelation().select(
-        "rid_l, rid_r, match_weight, match_probability, " + ", ".join(gammas)
-    ).arrow())
-    assert isinstance(links, pl.DataFrame)
+    # ``pl()`` rather than Arrow: a batch without a single candidate pair has no record batch.
+    links = predictions.as_duckdbpyrelation().select(
+        "rid_l, rid_r, match_weight, match_probability, " + ", ".join(gammas)).pl()
     labels = level_labels()
     links = links.with_columns(
         *[pl.col(f"gamma_{c}").replace_strict(labels[c], return_dtype=pl.String).alias(level)
@@ -197,6 +220,10 @@ def resolve_parties(records: pl.DataFrame, config: LinkageConfig | None = None
 
     cfg = config or LinkageConfig()
     prepared = prepare_records(records, cfg)
+    if prepared.is_empty():
+        return (prepared.drop(*_POOLED).with_columns(
+            pl.lit(None, dtype=pl.String).alias("cluster"),
+            pl.lit(cfg.version()).alias("linkage_version")), _no_links())
     connection = duckdb.connect()
     try:
         linker = _linker(prepared, cfg, connection)
@@ -209,8 +236,7 @@ def resolve_parties(records: pl.DataFrame, config: LinkageConfig | None = None
     finally:
         connection.close()
     assert isinstance(labels, pl.DataFrame)
-    out = prepared.drop("very_rare_words", "rare_words", "id_block", "addr_block",
-                        "block_words", "country_key").join(labels, on="rid", how="left")
+    out = prepared.drop(*_POOLED).join(labels, on="rid", how="left")
     # A stable cluster name: the smallest record id in it, so reruns name clusters alike.
     out = out.with_columns(pl.col("record_id").min().over("cluster_id").alias("cluster")).drop(
         "cluster_id").with_columns(pl.lit(cfg.version()).alias("linkage_version"))
@@ -218,3 +244,111 @@ def resolve_parties(records: pl.DataFrame, config: LinkageConfig | None = None
     links = links.join(id_of.rename({"rid": "left", "record_id": "left_id"}), on="left").join(
         id_of.rename({"rid": "right", "record_id": "right_id"}), on="right")
     return out, links
+
+
+# Columns computed over a whole record set (word rarity, block sizes), not per record.
+_POOLED: tuple[str, ...] = ("very_rare_words", "rare_words", "id_block", "addr_block",
+                            "block_words", "country_key")
+# The per-record keys a resolved record keeps, from which a later set is linked to it.
+KEY_COLUMNS: tuple[str, ...] = (
+    "record_id", "kind", "country", "family", "name_key", "name_sorted", "name_head", "words",
+    "addr_key", "addr_numbers", "id_key",
+)
+
+
+def _no_links() -> pl.DataFrame:
+    return pl.DataFrame(schema={"left_id": pl.String, "right_id": pl.String,
+                                "probability": pl.Float64})
+
+
+def _neighbours(both: pl.DataFrame) -> pl.Expr:
+    """Whether a record is new or shares a block with a new record (Splink's candidate pairs
+    of a new record are only ever among these)."""
+    new = both.filter(pl.col("new"))
+    near = [both.join(new.select("family", key).drop_nulls().unique(), on=["family", key],
+                      how="semi").select("rid") for key in ("id_block", "addr_block")]
+    words = new.select("family", "country_key", "block_words").explode("block_words") \
+        .drop_nulls().unique()
+    near.append(both.select("rid", "family", "country_key", "block_words").explode(
+        "block_words").join(words, on=["family", "country_key", "block_words"], how="semi")
+        .select("rid"))
+    return pl.col("new") | pl.col("rid").is_in(pl.concat(near)["rid"].unique().implode())
+
+
+def _components(edges: pl.DataFrame) -> pl.DataFrame:
+    """Connected components of ``edges`` (a, b): every node with the smallest node of its
+    component as ``label`` (labels spread along edges until none changes)."""
+    both = pl.concat([edges.select("a", "b"), edges.select(a="b", b="a")]).unique()
+    label = both.select(pl.col("a").alias("node")).unique().with_columns(
+        pl.col("node").alias("label"))
+    while True:
+        spread = both.join(label, left_on="b", right_on="node").group_by("a").agg(
+            pl.col("label").min().alias("via"))
+        moved = label.join(spread, left_on="node", right_on="a", how="left").with_columns(
+            pl.min_horizontal("label", "via").alias("next"))
+        if moved.filter(pl.col("next") != pl.col("label")).is_empty():
+            return label
+        label = moved.select("node", pl.col("next").alias("label"))
+
+
+def link_new_records(new: pl.DataFrame, known: pl.DataFrame,
+                     config: LinkageConfig | None = None
+                     ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Link records not seen when ``known`` was resolved to it and to each other.
+
+    ``known`` is :func:`resolve_parties` output (:data:`KEY_COLUMNS` and ``cluster``). Word
+    rarity and block sizes are counted over both sets, as a resolution of all records would
+    count them; Splink then scores only the pairs a new record takes part in, among the new
+    records and the known records sharing a block with one, with the configured levels (a
+    trained model's estimates stay with the resolution that trained them). A new record joins
+    the cluster it links to; a new record linking two known clusters joins them (a merged
+    cluster is named, as every cluster is, by its smallest record id).
+
+    Returns (``record_id``, ``cluster``) of every new record, (``cluster``, ``merged``) of
+    the known clusters merged into another, and the links of new records.
+    """
+    import duckdb
+
+    cfg = config or LinkageConfig()
+    links = _no_links()
+    if new.is_empty():
+        return (pl.DataFrame(schema={"record_id": pl.String, "cluster": pl.String}),
+                pl.DataFrame(schema={"cluster": pl.String, "merged": pl.String}), links)
+    keys = record_keys(new.select("record_id", *RECORD_SCHEMA)).with_columns(
+        pl.col("kind").replace_strict(FAMILY, default="other").alias("family"))
+    both = pl.concat([known.select(*KEY_COLUMNS, pl.lit(False).alias("new")),
+                      keys.select(*KEY_COLUMNS, pl.lit(True).alias("new"))],
+                     how="vertical_relaxed").with_row_index("rid").with_columns(
+        pl.col("country").fill_null("").alias("country_key"))
+    both = _with_block_keys(_with_word_rarity(both, cfg), cfg)
+    subset = both.filter(_neighbours(both))
+    if subset.height >= 2:
+        connection = duckdb.connect()
+        try:
+            scored, _ = _scored_links(_linker(subset, cfg, connection, new_only=True), cfg)
+        finally:
+            connection.close()
+        ids = subset.select(pl.col("rid").cast(pl.UInt32), "record_id", "new")
+        links = scored.join(ids.rename({"rid": "left", "record_id": "left_id", "new": "l"}),
+                            on="left").join(
+            ids.rename({"rid": "right", "record_id": "right_id", "new": "r"}), on="right"
+        ).filter(pl.col("l") | pl.col("r")).select("left_id", "right_id", "probability")
+    # Graph nodes: a known record stands for its cluster, a new record for itself.
+    node = known.select("record_id", pl.col("cluster").alias("node"))
+
+    def as_node(side: str) -> pl.Expr:
+        return pl.coalesce(pl.col("node"), pl.col(side))
+
+    edges = links.join(node, left_on="left_id", right_on="record_id", how="left").select(
+        as_node("left_id").alias("a"), "right_id").join(
+        node, left_on="right_id", right_on="record_id", how="left").select(
+        "a", as_node("right_id").alias("b"))
+    label = _components(pl.concat([keys.select(pl.col("record_id").alias("a"),
+                                               pl.col("record_id").alias("b")), edges]))
+    assigned = keys.select("record_id").join(label, left_on="record_id", right_on="node"
+                                             ).select("record_id", pl.col("label").alias(
+                                                 "cluster"))
+    merged = label.join(node.select("node").unique(), on="node").filter(
+        pl.col("label") != pl.col("node")).select(pl.col("node").alias("cluster"),
+                                                  pl.col("label").alias("merged"))
+    return assigned, merged, links

@@ -4,6 +4,10 @@ One record per distinct (kind, name, address, country, identifier) — a party d
 thousand lines is one record with a thousand occurrences, so linkage works on the distinct
 spellings, not on rows. ``occurrences`` says where each record was declared (entry line or
 package, current or history), which is where network findings attach.
+
+An occurrence row stands for ``n`` declarations between ``date`` and ``last_date`` (one for a
+declared line): history kept by a fitted detector is folded to one row per record and buyer
+(:func:`fold_history`), so a year of declarations costs what its distinct parties cost.
 """
 
 from __future__ import annotations
@@ -17,60 +21,72 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
 # Who can be one firm with whom: a U.S. importer is never the Chinese factory it buys from.
 FAMILY: dict[str, str] = {"importer": "domestic", "consignee": "domestic",
                           "manufacturer": "foreign", "seller": "foreign", "shipper": "foreign"}
+# What a declared line says about its parties (the joined entry header and line).
+LINE_PARTY_FIELDS: tuple[str, ...] = (
+    "entry_number", "importer_id", "importer_name", "importer_address", "importer_country",
+    "entry_date", "manufacturer_id", "manufacturer_name", "manufacturer_address",
+    "manufacturer_country", "seller_name", "seller_country", "entered_value_usd",
+)
 
 
 def _col(frame: pl.DataFrame, name: str) -> pl.Expr:
     return (pl.col(name) if name in frame.columns else pl.lit(None)).cast(pl.String)
 
 
+def line_parties(decl: pl.DataFrame, *, history: bool) -> pl.DataFrame:
+    """Importer, manufacturer and seller occurrences of declaration lines (entry header
+    joined to each line, as :func:`tradeguard.detectors.base.declaration_lines` gives them)."""
+    typed = {"entry_date": pl.Date(), "entered_value_usd": pl.Float64()}
+    ln = decl.select(
+        *[(pl.col(c) if c in decl.columns else pl.lit(None)).cast(typed.get(c, pl.String()),
+                                                                   strict=False).alias(c)
+          for c in LINE_PARTY_FIELDS], pl.col("line_number").cast(pl.Int64))
+    where: list[pl.Expr | str] = [
+        pl.col("entry_date").alias("date"), "entered_value_usd",
+        pl.lit(None, dtype=pl.String).alias("package_id"), pl.lit(history).alias("history"),
+        pl.col("importer_id").alias("importer")]
+    return pl.concat([
+        ln.select(pl.lit("importer").alias("kind"), pl.col("importer_name").alias("name"),
+                  pl.col("importer_address").alias("address"),
+                  pl.col("importer_country").fill_null("US").alias("country"),
+                  pl.col("importer_id").alias("identifier"), "entry_number", "line_number",
+                  *where),
+        ln.select(pl.lit("manufacturer").alias("kind"),
+                  pl.col("manufacturer_name").alias("name"),
+                  pl.col("manufacturer_address").alias("address"),
+                  pl.col("manufacturer_country").alias("country"),
+                  pl.col("manufacturer_id").alias("identifier"), "entry_number",
+                  "line_number", *where),
+        ln.select(pl.lit("seller").alias("kind"), pl.col("seller_name").alias("name"),
+                  pl.lit(None, dtype=pl.String).alias("address"),
+                  pl.col("seller_country").alias("country"),
+                  pl.lit(None, dtype=pl.String).alias("identifier"), "entry_number",
+                  "line_number", *where),
+    ])
+
+
 def _declared(entries: pl.DataFrame | None, lines: pl.DataFrame | None,
               packages: pl.DataFrame | None, history: bool) -> list[pl.DataFrame]:
     parts: list[pl.DataFrame] = []
-    key = [pl.lit(history).alias("history")]
     if entries is not None and lines is not None:
-        head = entries.select(
-            _col(entries, "entry_number").alias("entry_number"),
-            _col(entries, "importer_id").alias("identifier"),
-            _col(entries, "importer_name").alias("name"),
-            _col(entries, "importer_address").alias("address"),
-            _col(entries, "importer_country").alias("country"),
-            _col(entries, "entry_date").alias("date"),
-        )
-        ln = lines.select(_col(lines, "entry_number").alias("entry_number"),
-                          pl.col("line_number").cast(pl.Int64),
-                          *[_col(lines, c).alias(c) for c in (
-                              "manufacturer_id", "manufacturer_name", "manufacturer_address",
-                              "manufacturer_country", "seller_name", "seller_country",
-                              "entered_value_usd")])
-        imp = ln.select("entry_number", "line_number", "entered_value_usd").join(
-            head, on="entry_number")
-        parts.append(imp.select(pl.lit("importer").alias("kind"), "name", "address",
-                                pl.col("country").fill_null("US"), "identifier",
-                                "entry_number", "line_number", "date", "entered_value_usd",
-                                pl.lit(None, dtype=pl.String).alias("package_id"), *key))
-        dated = ln.join(head.select("entry_number", "date"), on="entry_number", how="left")
-        parts.append(dated.select(
-            pl.lit("manufacturer").alias("kind"), pl.col("manufacturer_name").alias("name"),
-            pl.col("manufacturer_address").alias("address"),
-            pl.col("manufacturer_country").alias("country"),
-            pl.col("manufacturer_id").alias("identifier"), "entry_number", "line_number",
-            "date", "entered_value_usd", pl.lit(None, dtype=pl.String).alias("package_id"),
-            *key))
-        parts.append(dated.select(
-            pl.lit("seller").alias("kind"), pl.col("seller_name").alias("name"),
-            pl.lit(None, dtype=pl.String).alias("address"),
-            pl.col("seller_country").alias("country"),
-            pl.lit(None, dtype=pl.String).alias("identifier"), "entry_number", "line_number",
-            "date", "entered_value_usd", pl.lit(None, dtype=pl.String).alias("package_id"),
-            *key))
+        head = entries.select(*[_col(entries, c).alias(c) for c in LINE_PARTY_FIELDS[:6]])
+        ln = lines.select(*[_col(lines, c).alias(c) for c in LINE_PARTY_FIELDS[6:]],
+                          _col(lines, "entry_number").alias("entry_number"),
+                          pl.col("line_number").cast(pl.Int64))
+        # A line whose entry is unknown has no importer; its foreign parties still count.
+        parts.append(line_parties(ln.join(head, on="entry_number", how="left"),
+                                  history=history))
     if packages is not None:
         pk = packages.select(*[_col(packages, c).alias(c) for c in (
             "package_id", "shipper_name", "shipper_country", "consignee_name",
             "consignee_address", "seller_id", "arrival_date", "declared_value_usd")])
         common: list[pl.Expr | str] = [pl.lit(None, dtype=pl.String).alias("entry_number"),
                   pl.lit(None, dtype=pl.Int64).alias("line_number"),
-                  pl.col("arrival_date").alias("date"),
-                  pl.col("declared_value_usd").alias("entered_value_usd"), "package_id", *key]
+                  pl.col("arrival_date").cast(pl.Date, strict=False).alias("date"),
+                  pl.col("declared_value_usd").cast(pl.Float64, strict=False)
+                  .alias("entered_value_usd"), "package_id",
+                  pl.lit(history).alias("history"),
+                  pl.lit(None, dtype=pl.String).alias("importer")]
         parts.append(pk.select(pl.lit("shipper").alias("kind"),
                                pl.col("shipper_name").alias("name"),
                                pl.lit(None, dtype=pl.String).alias("address"),
@@ -84,16 +100,8 @@ def _declared(entries: pl.DataFrame | None, lines: pl.DataFrame | None,
     return parts
 
 
-def party_occurrences(entries: pl.DataFrame | None = None, lines: pl.DataFrame | None = None,
-                      packages: pl.DataFrame | None = None,
-                      history_entries: pl.DataFrame | None = None,
-                      history_lines: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Every declaration of a party: kind, name, address, country, identifier, where
-    (entry_number + line_number, or package_id), date, value, and whether it is history."""
-    parts = _declared(entries, lines, packages, history=False)
-    parts += _declared(history_entries, history_lines, None, history=True)
-    if not parts:
-        raise ValueError("no declarations given: pass entries with lines, or packages")
+def occurrences_of(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """Declared parties typed, nameless ones dropped, each with its ``record_id``."""
     frame = pl.concat(parts, how="vertical_relaxed").filter(
         pl.col("name").is_not_null() & (pl.col("name").str.strip_chars() != ""))
     return frame.with_columns(
@@ -101,14 +109,62 @@ def party_occurrences(entries: pl.DataFrame | None = None, lines: pl.DataFrame |
         pl.col("date").cast(pl.Date, strict=False),
         pl.concat_str([pl.col(c).fill_null("") for c in RECORD_SCHEMA], separator="|")
         .alias("record_id"),
-    )
+    ).with_columns(pl.lit(1, dtype=pl.Int64).alias("n"), pl.col("date").alias("last_date"))
+
+
+def party_occurrences(entries: pl.DataFrame | None = None, lines: pl.DataFrame | None = None,
+                      packages: pl.DataFrame | None = None,
+                      history_entries: pl.DataFrame | None = None,
+                      history_lines: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Every declaration of a party: kind, name, address, country, identifier, where
+    (entry_number + line_number, or package_id), date, value, the importer of the entry, and
+    whether it is history."""
+    parts = _declared(entries, lines, packages, history=False)
+    parts += _declared(history_entries, history_lines, None, history=True)
+    if not parts:
+        raise ValueError("no declarations given: pass entries with lines, or packages")
+    return occurrences_of(parts)
+
+
+def with_occurrence_defaults(occ: pl.DataFrame) -> pl.DataFrame:
+    """Occurrences with ``n``, ``last_date`` and ``importer`` (one declaration per row, the
+    importer read from the entry's importer row) where a caller built them without."""
+    if "n" not in occ.columns:
+        occ = occ.with_columns(pl.lit(1, dtype=pl.Int64).alias("n"))
+    if "last_date" not in occ.columns:
+        occ = occ.with_columns(pl.col("date").alias("last_date"))
+    if "importer" not in occ.columns:
+        buyers = occ.filter(pl.col("kind") == "importer").select(
+            "entry_number", pl.col("identifier").alias("importer")).unique("entry_number",
+                                                                           keep="first")
+        occ = occ.join(buyers, on="entry_number", how="left", maintain_order="left")
+    return occ
+
+
+def fold_history(occ: pl.DataFrame) -> pl.DataFrame:
+    """History occurrences of importers and manufacturers folded to what the cluster rules
+    read of them at scoring time: one row per cluster, party and buyer with how many
+    declarations (``n``) and the first and last date. Sellers' history serves the violator
+    rule only, which is settled when the history is (outcomes come with it)."""
+    keys = ["cluster", "kind", "name", "address", "identifier", "importer"]
+    kept = occ.filter(pl.col("history") & pl.col("kind").is_in(["importer", "manufacturer"]))
+    # Manufacturers are compared by MID; importers also by the names and addresses they use.
+    named = pl.col("kind") == "importer"
+    return kept.with_columns(
+        pl.when(named).then(pl.col("name")).alias("name"),
+        pl.when(named).then(pl.col("address")).alias("address"),
+    ).group_by(keys).agg(
+        pl.col("n").sum(), pl.col("date").min(), pl.col("last_date").max(),
+        pl.col("entered_value_usd").sum(),
+    ).sort(keys, nulls_last=True)
 
 
 def party_records(occurrences: pl.DataFrame) -> pl.DataFrame:
     """Distinct records with their family and how often, and since when, each was declared."""
     return occurrences.group_by("record_id").agg(
         *[pl.col(c).first() for c in RECORD_SCHEMA],
-        pl.len().alias("declarations"),
+        pl.col("n").sum().alias("declarations") if "n" in occurrences.columns
+        else pl.len().alias("declarations"),
         pl.col("history").any().alias("in_history"),
         pl.col("date").min().alias("first_seen"),
     ).with_columns(pl.col("kind").replace_strict(FAMILY, default="other").alias("family")

@@ -37,8 +37,8 @@ def _lazy(target: str) -> DetectorFactory:
     return build
 
 
-# The detectors shipped today, in the order they run. Small packages and networks have their
-# own chains (``tradeguard.packages``, ``tradeguard.network``).
+# The detectors shipped today, in the order they run. Small packages have their own chain
+# (``tradeguard.packages``).
 BUILTIN: Mapping[str, DetectorFactory] = {
     name: _lazy(target)
     for name, target in {
@@ -49,6 +49,7 @@ BUILTIN: Mapping[str, DetectorFactory] = {
         "adcvd": "tradeguard.detectors.adcvd.detector:AdcvdDetector",
         "forced_labor": "tradeguard.detectors.forced_labor:ForcedLaborDetector",
         "watchlist": "tradeguard.detectors.watchlist:WatchlistDetector",
+        "network": "tradeguard.network.detector:NetworkDetector",
     }.items()
 }
 
