@@ -18,7 +18,7 @@ import polars as pl
 from tradeguard.engines import sql
 from tradeguard.engines.base import BatchInputs
 from tradeguard.engines.entry_batch import (
-    KEY_SCHEMA,
+    CANDIDATE_SCHEMA,
     FittedRun,
     cross_entry_candidates,
     score_entry_batch,
@@ -88,7 +88,7 @@ class DuckDBEngine:
 
     def candidates(self, inputs: BatchInputs, run: FittedRun) -> pl.DataFrame:
         """Cross-entry candidate keys of every batch."""
-        parts = [pl.DataFrame(schema=KEY_SCHEMA)]
+        parts = [pl.DataFrame(schema=CANDIDATE_SCHEMA)]
         for _, entries, lines in self._each_batch(inputs):
             parts.append(cross_entry_candidates(entries, lines, run))
         return pl.concat(parts)

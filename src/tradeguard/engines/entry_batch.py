@@ -47,6 +47,8 @@ class FittedRun:
 
 
 KEY_SCHEMA: dict[str, pl.DataType] = {"entry_number": pl.String(), "line_number": pl.Int64()}
+# A cross-entry candidate: a line key and the detector that must see it.
+CANDIDATE_SCHEMA: dict[str, pl.DataType] = {**KEY_SCHEMA, "detector": pl.String()}
 
 # Per-line result of a batch before lanes: risk, lane inputs, model probability, digest.
 SCORED_SCHEMA: dict[str, pl.DataType] = {
@@ -61,7 +63,8 @@ SCORED_SCHEMA: dict[str, pl.DataType] = {
 
 def cross_entry_candidates(entries: pl.DataFrame, lines: pl.DataFrame,
                            run: FittedRun) -> pl.DataFrame:
-    """Keys of the lines a cross-entry detector may report on or compare across entries.
+    """Keys of the lines each cross-entry detector may report on or compare across entries
+    (:data:`CANDIDATE_SCHEMA`: the key and the detector's name).
 
     For AD/CVD these are the lines its deposit checks flag plus the lines in scope of an order
     from a third country (the only lines its first-seen dates, plant prices and surges read),
@@ -69,18 +72,23 @@ def cross_entry_candidates(entries: pl.DataFrame, lines: pl.DataFrame,
     parties may join a cluster declared anywhere in the run.
     """
     if not len(run.cross_entry()) or lines.is_empty():
-        return pl.DataFrame(schema=KEY_SCHEMA)
+        return pl.DataFrame(schema=CANDIDATE_SCHEMA)
     from tradeguard.detectors.adcvd.baseline import third_country_scope
     from tradeguard.detectors.adcvd.deposits import deposit_checks
     from tradeguard.detectors.adcvd.detector import AdcvdDetector, prepare_lines
     from tradeguard.network.detector import NetworkDetector
 
     decl = declarations(entries, lines)
-    parts = [pl.DataFrame(schema=KEY_SCHEMA)]
+    parts = [pl.DataFrame(schema=CANDIDATE_SCHEMA)]
     orders = run.ctx.ref.adcvd_orders
+
+    def keyed(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+        return frame.select(*[pl.col(c).cast(t) for c, t in KEY_SCHEMA.items()],
+                            pl.lit(name, dtype=pl.String).alias("detector"))
+
     for name, detector in run.cross_entry():
         if isinstance(detector, NetworkDetector):
-            parts.append(decl.select([pl.col(c).cast(t) for c, t in KEY_SCHEMA.items()]))
+            parts.append(keyed(decl, name))
             continue
         if not isinstance(detector, AdcvdDetector):
             raise DetectorError(name, "detect", TypeError(
@@ -88,18 +96,27 @@ def cross_entry_candidates(entries: pl.DataFrame, lines: pl.DataFrame,
         batch = prepare_lines(decl)
         for frame in (deposit_checks(batch, orders, detector.config),
                       third_country_scope(batch, orders)):
-            parts.append(frame.select([pl.col(c).cast(t) for c, t in KEY_SCHEMA.items()]))
+            parts.append(keyed(frame, name))
     return pl.concat(parts).unique(maintain_order=True)
 
 
-def detect_cross_entry(entries: pl.DataFrame, lines: pl.DataFrame,
+def detect_cross_entry(entries: pl.DataFrame, lines: pl.DataFrame, candidates: pl.DataFrame,
                        run: FittedRun) -> pl.DataFrame:
-    """Findings of the cross-entry detectors over all candidate lines of the run, at once."""
+    """Findings of the cross-entry detectors, each over its own candidate lines of the run."""
     from tradeguard.findings import empty_findings
 
+    found = [empty_findings()]
     if lines.is_empty():
-        return empty_findings()
-    return run.cross_entry().detect(declarations(entries, lines), run.ctx)[0]
+        return found[0]
+    decl = declarations(entries, lines)
+    keys = list(KEY_SCHEMA)
+    for name, detector in run.cross_entry():
+        mine = candidates.filter(pl.col("detector") == name).select(keys)
+        if mine.is_empty():
+            continue
+        subset = decl.join(mine, on=keys, how="semi")
+        found.append(FittedChain([(name, detector)]).detect(subset, run.ctx)[0])
+    return pl.concat(found, how="vertical")
 
 
 def score_entry_batch(entries: pl.DataFrame, lines: pl.DataFrame, run: FittedRun,

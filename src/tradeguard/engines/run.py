@@ -207,8 +207,9 @@ def score_batch(
         run = _fit(staged, day, model=model, ref=ref, config=config, profiles=profiles,
                    registry=registry, ai_lanes_enabled=ai_lanes_enabled)
         lap("fit")
-        keys = engine.candidates(inputs, run)
-        cross = detect_cross_entry(*engine.rows_for(inputs, keys), run)
+        candidates = engine.candidates(inputs, run)
+        keys = candidates.select(KEYS).unique()
+        cross = detect_cross_entry(*engine.rows_for(inputs, keys), candidates, run)
         lap("cross_entry")
         parts = engine.score(inputs, run, cross, work / "scored")
         lap("batches")

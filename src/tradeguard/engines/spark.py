@@ -19,6 +19,7 @@ import polars as pl
 from tradeguard.engines import sql
 from tradeguard.engines.base import BatchInputs
 from tradeguard.engines.entry_batch import (
+    CANDIDATE_SCHEMA,
     KEY_SCHEMA,
     SCORED_SCHEMA,
     FittedRun,
@@ -132,8 +133,8 @@ class SparkEngine:
             return _to_arrow(cross_entry_candidates(_polars(entries), _polars(lines),
                                                     _received(shared)))
 
-        found = self._apply(inputs, keys, KEY_SCHEMA).toArrow()
-        return _polars(found).select([pl.col(c).cast(t) for c, t in KEY_SCHEMA.items()])
+        found = self._apply(inputs, keys, CANDIDATE_SCHEMA).toArrow()
+        return _polars(found).select([pl.col(c).cast(t) for c, t in CANDIDATE_SCHEMA.items()])
 
     def rows_for(self, inputs: BatchInputs, keys: pl.DataFrame
                  ) -> tuple[pl.DataFrame, pl.DataFrame]:
