@@ -17,13 +17,16 @@ class DetectionContext:
     """What a detector may consult besides the lines themselves.
 
     ``as_of`` is the evaluation date (validity of codes, lists and orders); ``supply_chain`` is the
-    declared upstream suppliers for the batch (contract ``supply_chain`` file), when given.
+    declared upstream suppliers for the batch (contract ``supply_chain`` file), when given;
+    ``outcomes`` are past exam outcomes (contract ``outcomes``), given to ``fit`` only —
+    detectors that learn from them must drop those decided after ``as_of``.
     """
 
     ref: ReferenceData
     as_of: date
     supply_chain: pl.DataFrame | None = None
     config: dict[str, Any] = field(default_factory=dict)
+    outcomes: pl.DataFrame | None = None
 
 
 class LineDetector(Protocol):

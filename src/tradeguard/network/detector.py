@@ -98,7 +98,9 @@ class NetworkDetector:
         # Cluster names repeat along their members: kept as categories, they pickle once.
         self._known = resolved.select(*KEY_COLUMNS, pl.col("cluster").cast(pl.Categorical))
         self._history = fold_history(occ).with_columns(pl.col("cluster").cast(pl.Categorical))
-        outcomes = known_outcomes(self.outcomes, ctx.as_of)
+        # Outcomes given to the detector win; else the scoring chain's (the ``score`` inputs).
+        given = self.outcomes if self.outcomes is not None else ctx.outcomes
+        outcomes = known_outcomes(given, ctx.as_of)
         if outcomes is not None and not outcomes.is_empty():
             self._violators = violator_clusters(occ, outcomes, self._cfg(ctx).violators)
 

@@ -190,7 +190,8 @@ class Scorer:
         return chain
 
     def _fit(self, day: date, history: pl.DataFrame) -> FittedChain:
-        return fit_chain(self.registry, history, DetectionContext(ref=self.ref, as_of=day))
+        return fit_chain(self.registry, history,
+                         DetectionContext(ref=self.ref, as_of=day, outcomes=self.outcomes))
 
     def without_history(self) -> Scorer:
         """This scorer with its fitted chain but no history: small enough to ship to workers.
