@@ -59,3 +59,16 @@ def test_rows_of_lines_picks_exact_keys() -> None:
             "SELECT 'Z', DATE '2026-03-01')", "lines")).fetchone()
     assert got.rows() == [("A", 2)]
     assert day is not None and str(day[0]) == "2026-01-02"
+
+
+def test_rows_can_be_gathered_with_only_the_fields_a_detector_reads() -> None:
+    lines = pl.DataFrame({"entry_number": ["A", "A", "B"], "line_number": [1, 2, 1],
+                          "description": ["x", "y", "z"], "seller_name": ["S1", "S2", "S3"]})
+    wanted = pl.DataFrame({"entry_number": ["A", "B"], "line_number": [2, 1]})
+    with duckdb.connect() as con:
+        con.register("lines", lines)
+        con.register("wanted", wanted)
+        got = con.execute(sql.rows_of_lines(
+            "lines", "wanted", columns=["entry_number", "line_number", "seller_name"])).pl()
+    assert got.columns == ["entry_number", "line_number", "seller_name"]
+    assert sorted(got.rows()) == [("A", 2, "S2"), ("B", 1, "S3")]

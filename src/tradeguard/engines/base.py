@@ -8,6 +8,7 @@ cross-entry detectors, lanes with their per-port-day quotas) is done once by
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,6 +20,15 @@ from tradeguard.engines.staging import StagedFile
 
 if TYPE_CHECKING:
     from tradeguard.engines.entry_batch import FittedRun
+
+
+def picked_fields(available: Sequence[str], fields: Sequence[str] | None,
+                  keys: Sequence[str]) -> list[str] | None:
+    """The ``keys`` and ``fields`` a table has, in table order (None: every column)."""
+    if fields is None:
+        return None
+    wanted = {*keys, *fields}
+    return [c for c in available if c in wanted]
 
 
 @dataclass(frozen=True)
@@ -42,9 +52,10 @@ class ScoringEngine(Protocol):
     def candidates(self, inputs: BatchInputs, run: FittedRun) -> pl.DataFrame:
         """Keys of the lines the cross-entry detectors must see, over every batch."""
 
-    def rows_for(self, inputs: BatchInputs, keys: pl.DataFrame
-                 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """(entries, lines) rows of the given line keys, gathered to this process."""
+    def rows_for(self, inputs: BatchInputs, keys: pl.DataFrame,
+                 fields: Sequence[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """(entries, lines) rows of the given line keys, gathered to this process (only the
+        keys and ``fields`` when given)."""
 
     def score(self, inputs: BatchInputs, run: FittedRun, cross_findings: pl.DataFrame,
               out_dir: Path) -> list[Path]:

@@ -9,6 +9,7 @@ process or, with ``workers`` > 1, in that many worker processes
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from tradeguard.engines import sql
-from tradeguard.engines.base import BatchInputs
+from tradeguard.engines.base import BatchInputs, picked_fields
 from tradeguard.engines.entry_batch import (
     CANDIDATE_SCHEMA,
     FittedRun,
@@ -93,15 +94,19 @@ class DuckDBEngine:
             parts.append(cross_entry_candidates(entries, lines, run))
         return pl.concat(parts)
 
-    def rows_for(self, inputs: BatchInputs, keys: pl.DataFrame
-                 ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def rows_for(self, inputs: BatchInputs, keys: pl.DataFrame,
+                 fields: Sequence[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Entries and lines of ``keys``, picked by SQL from the staged Parquet."""
+        line_cols = picked_fields(list(pl.read_parquet_schema(inputs.lines.parts[0])), fields,
+                                  ("entry_number", "line_number"))
+        entry_cols = picked_fields(list(pl.read_parquet_schema(inputs.entries.parts[0])),
+                                   fields, ("entry_number",))
         self._con.register("wanted", keys)
         try:
-            lines = self._con.execute(
-                sql.rows_of_lines(_scan(inputs.lines.glob), "wanted")).pl()
-            entries = self._con.execute(
-                sql.rows_of_entries(_scan(inputs.entries.glob), "wanted")).pl()
+            lines = self._con.execute(sql.rows_of_lines(
+                _scan(inputs.lines.glob), "wanted", columns=line_cols)).pl()
+            entries = self._con.execute(sql.rows_of_entries(
+                _scan(inputs.entries.glob), "wanted", columns=entry_cols)).pl()
         finally:
             self._con.unregister("wanted")
         return entries, lines

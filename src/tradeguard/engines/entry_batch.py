@@ -9,6 +9,7 @@ and add nothing of their own but the split between per-entry work and the cross-
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -100,22 +101,30 @@ def cross_entry_candidates(entries: pl.DataFrame, lines: pl.DataFrame,
     return pl.concat(parts).unique(maintain_order=True)
 
 
-def detect_cross_entry(entries: pl.DataFrame, lines: pl.DataFrame, candidates: pl.DataFrame,
-                       run: FittedRun) -> pl.DataFrame:
-    """Findings of the cross-entry detectors, each over its own candidate lines of the run."""
+# Gathers (entries, lines) of some line keys, with only the given fields when not None.
+Gather = Callable[[pl.DataFrame, Sequence[str] | None], tuple[pl.DataFrame, pl.DataFrame]]
+
+
+def detect_cross_entry(gather: Gather, candidates: pl.DataFrame, run: FittedRun
+                       ) -> pl.DataFrame:
+    """Findings of the cross-entry detectors, each over its own candidate lines of the run.
+
+    A detector that declares the fields it reads (``reads``, e.g. the party networks, whose
+    candidates are every line) gets only those, so the run's rows never sit whole in memory.
+    """
     from tradeguard.findings import empty_findings
 
     found = [empty_findings()]
-    if lines.is_empty():
-        return found[0]
-    decl = declarations(entries, lines)
     keys = list(KEY_SCHEMA)
     for name, detector in run.cross_entry():
-        mine = candidates.filter(pl.col("detector") == name).select(keys)
+        mine = candidates.filter(pl.col("detector") == name).select(keys).unique()
         if mine.is_empty():
             continue
-        subset = decl.join(mine, on=keys, how="semi")
-        found.append(FittedChain([(name, detector)]).detect(subset, run.ctx)[0])
+        entries, lines = gather(mine, getattr(detector, "reads", None))
+        if lines.is_empty():
+            continue
+        decl = declarations(entries, lines)
+        found.append(FittedChain([(name, detector)]).detect(decl, run.ctx)[0])
     return pl.concat(found, how="vertical")
 
 

@@ -208,8 +208,8 @@ def score_batch(
                    registry=registry, ai_lanes_enabled=ai_lanes_enabled)
         lap("fit")
         candidates = engine.candidates(inputs, run)
-        keys = candidates.select(KEYS).unique()
-        cross = detect_cross_entry(*engine.rows_for(inputs, keys), candidates, run)
+        cross = detect_cross_entry(lambda keys, fields: engine.rows_for(inputs, keys, fields),
+                                   candidates, run)
         lap("cross_entry")
         parts = engine.score(inputs, run, cross, work / "scored")
         lap("batches")

@@ -10,6 +10,7 @@ the work folder must then be on storage every executor can read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from tradeguard.engines import sql
-from tradeguard.engines.base import BatchInputs
+from tradeguard.engines.base import BatchInputs, picked_fields
 from tradeguard.engines.entry_batch import (
     CANDIDATE_SCHEMA,
     KEY_SCHEMA,
@@ -136,15 +137,20 @@ class SparkEngine:
         found = self._apply(inputs, keys, CANDIDATE_SCHEMA).toArrow()
         return _polars(found).select([pl.col(c).cast(t) for c, t in CANDIDATE_SCHEMA.items()])
 
-    def rows_for(self, inputs: BatchInputs, keys: pl.DataFrame
-                 ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def rows_for(self, inputs: BatchInputs, keys: pl.DataFrame,
+                 fields: Sequence[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Entries and lines of ``keys``, picked by the transpiled SQL."""
         self._frames(inputs)
         self.session.createDataFrame(_to_arrow(keys).to_pandas() if keys.height else [],
                                      schema=spark_ddl(KEY_SCHEMA)
                                      ).createOrReplaceTempView("tg_wanted")
-        lines = self.session.sql(sql.rows_of_lines("tg_lines", "tg_wanted", "spark"))
-        entries = self.session.sql(sql.rows_of_entries("tg_entries", "tg_wanted", "spark"))
+        line_cols = picked_fields(self.session.table("tg_lines").columns, fields,
+                                  ("entry_number", "line_number"))
+        entry_cols = picked_fields(self.session.table("tg_entries").columns, fields,
+                                   ("entry_number",))
+        lines = self.session.sql(sql.rows_of_lines("tg_lines", "tg_wanted", "spark", line_cols))
+        entries = self.session.sql(sql.rows_of_entries("tg_entries", "tg_wanted", "spark",
+                                                       entry_cols))
         return _polars(entries.toArrow()), _polars(lines.toArrow())
 
     def score(self, inputs: BatchInputs, run: FittedRun, cross_findings: pl.DataFrame,

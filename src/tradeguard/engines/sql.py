@@ -7,6 +7,7 @@ engine's job, so the text can be read and tested without a database.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 
 BATCH_COLUMN = "_batch"
@@ -39,16 +40,23 @@ def entry_batches(table: str, entries: str, batches: int, dialect: str = "duckdb
     return _transpile(sql, dialect)
 
 
-def rows_of_lines(table: str, keys: str, dialect: str = "duckdb") -> str:
-    """Rows of ``table`` whose (entry_number, line_number) is in ``keys``."""
-    sql = (f"SELECT t.* FROM {table} AS t WHERE EXISTS (SELECT 1 FROM {keys} AS k "
+def _picked(columns: Sequence[str] | None) -> str:
+    return "t.*" if columns is None else ", ".join(f"t.{c}" for c in columns)
+
+
+def rows_of_lines(table: str, keys: str, dialect: str = "duckdb",
+                  columns: Sequence[str] | None = None) -> str:
+    """Rows of ``table`` whose (entry_number, line_number) is in ``keys`` (only ``columns``
+    when given: a detector that reads a few fields of every line gathers just those)."""
+    sql = (f"SELECT {_picked(columns)} FROM {table} AS t WHERE EXISTS (SELECT 1 FROM {keys} AS k "
            "WHERE k.entry_number = t.entry_number AND k.line_number = t.line_number)")
     return _transpile(sql, dialect)
 
 
-def rows_of_entries(table: str, keys: str, dialect: str = "duckdb") -> str:
-    """Rows of ``table`` whose entry_number is in ``keys``."""
-    sql = (f"SELECT t.* FROM {table} AS t WHERE t.entry_number IN "
+def rows_of_entries(table: str, keys: str, dialect: str = "duckdb",
+                    columns: Sequence[str] | None = None) -> str:
+    """Rows of ``table`` whose entry_number is in ``keys`` (only ``columns`` when given)."""
+    sql = (f"SELECT {_picked(columns)} FROM {table} AS t WHERE t.entry_number IN "
            f"(SELECT DISTINCT entry_number FROM {keys})")
     return _transpile(sql, dialect)
 

@@ -36,6 +36,7 @@ from tradeguard.network.linkage import (
     resolve_parties,
 )
 from tradeguard.network.records import (
+    LINE_PARTY_FIELDS,
     RECORD_SCHEMA,
     fold_history,
     line_parties,
@@ -65,6 +66,8 @@ class NetworkDetector:
 
     name: ClassVar[str] = "network"
     version: ClassVar[str] = DETECTOR_VERSION
+    # The declared fields ``detect`` reads: batch engines gather only these for every line.
+    reads: ClassVar[tuple[str, ...]] = (*LINE_PARTY_FIELDS, "line_number")
 
     def __init__(self, config: NetworkConfig | None = None,
                  linkage: LinkageConfig | None = None,
