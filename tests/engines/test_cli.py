@@ -49,6 +49,23 @@ def test_run_writes_scored_lines(demo: Any, tmp_path: Path) -> None:
     assert set(scored["lane"].unique()) <= {"red", "yellow", "green"}
 
 
+def test_a_detector_can_be_left_out_and_the_output_says_so(demo: Any, tmp_path: Path) -> None:
+    out = tmp_path / "scored.parquet"
+    result = CliRunner().invoke(build_app(), _args(
+        demo.folder, out, "--history-entries", str(demo.folder / "history_entries.csv"),
+        "--history-lines", str(demo.folder / "history_lines.csv"),
+        "--without-detector", "network", "--workers", "1"))
+    assert result.exit_code == 0, result.output
+    ran = json.loads(pl.read_parquet(out)["detector_versions"][0])
+    assert "network" not in ran and "valuation" in ran
+    bad = CliRunner().invoke(build_app(), _args(
+        demo.folder, tmp_path / "x.parquet", "--without-detector", "nosuch"))
+    assert bad.exit_code == 2 and "nosuch" in bad.output
+    zero = CliRunner().invoke(build_app(), _args(demo.folder, tmp_path / "y.parquet",
+                                                 "--workers", "0"))
+    assert zero.exit_code == 2 and "--workers" in zero.output
+
+
 def test_the_deployment_gate_guards_batch_scoring_too(demo: Any, tmp_path: Path) -> None:
     out = tmp_path / "scored.parquet"
     registry = ["--registry", str(tmp_path / "registry"), "--model", str(demo.model)]

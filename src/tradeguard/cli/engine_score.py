@@ -54,6 +54,9 @@ def score_batch(
     registry: Annotated[Path | None, typer.Option(
         "--registry", help="Registry folder (default: TRADEGUARD_WORK_DIR/registry): "
         "deployment gate, kill switch.")] = None,
+    without_detector: Annotated[list[str] | None, typer.Option(
+        "--without-detector", help="Leave this detector out of the run (repeatable); the "
+        "output's detector versions list what ran.")] = None,
     unapproved_model: Annotated[bool, typer.Option(
         "--unapproved-model", help="Evaluate a model the registry has not approved; the "
         "output is marked evaluation-only.")] = False,
@@ -66,6 +69,7 @@ def score_batch(
     from tradeguard.contract import ContractError
     from tradeguard.engines import BatchSources, engine_for, score_batch
     from tradeguard.pipeline import DetectorError
+    from tradeguard.pipeline.registry import default_registry
 
     if engine not in ENGINES:
         fail(f"--engine: expected one of {list(ENGINES)}, got {engine!r}", EXIT_USAGE)
@@ -88,8 +92,12 @@ def score_batch(
         cfg = _load_config(config)
         runner = engine_for(engine, spark_master=spark_master, memory_limit=memory_limit,
                             workers=workers or os.cpu_count() or 1)
+        detectors = default_registry().without(*without_detector) if without_detector else None
         run = score_batch(sources, out, runner, model=artifact, config=cfg, as_of=day,
-                          batch_rows=batch_rows, ai_lanes_enabled=ai_enabled)
+                          batch_rows=batch_rows, ai_lanes_enabled=ai_enabled,
+                          registry=detectors)
+    except KeyError as exc:
+        fail(f"--without-detector: {exc.args[0]}", EXIT_USAGE)
     except (ContractError, DetectorError, OSError, ValueError) as exc:
         fail(str(exc), EXIT_FAILED)
     finally:
