@@ -1,12 +1,26 @@
-"""Latency of the single-entry scoring endpoint (``POST /api/v1/score``) over loopback.
+"""Latency and CPU cost of the single-entry scoring endpoint (``POST /api/v1/score``).
 
-Builds a demo installation (or reuses ``--dir``), serves it with uvicorn in a child process,
-then measures: (1) service time, one request at a time; (2) an open-loop load at ``--rate``
-requests per second for ``--seconds`` (requests are sent on schedule whether or not earlier
-ones finished, so queueing shows in the latency). Bounded: at most rate x seconds requests,
-each abandoned after ``--timeout`` seconds (counted as timed out, never dropped).
+Builds a demo installation (or reuses ``--dir``), serves it the way ``tradeguard serve`` does
+(uvicorn, one worker process per core, Polars on one thread per worker, scorer fitted at
+start-up) in a child process, then measures over loopback:
 
-    .venv/bin/python bench/bench_api.py --out bench/results/api.md
+1. service time, one request at a time;
+2. an open-loop load at each ``--rates`` value for ``--seconds``: request *i* is due at
+   ``start + i / rate`` and is sent then whether or not earlier ones finished (a new
+   keep-alive connection is opened when none is idle). Latency runs from the due time, so a
+   late send counts against the service, never for it. Each request is abandoned after
+   ``--timeout`` seconds (counted as timed out, never dropped);
+3. the server's CPU seconds per request answered 200 during each load (all worker processes,
+   from ``/proc``), which decides whether a rate fits on the machine's cores whatever else
+   is running (at a rate beyond capacity it also holds the cheap 503 answers);
+4. in-process, one entry at a time: CPU milliseconds per stage of the request (contract
+   validation, then every step of ``Scorer.score``), for parties seen before (warm) and
+   first seen (cold).
+
+The load generator is a minimal HTTP/1.1 client on asyncio streams (request bytes prepared in
+advance) so that it takes little of the CPU the service is measured on.
+
+    .venv/bin/python bench/bench_api.py --rates 200 --seconds 30 --out /tmp/api.md
 """
 
 from __future__ import annotations
@@ -17,32 +31,38 @@ import json
 import os
 import platform
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
 import polars as pl
 
 SERVER = """
 import sys, uvicorn
 uvicorn.run("bench_api:bench_app", factory=True, host="127.0.0.1", port=int(sys.argv[1]),
-            workers=int(sys.argv[2]), log_level="warning")
+            workers=int(sys.argv[2]), log_level="warning", timeout_keep_alive=300)
 """
+BENCH_KEY_FILE = "bench_api_key.txt"
 
 
 def bench_app() -> Any:
-    """The service over the demo folder in ``TRADEGUARD_BENCH_DIR`` (one per worker)."""
+    """The service over the demo folder in ``TRADEGUARD_BENCH_DIR`` (one per worker).
+
+    As ``tradeguard serve`` builds it (scorer fitted at start-up), with the per-client rate
+    limit lifted: the load comes from one client.
+    """
     from tradeguard.api import ApiConfig, create_app
     from tradeguard.api.demo_site import demo_settings
 
     d = Path(os.environ["TRADEGUARD_BENCH_DIR"])
     return create_app(demo_settings(d), config=ApiConfig(
-        model_dir=d / "model", rate_per_second=100000, rate_burst=100000))
+        model_dir=d / "model", rate_per_second=100000, rate_burst=100000, warm_scorer=True))
 
 
 def _port() -> int:
@@ -69,93 +89,357 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p * (len(ordered) - 1) + 0.5))]
 
 
-async def _open_loop(url: str, headers: dict[str, str], bodies: list[dict[str, Any]],
-                     rate: float, seconds: float, timeout: float) -> dict[str, Any]:
-    count = int(rate * seconds)
-    latencies: list[float] = []
-    errors = timeouts = 0
-    limits = httpx.Limits(max_connections=count, max_keepalive_connections=count)
-    async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
-        async def one(i: int) -> None:
-            nonlocal errors, timeouts
-            await asyncio.sleep(i / rate)
-            t = time.perf_counter()
-            try:
-                r = await client.post(url, json=bodies[i % len(bodies)], headers=headers)
-            except httpx.TimeoutException:
-                timeouts += 1
-                return
-            if r.status_code != 200:
-                errors += 1
-            latencies.append((time.perf_counter() - t) * 1000)
+def _api_key(directory: Path) -> str:
+    """An officer-role API key on the demo database (made once, kept beside it)."""
+    path = directory / BENCH_KEY_FILE
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    from tradeguard.api.accounts import create_api_key
+    from tradeguard.api.demo_site import demo_settings
+    from tradeguard.store import open_store
 
-        start = time.perf_counter()
-        await asyncio.gather(*(one(i) for i in range(count)))
-        wall = time.perf_counter() - start
+    with open_store(demo_settings(directory).db) as store:
+        _, key = create_api_key(store.engine, "bench", ["officer"], created_by="bench")
+    path.write_text(key, encoding="utf-8")
+    return key
+
+
+# ---------------------------------------------------------------------------------------------
+# Load generator: HTTP/1.1 keep-alive over asyncio streams.
+
+
+def _request_bytes(port: int, key: str, body: dict[str, Any]) -> bytes:
+    payload = json.dumps(body).encode()
+    head = (f"POST /api/v1/score HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"X-API-Key: {key}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\n\r\n")
+    return head.encode() + payload
+
+
+async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                    request: bytes) -> int:
+    """Send one request, read its whole response; the status code."""
+    writer.write(request)
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value.strip())
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+@dataclass
+class _Pool:
+    """Idle keep-alive connections; a request that finds none opens a new one."""
+
+    port: int
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = field(default_factory=list)
+    opened: int = 0
+
+    async def take(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        while self.idle:
+            conn = self.idle.pop()
+            if not conn[0].at_eof():  # the server may close an idle connection
+                return conn
+            conn[1].close()
+        self.opened += 1
+        return await asyncio.open_connection("127.0.0.1", self.port)
+
+    def give(self, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter]) -> None:
+        self.idle.append(conn)
+
+    def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+        self.idle.clear()
+
+
+async def _open_loop(port: int, requests: list[bytes], rate: float, seconds: float,
+                     timeout: float) -> dict[str, Any]:
+    count = int(rate * seconds)
+    pool = _Pool(port)
+    for _ in range(min(64, count)):  # connections a steady load needs, opened in advance
+        pool.give(await asyncio.open_connection("127.0.0.1", port))
+    latencies: list[float] = []  # answered 200
+    shed_ms: list[float] = []  # answered 503: at capacity, refused at once
+    late: list[float] = []
+    errors = timeouts = 0
+    kinds: dict[str, int] = {}
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.2
+
+    async def one(i: int) -> None:
+        nonlocal errors, timeouts
+        due = start + i / rate
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        late.append(max(0.0, loop.time() - due) * 1000)
+        try:
+            conn = await pool.take()
+        except OSError as exc:  # refused: the listen backlog is full
+            errors += 1
+            kinds[type(exc).__name__] = kinds.get(type(exc).__name__, 0) + 1
+            return
+        try:
+            status = await asyncio.wait_for(
+                _exchange(*conn, requests[i % len(requests)]), timeout)
+        except TimeoutError:
+            timeouts += 1
+            conn[1].close()
+            return
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            errors += 1
+            kinds[type(exc).__name__] = kinds.get(type(exc).__name__, 0) + 1
+            conn[1].close()
+            return
+        pool.give(conn)
+        if status == 200:
+            latencies.append((loop.time() - due) * 1000)
+        elif status == 503:
+            shed_ms.append((loop.time() - due) * 1000)
+        else:
+            errors += 1
+            kinds[str(status)] = kinds.get(str(status), 0) + 1
+
+    await asyncio.gather(*(one(i) for i in range(count)))
+    wall = loop.time() - start
+    pool.close()
     done = len(latencies)
-    return {"sent": count, "completed": done, "errors": errors, "timed_out": timeouts,
+    return {"sent": count, "completed": done, "shed_503": len(shed_ms),
+            "shed_p99_ms": round(_pct(shed_ms, 0.99), 1) if shed_ms else None,
+            "errors": errors, "error_kinds": kinds, "timed_out": timeouts,
             "wall_s": round(wall, 2), "throughput_rps": round(done / wall, 1) if wall else 0,
+            "connections": pool.opened,
             "p50_ms": round(_pct(latencies, 0.5), 1) if done else None,
             "p95_ms": round(_pct(latencies, 0.95), 1) if done else None,
-            "p99_ms": round(_pct(latencies, 0.99), 1) if done else None}
+            "p99_ms": round(_pct(latencies, 0.99), 1) if done else None,
+            "max_ms": round(max(latencies), 1) if done else None,
+            "send_late_p99_ms": round(_pct(late, 0.99), 1) if late else None}
+
+
+# ---------------------------------------------------------------------------------------------
+# Server CPU from /proc.
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of ``pids`` so far."""
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / _TICK
+
+
+# ---------------------------------------------------------------------------------------------
+# In-process stages.
+
+
+def _stages(directory: Path, n: int) -> dict[str, Any]:
+    """Median CPU ms per stage of a request scored in-process, parties warm and cold.
+
+    Replays ``Scorer.score`` step by step (checked against it: the replay must give the same
+    assessments) after the contract validation the endpoint does, for the first ``n`` demo
+    entries the contract accepts. Run in a child process with a worker's environment.
+    """
+    from tradeguard.api.config import ApiConfig
+    from tradeguard.api.demo_site import demo_settings
+    from tradeguard.api.intake import validated
+    from tradeguard.api.problems import ApiProblem
+    from tradeguard.api.services import _scorer_from_store
+    from tradeguard.detectors.base import DetectionContext
+    from tradeguard.findings import conform, empty_findings
+    from tradeguard.pipeline.run import (
+        declarations,
+        finish_assessments,
+        input_digest,
+        model_scores,
+    )
+    from tradeguard.rules import evaluate
+    from tradeguard.security.redaction import confidential_values, redact_texts
+    from tradeguard.store import open_store
+    from tradeguard.targeting.risk import KEYS, combine_risk
+
+    with open_store(demo_settings(directory).db) as store:
+        scorer = _scorer_from_store(store.engine, ApiConfig(model_dir=directory / "model")).scorer
+
+    def run(body: dict[str, Any], times: dict[str, list[float]]) -> bool:
+        def lap(stage: str, since: float) -> float:
+            now = time.process_time()
+            times.setdefault(stage, []).append((now - since) * 1000)
+            return now
+
+        t0 = t = time.process_time()
+        entries = validated("entries", [body["entry"]], label="entry")
+        lines = validated("lines", [{**ln, "entry_number": body["entry"]["entry_number"]}
+                                    for ln in body["lines"]], label="line",
+                          known_entries=entries.get_column("entry_number"))
+        t = lap("contract validation (2 calls)", t)
+        t1 = t
+        decl = declarations(entries, lines)
+        day = decl.get_column("entry_date").max()
+        assert isinstance(day, date)
+        ctx = DetectionContext(ref=scorer.ref, as_of=day)
+        t = lap("declarations", t)
+        past = scorer.past_outcomes(decl, day)
+        t = lap("past outcomes (model input)", t)
+        chain = scorer.fitted(day, decl)
+        parts = [empty_findings()]
+        for name, detector in chain:
+            parts.append(conform(detector.detect(decl, ctx)))
+            t = lap(f"detector {name}", t)
+        found = pl.concat(parts, how="vertical")
+        rules = evaluate(scorer.profiles, decl, on=day)
+        findings = pl.concat([found, rules.findings], how="vertical")
+        t = lap("rules profiles", t)
+        scores = model_scores(scorer.model, decl, findings, past) \
+            if scorer.model is not None else None
+        t = lap("model (features, trees, reasons)", t)
+        keys = decl.select(pl.col("entry_number").cast(pl.String),
+                           pl.col("line_number").cast(pl.Int64))
+        risk = combine_risk(keys, findings, rules.treatments, scorer.config, scores)
+        t = lap("risk combination", t)
+        risk = redact_texts(risk, "reason_texts", confidential_values(decl, None))
+        header = decl.select(
+            pl.col("port_of_entry").cast(pl.String), pl.col("entry_date").cast(pl.Date),
+            pl.col("trusted_trader").cast(pl.Boolean), input_digest(decl))
+        frame = pl.concat([risk, header], how="horizontal")
+        frame = frame.join(scores.select(*KEYS, pl.col("probability").alias(
+            "model_probability")), on=KEYS, how="left", maintain_order="left") \
+            if scores is not None else frame.with_columns(
+                pl.lit(None, dtype=pl.Float64).alias("model_probability"))
+        t = lap("redaction + input digest", t)
+        assessed = finish_assessments(scorer.lanes(frame), scorer.versions(chain.versions))
+        t = lap("lanes + versions", t)
+        lap("Scorer.score (all stages above but validation)", t1)
+        lap("total in-process", t0)
+        expected = scorer.score(entries, lines).assessments
+        return assessed.equals(expected)
+
+    warm: dict[str, list[float]] = {}
+    cold: dict[str, list[float]] = {}
+    same, used = True, 0
+    for body in _bodies(directory, 100):
+        if used == n:
+            break
+        try:
+            same &= run(body, cold)  # first time: its parties are new to every memory
+        except ApiProblem:  # the demo plants data errors the contract rejects
+            continue
+        same &= run(body, warm)
+        used += 1
+    return {"warm": {k: round(statistics.median(v), 2) for k, v in warm.items()},
+            "cold": {k: round(statistics.median(v), 2) for k, v in cold.items()},
+            "replay_matches_scorer": same, "entries": used}
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir", type=Path, default=None, help="Existing demo folder to reuse.")
     ap.add_argument("--entries", type=int, default=100)
-    ap.add_argument("--serial", type=int, default=20, help="Requests one at a time.")
-    ap.add_argument("--rates", type=str, default="50,100,200",
+    ap.add_argument("--serial", type=int, default=100, help="Requests one at a time.")
+    ap.add_argument("--rates", type=str, default="200",
                     help="Open-loop rates (requests/s), comma-separated, run in turn.")
-    ap.add_argument("--seconds", type=float, default=2.0, help="Length of each open loop.")
-    ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes.")
+    ap.add_argument("--seconds", type=float, default=30.0, help="Length of each open loop.")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="uvicorn worker processes (default: one per core).")
     ap.add_argument("--stages", type=int, default=30,
                     help="Entries timed stage by stage in-process (0: skip).")
     ap.add_argument("--timeout", type=float, default=30.0)
     ap.add_argument("--out", type=Path, default=None, help="Write the markdown results here.")
+    ap.add_argument("--stages-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.stages_only:  # the child process of step 4
+        print(json.dumps(_stages(args.dir, args.stages)))
+        return
 
     from tradeguard.api.demo_site import build_demo
+    from tradeguard.api.processes import default_workers, worker_threads
 
+    workers = args.workers or default_workers()
     work = args.dir or Path(tempfile.mkdtemp(prefix="tradeguard-bench-"))
     if args.dir is None:
-        site = build_demo(work, entries=args.entries, passwords={"officer": "bench-officer-pw"})
-        password = site.users["officer"]["password"]
-    else:
-        password = os.environ["TRADEGUARD_BENCH_PASSWORD"]
+        build_demo(work, entries=args.entries, passwords={"officer": "bench-officer-pw"})
+    key = _api_key(work)
     port = _port()
-    threads = max(1, (os.cpu_count() or 1) // max(1, args.workers))
-    env = {**os.environ, "TRADEGUARD_BENCH_DIR": str(work), "POLARS_MAX_THREADS": str(threads),
+    threads = worker_threads(workers)
+    env = {**os.environ, **threads, "TRADEGUARD_BENCH_DIR": str(work),
            "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent),
                                           os.environ.get("PYTHONPATH", "")])}
-    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(args.workers)],
-                              env=env)
+    load_before = os.getloadavg()
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(workers)], env=env)
     base = f"http://127.0.0.1:{port}"
+    import httpx
+
     try:
-        for _ in range(600):
+        started = time.perf_counter()
+        for _ in range(1200):
             try:
                 httpx.get(f"{base}/login", timeout=1)
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        token = httpx.post(f"{base}/api/v1/auth/token", data={
-            "username": "officer", "password": password}).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = {"X-API-Key": key}
         url = f"{base}/api/v1/score"
-        # Warm-up (the scorer fits its baseline on first use); entries the contract rejects
-        # (the demo plants some data errors) are left out of the timed requests.
-        bodies = [b for b in _bodies(work, 40)
+        # Entries the contract rejects (the demo plants some data errors) are left out.
+        bodies = [b for b in _bodies(work, 60)
                   if httpx.post(url, json=b, headers=headers, timeout=300).status_code == 200]
-        asyncio.run(_warm(url, headers, bodies, 4 * args.workers))
+        startup_s = time.perf_counter() - started
+        requests = [_request_bytes(port, key, b) for b in bodies]
+        asyncio.run(_open_loop(port, requests, 20.0, 3.0, args.timeout))  # every worker warm
         serial: list[float] = []
         with httpx.Client(timeout=args.timeout) as client:
             for i in range(args.serial):
                 t = time.perf_counter()
-                client.post(url, json=bodies[i % len(bodies)], headers=headers).raise_for_status()
+                client.post(url, json=bodies[i % len(bodies)], headers=headers) \
+                    .raise_for_status()
                 serial.append((time.perf_counter() - t) * 1000)
-        loads = [{"rate_rps": rate, "seconds": args.seconds, **asyncio.run(
-            _open_loop(url, headers, bodies, rate, args.seconds, args.timeout))}
-            for rate in (float(r) for r in args.rates.split(","))]
+        pids = _tree(server.pid)
+        loads = []
+        for rate in (float(r) for r in args.rates.split(",")):
+            cpu0, own0, load0 = _cpu_seconds(pids), time.process_time(), os.getloadavg()
+            run = asyncio.run(_open_loop(port, requests, rate, args.seconds, args.timeout))
+            cpu = _cpu_seconds(pids) - cpu0
+            run |= {"rate_rps": rate, "seconds": args.seconds,
+                    "server_cpu_ms_per_request": round(1000 * cpu / max(1, run["completed"]), 2),
+                    "client_cpu_ms_per_request": round(
+                        1000 * (time.process_time() - own0) / max(1, run["sent"]), 2),
+                    "loadavg_1min_before_after": [round(load0[0], 2),
+                                                  round(os.getloadavg()[0], 2)]}
+            loads.append(run)
     finally:
         server.terminate()  # queued requests are abandoned, not waited for
         try:
@@ -166,12 +450,17 @@ def main() -> None:
     result = {
         "serial": {"requests": len(serial), "p50_ms": round(_pct(serial, 0.5), 1),
                    "p99_ms": round(_pct(serial, 0.99), 1), "max_ms": round(max(serial), 1)},
-        "open_loop": loads,
-        "workers": args.workers, "polars_threads": threads,
-        "stages": _stages(work, args.stages) if args.stages else {},
+        "open_loop": loads, "workers": workers, "threads_per_worker": threads,
+        "distinct_bodies": len(bodies), "startup_s": round(startup_s, 1),
+        "stages": json.loads(subprocess.run(
+            [sys.executable, __file__, "--stages-only", "--dir", str(work), "--stages",
+             str(args.stages)], env=env, check=True, capture_output=True, text=True).stdout)
+        if args.stages else {},
         "target": {"p99_ms": 20, "rate_rps": 200},
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
                    f"{platform.python_version()}",
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "date": date.today().isoformat(),
     }
     print(json.dumps(result, indent=2))
     if args.out:
@@ -179,98 +468,46 @@ def main() -> None:
         args.out.write_text(_markdown(result), encoding="utf-8")
 
 
-def _warm(url: str, headers: dict[str, str], bodies: list[dict[str, Any]],
-          n: int) -> Any:
-    """Concurrent requests so every worker fits its scorer before anything is timed."""
-    async def go() -> None:
-        async with httpx.AsyncClient(timeout=300) as client:
-            for _ in range(2):
-                await asyncio.gather(*(client.post(url, json=bodies[i % len(bodies)],
-                                                   headers=headers) for i in range(n)))
-    return go()
-
-
-def _stages(directory: Path, n: int) -> dict[str, float]:
-    """Mean milliseconds per stage of one entry scored in-process (median of ``n`` entries)."""
-    import statistics
-
-    from tradeguard.api.config import ApiConfig
-    from tradeguard.api.demo_site import demo_settings
-    from tradeguard.api.records import stored_declarations
-    from tradeguard.api.services import _scorer_from_store
-    from tradeguard.detectors.base import DetectionContext
-    from tradeguard.pipeline import declarations
-    from tradeguard.rules import evaluate
-    from tradeguard.store import open_store
-
-    settings = demo_settings(directory)
-    with open_store(settings.db) as store:
-        scorer = _scorer_from_store(store.engine, ApiConfig(model_dir=directory / "model"))
-        every = stored_declarations(store.engine)
-    inner = scorer.scorer
-    times: dict[str, list[float]] = {}
-
-    def timed(stage: str, start: float) -> float:
-        now = time.perf_counter()
-        times.setdefault(stage, []).append((now - start) * 1000)
-        return now
-
-    for number in every.entries["entry_number"].head(n + 3).to_list():
-        e = every.entries.filter(pl.col("entry_number") == number)
-        ln = every.lines.filter(pl.col("entry_number") == number)
-        t0 = t = time.perf_counter()
-        decl = declarations(e, ln)
-        t = timed("declarations", t)
-        day = decl["entry_date"].max()
-        assert isinstance(day, date)
-        ctx = DetectionContext(ref=inner.ref, as_of=day)
-        for name, detector in inner.fitted(day, decl):
-            detector.detect(decl, ctx)
-            t = timed(f"detector {name}", t)
-        evaluate(inner.profiles, decl, on=day)
-        timed("rules profiles", t)
-        timed("declarations + detectors + rules", t0)
-        t = time.perf_counter()
-        inner.score(e, ln)
-        timed("whole Scorer.score (adds model, risk, redaction, digest, lanes)", t)
-    return {k: round(statistics.median(v[3:]), 1) for k, v in times.items()}
-
-
 def _markdown(r: dict[str, Any]) -> str:
     s = r["serial"]
     rows = "\n".join(
-        f"| {o['rate_rps']:.0f} | {o['sent']} | {o['completed']} | {o['timed_out']} | "
-        f"{o['errors']} | {o['p50_ms']} | {o['p95_ms']} | {o['p99_ms']} | "
-        f"{o['throughput_rps']} |" for o in r["open_loop"])
-    stages = "\n".join(f"| {k} | {v} |" for k, v in r["stages"].items())
+        f"| {o['rate_rps']:.0f} | {o['seconds']:.0f} | {o['sent']} | {o['completed']} | "
+        f"{o['shed_503']} | {o['timed_out']} | {o['errors']} | {o['p50_ms']} | {o['p95_ms']} | "
+        f"{o['p99_ms']} | "
+        f"{o['throughput_rps']} | {o['server_cpu_ms_per_request']} | "
+        f"{o['loadavg_1min_before_after'][0]} -> {o['loadavg_1min_before_after'][1]} |"
+        for o in r["open_loop"])
+    st = r["stages"]
+    stage_rows = "\n".join(f"| {k} | {v} | {st['cold'].get(k, '')} |"
+                           for k, v in st.get("warm", {}).items())
     at200 = [o for o in r["open_loop"] if o["rate_rps"] == 200]
     met = bool(at200) and at200[0]["p99_ms"] is not None and at200[0]["p99_ms"] <= 20 \
-        and at200[0]["timed_out"] == 0
-    return f"""# API benchmark: single-entry scoring (`POST /api/v1/score`)
-
-Command: `.venv/bin/python bench/bench_api.py --out bench/results/api.md`
-Machine: {r["machine"]} (2 cores shared with other work, 24 GiB). Demo of 100 entries,
-served by uvicorn ({r["workers"]} workers, POLARS_MAX_THREADS={r["polars_threads"]}) over
-loopback; each request is one real demo entry (1 to 5 lines) scored through the whole chain
-with the trained model. Open loop: requests sent on schedule whether or not earlier ones
-finished, each abandoned after 30 s (counted as timed out).
+        and at200[0]["timed_out"] == 0 and at200[0]["errors"] == 0 \
+        and at200[0]["shed_503"] == 0
+    return f"""Machine: {r["machine"]}; load average before the run {r["loadavg_before"]}.
+Served by uvicorn, {r["workers"]} worker processes, \
+{", ".join(f"{k}={v}" for k, v in r["threads_per_worker"].items())},
+API-key authentication, {r["distinct_bodies"]} distinct demo entries (1 to 5 lines) cycled.
 
 Service time, one request at a time ({s["requests"]} requests): p50 {s["p50_ms"]} ms,
 p99 {s["p99_ms"]} ms, max {s["max_ms"]} ms.
 
-| rate (req/s) | sent | completed | timed out | errors | p50 ms | p95 ms | p99 ms | \
-throughput req/s |
-|---|---|---|---|---|---|---|---|---|
+Latency of the requests answered 200, from the moment each was due; "503" are requests the
+service refused at once because it already held as many as it may (``max_waiting_scores``).
+
+| rate (req/s) | s | sent | answered 200 | 503 | timed out | errors | p50 ms | p95 ms | \
+p99 ms | throughput req/s | server CPU ms/request | load avg (1 min) |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
 {rows}
 
 Target (p99 <= 20 ms at 200 req/s): {"met" if met else "NOT met"}.
 
-Where the time goes: one entry scored in-process (no HTTP), stage by stage, median ms
-over the timed entries:
+CPU ms per stage, one request in-process (median of {st.get("entries", 0)} entries; replay
+identical to `Scorer.score`: {st.get("replay_matches_scorer")}):
 
-| stage | ms |
-|---|---|
-{stages}
+| stage | warm parties | first-seen parties |
+|---|---|---|
+{stage_rows}
 """
 
 

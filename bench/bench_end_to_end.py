@@ -95,31 +95,40 @@ def expand(data: Path, copies: int, out: Path) -> None:
     print(json.dumps({"out": str(out), "copies": copies}))
 
 
-def _tree_rss_mib(root: int) -> float:
-    """Resident memory of ``root`` and all its descendants (worker processes), from /proc."""
+def _tree_memory_mib(root: int) -> tuple[float, float]:
+    """Resident memory of ``root`` and all its descendants (worker processes), from /proc:
+    (all resident pages, anonymous pages only). Resident pages include Parquet files mapped
+    into memory, which the kernel can drop; anonymous pages are what the processes hold."""
     parent: dict[int, int] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+                parent[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
         except OSError:
             continue
-        parent[int(entry)] = int(fields[1])
-        rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
     tree, todo = set(), [root]
     while todo:
         pid = todo.pop()
         tree.add(pid)
         todo += [c for c, p in parent.items() if p == pid and c not in tree]
-    return sum(rss.get(p, 0) for p in tree) / 2**20
+    rss = anon = 0.0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:
+            continue
+        rss += int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
+        anon += int(fields.get("RssAnon", "0 kB").split()[0]) / 1024
+    return rss, anon
 
 
 def _watch(proc: subprocess.Popen[str], peak: list[float]) -> None:
     while proc.poll() is None:
-        peak[0] = max(peak[0], _tree_rss_mib(proc.pid))
+        rss, anon = _tree_memory_mib(proc.pid)
+        peak[0], peak[1] = max(peak[0], rss), max(peak[1], anon)
         time.sleep(0.5)
 
 
@@ -135,11 +144,11 @@ def run(data: Path, engine: str, repeat: int, batch_rows: int, extra: list[str])
     if (data / "model").exists():
         # A benchmark evaluates the model; it is not an enforcement deployment.
         cmd += ["--model", str(data / "model"), "--unapproved-model"]
-    times, peaks, stages = [], [], []
+    times, peaks, anon, stages = [], [], [], []
     for _ in range(repeat):
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
-        tree_peak = [0.0]
+        tree_peak = [0.0, 0.0]
         watcher = threading.Thread(target=_watch, args=(proc, tree_peak), daemon=True)
         watcher.start()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -150,12 +159,15 @@ def run(data: Path, engine: str, repeat: int, batch_rows: int, extra: list[str])
         times.append(time.perf_counter() - start)
         # The largest single process, and the sum over the process tree (workers included).
         peaks.append(max(usage.ru_maxrss / 1024, tree_peak[0]))
+        anon.append(tree_peak[1])
         summary = json.loads(err[err.index("{"):])
         stages.append(summary["seconds"])
     print(json.dumps({"engine": engine, "lines": summary["lines_scored"],
                       "runs": [round(t, 1) for t in times],
                       "median_seconds": round(statistics.median(times), 1),
-                      "peak_rss_mib_process_tree": round(max(peaks)), "lanes": summary["lanes"],
+                      "peak_rss_mib_process_tree": round(max(peaks)),
+                      "peak_anonymous_mib_process_tree": round(max(anon)),
+                      "lanes": summary["lanes"],
                       "stage_seconds_last_run": stages[-1]}, indent=2))
 
 

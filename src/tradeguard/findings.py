@@ -114,12 +114,22 @@ def findings_frame(findings: Iterable[Finding]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=FINDINGS_SCHEMA) if rows else empty_findings()
 
 
+_CATEGORIES = frozenset(c.value for c in Category)
+_SCHEMA = pl.Schema(FINDINGS_SCHEMA)
+
+
 def conform(frame: pl.DataFrame) -> pl.DataFrame:
-    """Cast a detector's output to the canonical schema and column order, or fail loudly."""
+    """Cast a detector's output to the canonical schema and column order, or fail loudly.
+
+    A frame already in that shape (as most are) is returned as it is, with no query run.
+    """
     missing = set(FINDINGS_SCHEMA) - set(frame.columns)
     if missing:
         raise ValueError(f"findings frame lacks columns: {sorted(missing)}")
-    unknown = set(frame["category"].unique().drop_nulls().to_list()) - {c.value for c in Category}
-    if unknown:
-        raise ValueError(f"findings use categories outside the contract: {sorted(unknown)}")
+    if frame.height:
+        unknown = set(frame["category"].unique().drop_nulls().to_list()) - _CATEGORIES
+        if unknown:
+            raise ValueError(f"findings use categories outside the contract: {sorted(unknown)}")
+    if frame.schema == _SCHEMA:
+        return frame
     return frame.select([pl.col(c).cast(t) for c, t in FINDINGS_SCHEMA.items()])

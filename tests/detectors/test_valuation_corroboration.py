@@ -164,7 +164,7 @@ def test_detector_reports_an_account_pattern_with_its_reason_and_counts() -> Non
     assert row["reason_code"] == "VAL_UNDER_ACCOUNT_PATTERN"
     ev = json.loads(row["evidence"])
     assert ev["account_corroborated"] is True and ev["account_low_contracts"] == 6
-    assert "6 of 7 contracts in this batch priced low" in row["text"]
+    assert "6 of 7 contracts in the lines scored priced low" in row["text"]
     # without the pattern the 0.7x line is left alone
     alone = detector.detect(batch.filter(pl.col("entry_number").is_in(["B6", "B7"])), CTX)
     assert alone.is_empty()

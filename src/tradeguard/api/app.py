@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from tradeguard import __version__
 from tradeguard.api.config import ApiConfig
@@ -67,6 +68,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if cfg.warm_scorer:
+            # Fitting takes seconds: done before the first request, not during it.
+            await run_in_threadpool(services.scorer.get)
         yield
         services.close()
 

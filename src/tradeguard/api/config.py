@@ -13,6 +13,12 @@ class ApiConfig:
     ``rate_per_second``/``rate_burst`` bound each client (user, API key or address) with a
     token bucket; ``max_body_bytes`` bounds JSON bodies and ``max_upload_bytes`` file uploads.
     ``model_dir`` points at a model artifact folder used by the synchronous scorer.
+    ``warm_scorer`` fits that scorer (and scores one stored entry) while the service starts,
+    so the first request does not wait seconds for it; a served process sets it, tests that
+    never score leave it off. ``max_waiting_scores`` bounds the single-entry score requests a
+    process holds at once (scoring or waiting to): past it a request is answered 503 with
+    Retry-After at once, rather than queued until its client has given up and then scored
+    for nobody while newer requests wait behind it.
     """
 
     rate_per_second: float = 20.0
@@ -24,3 +30,5 @@ class ApiConfig:
     model_dir: Path | None = None
     max_page_size: int = 500
     max_score_lines: int = 999
+    warm_scorer: bool = False
+    max_waiting_scores: int = 16

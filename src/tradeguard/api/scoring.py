@@ -1,14 +1,21 @@
 """Scoring for the service: the pipeline's :class:`~tradeguard.pipeline.Scorer`, fitted once.
 
-The scorer is built on the stored history when the service first needs it (fitting takes
-seconds); each request then does only per-entry work, through the pipeline's own code, so a
-line scored here gets exactly the assessment the batch run gives it with the same baseline.
+The scorer is built on the stored history when the service starts (``ApiConfig.warm_scorer``)
+or first needs it (fitting takes seconds); each request then does only per-entry work,
+through the pipeline's own code, so a line scored here gets exactly the assessment the batch
+run gives it with the same baseline.
+
+One request is scored at a time per process: a service uses one process per core (see
+:mod:`tradeguard.api.processes`) with Polars on one thread each, so concurrent requests in one
+process would only take turns on the same core while holding memory.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -20,9 +27,15 @@ if TYPE_CHECKING:
     from tradeguard.refdata import ReferenceData
 
 
-#: Polars already spreads one scoring run over every core; concurrent runs only fight over
-#: them (measured: 40 at once finish ~5x slower in total than one after another).
+log = logging.getLogger(__name__)
+
+#: Concurrent runs in one process only fight over its core (measured: 40 at once finish ~5x
+#: slower in total than one after another).
 _ONE_AT_A_TIME = threading.Lock()
+
+
+class ScorerBusy(RuntimeError):
+    """The process already holds as many score requests as it may (see ``admitted``)."""
 
 
 class EntryScorer:
@@ -30,6 +43,25 @@ class EntryScorer:
 
     def __init__(self, scorer: Scorer) -> None:
         self.scorer = scorer
+        self._held = 0
+        self._count = threading.Lock()
+
+    @contextmanager
+    def admitted(self, limit: int) -> Iterator[None]:
+        """Hold one of ``limit`` places for a request (scoring or waiting to score).
+
+        Raises :class:`ScorerBusy` at once when all are taken: at one entry per ~0.1 s a
+        longer queue only makes every request in it late.
+        """
+        with self._count:
+            if self._held >= limit:
+                raise ScorerBusy(f"{self._held} score requests already held")
+            self._held += 1
+        try:
+            yield
+        finally:
+            with self._count:
+                self._held -= 1
 
     def score(
         self, entries: pl.DataFrame, lines: pl.DataFrame,
@@ -38,6 +70,18 @@ class EntryScorer:
         """Assessments and findings for the given entries (contract columns, typed)."""
         with _ONE_AT_A_TIME:
             return self.scorer.score(entries, lines, supply_chain=supply_chain, as_of=as_of)
+
+    def warm_up(self, entries: pl.DataFrame, lines: pl.DataFrame) -> None:
+        """Score one known entry and drop the answer: the tables detectors build on first use
+        (duty lookups, check tables, screening indexes) then exist before any request."""
+        latest = entries.sort("entry_date", nulls_last=True).get_column("entry_number").tail(1)
+        one = lines.filter(pl.col("entry_number").is_in(latest.implode()))
+        if not one.height:
+            return
+        try:
+            self.score(entries.filter(pl.col("entry_number").is_in(latest.implode())), one)
+        except Exception:  # a stored entry that no longer scores must not stop the service
+            log.warning("warm-up scoring of entry %s failed", latest.item(), exc_info=True)
 
 
 def build_scorer(

@@ -59,7 +59,8 @@ def open_workflow(engine: sa.Engine, settings: Settings) -> Workflow:
 
 
 def _scorer_from_store(engine: sa.Engine, config: ApiConfig) -> EntryScorer:
-    """Fit the scorer on every stored entry, with the model from ``config.model_dir``."""
+    """Fit the scorer on every stored entry, with the model from ``config.model_dir``
+    (and, with ``config.warm_scorer``, score the latest stored entry once)."""
     from tradeguard.api.records import stored_declarations, stored_outcomes
     from tradeguard.api.scoring import build_scorer
 
@@ -69,8 +70,11 @@ def _scorer_from_store(engine: sa.Engine, config: ApiConfig) -> EntryScorer:
         from tradeguard.model import load_artifact
 
         model = load_artifact(config.model_dir)
-    return build_scorer(history.entries, history.lines, outcomes=stored_outcomes(engine),
-                        model=model)
+    scorer = build_scorer(history.entries, history.lines, outcomes=stored_outcomes(engine),
+                          model=model)
+    if config.warm_scorer:
+        scorer.warm_up(history.entries, history.lines)
+    return scorer
 
 
 def open_services(

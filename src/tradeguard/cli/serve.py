@@ -24,9 +24,12 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     model: Annotated[Path | None, typer.Option(
         "--model", help="Model artifact folder for synchronous scoring.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="Worker processes (default: one per core).")] = None,
 ) -> None:
     """Serve the REST API (reference at /docs) and the web UI over an existing database."""
     from tradeguard.api import ApiConfig, create_app
+    from tradeguard.api.processes import default_workers, serve_workers
     from tradeguard.settings import get_settings
 
     overrides = {"db": db} if db else {}
@@ -35,9 +38,13 @@ def serve(
         app = create_app(settings, config=ApiConfig(model_dir=model))
     except ValueError as exc:
         fail(str(exc), EXIT_USAGE)
-    typer.echo(f"tradeguard serving {settings.db} on http://{host}:{port}/ (API: /docs)",
-               err=True)
-    _run(app, host, port)
+    count = workers or default_workers()
+    typer.echo(f"tradeguard serving {settings.db} on http://{host}:{port}/ (API: /docs), "
+               f"{count} worker(s)", err=True)
+    if count > 1:  # the app above checked the settings and migrated the database once
+        serve_workers(host, port, count, db=settings.db, model=model)
+    else:
+        _run(app, host, port)
 
 
 def demo(

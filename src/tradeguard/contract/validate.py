@@ -10,6 +10,7 @@ per row, with every reason it failed and the raw row as JSON). No Python loop ru
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -209,9 +210,15 @@ def content_hash_expr(schema: FileSchema) -> pl.Expr:
 
 
 _duckdb = threading.local()
+#: Up to this many rows are hashed with hashlib: a DuckDB round trip costs milliseconds, which
+#: is most of validating one API request's rows.
+_SMALL_BATCH = 512
 
 
 def _sha256(s: pl.Series) -> pl.Series:
+    if s.len() <= _SMALL_BATCH:
+        return pl.Series(s.name, [None if v is None else hashlib.sha256(v.encode()).hexdigest()
+                                  for v in s.to_list()], dtype=pl.String)
     # Vectorised in DuckDB (no per-row Python). One connection per thread, opened on first
     # use: opening one per batch costs time and memory. Imported here to keep imports cheap.
     import duckdb

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 from typing import ClassVar
 
 import polars as pl
@@ -30,6 +31,9 @@ _GENERIC = re.compile(
     r"of|the|and)\b"
 )
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+#: Batches with at most this many lines search only the places whose first word occurs in
+#: their addresses; building the matcher over all ~4,400 places costs milliseconds per call.
+_SMALL_BATCH = 1_000
 
 
 class OriginConfig(BaseModel):
@@ -45,9 +49,13 @@ class OriginConfig(BaseModel):
     min_place_name: int = Field(5, description="Shortest place name matched in addresses")
 
 
+@lru_cache(maxsize=256)
 def program_table(on: date) -> pl.DataFrame:
     """One row per special program indicator from the dated refdata table: partner
-    countries, whether the program is in force on ``on``, its name and legal basis."""
+    countries, whether the program is in force on ``on``, its name and legal basis.
+
+    Remembered per date: every entry of a day reads the same table. Treat it as read-only.
+    """
     rows = [
         {"spi": code, "partners": sorted(prog.countries), "program": prog.name,
          "legal_basis": prog.legal_basis,
@@ -103,22 +111,47 @@ class OriginDetector:
     def __init__(self, config: OriginConfig | None = None) -> None:
         self.config = config or OriginConfig()
         self.gazetteer: pl.DataFrame | None = None
+        self._patterns: tuple[pl.DataFrame, pl.DataFrame] | None = None
 
     def fit(self, history: pl.DataFrame, ctx: DetectionContext) -> None:
         """Build the place gazetteer once; origin needs no price history."""
         self.gazetteer = place_gazetteer(ctx.ref, self.config.min_place_name)
 
+    def _place_patterns(self, gaz: pl.DataFrame) -> pl.DataFrame:
+        """The gazetteer as whole-word patterns with their first word (built once per
+        gazetteer)."""
+        cached = self._patterns
+        if cached is None or cached[0] is not gaz:
+            patterns = gaz.select(
+                pattern=pl.lit(" ") + pl.col("place") + pl.lit(" "), country=pl.col("country"),
+                first=pl.col("place").str.split(" ").list.first())
+            cached = self._patterns = (gaz, patterns)
+        return cached[1]
+
     def _address_country(self, address: pl.Series) -> pl.Series:
         gaz = self.gazetteer
+        none = pl.Series("manufacturer_address", [None] * len(address), dtype=pl.String)
         if gaz is None or gaz.is_empty():
-            return pl.Series("manufacturer_address", [None] * len(address), dtype=pl.String)
+            return none
         padded = (" " + address.fill_null("").str.to_lowercase()
                   .str.replace_all(_NON_ALNUM.pattern, " ") + " ")
-        patterns = [f" {p} " for p in gaz["place"].to_list()]
+        places = self._place_patterns(gaz)
+        if len(address) <= _SMALL_BATCH:
+            # A place can only occur in an address that has its first word: the matcher is
+            # built over those few places, and finds exactly what the full one would.
+            words = padded.str.split(" ").explode()
+            places = places.filter(pl.col("first").is_in(words.implode()))
+            if places.is_empty():
+                return none
+        patterns = places["pattern"].to_list()
         found = padded.str.extract_many(patterns, overlapping=True)
-        lookup = dict(zip(patterns, gaz["country"].to_list(), strict=True))
+        lookup = dict(zip(patterns, places["country"].to_list(), strict=True))
         return found.list.eval(pl.element().replace_strict(lookup, default=None)).list.first() \
             .alias("manufacturer_address")
+
+    def __getstate__(self) -> dict[str, object]:
+        # The patterns are derived from the gazetteer; rebuilt on first use after unpickling.
+        return {**self.__dict__, "_patterns": None}
 
     def detect(self, lines: pl.DataFrame, ctx: DetectionContext) -> pl.DataFrame:
         """Findings for contradicted origins and unsupported FTA claims."""
@@ -206,8 +239,9 @@ class OriginDetector:
         tariff = getattr(getattr(ctx.ref, "tariff", None), "frame", None)
         claims = claims.join(partners, on="spi", how="left")
         if isinstance(tariff, pl.DataFrame) and "special_programs" in tariff.columns:
-            claims = claims.join(tariff.select("hts10", "special_programs"), on="hts10",
-                                 how="left")
+            lines = tariff.select("hts10", "special_programs").filter(
+                pl.col("hts10").is_in(claims.get_column("hts10").implode()))
+            claims = claims.join(lines, on="hts10", how="left")
         else:
             claims = claims.with_columns(pl.lit(None, dtype=pl.List(pl.String))
                                          .alias("special_programs"))

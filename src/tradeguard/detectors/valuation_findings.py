@@ -91,35 +91,40 @@ def valuation_findings(flagged: pl.DataFrame, cfg: ValuationConfig, detector: st
                                      <= cfg.account_alpha)).then(pl.concat_str([
             pl.col("related_account_low_contracts").cast(pl.String), pl.lit(" of "),
             pl.col("related_account_contracts").cast(pl.String),
-            pl.lit(" related-party contracts in this batch priced low (chance "),
+            pl.lit(" related-party contracts in the lines scored priced low (chance "),
             pl.col("_related_account_p_text")]))
         .otherwise(pl.concat_str([
             pl.col("account_low_contracts").cast(pl.String), pl.lit(" of "),
             pl.col("account_contracts").cast(pl.String),
-            pl.lit(" contracts in this batch priced low (chance "),
+            pl.lit(" contracts in the lines scored priced low (chance "),
             pl.col("_account_p_text")])),
-        pl.lit(" at the batch's base rate)")])).otherwise(pl.lit(""))
+        pl.lit(" at the base rate of past trade)")])).otherwise(pl.lit(""))
     kpu = pl.when(quantity).then(pl.concat_str([
         pl.lit("; "), _fmt(pl.col("lkpu").exp()), pl.lit(" kg per "), pl.col("unit"),
         pl.lit(" is "), _fmt(pl.col("ratio_kpu")), pl.lit("x the peer median "),
         _fmt(pl.col("peer_lkpu_post_med").exp()), pl.lit(" kg")])).otherwise(pl.lit(""))
     related = pl.when(pl.col("related")).then(pl.lit(" Buyer and seller are related."))\
         .otherwise(pl.lit(""))
-    text = pl.concat_str([
+    # A line flagged on weight alone may have no unit-value comparison: say so rather than
+    # lose the whole sentence to a missing number.
+    unit_value = pl.concat_str([
         pl.lit("Unit value $"), _fmt(pl.col("luv").exp()), pl.lit(" per "), pl.col("unit"),
         pl.lit(" is "), _fmt(pl.col("ratio_uv")), pl.lit("x the median $"), _fmt(med_uv),
         pl.lit(" of "), basis, pl.lit(" (percentile "), _fmt(pl.col("percentile_uv")),
-        pl.lit(")"),
+        pl.lit(")")]).fill_null(pl.lit("Unit value not compared with peers"))
+    text = pl.concat_str([
+        unit_value,
         pl.when(pl.col("ratio_kg").is_not_null()).then(pl.concat_str([
             pl.lit("; value per kg is "), _fmt(pl.col("ratio_kg")),
             pl.lit("x the peer median $"),
             _fmt(pl.col("peer_lvpk_post_med").exp()), pl.lit("/kg")])).otherwise(pl.lit("")),
-        own, floor, market, ceiling, entry, account, kpu,
+        *[part.fill_null("") for part in (own, floor, market, ceiling, entry, account, kpu)],
         pl.when(under).then(pl.concat_str([
-            pl.lit(". Possible undervaluation; duty at risk $"), _fmt(duty), pl.lit(".")]))
+            pl.lit(". Possible undervaluation; duty at risk $"), _fmt(duty).fill_null("n/a"),
+            pl.lit(".")]))
         .when(quantity).then(pl.concat_str([
             pl.lit(". Quantity looks understated for the declared weight; duty at risk $"),
-            _fmt(duty), pl.lit(".")]))
+            _fmt(duty).fill_null("n/a"), pl.lit(".")]))
         .otherwise(pl.lit(". Possible overvaluation (money laundering or drawback risk).")),
         related,
     ])

@@ -133,6 +133,24 @@ def _treatments(hits: pl.DataFrame, firing: list[Profile]) -> pl.DataFrame:
     )
 
 
+#: Compiled masks of recently used (profile set, firing profiles); a set is compiled once,
+#: not on every batch. Holding the set keeps its id from being reused while it is cached.
+_COMPILED: dict[tuple[int, tuple[str, ...]], tuple[ProfileSet, dict[str, pl.Expr]]] = {}
+_COMPILED_SETS = 16
+
+
+def _compiled(profile_set: ProfileSet, firing: list[Profile]) -> dict[str, pl.Expr]:
+    """``__rp<i>`` -> the compiled condition of the i-th firing profile (cached)."""
+    key = (id(profile_set), tuple(p.id for p in firing))
+    found = _COMPILED.get(key)
+    if found is None or found[0] is not profile_set:
+        masks = {f"__rp{i}": compile_profile(p, profile_set.lists) for i, p in enumerate(firing)}
+        if len(_COMPILED) >= _COMPILED_SETS:
+            _COMPILED.pop(next(iter(_COMPILED)))
+        found = _COMPILED[key] = (profile_set, masks)
+    return found[1]
+
+
 def evaluate(
     profile_set: ProfileSet,
     lines: pl.DataFrame,
@@ -149,8 +167,19 @@ def evaluate(
     statuses = statuses_on(profile_set, on, lapse_after_days)
     firing = [p for p in profile_set.profiles if statuses[p.id].fires]
     frame = conform_lines(lines).with_row_index("_row")
-    masks = {f"__rp{i}": compile_profile(p, profile_set.lists) for i, p in enumerate(firing)}
+    masks = _compiled(profile_set, firing)
     scored = frame.lazy().with_columns(**masks).collect()
+    if not any(scored.get_column(m).any() for m in masks):
+        # No profile hit (most lines): nothing to gather.
+        return RuleEvaluation(
+            findings=pl.DataFrame(schema=FINDINGS_SCHEMA),
+            treatments=pl.DataFrame(schema=TREATMENT_SCHEMA),
+            hits=pl.DataFrame(schema=HITS_SCHEMA),
+            profile_set_version=profile_set.version,
+            evaluated_on=on,
+            statuses=statuses,
+            warnings=tuple(_warnings(profile_set, statuses)),
+        )
 
     keys = [pl.col("_row"), pl.col("entry_number"), pl.col("line_number")]
     hit_parts = [

@@ -35,9 +35,13 @@ class FieldValueError(ValueError):
         super().__init__(f"{where}row {row}, field {field!r}: {value!r} is not a valid {kind}")
 
 
-def parse_column(frame: pl.DataFrame, name: str, kind: FieldKind, source: str = "") -> pl.Expr:
-    """An expression giving column ``name`` as ``kind``; raises on the first unparsable value."""
-    dtype = frame.schema[name]
+def parse_column(frame: pl.DataFrame, name: str, kind: FieldKind, source: str = "",
+                 schema: pl.Schema | None = None) -> pl.Expr:
+    """An expression giving column ``name`` as ``kind``; raises on the first unparsable value.
+
+    ``schema`` is ``frame.schema`` when the caller has it (building it costs per call).
+    """
+    dtype = (schema if schema is not None else frame.schema)[name]
     target = POLARS_TYPES[kind]
     col = pl.col(name)
     if dtype == target:
@@ -67,11 +71,12 @@ def conform_lines(frame: pl.DataFrame, source: str = "") -> pl.DataFrame:
     Extra columns are kept untouched.
     """
     exprs: list[pl.Expr] = []
+    schema = frame.schema
     for name, spec in DECLARED_FIELDS.items():
         if spec.source == "derived":
             continue
-        if name in frame.columns:
-            exprs.append(parse_column(frame, name, spec.kind, source))
+        if name in schema:
+            exprs.append(parse_column(frame, name, spec.kind, source, schema))
         else:
             exprs.append(pl.lit(None, dtype=POLARS_TYPES[spec.kind]).alias(name))
     typed = frame.with_columns(exprs).with_columns(pl.col("hts_code").str.replace_all(r"[.\s]", ""))

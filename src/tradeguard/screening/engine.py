@@ -22,6 +22,9 @@ from tradeguard.screening.normalise import normalise_names
 from tradeguard.screening.places import xuar_mentioned
 from tradeguard.screening.scorer import NameComparison, PreparedName, compare_names, name_score
 
+#: Candidate pairs above which the quick similarity screens run on every core.
+_THREADED_PAIRS = 5_000
+
 MATCH_SCHEMA: dict[str, pl.DataType] = {
     "id": pl.String(),
     "list": pl.String(),
@@ -182,11 +185,13 @@ def screen_parties(
     # scoring when any of them passes: same words in any order (token sort), or the same
     # letters with word breaks moved (names written as one word), or one name's words all
     # inside the other's (token set) with few words left over.
-    sort_ratio = process.cpdist(q_flat, l_flat, scorer=fuzz.token_sort_ratio, workers=-1)
+    # Threads pay off only on many pairs; a few hundred are done before threads would start.
+    workers = -1 if len(q_flat) > _THREADED_PAIRS else 1
+    sort_ratio = process.cpdist(q_flat, l_flat, scorer=fuzz.token_sort_ratio, workers=workers)
     q_joined = cands.get_column("q_flat").str.replace_all(" ", "").to_list()
     l_joined = cands.get_column("l_flat").str.replace_all(" ", "").to_list()
-    joined = process.cpdist(q_joined, l_joined, scorer=fuzz.ratio, workers=-1)
-    set_ratio = process.cpdist(q_flat, l_flat, scorer=fuzz.token_set_ratio, workers=-1)
+    joined = process.cpdist(q_joined, l_joined, scorer=fuzz.ratio, workers=workers)
+    set_ratio = process.cpdist(q_flat, l_flat, scorer=fuzz.token_set_ratio, workers=workers)
     words_q = cands.get_column("q_flat").str.count_matches(" ").to_numpy() + 1
     words_l = cands.get_column("l_flat").str.count_matches(" ").to_numpy() + 1
     few_extra = np.abs(words_q - words_l) <= 1

@@ -31,6 +31,9 @@ _FUZZY_SHARE = 0.5
 # A word in this many firm names on the lists or more is an ordinary word (commonness 1).
 _COMMON_DF = 50
 _ROW_SPAN = 1 << 24  # listed names per index, at most
+#: Query keys up to this many are looked up by binary search in the sorted key table; more
+#: join the whole table (hashing ~400,000 keys costs milliseconds, worth it only for batches).
+_SEARCHED_KEYS = 20_000
 
 
 def _token_rows(named: pl.DataFrame, id_col: str) -> pl.DataFrame:
@@ -93,7 +96,7 @@ class WatchlistIndex:
     """Listed names (primary and aliases) ready for candidate search and exact scoring."""
 
     names: pl.DataFrame
-    keys: pl.DataFrame
+    keys: pl.DataFrame  # bkey, name_row, pos, weight, exact; sorted by bkey
     prepared: tuple[PreparedName, ...]
     versions: Mapping[str, str] = field(default_factory=dict)
     commonness: Mapping[str, float] = field(default_factory=dict)
@@ -176,6 +179,8 @@ class WatchlistIndex:
                 pl.col("weight") * pl.when(pl.col("exact")).then(1.0).otherwise(_FUZZY_SHARE)
             )
             .select("bkey", "name_row", "pos", "weight", "exact")
+            # Sorted by key: a few query keys find their rows by binary search (see _keys_for).
+            .sort("bkey", maintain_order=True)
         )
         prepared = tuple(
             PreparedName(text, tuple(tokens), tuple(sound), form, kind)
@@ -203,7 +208,7 @@ class WatchlistIndex:
         then canonical list row order (list, entity id, name).
         """
         qkeys = blocking_keys(queries.select("qid", "tokens", "keys"), "qid")
-        hits = qkeys.join(self.keys, on="bkey", how="inner")
+        hits = qkeys.join(self._keys_for(qkeys.get_column("bkey")), on="bkey", how="inner")
         # One integer per (query, listed name) and per (query, listed name, query word): joins
         # on many rows group far faster on a single u64 than on several columns.
         pair = pl.col("qid").cast(pl.UInt64) * _ROW_SPAN + pl.col("name_row").cast(pl.UInt64)
@@ -240,6 +245,17 @@ class WatchlistIndex:
         )
         slots = self.names.select("slot", "name_row")
         return ranked.join(slots, on="name_row").select("qid", "slot", "block_score")
+
+    def _keys_for(self, wanted: pl.Series) -> pl.DataFrame:
+        """The rows of :attr:`keys` whose key is one of ``wanted`` (all rows for big batches)."""
+        distinct = wanted.unique()
+        if distinct.len() > _SEARCHED_KEYS:
+            return self.keys
+        bkeys = self.keys.get_column("bkey")
+        rows = pl.select(pl.int_ranges(bkeys.search_sorted(distinct, side="left"),
+                                       bkeys.search_sorted(distinct, side="right"))
+                         .explode().drop_nulls()).to_series()
+        return self.keys[rows]
 
 
 def _commonness(named: pl.DataFrame) -> dict[str, float]:

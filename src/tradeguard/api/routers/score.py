@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
@@ -10,13 +10,19 @@ from starlette.concurrency import run_in_threadpool
 from tradeguard.api.deps import PrincipalDep, ServicesDep
 from tradeguard.api.intake import validated
 from tradeguard.api.jobs import job_out, start_job
+from tradeguard.api.problems import ApiProblem
 from tradeguard.api.schemas import JobOut, ScoreBatchRequest, ScoreOut, ScoreRequest
+from tradeguard.api.scoring import EntryScorer, ScorerBusy
 from tradeguard.security import Permission, Resource, require
+
+if TYPE_CHECKING:
+    from tradeguard.pipeline import ScoringResult
 
 router = APIRouter(prefix="/api/v1", tags=["scoring"])
 
 
-@router.post("/score", response_model=ScoreOut, summary="Score one entry now")
+@router.post("/score", response_model=ScoreOut, summary="Score one entry now", responses={
+    503: {"description": "At capacity: retry after the Retry-After seconds"}})
 def score_entry(body: ScoreRequest, principal: PrincipalDep, services: ServicesDep) -> Any:
     """Score an entry's lines through the whole chain and return each line's assessment.
 
@@ -25,6 +31,22 @@ def score_entry(body: ScoreRequest, principal: PrincipalDep, services: ServicesD
     entry = body.entry.model_dump()
     require(principal, Permission.ASSESSMENT_READ,
             Resource("entry", body.entry.entry_number, body.entry.importer_id))
+    scorer = services.scorer.get()
+    try:
+        with scorer.admitted(services.config.max_waiting_scores):
+            result = _score(scorer, body, entry)
+    except ScorerBusy as exc:
+        raise ApiProblem(503, "scoring is at capacity; retry in a second", kind="busy",
+                         headers={"Retry-After": "1"}) from exc
+    from tradeguard.targeting import assessments_to_records
+
+    return {"entry_number": body.entry.entry_number,
+            "assessments": assessments_to_records(result.assessments),
+            "warnings": list(result.warnings)}
+
+
+def _score(scorer: EntryScorer, body: ScoreRequest, entry: dict[str, Any]) -> ScoringResult:
+    """Validate the request's rows as the contract says, then score them."""
     entries = validated("entries", [entry], label="entry")
     lines = validated(
         "lines", [{**ln.model_dump(), "entry_number": body.entry.entry_number}
@@ -36,12 +58,7 @@ def score_entry(body: ScoreRequest, principal: PrincipalDep, services: ServicesD
             "supply_chain", [{**s.model_dump(), "entry_number": body.entry.entry_number}
                              for s in body.supply_chain],
             label="supplier", known_entries=entries.get_column("entry_number"))
-    from tradeguard.targeting import assessments_to_records
-
-    result = services.scorer.get().score(entries, lines, supply_chain=chain)
-    return {"entry_number": body.entry.entry_number,
-            "assessments": assessments_to_records(result.assessments),
-            "warnings": list(result.warnings)}
+    return scorer.score(entries, lines, supply_chain=chain)
 
 
 @router.post("/score/batch", response_model=JobOut, status_code=202,

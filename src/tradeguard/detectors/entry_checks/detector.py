@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
 
 from tradeguard.detectors.base import DetectionContext
 from tradeguard.detectors.entry_checks.config import EntryChecksConfig
 from tradeguard.detectors.entry_checks.entry_level import (
+    entry_headers,
     entry_number_findings,
     importer_findings,
 )
@@ -24,6 +25,7 @@ from tradeguard.detectors.entry_checks.mid_checks import mid_findings
 from tradeguard.detectors.entry_checks.party_checks import party_findings
 from tradeguard.detectors.entry_checks.plausibility import plausibility_findings
 from tradeguard.detectors.entry_checks.reasons import DETECTOR_NAME, DETECTOR_VERSION
+from tradeguard.detectors.entry_checks.reference import CheckTables
 from tradeguard.detectors.entry_checks.tariff_checks import (
     adcvd_type01_findings,
     duty_findings,
@@ -33,6 +35,9 @@ from tradeguard.detectors.entry_checks.tariff_checks import (
     with_tariff,
 )
 from tradeguard.findings import conform, empty_findings
+
+if TYPE_CHECKING:
+    from tradeguard.refdata import ReferenceData
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +60,20 @@ class EntryChecks:
     def __init__(self, config: EntryChecksConfig | None = None) -> None:
         self.config = config or EntryChecksConfig()
         self.last_stats: CheckStats | None = None
+        self._tables: CheckTables | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The tables are rebuilt from the reference data where the detector is unpickled.
+        return {**self.__dict__, "_tables": None}
+
+    def tables(self, ref: ReferenceData, cfg: EntryChecksConfig) -> CheckTables:
+        """The reference tables for ``ref`` and ``cfg``, built on first use and kept."""
+        tables = self._tables
+        if tables is None or tables.ref is not ref or (
+                tables.plausibility is not cfg.plausibility
+                and tables.plausibility != cfg.plausibility):
+            tables = self._tables = CheckTables.build(ref, cfg.plausibility)
+        return tables
 
     def fit(self, history: pl.DataFrame, ctx: DetectionContext) -> None:
         """No baseline: every check is a rule, so past declarations change nothing."""
@@ -76,23 +95,26 @@ class EntryChecks:
         if lines.is_empty():
             self.last_stats = CheckStats(0, {})
             return empty_findings()
+        tables = self.tables(ctx.ref, cfg)
         df = prepare_lines(lines, ctx.as_of)
-        df = with_tariff(df, ctx.ref, ctx.as_of)
-        iso2 = ctx.ref.countries["iso2"].to_list()
+        df = with_tariff(df, tables, ctx.as_of)
+        entries = entry_headers(df)
         parts = [
             *hts_findings(df), *unit_findings(df),
-            *duty_findings(df, cfg.duty, not_checked), *spi_findings(df),
-            *adcvd_type01_findings(df, ctx.ref), *entry_number_findings(df),
-            *importer_findings(df), *mid_findings(df, iso2),
+            *duty_findings(df, cfg.duty, not_checked), *spi_findings(df, tables),
+            *adcvd_type01_findings(df, tables), *entry_number_findings(entries),
+            *importer_findings(entries), *mid_findings(df, tables.iso2_not_ca, tables.mid_verdicts),
             *party_findings(df, cfg.parties, set(lines.columns), not_checked),
-            *plausibility_findings(df, cfg.plausibility),
+            *plausibility_findings(df, tables),
         ]
         found = pl.concat(parts) if parts else empty_findings()
         if cfg.disabled:
             found = found.filter(~pl.col("reason_code").is_in(list(cfg.disabled)))
-        found = conform(found).sort(["entry_number", "line_number", "reason_code"],
-                                    nulls_last=False)
-        counts = dict(found.group_by("reason_code").len().sort("reason_code").iter_rows())
+        found = conform(found)
+        counts: dict[str, int] = {}
+        if found.height:
+            found = found.sort(["entry_number", "line_number", "reason_code"], nulls_last=False)
+            counts = dict(found.group_by("reason_code").len().sort("reason_code").iter_rows())
         self.last_stats = CheckStats(df.height, {str(k): int(v) for k, v in counts.items()},
                                      not_checked)
         log.debug("entry checks: %s", self.last_stats)

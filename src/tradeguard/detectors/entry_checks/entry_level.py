@@ -23,32 +23,37 @@ _CHAR_VALUE: dict[str, int] = {
 
 
 def check_digit(upper: pl.Expr) -> pl.Expr:
-    """Check digit of well-formed upper-case entry numbers ``AAA-NNNNNNN-N`` (Luhn, mod 10)."""
-    total = pl.lit(0, dtype=pl.Int64)
-    for position, offset in enumerate((0, 1, 2, 4, 5, 6, 7, 8, 9, 10), start=1):
-        value = upper.str.slice(offset, 1).replace_strict(_CHAR_VALUE, default=None,
-                                                          return_dtype=pl.Int64)
-        if position % 2 == 0:
-            value = pl.when(value * 2 > 9).then(value * 2 - 9).otherwise(value * 2)
-        total = total + value
+    """Check digit of well-formed upper-case entry numbers ``AAA-NNNNNNN-N`` (Luhn, mod 10).
+
+    The ten characters before the check digit become a list of values; every second one is
+    doubled (less 9 when over 9). One list expression, not ten: cheap on a one-entry batch.
+    """
+    chars = upper.str.replace_all("-", "", literal=True).str.slice(0, 10).str.split("")
+    values = chars.list.eval(
+        pl.element().replace_strict(_CHAR_VALUE, default=None, return_dtype=pl.Int64))
+    doubled = values.list.eval(
+        pl.when(pl.int_range(pl.len()) % 2 == 1).then(pl.element() * 2)
+        .otherwise(pl.element()))
+    total = doubled.list.eval(
+        pl.when(pl.element() > 9).then(pl.element() - 9).otherwise(pl.element())).list.sum()
     return (10 - total % 10) % 10
 
 
-def _entries(df: pl.DataFrame) -> pl.DataFrame:
+def entry_headers(df: pl.DataFrame) -> pl.DataFrame:
+    """One row per entry of the batch: number, importer, entry type and line count."""
     return (df.filter(pl.col("entry_number").is_not_null())
             .group_by("entry_number", maintain_order=True)
             .agg(pl.col("importer_id").first(), pl.col("importer_name").first(),
                  pl.col("entry_type").first(), pl.len().alias("lines")))
 
 
-def entry_number_findings(df: pl.DataFrame) -> list[pl.DataFrame]:
-    """DQ_ENTRY_NUMBER_FORMAT and DQ_ENTRY_CHECK_DIGIT."""
-    entries = _entries(df).with_columns(
-        pl.col("entry_number").str.to_uppercase().str.contains(ENTRY_NUMBER_PATTERN)
-        .alias("_well_formed"))
+def entry_number_findings(entries: pl.DataFrame) -> list[pl.DataFrame]:
+    """DQ_ENTRY_NUMBER_FORMAT and DQ_ENTRY_CHECK_DIGIT (``entries``: :func:`entry_headers`)."""
     upper = pl.col("entry_number").str.to_uppercase()
+    well_formed = upper.str.contains(ENTRY_NUMBER_PATTERN)
     entries = entries.with_columns(
-        pl.when(pl.col("_well_formed")).then(check_digit(upper)).alias("_expected"),
+        well_formed.alias("_well_formed"),
+        pl.when(well_formed).then(check_digit(upper)).alias("_expected"),
         upper.str.slice(12, 1).cast(pl.Int64, strict=False).alias("_declared"))
     return [
         emit(entries, ~pl.col("_well_formed"), "DQ_ENTRY_NUMBER_FORMAT",
@@ -67,10 +72,10 @@ def entry_number_findings(df: pl.DataFrame) -> list[pl.DataFrame]:
     ]
 
 
-def importer_findings(df: pl.DataFrame) -> list[pl.DataFrame]:
+def importer_findings(entries: pl.DataFrame) -> list[pl.DataFrame]:
     """DQ_PARTY_MISSING for an entry without importer of record number or name: the importer
-    of record is the party liable for duties (19 U.S.C. 1484(a))."""
-    entries = _entries(df)
+    of record is the party liable for duties (19 U.S.C. 1484(a)); ``entries`` as given by
+    :func:`entry_headers`."""
     missing = pl.concat_list(
         pl.when(pl.col("importer_id").is_null()).then(pl.lit("importer_id")),
         pl.when(pl.col("importer_name").is_null()).then(pl.lit("importer_name")),

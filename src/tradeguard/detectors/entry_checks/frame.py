@@ -79,18 +79,22 @@ def usd(expr: pl.Expr) -> pl.Expr:
 def emit(frame: pl.DataFrame, mask: pl.Expr, code: str, text: pl.Expr,
          evidence: dict[str, pl.Expr], severity: pl.Expr | None = None,
          line_level: bool = True) -> pl.DataFrame:
-    """Findings of one reason code for the rows where ``mask`` holds."""
+    """Findings of one reason code for the rows where ``mask`` holds.
+
+    Most checks hit no line of a given entry: those stop after the filter, so scoring one
+    entry does not pay for building sentences and evidence nobody will read.
+    """
     reason = REASONS[code]
     hit = frame.filter(mask.fill_null(False))
-    line = pl.col("line_number").cast(pl.Int64) if line_level else pl.lit(None, pl.Int64)
+    if hit.is_empty():
+        return pl.DataFrame(schema=FINDINGS_SCHEMA)
+    line = pl.col("line_number") if line_level else pl.lit(None)
     sev = severity if severity is not None else pl.lit(reason.severity.value)
-    out = hit.select(
-        pl.col("entry_number"), line.alias("line_number"),
-        pl.lit(reason.category.value).alias("category"), pl.lit(code).alias("reason_code"),
-        sev.alias("severity"), text.alias("text"),
-        pl.struct([e.alias(k) for k, e in evidence.items()]).struct.json_encode()
-        .alias("evidence"),
-        pl.lit(DETECTOR_NAME).alias("detector"),
-        pl.lit(DETECTOR_VERSION).alias("detector_version"),
-    )
-    return out.cast(FINDINGS_SCHEMA)  # type: ignore[arg-type]
+    columns = {
+        "entry_number": pl.col("entry_number"), "line_number": line,
+        "category": pl.lit(reason.category.value), "reason_code": pl.lit(code),
+        "severity": sev, "text": text,
+        "evidence": pl.struct([e.alias(k) for k, e in evidence.items()]).struct.json_encode(),
+        "detector": pl.lit(DETECTOR_NAME), "detector_version": pl.lit(DETECTOR_VERSION),
+    }
+    return hit.select(e.cast(FINDINGS_SCHEMA[k]).alias(k) for k, e in columns.items())

@@ -26,6 +26,17 @@ from tradeguard.demo.mid import CANADA_PROVINCES, name_part
 from tradeguard.detectors.entry_checks.frame import emit, fmt, txt
 
 KEY = ["manufacturer_id", "manufacturer_name", "manufacturer_address", "manufacturer_country"]
+#: What the findings read of a party's checks, per distinct :data:`KEY`.
+VERDICT: dict[str, pl.DataType] = {
+    "_problems": pl.List(pl.String()), "_country_ok": pl.Boolean(), "_exp_country": pl.String(),
+    "_readings": pl.List(pl.String()), "_exp_number": pl.String(), "_exp_city": pl.String(),
+    "_name_ok": pl.Boolean(), "_address_ok": pl.Boolean(),
+}
+#: Batches with at most this many distinct parties use the remembered verdicts; bigger ones
+#: check all their parties in one pass (repeat parties there are checked once anyway).
+REMEMBERED_BATCH = 64
+#: Verdicts remembered per reference data before the memory starts afresh.
+REMEMBERED_PARTIES = 50_000
 _RULE = "19 CFR 102 Appendix (MID construction)"
 _SHAPE = r"^[A-Z]{2}[A-Z0-9]{1,6}[0-9]{0,4}[A-Z]{0,3}$"
 _PROVINCE_CODES = sorted(set(CANADA_PROVINCES.values()))
@@ -51,7 +62,16 @@ def _fold(texts: pl.Series) -> pl.Series:
             .to_series())
 
 
-def _party_table(df: pl.DataFrame, iso2: list[str]) -> pl.DataFrame:
+def _province(addr: pl.Expr) -> pl.Expr:
+    """The Canadian province code an address names (the last listed that it mentions)."""
+    province = pl.lit(None, pl.String)
+    for place, code in CANADA_PROVINCES.items():
+        province = pl.when(addr.str.contains(place.upper(), literal=True)).then(pl.lit(code)) \
+            .otherwise(province)
+    return province
+
+
+def _party_table(df: pl.DataFrame, iso2_not_ca: pl.Series) -> pl.DataFrame:
     parties = df.filter(pl.col("manufacturer_id").is_not_null()).select(KEY).unique()
     names = parties["manufacturer_name"].drop_nulls().unique()
     readings = pl.DataFrame({"manufacturer_name": names,
@@ -74,13 +94,13 @@ def _party_table(df: pl.DataFrame, iso2: list[str]) -> pl.DataFrame:
         segments.list.get(1, null_on_oob=True).str.replace_all(r"[^A-Z]", "").str.slice(0, 3)
         .fill_null("").alias("_exp_city"),
     )
-    province = pl.lit(None, pl.String)
-    for place, code in CANADA_PROVINCES.items():
-        province = pl.when(addr.str.contains(place.upper(), literal=True)).then(pl.lit(code)) \
-            .otherwise(province)
+    # Only Canadian manufacturers' MIDs carry a province: the address is searched for one
+    # only when the batch has such a manufacturer.
+    canadian = parties.get_column("manufacturer_country").str.to_uppercase().eq("CA").any()
+    province = _province(addr) if canadian else pl.lit(None, pl.String)
     mid = pl.col("manufacturer_id")
     country = pl.col("manufacturer_country").str.to_uppercase()
-    valid_country = (mid.str.slice(0, 2).is_in([c for c in iso2 if c != "CA"])
+    valid_country = (mid.str.slice(0, 2).is_in(iso2_not_ca.implode())
                      | mid.str.slice(0, 2).is_in(_PROVINCE_CODES))
     problems = pl.concat_list(
         pl.when(mid.str.contains(r"[^A-Z0-9]")).then(pl.lit("characters other than capital "
@@ -127,9 +147,41 @@ def _component_checks(parties: pl.DataFrame) -> pl.DataFrame:
     return parties.with_row_index("_party").drop("_readings").join(verdict, on="_party")
 
 
-def mid_findings(df: pl.DataFrame, iso2: list[str]) -> list[pl.DataFrame]:
-    """DQ_MID_MALFORMED, DQ_MID_COUNTRY, DQ_MID_NAME, DQ_MID_ADDRESS."""
-    parties = _component_checks(_party_table(df, iso2))
+def party_verdicts(df: pl.DataFrame, iso2_not_ca: pl.Series,
+                   remembered: dict[tuple[str | None, ...], tuple[object, ...]]) -> pl.DataFrame:
+    """:data:`KEY` + :data:`VERDICT` for each distinct manufacturer of ``df`` with a MID.
+
+    A verdict depends only on the party's own four fields and the country list, so a small
+    batch looks its parties up in ``remembered`` (one dict per reference data, kept by the
+    caller) and checks only those it has not seen: a factory's MID is checked once, not on
+    every entry it ships.
+    """
+    parties = df.filter(pl.col("manufacturer_id").is_not_null()).select(KEY).unique(
+        maintain_order=True)
+    if parties.height > REMEMBERED_BATCH:
+        return _component_checks(_party_table(parties, iso2_not_ca)).select(*KEY, *VERDICT)
+    keys = parties.rows()
+    new = [k for k in keys if k not in remembered]
+    if new:
+        fresh = pl.DataFrame(new, schema=dict.fromkeys(KEY, pl.String()), orient="row")
+        if len(remembered) + len(new) > REMEMBERED_PARTIES:
+            remembered.clear()
+        for row in _component_checks(_party_table(fresh, iso2_not_ca)).select(
+                *KEY, *VERDICT).iter_rows():
+            remembered[row[:len(KEY)]] = row[len(KEY):]
+    return pl.DataFrame([(*k, *remembered[k]) for k in keys],
+                        schema={**dict.fromkeys(KEY, pl.String()), **VERDICT}, orient="row")
+
+
+def mid_findings(df: pl.DataFrame, iso2_not_ca: pl.Series,
+                 remembered: dict[tuple[str | None, ...], tuple[object, ...]] | None = None,
+                 ) -> list[pl.DataFrame]:
+    """DQ_MID_MALFORMED, DQ_MID_COUNTRY, DQ_MID_NAME, DQ_MID_ADDRESS (``iso2_not_ca``: the
+    ISO country codes a MID may start with, Canada's MIDs start with a province code;
+    ``remembered``: verdicts of parties already checked, see :func:`party_verdicts`)."""
+    if df.get_column("manufacturer_id").null_count() == df.height:
+        return []
+    parties = party_verdicts(df, iso2_not_ca, {} if remembered is None else remembered)
     lines = df.filter(pl.col("manufacturer_id").is_not_null()).join(
         parties, on=KEY, how="inner", nulls_equal=True)
     formed = pl.col("_problems").list.len() == 0

@@ -10,60 +10,20 @@ from __future__ import annotations
 
 import polars as pl
 
-from tradeguard.detectors.entry_checks.config import Plausibility
 from tradeguard.detectors.entry_checks.frame import emit, fmt, txt, usd
-
-# Units whose quantity is a mass: kilograms per unit, and whether it is the whole net mass
-# (so it bounds packing from above too) or only a content (metal content, dry weight).
-_MASS_UNITS: dict[str, tuple[float, bool]] = {
-    "KG": (1.0, True), "GM": (0.001, True), "T": (1000.0, True),
-    "CKG": (1.0, False), "CGM": (0.001, False), "CTN": (1000.0, False),
-    "CYK": (1.0, False), "KSC": (1.0, False), "KMS": (1.0, False), "KTS": (1.0, False),
-    "KAM": (1.0, False), "ADW": (1000.0, False), "DWB": (1000.0, False),
-}
-# Articles per unit of count units (a pair is one article of footwear or gloves).
-_ARTICLES: dict[str, float] = {"NO": 1, "PCS": 1, "PRS": 1, "DOZ": 12, "DPR": 12, "DPC": 12,
-                               "GRS": 144, "HUN": 100, "THS": 1000}
+from tradeguard.detectors.entry_checks.reference import CheckTables
 
 
-def _chapter_floor(cfg: Plausibility) -> pl.DataFrame:
-    rows = {f"{c:02d}": b.value for b in cfg.value_floor_usd_per_kg
-            for c in range(b.first, b.last + 1)}
-    return pl.DataFrame({"_chapter": list(rows), "_floor": list(rows.values())},
-                        schema={"_chapter": pl.String, "_floor": pl.Float64})
-
-
-def _article_bounds(cfg: Plausibility) -> tuple[pl.Expr, pl.Expr]:
-    """Per-article bounds: the longest matching prefix row wins, else the default."""
-    lo, hi = cfg.article_weight_default
-    min_kg, max_kg = pl.lit(lo), pl.lit(hi)
-    for row in sorted(cfg.article_weight, key=lambda r: len(r.prefix)):
-        hit = pl.col("hts_digits").str.starts_with(row.prefix).fill_null(False)
-        min_kg = pl.when(hit).then(pl.lit(row.min_kg)).otherwise(min_kg)
-        max_kg = pl.when(hit).then(pl.lit(row.max_kg)).otherwise(max_kg)
-    return min_kg, max_kg
-
-
-def plausibility_findings(df: pl.DataFrame, cfg: Plausibility) -> list[pl.DataFrame]:
+def plausibility_findings(df: pl.DataFrame, tables: CheckTables) -> list[pl.DataFrame]:
     """DQ_IMPLAUSIBLE_QUANTITY, DQ_IMPLAUSIBLE_WEIGHT, DQ_IMPLAUSIBLE_VALUE."""
+    cfg = tables.plausibility
     unit = pl.col("quantity_unit").str.to_uppercase().str.replace_all(r"[.\s]", "")
-    mass = pl.DataFrame({"_unit": list(_MASS_UNITS),
-                         "_kg_per_unit": [v[0] for v in _MASS_UNITS.values()],
-                         "_whole_mass": [v[1] for v in _MASS_UNITS.values()]})
-    count = pl.DataFrame({"_unit": list(_ARTICLES), "_articles_per_unit":
-                          [float(v) for v in _ARTICLES.values()]})
-    min_kg, max_kg = _article_bounds(cfg)
-    dense = pl.DataFrame({"_unit": list(cfg.unit_mass),
-                          "_unit_min": [v[0] for v in cfg.unit_mass.values()],
-                          "_unit_max": [v[1] for v in cfg.unit_mass.values()]},
-                         schema={"_unit": pl.String, "_unit_min": pl.Float64,
-                                 "_unit_max": pl.Float64})
     frame = (df.with_columns(unit.alias("_unit"),
-                             pl.col("hts_digits").str.slice(0, 2).alias("_chapter"))
-             .join(mass, on="_unit", how="left").join(count, on="_unit", how="left")
-             .join(dense, on="_unit", how="left")
-             .join(_chapter_floor(cfg), on="_chapter", how="left")
-             .with_columns(min_kg.alias("_min_kg"), max_kg.alias("_max_kg")))
+                             pl.col("hts_digits").str.slice(0, 2).alias("_chapter"),
+                             tables.article_min_kg.alias("_min_kg"),
+                             tables.article_max_kg.alias("_max_kg"))
+             .join(tables.units, on="_unit", how="left")
+             .join(tables.chapter_floor, on="_chapter", how="left"))
     qty, gross = pl.col("quantity"), pl.col("gross_weight_kg")
     value = pl.col("entered_value_usd")
     net_kg = qty * pl.col("_kg_per_unit")

@@ -9,13 +9,13 @@ import polars as pl
 
 from tradeguard.detectors.entry_checks.frame import emit, fmt, txt, usd
 from tradeguard.refdata.duty import compute_duty_frame
-from tradeguard.refdata.trade_programs import SPECIAL_PROGRAMS, TABLES_VERSION
+from tradeguard.refdata.trade_programs import TABLES_VERSION
 
 if TYPE_CHECKING:
     from datetime import date
 
     from tradeguard.detectors.entry_checks.config import DutyTolerance
-    from tradeguard.refdata import ReferenceData
+    from tradeguard.detectors.entry_checks.reference import CheckTables
 
 _DUTY_INPUT = ("hts_code", "country_of_origin", "entered_value_usd", "quantity",
                "quantity_unit", "spi", "adcvd_case_number", "entry_date")
@@ -23,14 +23,11 @@ _DUTY_OUTPUT = ("hts10", "tariff_found", "rate_column", "rate_text", "expected_d
                 "duty_undetermined_reason", "tariff_version")
 
 
-def with_tariff(frame: pl.DataFrame, ref: ReferenceData, as_of: date) -> pl.DataFrame:
+def with_tariff(frame: pl.DataFrame, tables: CheckTables, as_of: date) -> pl.DataFrame:
     """Add expected duty (reference-data layer) and the tariff line's units, validity, SPIs."""
-    duty = compute_duty_frame(frame.select(_DUTY_INPUT), ref, on=as_of)
-    tariff = ref.tariff.frame.select(
-        "hts10", pl.col("units").alias("tariff_units"), "valid_from", "valid_to",
-        pl.col("special_programs").alias("tariff_programs"), pl.lit(True).alias("_listed"))
-    return (frame.hstack(duty.select(_DUTY_OUTPUT))
-            .join(tariff, on="hts10", how="left")
+    duty = compute_duty_frame(frame.select(_DUTY_INPUT), tables.ref, on=as_of)
+    lined = frame.hstack(duty.select(_DUTY_OUTPUT))
+    return (lined.join(tables.tariff_for(lined.get_column("hts10")), on="hts10", how="left")
             .with_columns(pl.col("_listed").fill_null(False)))
 
 
@@ -83,11 +80,12 @@ def duty_findings(df: pl.DataFrame, tol: DutyTolerance, stats: dict[str, int]
     guessed."""
     declared, expected = pl.col("duty_usd"), pl.col("expected_duty_usd")
     # chapter99_alternatives concerns Chapter 99 only; the HTS duty compared here is known.
-    counts = (df.filter(declared.is_not_null() & expected.is_null())
-              .group_by("duty_undetermined_reason").len())
-    for reason, n in counts.iter_rows():
-        stats[f"duty_undetermined:{reason}"] = int(n)
-    stats["duty_not_declared"] = int(df.select(declared.is_null().sum()).item())
+    undetermined = df.filter(declared.is_not_null() & expected.is_null())
+    if undetermined.height:
+        counts = undetermined.group_by("duty_undetermined_reason").len()
+        for reason, n in counts.iter_rows():
+            stats[f"duty_undetermined:{reason}"] = int(n)
+    stats["duty_not_declared"] = df.get_column("duty_usd").null_count()
     diff = declared - expected
     comparable = declared.is_not_null() & expected.is_not_null()
     beyond = (diff.abs() > tol.abs_usd) & (diff.abs() > tol.rel * expected.abs())
@@ -107,22 +105,15 @@ def duty_findings(df: pl.DataFrame, tol: DutyTolerance, stats: dict[str, int]
                  severity=severity)]
 
 
-def _program_table() -> pl.DataFrame:
-    rows = [{"_spi": code, "program": p.name, "partners": sorted(p.countries),
-             "prog_from": p.valid_from, "prog_to": p.valid_to, "legal_basis": p.legal_basis}
-            for p in SPECIAL_PROGRAMS for code in p.codes]
-    return pl.DataFrame(rows, schema={"_spi": pl.String, "program": pl.String,
-                                      "partners": pl.List(pl.String), "prog_from": pl.Date,
-                                      "prog_to": pl.Date, "legal_basis": pl.String})
-
-
-def spi_findings(df: pl.DataFrame) -> list[pl.DataFrame]:
+def spi_findings(df: pl.DataFrame, tables: CheckTables) -> list[pl.DataFrame]:
     """DQ_SPI_INELIGIBLE: unknown program, program not in force, origin not a partner, or
     the tariff line's special column does not list the program."""
+    if df.get_column("spi").null_count() == df.height:
+        return []
     claims = df.filter(pl.col("spi").is_not_null()).with_columns(
         pl.col("spi").str.to_uppercase().alias("_spi"),
         pl.col("country_of_origin").str.to_uppercase().alias("_origin"),
-    ).join(_program_table(), on="_spi", how="left")
+    ).join(tables.programs, on="_spi", how="left")
     date_ = pl.col("entry_date")
     why = (pl.when(pl.col("program").is_null())
            .then(fmt("SPI '{}' is not a special program indicator of the tariff",
@@ -149,25 +140,20 @@ def spi_findings(df: pl.DataFrame) -> list[pl.DataFrame]:
                   "trade_programs_version": pl.lit(TABLES_VERSION)})]
 
 
-def adcvd_type01_findings(df: pl.DataFrame, ref: ReferenceData) -> list[pl.DataFrame]:
+def adcvd_type01_findings(df: pl.DataFrame, tables: CheckTables) -> list[pl.DataFrame]:
     """ADCVD_TYPE01_IN_SCOPE: type 01 line matching an order (HTS prefix + origin, order in
     effect) with no case number. HTS numbers on orders are for convenience: a lead, not proof.
     """
-    orders = (ref.adcvd_orders.select("case_number", "country", "product", "order_date",
-                                      pl.col("hts_prefixes").alias("prefix"))
-              .explode("prefix").drop_nulls("prefix")
-              .with_columns(pl.col("prefix").str.len_chars().alias("_len")))
     base = df.filter((pl.col("entry_type") == "01") & pl.col("adcvd_case_number").is_null()
                      & pl.col("hts_digits").is_not_null())
+    if base.is_empty() or not tables.orders_by_length:
+        return []
     parts = []
-    for length in orders["_len"].unique().sort().to_list():  # a handful of prefix lengths
-        table = orders.filter(pl.col("_len") == length).drop("_len")
+    for length, table in tables.orders_by_length:  # a handful of prefix lengths
         parts.append(base.with_columns(
             pl.col("hts_digits").str.slice(0, length).alias("prefix"))
             .join(table, left_on=["country_of_origin", "prefix"],
                   right_on=["country", "prefix"], how="inner"))
-    if not parts:
-        return []
     hits = pl.concat(parts).filter(
         pl.col("order_date").is_null() | (pl.col("order_date") <= pl.col("entry_date")))
     hits = hits.group_by("_row", maintain_order=True).agg(
@@ -183,6 +169,6 @@ def adcvd_type01_findings(df: pl.DataFrame, ref: ReferenceData) -> list[pl.DataF
                  {"entry_type": pl.col("entry_type"), "hts": pl.col("hts_digits"),
                   "origin": pl.col("country_of_origin"), "cases": pl.col("cases"),
                   "order_hts_prefixes": pl.col("prefixes"),
-                  "adcvd_orders_version": pl.lit(ref.versions.get("adcvd_orders")),
+                  "adcvd_orders_version": pl.lit(tables.adcvd_version),
                   "caveat": pl.lit("HTS numbers on an order are for convenience; the written "
                                    "scope governs")})]

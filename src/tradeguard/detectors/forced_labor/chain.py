@@ -91,6 +91,10 @@ def trace_paths(
     supplier; it is complete when every tier down to tier 1 was linked.
     """
     line_key = ["entry_number", "line_number"]
+    if nodes.is_empty() or flagged.is_empty():
+        # Nothing upstream to trace (a line without a declared chain, or no flagged supplier).
+        return pl.DataFrame(schema={"node": nodes.schema["node"], "path": pl.List(pl.String),
+                                    "path_complete": pl.Boolean})
     links = nodes.select(
         *line_key,
         link_tier=pl.col("tier"),

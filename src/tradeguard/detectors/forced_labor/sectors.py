@@ -95,8 +95,10 @@ def priority_sectors(
         )
     frame = lines.select("row", "hts", "description", "entry_date")
     if tariff_text is not None:
+        # Only the batch's own tariff lines: joining the whole tariff hashes 20,000 rows.
+        wanted = tariff_text.filter(pl.col("hts10").is_in(frame.get_column("hts").implode()))
         frame = frame.join(
-            tariff_text.select("hts10", tariff_description="description"),
+            wanted.select("hts10", tariff_description="description"),
             left_on="hts",
             right_on="hts10",
             how="left",
