@@ -37,14 +37,25 @@ from tradeguard.findings import conform, empty_findings
 __all__ = ["ValuationConfig", "ValuationDetector", "tariff_rates"]
 
 
+_RATES: dict[int, tuple[pl.DataFrame, pl.DataFrame]] = {}
+
+
 def tariff_rates(ctx: DetectionContext | None) -> pl.DataFrame | None:
-    """hts10 -> general ad valorem rate from the reference tariff, when one is loaded."""
+    """hts10 -> general ad valorem rate from the reference tariff, when one is loaded (built
+    once per tariff frame: a service asks for it on every request)."""
     tariff = getattr(getattr(ctx, "ref", None), "tariff", None)
     frame = getattr(tariff, "frame", None)
     if not isinstance(frame, pl.DataFrame) or "general_ad_valorem" not in frame.columns:
         return None
-    return frame.select("hts10", pl.col("general_ad_valorem").cast(pl.Float64)
-                        .alias("_tariff_rate")).unique("hts10")
+    known = _RATES.get(id(frame))
+    if known is not None and known[0] is frame:
+        return known[1]
+    rates = frame.select("hts10", pl.col("general_ad_valorem").cast(pl.Float64)
+                         .alias("_tariff_rate")).unique("hts10", keep="first",
+                                                         maintain_order=True)
+    _RATES.clear()  # one tariff at a time; keeps the frame it keys on alive
+    _RATES[id(frame)] = (frame, rates)
+    return rates
 
 
 def _recent(history: pl.DataFrame, ctx: DetectionContext, limit: int) -> pl.DataFrame:

@@ -19,6 +19,8 @@ from tradeguard.model._reasons import top_reasons
 from tradeguard.model._training import feature_matrix
 from tradeguard.model._treeshap import contributions as tree_contributions
 
+_ONE_THREAD_BELOW = 1000
+
 
 @dataclass(frozen=True)
 class ScoreBatch:
@@ -58,7 +60,11 @@ def score(
     booster = artifact.booster
     # The margin comes from the plain prediction whether or not lines are explained, so
     # explaining (or not) never moves a probability.
-    raw = np.asarray(booster.predict(matrix, raw_score=True), dtype=float)
+    # A few rows (one entry) are faster on one thread than after starting an OpenMP team.
+    if matrix.shape[0] < _ONE_THREAD_BELOW:
+        raw = np.asarray(booster.predict(matrix, raw_score=True, num_threads=1), dtype=float)
+    else:
+        raw = np.asarray(booster.predict(matrix, raw_score=True), dtype=float)
     if explain:
         width = len(names) + 1
         contributions = tree_contributions(booster, matrix, artifact.splits, np.eye(width))

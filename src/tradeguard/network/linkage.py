@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cache
 from importlib.metadata import version as package_version
 from typing import Any, Literal
 
@@ -56,6 +57,12 @@ LINK_LEVELS: dict[str, str] = {"name": "name_level", "name_head": "name_head_lev
                                "country": "country_level"}
 
 
+@cache
+def _splink_version() -> str:
+    """The installed Splink version (package metadata is read once, not per batch)."""
+    return package_version("splink")
+
+
 class LinkageConfig(BaseModel):
     """Blocking limits, comparison probabilities, how they are estimated, prior, threshold."""
 
@@ -79,7 +86,7 @@ class LinkageConfig(BaseModel):
     def version(self) -> str:
         """Model version, Splink version and a digest of the parameters."""
         blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
-        return (f"{MODEL_NAME} {MODEL_VERSION} (splink {package_version('splink')})"
+        return (f"{MODEL_NAME} {MODEL_VERSION} (splink {_splink_version()})"
                 f"+{hashlib.sha256(blob).hexdigest()[:10]}")
 
 

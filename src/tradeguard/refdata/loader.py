@@ -106,8 +106,12 @@ class ReferenceData:
         return self.frame("hs2022")
 
     def locode(self, table: str) -> pl.DataFrame:
-        """A UN/LOCODE support table: countries, subdivisions, functions, status, aliases."""
-        return self.frame(f"locode_{table}")
+        """A UN/LOCODE support table: countries, subdivisions, functions, status, aliases
+        (read once per reference data; detectors ask for them on every batch)."""
+        cache: dict[str, pl.DataFrame] = self.__dict__.setdefault("_locode", {})
+        if table not in cache:
+            cache[table] = self.frame(f"locode_{table}")
+        return cache[table]
 
 
 def load_reference_data(path: Path | None = None, *, store: Path | None = None,
