@@ -18,31 +18,16 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tradeguard.cores import default_workers, worker_threads
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+__all__ = ["MODEL_ENV", "app_from_environment", "default_workers", "serve_workers",
+           "worker_threads"]
+
 #: Where the parent tells its workers which model artifact to score with.
 MODEL_ENV = "TRADEGUARD_SERVE_MODEL"
-
-
-def default_workers() -> int:
-    """One worker per core the process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # platforms without CPU affinity
-        return max(1, os.cpu_count() or 1)
-
-
-def worker_threads(workers: int) -> dict[str, str]:
-    """Thread counts for each worker's native libraries: its share of the cores.
-
-    With one process per core, extra threads only wait on each other. OpenMP matters most:
-    LightGBM's predict starts its thread team on every call, about 8 ms of CPU for one entry
-    with two threads against 0.02 ms with one.
-    """
-    share = str(max(1, default_workers() // max(1, workers)))
-    return {name: share for name in (
-        "POLARS_MAX_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
 def app_from_environment() -> FastAPI:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -67,6 +66,7 @@ def score_batch(
     of each stage goes to stderr.
     """
     from tradeguard.contract import ContractError
+    from tradeguard.cores import default_workers
     from tradeguard.engines import BatchSources, engine_for, score_batch
     from tradeguard.pipeline import DetectorError
     from tradeguard.pipeline.registry import default_registry
@@ -91,7 +91,7 @@ def score_batch(
         ai_enabled, gate_note = deployment_gate(registry, artifact, unapproved_model)
         cfg = _load_config(config)
         runner = engine_for(engine, spark_master=spark_master, memory_limit=memory_limit,
-                            workers=workers or os.cpu_count() or 1)
+                            workers=workers or default_workers())
         detectors = default_registry().without(*without_detector) if without_detector else None
         run = score_batch(sources, out, runner, model=artifact, config=cfg, as_of=day,
                           batch_rows=batch_rows, ai_lanes_enabled=ai_enabled,

@@ -20,10 +20,9 @@ from pathlib import Path
 
 import polars as pl
 
+from tradeguard.cores import worker_threads
 from tradeguard.engines.shipping import unpack
 
-# Thread-pool settings each worker process gets: the machine's threads shared out.
-_THREAD_VARS = ("POLARS_MAX_THREADS", "OMP_NUM_THREADS")
 _PACKED: list[bytes] = []
 
 
@@ -46,10 +45,10 @@ def _score(entries: Sequence[str], lines: Sequence[str], part: str) -> str:
 
 @contextmanager
 def _threads_per_worker(workers: int) -> Iterator[None]:
-    """Environment of the spawned workers: cores / workers threads each (at least 1)."""
-    share = str(max(1, (os.cpu_count() or 1) // workers))
-    saved = {k: os.environ.get(k) for k in _THREAD_VARS}
-    os.environ.update(dict.fromkeys(_THREAD_VARS, share))
+    """Environment of the spawned workers: their share of the cores' threads each."""
+    share = worker_threads(workers)
+    saved = {k: os.environ.get(k) for k in share}
+    os.environ.update(share)
     try:
         yield
     finally:
