@@ -10,9 +10,14 @@ from __future__ import annotations
 import importlib
 import sys
 
-import typer
+from tradeguard.cores import return_freed_memory
 
-from tradeguard import __version__
+# Before anything loads Polars: its allocator reads the setting once, at load.
+return_freed_memory()
+
+import typer  # noqa: E402
+
+from tradeguard import __version__  # noqa: E402
 
 # Modules that add commands to the app; each exposes ``register(app: typer.Typer) -> None``.
 COMMAND_MODULES: tuple[str, ...] = (
