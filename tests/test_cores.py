@@ -27,6 +27,12 @@ def test_allocator_setting_is_a_default_an_operator_can_override(
     monkeypatch.setenv(cores.ALLOCATOR_VARIABLE, "dirty_decay_ms:5000")
     cores.return_freed_memory()
     assert os.environ[cores.ALLOCATOR_VARIABLE] == "dirty_decay_ms:5000"
+    # A parent that imported Polars passes on Polars' own defaults: ours go after them (the
+    # allocator reads options left to right, the last one wins).
+    monkeypatch.setenv(cores.ALLOCATOR_VARIABLE, "dirty_decay_ms:500,muzzy_decay_ms:-1")
+    cores.return_freed_memory()
+    assert os.environ[cores.ALLOCATOR_VARIABLE] == (
+        "dirty_decay_ms:500,muzzy_decay_ms:-1," + cores.ALLOCATOR_SETTINGS)
 
 
 def test_the_command_line_sets_it_before_polars_loads() -> None:

@@ -20,6 +20,10 @@ import os
 # Polars' jemalloc reads its settings from this variable when the library is loaded.
 ALLOCATOR_VARIABLE = "_RJEM_MALLOC_CONF"
 ALLOCATOR_SETTINGS = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0"
+# What ``import polars`` writes there itself (a parent process that imported Polars passes it
+# on): freed pages are only marked reusable and stay counted as the process's memory.
+_POLARS_DEFAULTS = ("dirty_decay_ms:500", "muzzy_decay_ms:-1", "thp:always",
+                    "metadata_thp:always")
 
 THREAD_VARIABLES = ("POLARS_MAX_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                     "MKL_NUM_THREADS")
@@ -41,5 +45,9 @@ def worker_threads(workers: int) -> dict[str, str]:
 
 def return_freed_memory() -> None:
     """Have this process (before it loads Polars) and the workers it starts return freed
-    memory to the system promptly; a setting already in the environment wins."""
-    os.environ.setdefault(ALLOCATOR_VARIABLE, ALLOCATOR_SETTINGS)
+    memory to the system promptly. A setting an operator put in the environment wins; one that
+    only holds Polars' own defaults (inherited from a parent that imported Polars) does not."""
+    current = os.environ.get(ALLOCATOR_VARIABLE, "")
+    options = [o for o in current.split(",") if o]
+    if all(o in _POLARS_DEFAULTS for o in options):
+        os.environ[ALLOCATOR_VARIABLE] = ",".join([*options, ALLOCATOR_SETTINGS])
