@@ -172,6 +172,10 @@ def main() -> None:
     party = build_party_history(history, AS_OF)
     res["party_history_s"] = round(time.perf_counter() - t, 1)
     res["party_history_rows"] = party.height
+    t = time.perf_counter()
+    fitted = ValuationDetector(baseline=baseline, party_history=party)
+    fitted.account_rates(history, ctx)
+    res["account_base_rate_s"] = round(time.perf_counter() - t, 1)
     del history
     path = Path("/tmp/anomaly_bench_peers.parquet")
     save_baseline(baseline, path)

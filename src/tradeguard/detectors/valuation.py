@@ -63,9 +63,9 @@ def _recent(history: pl.DataFrame, ctx: DetectionContext, limit: int) -> pl.Data
     if history.is_empty() or "entry_date" not in history.columns:
         return history.clear()
     day = pl.col("entry_date").cast(pl.Date, strict=False)
-    past = history.filter(day < ctx.as_of)
-    return past.sort([day, pl.col("entry_number").cast(pl.String),
-                      pl.col("line_number").cast(pl.Int64)]).tail(limit)
+    order = [day, pl.col("entry_number").cast(pl.String), pl.col("line_number").cast(pl.Int64)]
+    # top_k, not a sort: ten million history lines need only their latest ``limit``.
+    return history.filter(day < ctx.as_of).top_k(limit, by=order)
 
 
 class ValuationDetector:
@@ -89,9 +89,17 @@ class ValuationDetector:
         self.baseline = build_peer_baseline(history, ctx.as_of, cfg.window_days, cfg.sigma_floor)
         self.party_history = build_party_history(history, ctx.as_of, cfg.window_days,
                                                  cfg.min_party_lines)
+        self.account_rates(history, ctx)
+
+    def account_rates(self, history: pl.DataFrame, ctx: DetectionContext) -> None:
+        """The account reviews' base rates from the latest history lines (fitted baseline
+        needed); none without a baseline or history."""
+        cfg = self._config(ctx)
         self.base_rates = None
+        if self.baseline is None or self.baseline.is_empty():
+            return
         recent = _recent(history, ctx, cfg.base_rate_lines)
-        if not self.baseline.is_empty() and not recent.is_empty():
+        if not recent.is_empty():
             self.base_rates = account_base_rates(self._evidence(recent, cfg, ctx), cfg)
 
     def _config(self, ctx: DetectionContext) -> ValuationConfig:
