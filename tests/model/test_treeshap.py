@@ -6,7 +6,7 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from tradeguard.model._treeshap import contributions, split_patterns, tree_splits
+from tradeguard.model._treeshap import contributions, groups, split_patterns, tree_splits
 
 
 def _data(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -53,11 +53,13 @@ def test_equal_patterns_mean_equal_leaves() -> None:
     booster = lgb.train({"objective": "binary", "num_leaves": 15, "verbose": -1, "seed": 2},
                         lgb.Dataset(x, y, categorical_feature=[3]), num_boost_round=10)
     leaves = booster.predict(x, pred_leaf=True)
-    for tree, splits in enumerate(tree_splits(booster)):
-        code = split_patterns(x, splits, {})
-        _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
-        assert first.size < x.shape[0]
-        np.testing.assert_array_equal(leaves[first[inverse], tree], leaves[:, tree])
+    model = tree_splits(booster)
+    bins, categories = model.bins(x), dict[int, tuple[np.ndarray, int]]()
+    for tree, splits in enumerate(model.trees):
+        group, representative = groups(split_patterns(x, bins, splits, categories))
+        assert representative.size < x.shape[0]
+        np.testing.assert_array_equal(group[representative], np.arange(representative.size))
+        np.testing.assert_array_equal(leaves[representative[group], tree], leaves[:, tree])
 
 
 def test_empty_batch_has_no_rows() -> None:
@@ -66,3 +68,20 @@ def test_empty_batch_has_no_rows() -> None:
                         num_boost_round=3)
     out = contributions(booster, x[:0], tree_splits(booster), np.eye(5))
     assert out.shape == (0, 5)
+
+
+def test_tree_interval_from_model_wide_interval_matches_direct_search() -> None:
+    """A tree's interval read through its table equals searching its own thresholds, also for
+    values equal to a threshold of this tree or of another tree, zeros and NaNs."""
+    from tradeguard.model._treeshap import ModelSplits, _tree_table
+
+    rng = np.random.default_rng(11)
+    model_wide = np.unique(rng.normal(0, 1, 40))
+    own = np.sort(rng.choice(model_wide, 7, replace=False))
+    x = np.concatenate([rng.normal(0, 1.5, 2000), model_wide, own, [0.0, np.nan, 1e-40]])
+    bins = ModelSplits({0: model_wide}, ()).bins(x[:, None])[0]
+    got = _tree_table(model_wide, own)[bins]
+    expected = np.searchsorted(own, x, side="left")
+    expected[np.abs(x) <= 1e-35] = own.size + 1
+    expected[np.isnan(x)] = own.size + 2
+    np.testing.assert_array_equal(got, expected)

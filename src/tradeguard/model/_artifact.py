@@ -22,7 +22,7 @@ import polars as pl
 
 from tradeguard.model._calibration import Calibration
 from tradeguard.model._reasons import ReasonCode
-from tradeguard.model._treeshap import TreeSplits, tree_splits
+from tradeguard.model._treeshap import ModelSplits, tree_splits
 
 if TYPE_CHECKING:
     import lightgbm
@@ -57,7 +57,7 @@ class ModelArtifact:
         return lightgbm.Booster(model_str=self.model_text)
 
     @cached_property
-    def splits(self) -> tuple[TreeSplits, ...]:
+    def splits(self) -> ModelSplits:
         """Each tree's split features and thresholds, for grouped TreeSHAP (read once)."""
         return tree_splits(self.booster)
 

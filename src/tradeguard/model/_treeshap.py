@@ -9,10 +9,14 @@ it. So, tree by tree, lines are grouped by that pattern, ``pred_contrib`` runs o
 representative of each group with only that tree, and the result is spread back to the group.
 The values are the trees' own TreeSHAP values — not an approximation — summed in tree order;
 they differ from a single ``pred_contrib`` call only by floating-point rounding.
+
+Each feature is placed among the thresholds of *all* trees once per batch; a tree's own
+interval is then a lookup in a small table, and groups are found by hashing, not sorting.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,16 +30,50 @@ _COMPACT_ABOVE = 2**40
 
 @dataclass(frozen=True, slots=True)
 class TreeSplits:
-    """The features one tree splits on: numeric ones with their sorted thresholds, and the
-    categorical ones (whose every distinct value is its own group)."""
+    """The features one tree splits on. Numeric ones as (feature, table, radix): the table maps
+    the feature's model-wide interval (:meth:`ModelSplits.bins`) to this tree's interval, zero
+    and missing last; categorical ones have every distinct value as a group of its own."""
 
-    numeric: tuple[tuple[int, np.ndarray], ...]
+    numeric: tuple[tuple[int, np.ndarray, int], ...]
     categorical: tuple[int, ...]
 
 
-def tree_splits(booster: Any) -> tuple[TreeSplits, ...]:
+@dataclass(frozen=True, slots=True)
+class ModelSplits:
+    """Every threshold the model uses per numeric feature, and each tree's view of them."""
+
+    thresholds: Mapping[int, np.ndarray]
+    trees: tuple[TreeSplits, ...]
+
+    def bins(self, matrix: np.ndarray) -> dict[int, np.ndarray]:
+        """Each numeric feature's interval among all the model's thresholds for it (``x <= t``
+        decides alike inside one), with LightGBM's zero and NaN as intervals of their own."""
+        out: dict[int, np.ndarray] = {}
+        for feature, thresholds in self.thresholds.items():
+            x = matrix[:, feature]
+            k = thresholds.size
+            bins = np.searchsorted(thresholds, x, side="left").astype(np.int64)
+            bins[np.abs(x) <= _ZERO] = k + 1
+            bins[np.isnan(x)] = k + 2
+            out[feature] = bins
+        return out
+
+
+def _tree_table(model_wide: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """Model-wide interval -> this tree's interval. Interval ``g`` holds values in
+    ``(T[g-1], T[g]]``; the tree's thresholds below such a value are those <= ``T[g-1]``."""
+    k = model_wide.size
+    table = np.empty(k + 3, dtype=np.int64)
+    table[0] = 0
+    table[1:k + 1] = np.searchsorted(own, model_wide, side="right")
+    table[k + 1] = own.size + 1
+    table[k + 2] = own.size + 2
+    return table
+
+
+def tree_splits(booster: Any) -> ModelSplits:
     """Every tree's split features and thresholds, read once from the model's own dump."""
-    out: list[TreeSplits] = []
+    per_tree: list[tuple[dict[int, set[float]], set[int]]] = []
     for info in booster.dump_model()["tree_info"]:
         numeric: dict[int, set[float]] = {}
         categorical: set[int] = set()
@@ -50,10 +88,17 @@ def tree_splits(booster: Any) -> tuple[TreeSplits, ...]:
             else:
                 numeric.setdefault(feature, set()).add(float(node["threshold"]))
             stack.extend((node["left_child"], node["right_child"]))
-        out.append(TreeSplits(
-            tuple((f, np.array(sorted(t))) for f, t in sorted(numeric.items())),
-            tuple(sorted(categorical))))
-    return tuple(out)
+        per_tree.append((numeric, categorical))
+    every: dict[int, set[float]] = {}
+    for numeric, _ in per_tree:
+        for feature, values in numeric.items():
+            every.setdefault(feature, set()).update(values)
+    thresholds = {f: np.array(sorted(v)) for f, v in sorted(every.items())}
+    trees = tuple(TreeSplits(
+        tuple((f, _tree_table(thresholds[f], np.array(sorted(t))), len(t) + 3)
+              for f, t in sorted(numeric.items())),
+        tuple(sorted(categorical))) for numeric, categorical in per_tree)
+    return ModelSplits(thresholds, trees)
 
 
 def _fold(code: np.ndarray, part: np.ndarray, radix: int) -> np.ndarray:
@@ -63,16 +108,6 @@ def _fold(code: np.ndarray, part: np.ndarray, radix: int) -> np.ndarray:
     return folded
 
 
-def _numeric_bins(x: np.ndarray, thresholds: np.ndarray) -> tuple[np.ndarray, int]:
-    """Interval index among ``thresholds`` (``x <= t`` decides alike inside one), with NaN and
-    LightGBM's zero as groups of their own whatever a split's missing-value rule is."""
-    k = thresholds.size
-    bins = np.searchsorted(thresholds, x, side="left").astype(np.int64)
-    bins[np.abs(x) <= _ZERO] = k + 1
-    bins[np.isnan(x)] = k + 2
-    return bins, k + 3
-
-
 def _category_codes(x: np.ndarray) -> tuple[np.ndarray, int]:
     """Each distinct value (NaN one value) as a dense code."""
     filled = np.where(np.isnan(x), -np.inf, x)
@@ -80,13 +115,16 @@ def _category_codes(x: np.ndarray) -> tuple[np.ndarray, int]:
     return inverse.astype(np.int64), int(values.size)
 
 
-def split_patterns(matrix: np.ndarray, splits: TreeSplits,
+def split_patterns(matrix: np.ndarray, bins: Mapping[int, np.ndarray], splits: TreeSplits,
                    categories: dict[int, tuple[np.ndarray, int]]) -> np.ndarray:
-    """One integer per row; equal integers mean the same side of every split of the tree."""
+    """One integer per row; equal integers mean the same side of every split of the tree.
+
+    ``bins`` are the rows' model-wide intervals (:meth:`ModelSplits.bins`); ``categories``
+    remembers categorical codes across the trees of one batch.
+    """
     code = np.zeros(matrix.shape[0], dtype=np.int64)
-    for feature, thresholds in splits.numeric:
-        bins, radix = _numeric_bins(matrix[:, feature], thresholds)
-        code = _fold(code, bins, radix)
+    for feature, table, radix in splits.numeric:
+        code = _fold(code, table[bins[feature]], radix)
     for feature in splits.categorical:
         if feature not in categories:
             categories[feature] = _category_codes(matrix[:, feature])
@@ -95,7 +133,20 @@ def split_patterns(matrix: np.ndarray, splits: TreeSplits,
     return code
 
 
-def contributions(booster: Any, matrix: np.ndarray, splits: tuple[TreeSplits, ...],
+def groups(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(group of each row, one row of each group) for equal values of ``code``, by hashing.
+
+    Any row of a group stands for it: its rows get identical contributions from the tree.
+    """
+    import pandas as pd
+
+    group, distinct = pd.factorize(code)
+    representative = np.empty(len(distinct), dtype=np.int64)
+    representative[group] = np.arange(code.size, dtype=np.int64)
+    return group.astype(np.int64, copy=False), representative
+
+
+def contributions(booster: Any, matrix: np.ndarray, splits: ModelSplits,
                   projection: np.ndarray) -> np.ndarray:
     """Rows x ``projection`` columns: TreeSHAP feature contributions summed over the trees,
     projected by ``projection`` (features x k; e.g. features -> reason codes, or identity).
@@ -107,11 +158,16 @@ def contributions(booster: Any, matrix: np.ndarray, splits: tuple[TreeSplits, ..
     total = np.zeros((matrix.shape[0], projection.shape[1]))
     if matrix.shape[0] == 0:
         return total
+    identity = projection.shape == (n_features, n_features) and np.array_equal(
+        projection, np.eye(n_features))
+    bins = splits.bins(matrix)
     categories: dict[int, tuple[np.ndarray, int]] = {}
-    for tree, tree_split in enumerate(splits):
-        code = split_patterns(matrix, tree_split, categories)
-        _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
-        phi = np.asarray(booster.predict(matrix[first], start_iteration=tree, num_iteration=1,
-                                         pred_contrib=True), dtype=float)
-        total += (phi[:, :n_features] @ projection)[inverse]
+    spread = np.empty_like(total)
+    for tree, tree_split in enumerate(splits.trees):
+        group, representative = groups(split_patterns(matrix, bins, tree_split, categories))
+        phi = np.asarray(booster.predict(matrix[representative], start_iteration=tree,
+                                         num_iteration=1, pred_contrib=True), dtype=float)
+        phi = phi[:, :n_features] if identity else phi[:, :n_features] @ projection
+        np.take(phi, group, axis=0, out=spread)
+        total += spread
     return total
