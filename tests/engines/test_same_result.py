@@ -30,13 +30,14 @@ def _engine(name: str, request: pytest.FixtureRequest) -> Any:
     from tradeguard.engines.duckdb import DuckDBEngine
 
     # "duckdb-workers": batches scored in two worker processes, not in this one.
-    return DuckDBEngine(workers=2 if name == "duckdb-workers" else 1)
+    return DuckDBEngine(workers=1 if name == "duckdb" else 2)
 
 
 @pytest.mark.parametrize(("engine_name", "batch_rows"), [
     ("duckdb", 97),
     ("duckdb", 1_000_000),
     ("duckdb-workers", 300),
+    ("duckdb-prescreened", 300),
     pytest.param("spark", 300, marks=pytest.mark.spark),
 ])
 def test_batches_score_like_one_frame(demo: Any, one_frame: pl.DataFrame, tmp_path: Path,
@@ -46,8 +47,9 @@ def test_batches_score_like_one_frame(demo: Any, one_frame: pl.DataFrame, tmp_pa
 
     engine = _engine(engine_name, request)
     out = tmp_path / "scored.parquet"
+    # "-prescreened": the parties are screened ahead in another process, not in the batches.
     run = score_batch(_sources(demo.folder), out, engine, model=load_artifact(demo.model),
-                      batch_rows=batch_rows)
+                      batch_rows=batch_rows, prescreen=engine_name.endswith("prescreened"))
     if engine_name.startswith("duckdb"):
         engine.close()
     got = pl.read_parquet(out).sort(KEYS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import polars as pl
 
@@ -40,6 +40,20 @@ class LineDetector(Protocol):
 
     def detect(self, lines: pl.DataFrame, ctx: DetectionContext) -> pl.DataFrame:
         """Return findings for the batch in :data:`tradeguard.findings.FINDINGS_SCHEMA`."""
+
+
+@runtime_checkable
+class RemembersParties(Protocol):
+    """A detector whose per-line work is screening parties, remembered once screened.
+
+    A batch engine may call :meth:`remember` over all of a run's lines ahead of scoring (in
+    another process, while the driver does other work) and ship the detector with what it
+    remembered, so each batch only looks its parties up. ``detect`` gives the same findings
+    either way.
+    """
+
+    def remember(self, lines: pl.DataFrame, ctx: DetectionContext) -> None:
+        """Screen the parties of ``lines`` now and keep the results."""
 
 
 def declaration_lines(entries: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:

@@ -89,11 +89,17 @@ class WatchlistDetector:
         """No baseline is learned; builds the list index once."""
         self.screen_for(ctx)
 
+    def _parties(self, lines: pl.DataFrame, ctx: DetectionContext) -> pl.DataFrame:
+        return line_parties(with_entry_date(lines, ctx.as_of), self._cfg(ctx).roles)
+
+    def remember(self, lines: pl.DataFrame, ctx: DetectionContext) -> None:
+        """Screen the parties of ``lines`` ahead, so ``detect`` later only looks them up."""
+        self.screen_for(ctx).remember(self._parties(lines, ctx))
+
     def detect(self, lines: pl.DataFrame, ctx: DetectionContext) -> pl.DataFrame:
         """Findings for a batch of declaration lines (``FINDINGS_SCHEMA``)."""
         cfg = self._cfg(ctx)
-        batch = with_entry_date(lines, ctx.as_of)
-        parties = line_parties(batch, cfg.roles)
+        parties = self._parties(lines, ctx)
         matches = self.screen_for(ctx).screen(parties) if parties.height else parties.clear()
         if matches.is_empty():
             return to_findings(matches, Category.WATCHLIST.value, self.name, self.version)

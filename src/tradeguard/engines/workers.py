@@ -44,8 +44,9 @@ def _score(entries: Sequence[str], lines: Sequence[str], part: str) -> str:
 
 
 @contextmanager
-def _threads_per_worker(workers: int) -> Iterator[None]:
-    """Environment of the spawned workers: their share of the cores' threads each."""
+def worker_environment(workers: int) -> Iterator[None]:
+    """Environment of processes spawned meanwhile: ``workers`` processes' share of the cores'
+    threads each."""
     share = worker_threads(workers)
     saved = {k: os.environ.get(k) for k in share}
     os.environ.update(share)
@@ -67,7 +68,7 @@ def score_in_workers(jobs: Sequence[tuple[list[Path], list[Path], Path]], packed
     findings)``. Returns the parts in job order; the first failure is raised.
     """
     workers = max(1, min(workers, len(jobs)))
-    with _threads_per_worker(workers), ProcessPoolExecutor(
+    with worker_environment(workers), ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
             initializer=_start, initargs=(packed,)) as pool:
         futures = [pool.submit(_score, [str(p) for p in e], [str(p) for p in ln], str(out))

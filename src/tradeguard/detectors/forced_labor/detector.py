@@ -85,8 +85,15 @@ class ForcedLaborDetector:
             self.hits(lines, ctx), Category.FORCED_LABOR.value, self.name, self.version
         )
 
-    def hits(self, lines: pl.DataFrame, ctx: DetectionContext) -> pl.DataFrame:
-        """Every party, place and traceability hit of the batch, before grouping."""
+    def remember(self, lines: pl.DataFrame, ctx: DetectionContext) -> None:
+        """Screen the parties of ``lines`` and their supply chains ahead, so ``detect``
+        later only looks them up."""
+        _, _, parties = self._parties(lines, ctx)
+        self.screen_for(ctx).remember(parties)
+
+    def _parties(self, lines: pl.DataFrame, ctx: DetectionContext
+                 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        """(lines with entry dates, supply-chain nodes, every party to screen)."""
         cfg = self._cfg(ctx)
         batch = with_entry_date(lines, ctx.as_of).with_columns(
             pl.col("entry_number").cast(pl.String), pl.col("line_number").cast(pl.Int64)
@@ -107,6 +114,12 @@ class ForcedLaborDetector:
         parties = pl.concat(
             [direct.with_columns(node=pl.lit(None, dtype=pl.UInt32)), suppliers]
         )
+        return batch, nodes, parties
+
+    def hits(self, lines: pl.DataFrame, ctx: DetectionContext) -> pl.DataFrame:
+        """Every party, place and traceability hit of the batch, before grouping."""
+        cfg = self._cfg(ctx)
+        batch, nodes, parties = self._parties(lines, ctx)
         matches = self.screen_for(ctx).screen(parties) if parties.height else parties.clear()
         places = parties.with_columns(places=xuar_places(pl.col("address"))).filter(
             pl.col("places").list.len() > 0

@@ -169,6 +169,13 @@ class ListScreen:
         return found.filter(added & kept)
 
 
+    def remember(self, parties: pl.DataFrame) -> None:
+        """Screen the parties (``name, country, address``) not yet remembered, so a later
+        :meth:`screen` of any of them is a lookup (the results are those ``screen`` gives)."""
+        distinct = parties.select("name", "country", "address").unique()
+        if distinct.height:
+            screen_names(distinct.with_row_index("id"), self.index, self.config)
+
     def _screen_distinct(self, queries: pl.DataFrame) -> pl.DataFrame:
         """``screen_names`` of distinct parties, through the cache for small batches."""
         if queries.height > CACHED_BATCH:

@@ -1,0 +1,63 @@
+"""Parties screened ahead: later batches only look them up, and find the same."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from tradeguard.engines import BatchSources
+
+
+def _fitted(folder: Path, work: Path) -> tuple[Any, Any, Any]:
+    from tradeguard.engines.run import _fit, _stage_all
+
+    src = BatchSources(folder / "entries.csv", folder / "lines.csv",
+                       folder / "history_entries.csv", folder / "history_lines.csv",
+                       folder / "supply_chain.csv", folder / "outcomes.csv")
+    staged = _stage_all(src, work / "staged", work, batch_rows=400)
+    day = pl.read_parquet(list(staged["entries"].parts))["entry_date"].max()
+    return staged, _fit(staged, day), day
+
+
+def test_remembered_parties_are_not_screened_again(demo: Any, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from tradeguard.engines.prescreen import remember_parties
+    from tradeguard.engines.shipping import pack, unpack
+    from tradeguard.pipeline.run import declarations
+
+    staged, run, _ = _fitted(demo.folder, tmp_path)
+    decl = declarations(staged["entries"].read(), staged["lines"].read())
+    names = ("watchlist", "forced_labor")
+    cold = dict(unpack(pack(list(run.chain.only(names)))))
+    want = {n: cold[n].detect(decl, run.ctx) for n in names}
+    assert want["watchlist"].height > 0 and want["forced_labor"].height > 0
+
+    warm = remember_parties(run, staged["entries"], [str(p) for p in staged["lines"].parts])
+    assert sorted(n for n, _ in warm) == sorted(names)
+    shipped = dict(unpack(pack(warm)))  # as it comes back from the screening process
+
+    def no_screening(*_: object) -> pl.DataFrame:
+        raise AssertionError("a remembered party was screened again")
+
+    monkeypatch.setattr("tradeguard.screening.engine.screen_parties", no_screening)
+    for name in names:
+        got = shipped[name].detect(decl, run.ctx)
+        assert got.sort(pl.all()).equals(want[name].sort(pl.all())), name
+    # A party never seen before is still screened (and so fails here).
+    fresh = decl.head(1).with_columns(pl.lit("Zzyzx Unheard Of Trading Co").alias("seller_name"))
+    with pytest.raises(AssertionError, match="screened again"):
+        shipped["watchlist"].detect(fresh, run.ctx)
+
+
+def test_a_run_without_screening_detectors_skips_it(demo: Any, tmp_path: Path) -> None:
+    from tradeguard.engines.entry_batch import FittedRun
+    from tradeguard.engines.prescreen import prescreened
+
+    staged, run, _ = _fitted(demo.folder, tmp_path)
+    bare = FittedRun(run.scorer, run.chain.without(("watchlist", "forced_labor")), run.ctx,
+                     run.past)
+    with prescreened(bare, staged["entries"], staged["lines"], enabled=True) as ahead:
+        assert ahead.into(bare) is bare
