@@ -56,6 +56,10 @@ def score_batch(
     without_detector: Annotated[list[str] | None, typer.Option(
         "--without-detector", help="Leave this detector out of the run (repeatable); the "
         "output's detector versions list what ran.")] = None,
+    prescreen: Annotated[bool | None, typer.Option(
+        "--prescreen/--no-prescreen", help="Screen the run's parties once in another process "
+        "while the cross-entry step runs (default: for runs of 20,000 lines or more on more "
+        "than one core).")] = None,
     unapproved_model: Annotated[bool, typer.Option(
         "--unapproved-model", help="Evaluate a model the registry has not approved; the "
         "output is marked evaluation-only.")] = False,
@@ -95,7 +99,7 @@ def score_batch(
         detectors = default_registry().without(*without_detector) if without_detector else None
         run = score_batch(sources, out, runner, model=artifact, config=cfg, as_of=day,
                           batch_rows=batch_rows, ai_lanes_enabled=ai_enabled,
-                          registry=detectors)
+                          registry=detectors, prescreen=prescreen)
     except KeyError as exc:
         fail(f"--without-detector: {exc.args[0]}", EXIT_USAGE)
     except (ContractError, DetectorError, OSError, ValueError) as exc:
