@@ -39,6 +39,7 @@ class BatchInputs:
     lines: StagedFile
     batches: int
     work: Path
+    supply_chain: StagedFile | None = None
 
 
 class ScoringEngine(Protocol):

@@ -10,6 +10,7 @@ process or, with ``workers`` > 1, in that many worker processes
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,30 @@ from tradeguard.engines.entry_batch import (
     cross_entry_candidates,
     score_entry_batch,
 )
+
+
+@dataclass(frozen=True)
+class BatchFiles:
+    """The Parquet files of one entry batch; supply chains (with their schema, for a batch
+    that has none) only when the run has a supply-chain file."""
+
+    number: int
+    entries: list[Path]
+    lines: list[Path]
+    supply_chain: list[Path] | None = None
+    chain_schema: dict[str, pl.DataType] | None = None
+
+    def read(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
+        """(entries, lines, supply chains) of the batch."""
+        def frame(files: list[Path]) -> pl.DataFrame:
+            return pl.read_parquet(files, hive_partitioning=False)
+
+        chains = None
+        if self.supply_chain:
+            chains = frame(self.supply_chain)
+        elif self.chain_schema is not None:
+            chains = pl.DataFrame(schema=self.chain_schema)
+        return frame(self.entries), frame(self.lines), chains
 
 
 def _scan(glob: str) -> str:
@@ -45,7 +70,7 @@ class DuckDBEngine:
         self._con: Any = duckdb.connect()
         if memory_limit:
             self._con.execute(f"SET memory_limit = '{memory_limit}'")
-        self._cut: dict[Path, tuple[Path, Path]] = {}
+        self._cut: dict[Path, dict[str, Path]] = {}
 
     def latest_entry_date(self, inputs: BatchInputs) -> date | None:
         """The latest date of an entry with lines."""
@@ -54,43 +79,46 @@ class DuckDBEngine:
         value = row[0] if row else None
         return value if isinstance(value, date) else None
 
-    def _batches(self, inputs: BatchInputs) -> tuple[Path, Path]:
-        """Write both files partitioned by entry batch (once per run)."""
+    def _batches(self, inputs: BatchInputs) -> dict[str, Path]:
+        """Write the files partitioned by entry batch (once per run): entries, lines and,
+        when given, the supply chains, so each batch carries its own."""
         if inputs.work in self._cut:
             return self._cut[inputs.work]
-        dirs = (inputs.work / "batches" / "entries", inputs.work / "batches" / "lines")
-        dirs[0].parent.mkdir(parents=True, exist_ok=True)
-        for staged, target in zip((inputs.entries, inputs.lines), dirs, strict=True):
-            query = sql.entry_batches(_scan(staged.glob), _scan(inputs.entries.glob),
+        staged = {"entries": inputs.entries, "lines": inputs.lines}
+        if inputs.supply_chain is not None:
+            staged["supply_chain"] = inputs.supply_chain
+        dirs = {kind: inputs.work / "batches" / kind for kind in staged}
+        dirs["entries"].parent.mkdir(parents=True, exist_ok=True)
+        for kind, file in staged.items():
+            query = sql.entry_batches(_scan(file.glob), _scan(inputs.entries.glob),
                                       inputs.batches)
-            self._con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet, "
+            self._con.execute(f"COPY ({query}) TO '{dirs[kind]}' (FORMAT parquet, "
                               f"PARTITION_BY ({sql.BATCH_COLUMN}), OVERWRITE_OR_IGNORE)")
         self._cut[inputs.work] = dirs
         return dirs
 
-    def _batch_files(self, inputs: BatchInputs) -> list[tuple[int, list[Path], list[Path]]]:
-        """(batch number, entry files, line files) of every non-empty batch."""
-        entries_dir, lines_dir = self._batches(inputs)
+    def _batch_files(self, inputs: BatchInputs) -> list[BatchFiles]:
+        """The files of every non-empty batch."""
+        dirs = self._batches(inputs)
+        schema = (dict(pl.read_parquet_schema(inputs.supply_chain.parts[0]))
+                  if inputs.supply_chain is not None else None)
         out = []
         for number in range(inputs.batches):
-            line_dir = lines_dir / f"{sql.BATCH_COLUMN}={number}"
-            if not line_dir.exists():
+            part = f"{sql.BATCH_COLUMN}={number}"
+            if not (dirs["lines"] / part).exists():
                 continue
-            entry_dir = entries_dir / f"{sql.BATCH_COLUMN}={number}"
-            out.append((number, sorted(entry_dir.glob("*.parquet")),
-                        sorted(line_dir.glob("*.parquet"))))
+            chains = (sorted((dirs["supply_chain"] / part).glob("*.parquet"))
+                      if "supply_chain" in dirs else None)
+            out.append(BatchFiles(number, sorted((dirs["entries"] / part).glob("*.parquet")),
+                                  sorted((dirs["lines"] / part).glob("*.parquet")), chains,
+                                  schema))
         return out
-
-    def _each_batch(self, inputs: BatchInputs) -> Any:
-        for number, entry_files, line_files in self._batch_files(inputs):
-            lines = pl.read_parquet(line_files, hive_partitioning=False)
-            entries = pl.read_parquet(entry_files, hive_partitioning=False)
-            yield number, entries, lines
 
     def candidates(self, inputs: BatchInputs, run: FittedRun) -> pl.DataFrame:
         """Cross-entry candidate keys of every batch."""
         parts = [pl.DataFrame(schema=CANDIDATE_SCHEMA)]
-        for _, entries, lines in self._each_batch(inputs):
+        for batch in self._batch_files(inputs):
+            entries, lines, _ = batch.read()
             parts.append(cross_entry_candidates(entries, lines, run))
         return pl.concat(parts)
 
@@ -116,18 +144,18 @@ class DuckDBEngine:
         """Score every batch, writing each result as it is done (in ``workers`` processes)."""
         out_dir.mkdir(parents=True, exist_ok=True)
         files = self._batch_files(inputs)
+        # Each batch brings its own supply chains; the run's need not travel with the run.
+        run = run.for_batches(supply_chain=inputs.supply_chain is None)
+        jobs = [(batch, out_dir / f"part-{batch.number:05d}.parquet") for batch in files]
         if self.workers > 1 and len(files) > 1:
-            from tradeguard.engines.shipping import pack
             from tradeguard.engines.workers import score_in_workers
 
-            jobs = [(e, ln, out_dir / f"part-{n:05d}.parquet") for n, e, ln in files]
-            return score_in_workers(jobs, pack((run, cross_findings)), self.workers)
-        parts: list[Path] = []
-        for number, entries, lines in self._each_batch(inputs):
-            part = out_dir / f"part-{number:05d}.parquet"
-            score_entry_batch(entries, lines, run, cross_findings).write_parquet(part)
-            parts.append(part)
-        return parts
+            return score_in_workers(jobs, (run, cross_findings), self.workers,
+                                    inputs.work / "run.pickle")
+        for batch, part in jobs:
+            entries, lines, chains = batch.read()
+            score_entry_batch(entries, lines, run, cross_findings, chains).write_parquet(part)
+        return [part for _, part in jobs]
 
     def close(self) -> None:
         """Close the DuckDB connection."""

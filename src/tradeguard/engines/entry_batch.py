@@ -10,7 +10,7 @@ and add nothing of their own but the split between per-entry work and the cross-
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -43,6 +43,13 @@ class FittedRun:
         screened the run's parties ahead)."""
         chain = FittedChain([(n, replaced.get(n, d)) for n, d in self.chain])
         return FittedRun(self.scorer, chain, self.ctx, self.past)
+
+    def for_batches(self, *, supply_chain: bool = True) -> FittedRun:
+        """What scoring a batch needs: the local detectors only (the cross-entry ones ran
+        once for the run) and, unless each batch brings its own, the run's supply chains."""
+        local = self.local()
+        ctx = self.ctx if supply_chain else replace(self.ctx, supply_chain=None)
+        return FittedRun(self.scorer.with_chain(local), local, ctx, self.past)
 
     def local(self) -> FittedChain:
         """Detectors whose findings depend only on the line's own entry and the baseline."""
@@ -135,18 +142,22 @@ def detect_cross_entry(gather: Gather, candidates: pl.DataFrame, run: FittedRun
 
 
 def score_entry_batch(entries: pl.DataFrame, lines: pl.DataFrame, run: FittedRun,
-                      cross_findings: pl.DataFrame) -> pl.DataFrame:
+                      cross_findings: pl.DataFrame, supply_chain: pl.DataFrame | None = None
+                      ) -> pl.DataFrame:
     """Risk, reasons, model probability and lane inputs for every line of the batch.
 
     ``cross_findings`` are the cross-entry detectors' findings of the whole run; the ones on
     this batch's entries join the batch's own findings before the risk is combined.
+    ``supply_chain``: the supply-chain rows of the batch's entries, when the engine cut them
+    with the batch (else the run's, from the context).
     """
     if lines.is_empty():
         return pl.DataFrame(schema=SCORED_SCHEMA)
     decl = declarations(entries, lines)
     mine = cross_findings.join(decl.select(pl.col("entry_number").cast(pl.String)).unique(),
                                on="entry_number", how="semi")
-    assessed = run.scorer.assess(decl, run.ctx, past=run.past, chain=run.local(),
+    ctx = run.ctx if supply_chain is None else replace(run.ctx, supply_chain=supply_chain)
+    assessed = run.scorer.assess(decl, ctx, past=run.past, chain=run.local(),
                                  extra_findings=mine)
     warned = "\n".join(assessed.rule_warnings) if assessed.rule_warnings else None
     # Rules warnings ride on the batch's first line only, not repeated on every line.

@@ -14,14 +14,15 @@ a remembered result is what screening the party again would give.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from tradeguard.detectors.base import LineDetector, RemembersParties
+from tradeguard.detectors.base import DetectionContext, LineDetector, RemembersParties
 from tradeguard.engines.shipping import pack, unpack
 from tradeguard.engines.staging import StagedFile
 
@@ -33,30 +34,31 @@ if TYPE_CHECKING:
 PRESCREEN_FROM_LINES = 20_000
 
 
-def remember_parties(run: FittedRun, entries: StagedFile, line_parts: Sequence[str]
-                     ) -> list[tuple[str, LineDetector]]:
-    """The run's party-remembering detectors after screening the parties of every line part
-    (one part in memory at a time)."""
+def remember_parties(detectors: Sequence[tuple[str, LineDetector]], ctx: DetectionContext,
+                     staged: Mapping[str, StagedFile]) -> list[tuple[str, LineDetector]]:
+    """``detectors`` after those that remember parties screened the parties of every staged
+    line (``staged``: ``entries``, ``lines`` and, when given, ``supply_chain``), one lines
+    part and its entries and supply chains in memory at a time."""
     from tradeguard.pipeline.run import declarations
 
-    chosen: list[tuple[str, LineDetector]] = [
-        (n, d) for n, d in run.chain if isinstance(d, RemembersParties)]
-    if not chosen:
-        return []
-    every_entry = pl.scan_parquet(entries.glob)
-    for part in line_parts:
+    rememberers = [d for _, d in detectors if isinstance(d, RemembersParties)]
+    every_entry = pl.scan_parquet(staged["entries"].glob)
+    chains = pl.scan_parquet(staged["supply_chain"].glob) if "supply_chain" in staged else None
+    for part in staged["lines"].parts:
         lines = pl.read_parquet(part)
         numbers = lines.select(pl.col("entry_number")).unique().lazy()
         header = every_entry.join(numbers, on="entry_number", how="semi").collect()
+        part_ctx = replace(ctx, supply_chain=None if chains is None else chains.join(
+            numbers, on="entry_number", how="semi").collect())
         decl = declarations(header, lines)
-        for _, detector in chosen:
-            if isinstance(detector, RemembersParties):
-                detector.remember(decl, run.ctx)
-    return chosen
+        for detector in rememberers:
+            detector.remember(decl, part_ctx)
+    return list(detectors)
 
 
-def _remember_packed(packed: bytes, entries: StagedFile, line_parts: list[str]) -> bytes:
-    return pack(remember_parties(unpack(packed), entries, line_parts))
+def _remember_packed(packed: bytes, staged: dict[str, StagedFile]) -> bytes:
+    detectors, ctx = unpack(packed)
+    return pack(remember_parties(detectors, ctx, staged))
 
 
 class Prescreen:
@@ -73,15 +75,19 @@ class Prescreen:
 
 
 @contextmanager
-def prescreened(run: FittedRun, entries: StagedFile, lines: StagedFile, *, enabled: bool
+def prescreened(run: FittedRun, staged: Mapping[str, StagedFile], *, enabled: bool
                 ) -> Iterator[Prescreen]:
-    """Start screening the parties of ``lines`` in one spawned process (when ``enabled``)."""
-    if not enabled or not any(isinstance(d, RemembersParties) for _, d in run.chain):
+    """Start screening the parties of the staged lines in one spawned process (when
+    ``enabled``). Only the screening detectors and the context travel, not the run's
+    supply chains: the process reads each part's own from the staged files."""
+    chosen = [(n, d) for n, d in run.chain if isinstance(d, RemembersParties)]
+    if not enabled or not chosen:
         yield Prescreen(None)
         return
     from tradeguard.engines.workers import worker_environment
 
+    payload = pack((chosen, replace(run.ctx, supply_chain=None)))
+    wanted = {k: staged[k] for k in ("entries", "lines", "supply_chain") if k in staged}
     with worker_environment(2), ProcessPoolExecutor(
             max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield Prescreen(pool.submit(_remember_packed, pack(run), entries,
-                                    [str(p) for p in lines.parts]))
+        yield Prescreen(pool.submit(_remember_packed, payload, wanted))

@@ -207,7 +207,8 @@ def score_batch(
                              f"{staged['lines'].rejects_file}")
         lap("stage")
         inputs = BatchInputs(staged["entries"], staged["lines"],
-                             max(1, math.ceil(staged["lines"].accepted / batch_rows)), work)
+                             max(1, math.ceil(staged["lines"].accepted / batch_rows)), work,
+                             staged.get("supply_chain"))
         day = as_of or engine.latest_entry_date(inputs) or date.today()
         run = _fit(staged, day, model=model, ref=ref, config=config, profiles=profiles,
                    registry=registry, ai_lanes_enabled=ai_lanes_enabled)
@@ -215,7 +216,7 @@ def score_batch(
         if prescreen is None:
             prescreen = (staged["lines"].accepted >= PRESCREEN_FROM_LINES
                          and default_workers() > 1)
-        with prescreened(run, staged["entries"], staged["lines"], enabled=prescreen) as ahead:
+        with prescreened(run, staged, enabled=prescreen) as ahead:
             candidates = engine.candidates(inputs, run)
             cross = detect_cross_entry(
                 lambda keys, fields: engine.rows_for(inputs, keys, fields), candidates, run)

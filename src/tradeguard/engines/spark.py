@@ -156,7 +156,7 @@ class SparkEngine:
     def score(self, inputs: BatchInputs, run: FittedRun, cross_findings: pl.DataFrame,
               out_dir: Path) -> list[Path]:
         """Score every batch on the executors; Spark writes the parts."""
-        shared = self.session.sparkContext.broadcast(pack((run, cross_findings)))
+        shared = self.session.sparkContext.broadcast(pack((run.for_batches(), cross_findings)))
 
         def scored(lines: Any, entries: Any) -> Any:
             fitted, cross = _received(shared)

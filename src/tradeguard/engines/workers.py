@@ -17,29 +17,31 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from tradeguard.cores import worker_threads
-from tradeguard.engines.shipping import unpack
+from tradeguard.engines.shipping import pack, unpack
+
+if TYPE_CHECKING:
+    from tradeguard.engines.duckdb import BatchFiles
 
 _PACKED: list[bytes] = []
 
 
-def _start(packed: bytes) -> None:
-    _PACKED[:] = [packed]
-    unpack(packed)
+def _start(shipped: str) -> None:
+    # The run is read from a file, not sent down each worker's pipe: the driver need not
+    # keep the bytes while the pool lives.
+    _PACKED[:] = [Path(shipped).read_bytes()]
+    unpack(_PACKED[0])
 
 
-def _score(entries: Sequence[str], lines: Sequence[str], part: str) -> str:
+def _score(batch: BatchFiles, part: str) -> str:
     """Score one batch (its Parquet files) with the run this worker received."""
     from tradeguard.engines.entry_batch import score_entry_batch
 
     run, cross = unpack(_PACKED[0])
-    scored = score_entry_batch(pl.read_parquet(list(entries), hive_partitioning=False),
-                               pl.read_parquet(list(lines), hive_partitioning=False),
-                               run, cross)
-    scored.write_parquet(part)
+    entries, lines, chains = batch.read()
+    score_entry_batch(entries, lines, run, cross, chains).write_parquet(part)
     return part
 
 
@@ -60,17 +62,18 @@ def worker_environment(workers: int) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def score_in_workers(jobs: Sequence[tuple[list[Path], list[Path], Path]], packed: bytes,
-                     workers: int) -> list[Path]:
-    """Score ``(entry files, line files, output part)`` jobs on ``workers`` processes.
+def score_in_workers(jobs: Sequence[tuple[BatchFiles, Path]], shipped: tuple[Any, Any],
+                     workers: int, ship_file: Path) -> list[Path]:
+    """Score ``(batch files, output part)`` jobs on ``workers`` processes.
 
-    ``packed`` is :func:`~tradeguard.engines.shipping.pack` of ``(fitted run, cross-entry
-    findings)``. Returns the parts in job order; the first failure is raised.
+    ``shipped`` is ``(fitted run, cross-entry findings)``; it is packed
+    (:func:`~tradeguard.engines.shipping.pack`) to ``ship_file``, which each worker reads once.
+    Returns the parts in job order; the first failure is raised.
     """
     workers = max(1, min(workers, len(jobs)))
+    ship_file.write_bytes(pack(shipped))
     with worker_environment(workers), ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start, initargs=(packed,)) as pool:
-        futures = [pool.submit(_score, [str(p) for p in e], [str(p) for p in ln], str(out))
-                   for e, ln, out in jobs]
+            initializer=_start, initargs=(str(ship_file),)) as pool:
+        futures = [pool.submit(_score, batch, str(out)) for batch, out in jobs]
         return [Path(f.result()) for f in futures]

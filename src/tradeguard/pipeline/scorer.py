@@ -211,6 +211,16 @@ class Scorer:
         slim._fit_lock = threading.Lock()
         return slim
 
+    def with_chain(self, chain: FittedChain) -> Scorer:
+        """This pinned scorer holding only ``chain`` as its fitted detectors (e.g. the ones a
+        batch worker runs), so the others need not travel."""
+        if self.baseline_as_of is None:
+            raise ValueError("only a scorer with a pinned baseline can swap its chain")
+        slim = copy.copy(self)
+        slim._fitted = {self.baseline_as_of: chain}
+        slim._fit_lock = threading.Lock()
+        return slim
+
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         del state["_fit_lock"]
