@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,8 @@ def test_remembered_parties_are_not_screened_again(demo: Any, tmp_path: Path,
     want = {n: cold[n].detect(decl, run.ctx) for n in names}
     assert want["watchlist"].height > 0 and want["forced_labor"].height > 0
 
-    warm = remember_parties(run, staged["entries"], [str(p) for p in staged["lines"].parts])
+    ctx = replace(run.ctx, supply_chain=None)  # each part's own is read from the staged file
+    warm = remember_parties(list(run.chain.only(names)), ctx, staged)
     assert sorted(n for n, _ in warm) == sorted(names)
     shipped = dict(unpack(pack(warm)))  # as it comes back from the screening process
 
@@ -59,5 +61,5 @@ def test_a_run_without_screening_detectors_skips_it(demo: Any, tmp_path: Path) -
     staged, run, _ = _fitted(demo.folder, tmp_path)
     bare = FittedRun(run.scorer, run.chain.without(("watchlist", "forced_labor")), run.ctx,
                      run.past)
-    with prescreened(bare, staged["entries"], staged["lines"], enabled=True) as ahead:
+    with prescreened(bare, staged, enabled=True) as ahead:
         assert ahead.into(bare) is bare
