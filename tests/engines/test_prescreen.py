@@ -54,12 +54,20 @@ def test_remembered_parties_are_not_screened_again(demo: Any, tmp_path: Path,
         shipped["watchlist"].detect(fresh, run.ctx)
 
 
-def test_a_run_without_screening_detectors_skips_it(demo: Any, tmp_path: Path) -> None:
-    from tradeguard.engines.entry_batch import FittedRun
+def test_a_run_screens_its_parties_ahead_in_place(demo: Any, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from tradeguard.engines.prescreen import prescreened
+    from tradeguard.pipeline.run import declarations
 
     staged, run, _ = _fitted(demo.folder, tmp_path)
-    bare = FittedRun(run.scorer, run.chain.without(("watchlist", "forced_labor")), run.ctx,
-                     run.past)
-    with prescreened(bare, staged, enabled=True) as ahead:
-        assert ahead.into(bare) is bare
+    with prescreened(run, staged, enabled=True) as ahead:
+        ahead.wait()
+
+    def no_screening(*_: object) -> pl.DataFrame:
+        raise AssertionError("a remembered party was screened again")
+
+    monkeypatch.setattr("tradeguard.screening.engine.screen_parties", no_screening)
+    decl = declarations(staged["entries"].read(), staged["lines"].read())
+    detectors = dict(run.chain)
+    assert detectors["watchlist"].detect(decl, run.ctx).height > 0
+    assert detectors["forced_labor"].detect(decl, run.ctx).height > 0

@@ -57,7 +57,7 @@ def score_batch(
         "--without-detector", help="Leave this detector out of the run (repeatable); the "
         "output's detector versions list what ran.")] = None,
     prescreen: Annotated[bool | None, typer.Option(
-        "--prescreen/--no-prescreen", help="Screen the run's parties once in another process "
+        "--prescreen/--no-prescreen", help="Screen the run's parties once on a second thread "
         "while the cross-entry step runs (default: for runs of 20,000 lines or more on more "
         "than one core).")] = None,
     unapproved_model: Annotated[bool, typer.Option(

@@ -9,12 +9,12 @@ and add nothing of their own but the split between per-entry work and the cross-
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import polars as pl
 
-from tradeguard.detectors.base import DetectionContext, LineDetector
+from tradeguard.detectors.base import DetectionContext
 from tradeguard.pipeline.registry import DetectorError
 from tradeguard.pipeline.run import declarations
 from tradeguard.pipeline.scorer import FittedChain, Scorer
@@ -37,12 +37,6 @@ class FittedRun:
     chain: FittedChain
     ctx: DetectionContext
     past: pl.DataFrame | None
-
-    def with_detectors(self, replaced: Mapping[str, LineDetector]) -> FittedRun:
-        """The same run with some fitted detectors replaced by name (e.g. ones that have
-        screened the run's parties ahead)."""
-        chain = FittedChain([(n, replaced.get(n, d)) for n, d in self.chain])
-        return FittedRun(self.scorer, chain, self.ctx, self.past)
 
     def for_batches(self, *, supply_chain: bool = True) -> FittedRun:
         """What scoring a batch needs: the local detectors only (the cross-entry ones ran

@@ -185,7 +185,7 @@ def score_batch(
     Same assessments as :func:`tradeguard.pipeline.score_declarations` on the same inputs, in
     memory bounded by ``batch_rows`` plus the history baselines and one narrow lane frame.
     Rejected rows go to ``<file name>.rejects.csv`` next to ``out``. ``prescreen`` screens
-    the run's parties in another process during the cross-entry step
+    the run's parties on a second thread during the cross-entry step
     (:mod:`~tradeguard.engines.prescreen`; default: for large runs on more than one core).
     """
     if batch_rows < 1:
@@ -221,7 +221,7 @@ def score_batch(
             cross = detect_cross_entry(
                 lambda keys, fields: engine.rows_for(inputs, keys, fields), candidates, run)
             lap("cross_entry")
-            run = ahead.into(run)
+            ahead.wait()
             lap("prescreen_wait")
         parts = engine.score(inputs, run, cross, work / "scored")
         lap("batches")
