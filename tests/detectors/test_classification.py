@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -105,3 +106,31 @@ def test_history_counts_each_pair_once_per_importer() -> None:
     many_filers.fit(_history([f"IMP-{i}" for i in range(12)]), CTX)
     assert not one_filer.detect(line, CTX).is_empty()
     assert many_filers.detect(line, CTX).is_empty()
+
+
+def test_declared_heading_ruled_out_by_credible_set_and_decisive_odds() -> None:
+    from tradeguard.detectors.classification.detector import (
+        ClassificationConfig,
+        _implausible,
+    )
+
+    cfg = ClassificationConfig()
+    top = np.array([["3924", "6402", "3923"], ["6404", "6402", "4002"],
+                    ["8712", "9003", "8302"], ["8712", "9003", "8302"], ["6109", "6110", "6104"]])
+    prob = np.array([[0.999, 0.0005, 0.0001], [0.94, 0.0126, 0.004], [0.40, 0.01, 0.01],
+                     [0.40, 0.01, 0.01], [0.5, 0.3, 0.1]])
+    declared = np.array(["3923", "6402", "8711", "9003", "6110"], dtype=object)
+    declared_prob = np.array([0.0001, 0.0126, 0.0011, 0.01, 0.3])
+    flags = _implausible(top, prob, declared_prob, declared, cfg).tolist()
+    # third at 0.01 %: outside the 99 % credible set, so not plausible for being listed;
+    # second at 1.3 % after 94 %: inside it; 0.4 against 0.0011 is 360 to 1, decisive;
+    # 0.4 against 0.01 is not; a close second is plausible
+    assert flags == [True, False, True, False, False]
+
+
+def test_special_provisions_are_not_judged_by_the_description(
+        detector: ClassificationDetector) -> None:
+    # U.S. goods returned (9801) are T-shirts all the same; the chapter 98 number turns on the
+    # goods' history, which no description shows. The same text under 3926 is judged.
+    assert detector.detect(_line("9801001012"), CTX).is_empty()
+    assert detector.detect(_line("3926909985"), CTX).height == 1

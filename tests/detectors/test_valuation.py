@@ -244,11 +244,29 @@ def test_price_well_below_the_lowest_peer_price_is_flagged_once_peers_are_many()
     assert ev["below_market_floor"] is True
     assert abs(ev["ratio_to_peer_lowest_price"] - 2750.0 / (5000.0 * np.exp(-0.2))) < 0.001
     assert "lowest price among the peer lines" in found["text"][0]
-    # the same gap against 19 peers: their lowest price is no floor yet
-    detector.fit(_history({"6109100012": _spread(5000.0, 19)}), CTX)
-    scored = detector.score(_line("6109100012", 2750.0), detector.config, CTX)
+
+
+def test_below_the_lowest_of_few_peers_needs_an_extreme_score_and_no_own_price_above() -> None:
+    # 15 tight peers (+-20 %): 0.55x the median is 0.67x the lowest of them and far out on
+    # their spread; with no price of its own, the line is flagged
+    peers = _party_history(_spread(5000.0, 15), "OTHER", "M-0")
+    # IMP-1 has always paid about this price (its past lines came from Vietnam, so they are
+    # not among the Chinese peers): a cheap contract of its own, not a cut
+    own = _party_history([2700.0, 2750.0, 2800.0, 2750.0], "IMP-1", "M-1").with_columns(
+        pl.lit("VN").alias("country_of_origin"))
+    detector = ValuationDetector()
+    detector.fit(pl.concat([peers, own]), CTX)
+    lines = pl.concat([_party_line(2750.0, "IMP-2", "M-2"), _party_line(2750.0, "IMP-1", "M-1")])
+    scored = detector.score(lines, detector.config, CTX)
+    assert scored["peer_n"].to_list() == [15, 15]
+    assert scored["ratio_uv"][0] > detector.config.under_ratio  # the ratio cut alone: no
     assert scored["ratio_to_market_floor"][0] < 0.75
-    assert scored["below_market_floor"].to_list() == [False]
+    assert scored["below_market_floor"].to_list() == [True, False]
+    assert scored["_under"].to_list() == [True, False]
+    # the same price against wide peers is not extreme on their spread
+    wide = _party_history(_wide(5000.0, 15), "OTHER", "M-0")
+    detector.fit(wide, CTX)
+    assert detector.detect(_party_line(3250.0, "IMP-2", "M-2"), CTX).is_empty()
 
 
 def test_price_far_above_the_importers_highest_is_overvaluation() -> None:
@@ -292,3 +310,35 @@ def test_importer_lines_in_the_window_are_counted_for_context() -> None:
     scored = detector.score(lines, detector.config, CTX)
     assert scored["importer_lines_in_window"].to_list() == [41, 0]
     assert scored["new_importer"].to_list() == [False, True]
+
+
+def test_far_above_the_highest_of_many_peers_is_overvaluation_below_the_median_cut() -> None:
+    # 2.5x the median of tight peers is twice the highest of them: no buyer paid near that
+    detector = ValuationDetector()
+    detector.fit(_history({"6109100012": _spread(5000.0, 25)}), CTX)
+    found = detector.detect(_line("6109100012", 12500.0), CTX)
+    assert found["reason_code"].to_list() == ["VAL_OVER_UNIT_VALUE"]
+    ev = json.loads(found["evidence"][0])
+    assert ev["ratio"] < 3.0 and ev["above_market_ceiling"] is True
+    assert abs(ev["ratio_to_peer_highest_price"] - 12500.0 / (5000.0 * np.exp(0.2))) < 0.001
+    assert "highest price among the peer lines" in found["text"][0]
+    # 1.8x the highest is not, nor is twice the highest of only 19 peers
+    assert detector.detect(_line("6109100012", 11000.0), CTX).is_empty()
+    detector.fit(_history({"6109100012": _spread(5000.0, 19)}), CTX)
+    assert detector.detect(_line("6109100012", 12500.0), CTX).is_empty()
+
+
+def test_a_price_the_buyer_has_paid_again_and_again_is_not_overvaluation() -> None:
+    # IMP-1 buys a premium article at about 3.5x the market median, ten times over (from
+    # Vietnam, so not among the Chinese peers); IMP-2 never has
+    peers = _party_history(_spread(5000.0, 41), "OTHER", "M-0")
+    own = _party_history(list(17500.0 * np.exp(np.linspace(-0.05, 0.05, 10))), "IMP-1", "M-1")
+    detector = ValuationDetector()
+    detector.fit(pl.concat([peers, own.with_columns(pl.lit("VN").alias("country_of_origin"))]),
+                 CTX)
+    lines = pl.concat([_party_line(17500.0, "IMP-1", "M-1"), _party_line(17500.0, "IMP-2", "M-2")])
+    scored = detector.score(lines, detector.config, CTX)
+    assert (scored["ratio_uv"] > 3.0).all() and (scored["over_score"] > 3.0).all()
+    assert scored["_over"].to_list() == [False, True]
+    # above the buyer's own highest price, the market view stands
+    assert detector.detect(_party_line(19000.0, "IMP-1", "M-1"), CTX).height == 1

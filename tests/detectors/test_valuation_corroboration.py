@@ -11,7 +11,11 @@ import polars as pl
 
 from tradeguard.detectors.base import DetectionContext
 from tradeguard.detectors.valuation import ValuationDetector
-from tradeguard.detectors.valuation_corroboration import AccountBaseRates, corroborate
+from tradeguard.detectors.valuation_corroboration import (
+    AccountBaseRates,
+    corroborate,
+    line_p_values,
+)
 from tradeguard.detectors.valuation_evidence import ValuationConfig
 
 CFG = ValuationConfig()
@@ -168,3 +172,46 @@ def test_detector_reports_an_account_pattern_with_its_reason_and_counts() -> Non
     # without the pattern the 0.7x line is left alone
     alone = detector.detect(batch.filter(pl.col("entry_number").is_in(["B6", "B7"])), CTX)
     assert alone.is_empty()
+
+
+def test_line_p_values_are_the_share_of_past_scores_at_least_as_high() -> None:
+    reference = np.sort(np.array([0.0, 0.5, 1.0, 2.0, 3.0]))
+    p = line_p_values(np.array([3.5, 2.0, -1.0, np.nan]), reference)
+    assert np.allclose(p, [1 / 6, 3 / 6, 6 / 6, 1.0])
+
+
+def _weak(importer: str, **kw: object) -> dict[str, object]:
+    # below the account review's own line score, at 0.6x the importer's usual price
+    return {"entry_number": "W", "importer_id": importer, "hts10": "6110200020",
+            "manufacturer_id": "M-W", "under_score": 0.8, "ratio_uv": 0.9,
+            "ratio_importer": 0.6, **kw}
+
+
+def test_a_weak_line_of_an_importer_whose_other_contracts_are_low_is_combined_evidence() -> None:
+    rates = AccountBaseRates(overall=0.06, related=None,
+                             scores=np.sort(np.linspace(-3.0, 3.0, 1000)))
+    batch = _scored([*_normal_market(60), *_flagged("IMP-X", 6), _weak("IMP-X"),
+                     _weak("IMP-Y"), _weak("IMP-X", hts10="6110200021", ratio_importer=0.9)])
+    out = corroborate(batch, CFG, rates).filter(pl.col("hts10").str.starts_with("611020002"))
+    x, y, immaterial = (out.row(i, named=True) for i in range(3))
+    assert x["under_score"] < CFG.account_z  # the account review alone would not take it
+    assert abs(x["line_p_value"] - 0.37) < 0.01
+    assert x["account_others_p_value"] < 1e-6 and x["combined_p_value"] < CFG.account_alpha
+    assert x["_account_corroborated"] and x["_under"]
+    # no other contract says anything; the same line from IMP-Y stays unreported
+    assert y["account_others_p_value"] == 1.0 and not y["_under"]
+    # 0.9x of every reference is not material, however strong the account
+    assert not immaterial["_under"]
+
+
+def test_the_lines_own_contract_does_not_count_as_its_corroboration() -> None:
+    """Left out of its own account test, a line cannot corroborate itself: the importer's
+    only low contract is the one the line belongs to."""
+    rates = AccountBaseRates(overall=0.06, related=None,
+                             scores=np.sort(np.linspace(-3.0, 3.0, 1000)))
+    own_contract = [{**_weak("IMP-Z"), "entry_number": f"W{i}", "_under": True,
+                     "under_score": 8.0, "ratio_uv": 0.2} for i in range(3)]
+    batch = _scored([*_normal_market(60), *own_contract, _weak("IMP-Z")])
+    out = corroborate(batch, CFG, rates).filter(pl.col("entry_number") == "W")
+    assert out["account_others_p_value"].to_list() == [1.0]
+    assert out["_under"].to_list() == [False]

@@ -72,7 +72,7 @@ class ValuationDetector:
     """Peer-price detector; ``fit`` builds the baseline, ``detect`` scores a batch."""
 
     name: ClassVar[str] = "valuation_peers"
-    version: ClassVar[str] = "2.3.0"
+    version: ClassVar[str] = "2.4.0"
 
     def __init__(self, config: ValuationConfig | None = None,
                  baseline: pl.DataFrame | None = None,
@@ -136,7 +136,7 @@ class ValuationDetector:
         weight_levels = [lvl for lvl in WEIGHT_LEVELS if lvl != "hs4_any" or cfg.use_any_origin]
         levels = [lvl for lvl in LEVELS if lvl in price_levels or lvl in weight_levels]
         price_cols = ["code", "n", "luv_post_med", "luv_post_sig", "uv_p05", "uv_p95", "uv_min",
-                      "lvpk_n", "lvpk_post_med", "lvpk_post_sig"]
+                      "uv_max", "lvpk_n", "lvpk_post_med", "lvpk_post_sig"]
         weight_cols = ["lkpu_n", "lkpu_post_med", "lkpu_post_sig"]
         key_of = {"hts10": "hts10", "hs6": "_hs6", "hs4": "_hs4", "hs4_any": "_hs4",
                   "hts10_any": "hts10"}

@@ -23,6 +23,18 @@ engines cut batches by importer, so an importer's whole account is always scored
   the chance of a clean importer passing by luck small), its other lines at or below
   ``account_line_ratio`` of some reference with a score of at least ``account_z`` are
   reported. Contracts, not lines, are counted: ten lines of one cheap contract are one fact.
+* **Combined**: the line's own evidence and its importer's OTHER contracts are two
+  independent tests, so they are combined (Stouffer) instead of each being held to its own cut.
+  The line's p-value is empirical: the share of recent history lines (scored when the
+  detector is fitted; the batch's lines without history) whose undervaluation score is at
+  least as high. Robust z's over peer groups that mix articles are heavy-tailed, so a normal
+  p-value would overstate them. The account's is the binomial tail above with the line's own
+  contract left out, so a line never corroborates itself. A line at or below
+  ``account_line_ratio`` of some reference is reported when the combined p is at most
+  ``account_alpha``, the account review's own level: a strong account needs less from the
+  line, a strong line less from the account. (History scores are in-sample: a past line is
+  part of its own peer group and party history, which makes them a little less extreme than a
+  new line's, and the line's p-value a little small; the materiality cut bounds the effect.)
 * **Related-party account**: the same test on the importer's related-party contracts alone,
   against the base rate of related-party contracts in history. Whether the relationship
   influenced the price (19 CFR 152.103(l)(1), circumstances of sale) is a question about the
@@ -32,7 +44,8 @@ engines cut batches by importer, so an importer's whole account is always scored
 
 Measured on eight demo seeds (bench/results/anomaly.md): the account reviews add 0-7 planted
 cases per seed (35 in all) for 25 clean lines over the eight (21 of them on one importer with 20
-planted cases); the entry review adds 0-3 per seed (4 in all) for 2 clean lines.
+planted cases); the entry review adds 0-3 per seed (4 in all) for 2 clean lines. The combined
+test adds 8 planted cases over 13 demo sets for 35 clean lines (bench/results/anomaly.md).
 """
 
 from __future__ import annotations
@@ -40,8 +53,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
-from scipy.stats import binom
+from scipy.stats import binom, norm
 
 from tradeguard.detectors.valuation_evidence import ValuationConfig
 
@@ -59,6 +73,9 @@ class AccountBaseRates:
 
     overall: float | None
     related: float | None
+    # undervaluation scores of the same history lines, sorted: how often past trade scores as
+    # low as a line does (the line's own p-value in the combined account test)
+    scores: npt.NDArray[np.float64] | None = None
 
 
 def _contracts(frame: pl.DataFrame, low: pl.Expr, scope: pl.Expr) -> pl.DataFrame:
@@ -89,7 +106,19 @@ def account_base_rates(scored: pl.DataFrame, cfg: ValuationConfig) -> AccountBas
     for scope in (pl.lit(True), pl.col("related")):
         share = _contracts(frame, _low(cfg), scope)["_low"].mean()
         shares.append(float(share) if isinstance(share, float) else None)
-    return AccountBaseRates(shares[0], shares[1])
+    scores = np.sort(scored["under_score"].drop_nulls().drop_nans().to_numpy().astype(np.float64))
+    return AccountBaseRates(shares[0], shares[1], scores if len(scores) else None)
+
+
+def line_p_values(score: npt.NDArray[np.float64],
+                  reference: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Empirical one-sided p-value of each undervaluation score: the share of ``reference``
+    scores (sorted) at least as high, (1 + count) / (1 + n). Rank-based, so it holds whatever
+    the shape of the scores: peer groups that mix articles make robust z's heavy-tailed, and a
+    normal-law p-value would overstate a line's evidence. No score: p = 1."""
+    n = len(reference)
+    at_least = n - np.searchsorted(reference, np.nan_to_num(score, nan=-np.inf), side="left")
+    return np.where(np.isnan(score), 1.0, (1.0 + at_least) / (1.0 + n))
 
 
 def _account(frame: pl.DataFrame, low: pl.Expr, scope: pl.Expr, floor: float,
@@ -112,6 +141,50 @@ def _account(frame: pl.DataFrame, low: pl.Expr, scope: pl.Expr, floor: float,
     n = account[names[1]].to_numpy()
     return account.with_columns(
         pl.Series(names[2], np.asarray(binom.sf(k - 1, n, p0), dtype=np.float64)))
+
+
+def _other_contracts(frame: pl.DataFrame, low: pl.Expr, floor: float,
+                     base_rate: float | None) -> pl.DataFrame:
+    """contract -> ``account_others_p_value``: the binomial tail of the low contracts among the
+    importer's OTHER contracts (its own left out), so that it is independent of the line's own
+    price and can be combined with the line's p-value."""
+    keys = [c for c in CONTRACT if c in frame.columns]
+    contracts = _contracts(frame, low, pl.lit(True))
+    if contracts.is_empty():
+        return pl.DataFrame(schema={**{k: frame.schema[k] for k in keys},
+                                    "account_others_p_value": pl.Float64})
+    share = contracts["_low"].mean() if base_rate is None else base_rate
+    p0 = max(float(share) if isinstance(share, float) else 0.0, floor)
+    low_int = pl.col("_low").cast(pl.Int64)
+    counted = contracts.with_columns(
+        (low_int.sum().over("importer_id") - low_int).alias("_k"),
+        (pl.len().over("importer_id").cast(pl.Int64) - 1).alias("_n"))
+    k = counted["_k"].to_numpy()
+    n = counted["_n"].to_numpy()
+    p = np.where(n > 0, binom.sf(k - 1, np.maximum(n, 1), p0), 1.0)
+    return counted.select(*keys).with_columns(
+        pl.Series("account_others_p_value", np.asarray(p, dtype=np.float64)))
+
+
+def _combined(frame: pl.DataFrame, cfg: ValuationConfig, low: pl.Expr,
+              rates: AccountBaseRates) -> pl.DataFrame:
+    """Add ``line_p_value``, ``account_others_p_value`` and ``combined_p_value``: Stouffer's
+    combination of the line's empirical p-value and the binomial tail of its importer's other
+    contracts, two independent pieces of evidence. Stouffer, not Fisher: Fisher's product is
+    carried by its smallest p alone, so an importer with a very improbable account would have
+    every line at 0.8x of some reference reported whatever the line shows."""
+    keys = [c for c in CONTRACT if c in frame.columns]
+    others = _other_contracts(frame, low, cfg.account_base_rate_floor, rates.overall)
+    frame = frame.join(others, on=keys, how="left", nulls_equal=True)
+    score = frame["under_score"].cast(pl.Float64).to_numpy()
+    reference = rates.scores
+    if reference is None:  # no history scored: the batch itself is the reference
+        reference = np.sort(score[~np.isnan(score)])
+    p_line = line_p_values(score, reference)
+    p_account = frame["account_others_p_value"].fill_null(1.0).to_numpy()
+    z = (norm.isf(p_line) + norm.isf(p_account)) / np.sqrt(2.0)
+    return frame.with_columns(pl.Series("line_p_value", p_line),
+                              pl.Series("combined_p_value", norm.sf(z)))
 
 
 def _no_account(frame: pl.DataFrame, prefix: str) -> pl.DataFrame:
@@ -151,15 +224,21 @@ def corroborate(scored: pl.DataFrame, cfg: ValuationConfig,
                                     cfg.account_base_rate_floor, "related_account",
                                     rates.related),
                            on="importer_id", how="left")
+        frame = _combined(frame, cfg, low, rates)
         candidate = open_line & (score >= cfg.account_z)
         by_account = (
             (candidate & (pl.col("account_p_value") <= cfg.account_alpha)
              & (pl.col("_min_ratio") <= cfg.account_line_ratio)).fill_null(False)
             | (candidate & pl.col("related")
                & (pl.col("related_account_p_value") <= cfg.account_alpha)
-               & (pl.col("_min_ratio") <= cfg.related_under_ratio)).fill_null(False))
+               & (pl.col("_min_ratio") <= cfg.related_under_ratio)).fill_null(False)
+            | (open_line & (pl.col("combined_p_value") <= cfg.account_alpha)
+               & (pl.col("_min_ratio") <= cfg.account_line_ratio)).fill_null(False))
     else:
-        frame = _no_account(_no_account(frame, "account"), "related_account")
+        frame = _no_account(_no_account(frame, "account"), "related_account").with_columns(
+            pl.lit(None, dtype=pl.Float64).alias("account_others_p_value"),
+            pl.lit(None, dtype=pl.Float64).alias("line_p_value"),
+            pl.lit(None, dtype=pl.Float64).alias("combined_p_value"))
         by_account = pl.lit(False)
     frame = frame.with_columns(entry.alias("_entry_corroborated"),
                                (by_account & ~entry).alias("_account_corroborated"))

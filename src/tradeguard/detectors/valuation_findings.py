@@ -34,7 +34,7 @@ def valuation_findings(flagged: pl.DataFrame, cfg: ValuationConfig, detector: st
         pl.Series("percentile_uv", np.round(100 * ndtr(z), 3)),
         *[pl.Series(f"_{c}_p_text", np.char.mod("%.1e", flagged[f"{c}_p_value"].fill_null(1.0)
                                                 .to_numpy()))
-          for c in ("account", "related_account")])
+          for c in ("account", "related_account", "combined")])
     under, quantity = pl.col("_under"), pl.col("_quantity")
     ratio = pl.when(under & ~pl.col("_under_uv")).then(pl.col("ratio_kg")).otherwise(
         pl.col("ratio_uv"))
@@ -98,7 +98,13 @@ def valuation_findings(flagged: pl.DataFrame, cfg: ValuationConfig, detector: st
             pl.col("account_contracts").cast(pl.String),
             pl.lit(" contracts in the lines scored priced low (chance "),
             pl.col("_account_p_text")])),
-        pl.lit(" at the base rate of past trade)")])).otherwise(pl.lit(""))
+        pl.lit(" at the base rate of past trade)"),
+        pl.when(pl.col("combined_p_value") <= cfg.account_alpha).then(pl.concat_str([
+            pl.lit("; this line's price and the importer's other contracts together: chance "),
+            pl.col("_combined_p_text")])).otherwise(pl.lit(""))])).otherwise(pl.lit(""))
+    market_ceiling = pl.when(pl.col("above_market_ceiling") & pl.col("_over")).then(
+        pl.concat_str([pl.lit("; "), _fmt(pl.col("ratio_to_market_ceiling")),
+                       pl.lit("x the highest price among the peer lines")])).otherwise(pl.lit(""))
     kpu = pl.when(quantity).then(pl.concat_str([
         pl.lit("; "), _fmt(pl.col("lkpu").exp()), pl.lit(" kg per "), pl.col("unit"),
         pl.lit(" is "), _fmt(pl.col("ratio_kpu")), pl.lit("x the peer median "),
@@ -118,7 +124,8 @@ def valuation_findings(flagged: pl.DataFrame, cfg: ValuationConfig, detector: st
             pl.lit("; value per kg is "), _fmt(pl.col("ratio_kg")),
             pl.lit("x the peer median $"),
             _fmt(pl.col("peer_lvpk_post_med").exp()), pl.lit("/kg")])).otherwise(pl.lit("")),
-        *[part.fill_null("") for part in (own, floor, market, ceiling, entry, account, kpu)],
+        *[part.fill_null("") for part in (own, floor, market, ceiling, market_ceiling, entry,
+                                          account, kpu)],
         pl.when(under).then(pl.concat_str([
             pl.lit(". Possible undervaluation; duty at risk $"), _fmt(duty).fill_null("n/a"),
             pl.lit(".")]))
@@ -158,6 +165,9 @@ def valuation_findings(flagged: pl.DataFrame, cfg: ValuationConfig, detector: st
         pl.col("peer_uv_min").round(4).alias("peer_lowest_unit_value_usd"),
         pl.col("ratio_to_market_floor").round(4).alias("ratio_to_peer_lowest_price"),
         pl.col("below_market_floor"),
+        pl.col("peer_uv_max").round(4).alias("peer_highest_unit_value_usd"),
+        pl.col("ratio_to_market_ceiling").round(4).alias("ratio_to_peer_highest_price"),
+        pl.col("above_market_ceiling"),
         pl.col("ceiling_ratio_importer").round(4).alias("ratio_to_importer_highest_price"),
         pl.col("ceiling_ratio_supplier").round(4).alias("ratio_to_supplier_highest_price"),
         pl.col("above_own_ceiling"),
@@ -168,6 +178,7 @@ def valuation_findings(flagged: pl.DataFrame, cfg: ValuationConfig, detector: st
         pl.col("account_p_value"),
         pl.col("related_account_low_contracts"), pl.col("related_account_contracts"),
         pl.col("related_account_p_value"),
+        pl.col("line_p_value"), pl.col("account_others_p_value"), pl.col("combined_p_value"),
         pl.col("_account_corroborated").alias("account_corroborated"),
         pl.col("importer_lines_in_window"), pl.col("new_importer"),
         pl.col("related").alias("related_party"),

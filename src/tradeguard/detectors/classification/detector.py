@@ -3,8 +3,10 @@
 The shipped nearest-centroid model (trained on tariff text only) proposes the likely HS-4
 headings; ``fit`` refines its centroids with declared history, each (description, HS-6) pair
 weighted by the number of distinct importers that declared it. A line is flagged only when
-its declared heading is not among the plausible ones AND the model is confident, and the
-finding states the top-3 headings with probabilities and duty rates and the duty difference.
+its declared heading is not among the plausible ones (the top-3 inside the model's 99 %
+credible set) AND the model is sure (a confident top heading, or decisive odds of 100 to 1
+against the declared one), and the finding states the top-3 headings with probabilities and
+duty rates and the duty difference.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 from pydantic import BaseModel, Field
 
@@ -23,6 +26,8 @@ from tradeguard.detectors.classification.model import HSClassifier
 from tradeguard.detectors.classification.trade_text import normalize_column
 from tradeguard.findings import FINDINGS_SCHEMA, Category, conform, empty_findings
 
+SPECIAL_CHAPTERS: tuple[str, ...] = ("98", "99")
+
 
 class ClassificationConfig(BaseModel):
     """When the model's view counts against the declared heading."""
@@ -30,6 +35,10 @@ class ClassificationConfig(BaseModel):
     top_k: int = Field(3, ge=1, le=10, description="Plausible headings considered")
     min_confidence: float = Field(0.6, gt=0, le=1, description="Top heading probability needed")
     max_declared_prob: float = Field(0.02, ge=0, description="Declared heading at most this")
+    credible_mass: float = Field(
+        0.99, gt=0, lt=1, description="Declared heading plausible inside this credible set")
+    decisive_odds: float = Field(
+        100.0, gt=1, description="Top heading this many times the declared one is decisive")
     min_words: int = Field(2, ge=1, description="Shorter descriptions are too vague to judge")
     refine_with_history: bool = Field(True, description="Blend declared history into centroids")
     history_prior_weight: float = Field(3.0, gt=0, description="Tariff centroid weight, in docs")
@@ -45,6 +54,28 @@ def heading_rates(ctx: DetectionContext | None) -> pl.DataFrame:
         pl.col("general_ad_valorem").cast(pl.Float64).median().alias("rate"))
 
 
+def _implausible(top: npt.NDArray[np.str_], prob: npt.NDArray[np.float64],
+                 declared_prob: npt.NDArray[np.float64], declared: npt.NDArray[np.object_],
+                 cfg: ClassificationConfig) -> npt.NDArray[np.bool_]:
+    """Whether each declared heading is one the model rules out.
+
+    Plausible: among the ``top_k`` headings AND inside the model's credible set (the smallest
+    set of headings holding ``credible_mass`` of its probability). A declared heading ranked
+    third at 0.01 % is not plausible just because every other heading got even less. Ruled
+    out: not plausible, at most ``max_declared_prob``, and the top heading either confident
+    (``min_confidence``) or at least ``decisive_odds`` times as likely as the declared one
+    (odds of 100 to 1 are "decisive" on Jeffreys' scale): a model that spreads its belief over
+    several near headings can still be sure the goods are not in the declared one.
+    """
+    at = top == declared.astype(str)[:, None]
+    mass_above = np.cumsum(prob, axis=1) - prob  # probability ranked above each position
+    above_declared = np.where(at.any(axis=1), (mass_above * at).sum(axis=1), 1.0)
+    plausible = at.any(axis=1) & (above_declared < cfg.credible_mass)
+    odds = prob[:, 0] / np.maximum(declared_prob, 1e-12)
+    sure = (prob[:, 0] >= cfg.min_confidence) | (odds >= cfg.decisive_odds)
+    return np.asarray(~plausible & ~at[:, 0] & (declared_prob <= cfg.max_declared_prob) & sure)
+
+
 def _pct(expr: pl.Expr) -> pl.Expr:
     """A probability as a percentage with one decimal, for finding sentences."""
     return (expr * 100).round(1).cast(pl.String)
@@ -54,7 +85,7 @@ class ClassificationDetector:
     """Declared heading vs the heading the description reads as."""
 
     name: ClassVar[str] = "classification_hs"
-    version: ClassVar[str] = "1.1.0"
+    version: ClassVar[str] = "1.2.0"
 
     def __init__(self, config: ClassificationConfig | None = None,
                  artifact: Path = SHIPPED_ARTIFACT) -> None:
@@ -101,8 +132,12 @@ class ClassificationDetector:
             pl.col("hts_code").cast(pl.String).str.replace_all(r"\.", "").str.slice(0, 4)
             .alias("_hs4"),
         )
+        # Chapters 98 and 99 are special provisions (U.S. goods returned, temporary entries,
+        # additional duties): whether they apply turns on the circumstances of the entry, not
+        # on what the goods are, so a description cannot rule them out.
         pairs = frame.select("_text", "_hs4").unique().filter(
-            pl.col("_text").str.count_matches(r"\S+") >= cfg.min_words)
+            (pl.col("_text").str.count_matches(r"\S+") >= cfg.min_words)
+            & ~pl.col("_hs4").str.slice(0, 2).is_in(list(SPECIAL_CHAPTERS)))
         if pairs.is_empty():
             return empty_findings()
         texts = pairs["_text"].unique(maintain_order=True)
@@ -111,17 +146,16 @@ class ClassificationDetector:
         a = self.model.assess(texts.to_list(), pairs["_hs4"].to_list(), cfg.top_k,
                               pair_text=pairs["_tid"].to_numpy())
         tid = pairs["_tid"].to_numpy()
+        implausible = _implausible(a.top_hs4[tid], a.top_hs4_prob[tid].astype(np.float64),
+                                   a.declared_hs4_prob.astype(np.float64),
+                                   pairs["_hs4"].to_numpy(), cfg)
         judged = pairs.with_columns(
             pl.Series("top_hs4", a.top_hs4[tid].tolist(), dtype=pl.List(pl.String)),
             pl.Series("top_prob", np.round(a.top_hs4_prob[tid].astype(np.float64), 4).tolist(),
                       dtype=pl.List(pl.Float64)),
             pl.Series("top_hs6", a.top_hs6[tid].tolist(), dtype=pl.List(pl.String)),
             pl.Series("declared_prob", a.declared_hs4_prob.astype(np.float64)),
-        ).filter(
-            ~pl.col("top_hs4").list.contains(pl.col("_hs4"))
-            & (pl.col("top_prob").list.first() >= cfg.min_confidence)
-            & (pl.col("declared_prob") <= cfg.max_declared_prob)
-        )
+        ).filter(pl.Series(implausible))
         if judged.is_empty():
             return empty_findings()
         hit = frame.join(judged, on=["_text", "_hs4"], how="inner")
