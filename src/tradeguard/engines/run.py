@@ -78,15 +78,10 @@ class BatchSources:
     outcomes: Path | None = None
 
 
-def _stage_all(src: BatchSources, work: Path, qdir: Path, batch_rows: int
-               ) -> dict[str, StagedFile]:
-    staged = {"entries": stage_file(src.entries, "entries", work, qdir, batch_rows=batch_rows)}
-    numbers = entry_numbers(staged["entries"])
-    staged["lines"] = stage_file(src.lines, "lines", work, qdir, batch_rows=batch_rows,
-                                 entries=numbers)
-    if src.supply_chain is not None:
-        staged["supply_chain"] = stage_file(src.supply_chain, "supply_chain", work, qdir,
-                                            batch_rows=batch_rows, entries=numbers)
+def _stage_past(src: BatchSources, work: Path, qdir: Path, batch_rows: int
+                ) -> dict[str, StagedFile]:
+    """History and outcomes: they refer to nothing of the current files."""
+    staged: dict[str, StagedFile] = {}
     if src.history_entries is not None and src.history_lines is not None:
         he = stage_file(src.history_entries, "entries", work / "history", qdir,
                         batch_rows=batch_rows)
@@ -97,6 +92,26 @@ def _stage_all(src: BatchSources, work: Path, qdir: Path, batch_rows: int
     if src.outcomes is not None:
         staged["outcomes"] = stage_file(src.outcomes, "outcomes", work, qdir,
                                         batch_rows=batch_rows)
+    return staged
+
+
+def _stage_all(src: BatchSources, work: Path, qdir: Path, batch_rows: int
+               ) -> dict[str, StagedFile]:
+    """Every input through the contract checks; the past files on a second thread while the
+    current ones are checked (validation is mostly one core's work per file)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stage-past") as pool:
+        past = pool.submit(_stage_past, src, work, qdir, batch_rows)
+        staged = {"entries": stage_file(src.entries, "entries", work, qdir,
+                                        batch_rows=batch_rows)}
+        numbers = entry_numbers(staged["entries"])
+        staged["lines"] = stage_file(src.lines, "lines", work, qdir, batch_rows=batch_rows,
+                                     entries=numbers)
+        if src.supply_chain is not None:
+            staged["supply_chain"] = stage_file(src.supply_chain, "supply_chain", work, qdir,
+                                                batch_rows=batch_rows, entries=numbers)
+        staged |= past.result()
     return staged
 
 
