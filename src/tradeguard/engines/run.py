@@ -97,20 +97,23 @@ def _stage_past(src: BatchSources, work: Path, qdir: Path, batch_rows: int
 
 def _stage_all(src: BatchSources, work: Path, qdir: Path, batch_rows: int
                ) -> dict[str, StagedFile]:
-    """Every input through the contract checks; the past files on a second thread while the
-    current ones are checked (validation is mostly one core's work per file)."""
+    """Every input through the contract checks; the past files, then the supply chains, on a
+    second thread while the current entries and lines are checked (validation is mostly one
+    core's work per file)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stage-past") as pool:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stage") as pool:
         past = pool.submit(_stage_past, src, work, qdir, batch_rows)
         staged = {"entries": stage_file(src.entries, "entries", work, qdir,
                                         batch_rows=batch_rows)}
         numbers = entry_numbers(staged["entries"])
+        chains = None if src.supply_chain is None else pool.submit(
+            stage_file, src.supply_chain, "supply_chain", work, qdir, batch_rows=batch_rows,
+            entries=numbers)  # after the past files, while the lines are checked here
         staged["lines"] = stage_file(src.lines, "lines", work, qdir, batch_rows=batch_rows,
                                      entries=numbers)
-        if src.supply_chain is not None:
-            staged["supply_chain"] = stage_file(src.supply_chain, "supply_chain", work, qdir,
-                                                batch_rows=batch_rows, entries=numbers)
+        if chains is not None:
+            staged["supply_chain"] = chains.result()
         staged |= past.result()
     return staged
 
