@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 import tempfile
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -100,8 +102,6 @@ def _stage_all(src: BatchSources, work: Path, qdir: Path, batch_rows: int
     """Every input through the contract checks; the past files, then the supply chains, on a
     second thread while the current entries and lines are checked (validation is mostly one
     core's work per file)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stage") as pool:
         past = pool.submit(_stage_past, src, work, qdir, batch_rows)
         staged = {"entries": stage_file(src.entries, "entries", work, qdir,
@@ -160,25 +160,42 @@ def _write(parts: list[Path], lanes: pl.DataFrame, versions: dict[str, Any], out
 
     by_part = lanes.partition_by("_part", as_dict=True, include_key=False)
     out.parent.mkdir(parents=True, exist_ok=True)
+
+    def finished(i: int) -> tuple[pl.DataFrame, list[str]]:
+        scored = pl.read_parquet(parts[i])
+        frame = scored.join(by_part[(i,)], on=KEYS, how="left", maintain_order="left")
+        return (finish_assessments(frame, versions),
+                scored.get_column("warnings").drop_nulls().to_list())
+
     writer: Any = None
     total, counts, warnings = 0, dict[str, int](), list[str]()
-    try:
-        for i, part in enumerate(parts):
-            scored = pl.read_parquet(part)
-            warnings += [w for w in scored.get_column("warnings").drop_nulls().to_list()
-                         for w in w.split("\n") if w not in warnings]
-            frame = scored.join(by_part[(i,)], on=KEYS, how="left", maintain_order="left")
-            assessed = finish_assessments(frame, versions)
-            table = output_frame(assessed).to_arrow()
-            if writer is None:
-                writer = pq.ParquetWriter(out, table.schema)
-            writer.write_table(table)
-            total += assessed.height
-            for lane, n in assessed.group_by("lane").len().iter_rows():
-                counts[str(lane)] = counts.get(str(lane), 0) + int(n)
-    finally:
-        if writer is not None:
-            writer.close()
+
+    def write(done: Future[tuple[pl.DataFrame, list[str]]]) -> None:
+        nonlocal writer, total
+        assessed, warned = done.result()
+        warnings.extend(w for w in warned for w in w.split("\n") if w not in warnings)
+        table = output_frame(assessed).to_arrow()
+        if writer is None:
+            writer = pq.ParquetWriter(out, table.schema)
+        writer.write_table(table)
+        total += assessed.height
+        for lane, n in assessed.group_by("lane").len().iter_rows():
+            counts[str(lane)] = counts.get(str(lane), 0) + int(n)
+
+    # The next part is finished on a second thread (Polars work) while one is written here,
+    # in order; at most two parts are in memory.
+    pending: deque[Future[tuple[pl.DataFrame, list[str]]]] = deque()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="write") as pool:
+        try:
+            for i in range(len(parts)):
+                pending.append(pool.submit(finished, i))
+                if len(pending) > 1:
+                    write(pending.popleft())
+            while pending:
+                write(pending.popleft())
+        finally:
+            if writer is not None:
+                writer.close()
     return total, counts, tuple(warnings)
 
 
