@@ -14,6 +14,15 @@ rule of the ``network`` detector reads), time-ordered: no outcome decided on or 
 first scored day is used.
 
     .venv/bin/python bench/bench_targeting.py --entries 10000
+
+``--network-cost DIR`` times the ``network`` detector alone (fit on DIR's history, detect on
+its window, then detect again with the last fitted detector; medians of ``--runs``) on a
+folder written by ``tradeguard demo-data``, and counts the window's lines it raises, clean and
+planted:
+
+    .venv/bin/tradeguard demo-data --out /tmp/demo100k --entries 100000 --seed 1 \
+        --history-months 3 --packages 1000
+    .venv/bin/python bench/bench_targeting.py --network-cost /tmp/demo100k
 """
 
 from __future__ import annotations
@@ -100,6 +109,11 @@ def _network_schemes(a: pl.DataFrame, findings: pl.DataFrame, truth: pl.DataFram
     print("\n| network scheme | planted lines | named | network rule |\n|---|---|---|---|")
     for scheme, n, k, rules in by.sort("scheme").iter_rows():
         print(f"| {scheme} | {n} | {k} | {str(rules) or '—'} |")
+    clean = a.select(KEYS).join(truth.select(KEYS), on=KEYS, how="anti")
+    raised = clean.join(codes, on=KEYS)
+    print(f"\nLines no scheme planted with a network finding: {raised.height} of {clean.height}"
+          + "".join(f"; {r}: {n}" for r, n in raised.group_by("rules").len().sort("rules")
+                    .iter_rows()))
 
 
 def _report(name: str, result: ScoringResult, truth: pl.DataFrame, rejected: pl.DataFrame,
@@ -151,6 +165,63 @@ def _exam_history(data: dict[str, pl.DataFrame], outcomes: pl.DataFrame, days: i
                              f"before {first}")
 
 
+def _network_cost(folder: Path, runs: int) -> None:
+    """Fit and detect times of the network detector alone, and what it raises."""
+    import statistics
+
+    import duckdb  # noqa: F401  (imported before timing, as a long-running process has it)
+    import splink  # noqa: F401
+
+    from tradeguard.detectors.base import DetectionContext
+    from tradeguard.pipeline.run import declarations
+
+    batch = declarations(_read(folder, "entries"), _read(folder, "lines"))
+    history = declarations(_read(folder, "history_entries"), _read(folder, "history_lines"))
+    day = batch["entry_date"].max()
+    assert isinstance(day, date)
+    ctx = DetectionContext(ref=load_reference_data(), as_of=day)
+    # Wall time, and CPU time of the process (all threads): on a shared machine the second
+    # moves less with other jobs' load.
+    times: dict[str, list[tuple[float, float]]] = {"fit": [], "detect": []}
+    found = pl.DataFrame()
+    for _ in range(runs):
+        detector = NetworkDetector()
+        t, c = time.perf_counter(), time.process_time()
+        detector.fit(history, ctx)
+        times["fit"].append((time.perf_counter() - t, time.process_time() - c))
+        t, c = time.perf_counter(), time.process_time()
+        found = detector.detect(batch, ctx)
+        times["detect"].append((time.perf_counter() - t, time.process_time() - c))
+    import pickle
+
+    print(f"{batch.height} lines, {history.height} history lines; fitted detector pickles "
+          f"to {len(pickle.dumps(detector)) / 1e6:.1f} MB")
+    # The same fitted detector again: what a long-running scorer pays per batch.
+    times["detect again"] = []
+    for _ in range(runs):
+        t, c = time.perf_counter(), time.process_time()
+        detector.detect(batch, ctx)
+        times["detect again"].append((time.perf_counter() - t, time.process_time() - c))
+    for step, runs_of in times.items():
+        print(f"{step} wall s: " + " / ".join(f"{w:.2f}" for w, _ in runs_of)
+              + f"; median {statistics.median(w for w, _ in runs_of):.2f}; CPU s median "
+              f"{statistics.median(c for _, c in runs_of):.2f}")
+    truth = _read(folder, "truth").filter(pl.col("record_kind") == "line").with_columns(
+        pl.col("line_number").cast(pl.Int64)).select(*KEYS, "category", "scheme").unique(KEYS)
+    network = truth.filter(pl.col("category") == "network")
+    named = network.join(found.select(KEYS).unique(), on=KEYS, how="semi")
+    print(network.group_by("scheme").len().join(
+        named.group_by("scheme").agg(pl.len().alias("named")), on="scheme", how="left")
+        .sort("scheme"))
+    raised = found.select(*KEYS, "reason_code").join(truth, on=KEYS, how="left").with_columns(
+        pl.col("category").fill_null("(clean)"))
+    print(raised.group_by("reason_code", "category").agg(pl.col("entry_number").len())
+          .sort("reason_code", "category"))
+    clean = raised.filter(pl.col("category") == "(clean)").select(KEYS).unique().height
+    print(f"clean lines raised: {clean} of {batch.height - truth.height} "
+          f"({clean / max(batch.height - truth.height, 1):.3%})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--entries", type=int, default=10000)
@@ -160,7 +231,13 @@ def main() -> None:
                         help="Days scored with exam history in the last section (0: none).")
     parser.add_argument("--without", action="append", default=[],
                         help="Leave a registered detector out (repeatable).")
+    parser.add_argument("--network-cost", type=Path, default=None,
+                        help="Time the network detector alone on this demo-data folder.")
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    if args.network_cost is not None:
+        _network_cost(args.network_cost, args.runs)
+        return
     registry = default_registry().without(*args.without)
     ref = load_reference_data()
     with tempfile.TemporaryDirectory() as tmp:

@@ -72,7 +72,7 @@ def test_each_planted_network_raises_network_findings(
         pl.col("identifier").n_unique().alias("numbers"))
     # A ring is a finding from ``min_importers`` importer numbers on; a planted ring whose
     # entries were all filed under fewer numbers is not in the declarations to be found.
-    unseen = declared.filter(pl.col("numbers") < NetworkConfig().min_importers)["scheme_id"]
+    unseen = declared.filter(pl.col("numbers") < NetworkConfig().ring.min_importers)["scheme_id"]
     hit = planted(truth).filter(~pl.col("scheme_id").is_in(unseen.implode())).join(
         network_lines(net).with_columns(pl.lit(True).alias("hit")),
         on=["entry_number", "line_number"], how="left")

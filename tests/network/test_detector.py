@@ -11,6 +11,7 @@ import pytest
 
 from tradeguard.detectors.base import DetectionContext
 from tradeguard.network.detector import NetworkDetector
+from tradeguard.network.records import line_parties, occurrences_of
 from tradeguard.refdata import load_reference_data
 
 AS_OF = date(2026, 9, 30)
@@ -62,20 +63,24 @@ def codes(found: pl.DataFrame, code: str) -> list[str]:
 
 def test_a_new_importer_number_joins_a_known_pair_and_every_member_is_raised(
         ctx: DetectionContext) -> None:
+    # Two numbers under one EIN root, new this year, each buying its own goods.
     pair: list[Line] = [
-        ("SUN-1", "12-345678900", "Sunrise Trading LLC", "Apex Export Ltd", "Apex Mfg Co", 200),
-        ("SUN-2", "12-345678901", "Sunrise Imports Inc.", "Apex Export Ltd", "Apex Mfg Co", 150),
+        ("SUN-1", "12-345678900", "Sunrise Trading LLC", "Apex Export Ltd", "Apex Mfg Co", 120),
+        ("SUN-2", "12-345678901", "Sunrise Imports Inc.", "Cedar Export Ltd", "Cedar Mfg Co",
+         100),
     ]
     detector = NetworkDetector()
     detector.fit(decl([*population([300, 200, 100]), *pair]), ctx)
     now: list[Line] = [
         ("NOW-1", "12-345678900", "Sunrise Trading LLC", "Apex Export Ltd", "Apex Mfg Co", 20),
-        ("NOW-2", "12-345678901", "Sunrise Imports Inc.", "Apex Export Ltd", "Apex Mfg Co", 10),
+        ("NOW-2", "12-345678901", "Sunrise Imports Inc.", "Cedar Export Ltd", "Cedar Mfg Co",
+         10),
     ]
-    # Two numbers under one EIN root, both known: not yet a ring.
+    # Two divisions with a trade each: not a ring.
     quiet = detector.detect(decl([*population([30, 5]), *now]), ctx)
     assert codes(quiet, "NET_SHARED_IDENTITY") == []
-    # A third number, a spelling never seen, links to them: every member's line is raised.
+    # A third number, a spelling never seen, links to them and buys the first one's goods:
+    # the group splits one supplier's trade, and every member's line is raised.
     third: Line = ("NOW-3", "12-345678902", "SUNRISE WHOLESALE", "Apex Export Ltd",
                    "Apex Mfg Co", 3)
     found = detector.detect(decl([*population([30, 5]), *now, third]), ctx)
@@ -83,8 +88,45 @@ def test_a_new_importer_number_joins_a_known_pair_and_every_member_is_raised(
     text = found.filter(pl.col("reason_code") == "NET_SHARED_IDENTITY")["text"]
     # Reasons are exported: counts, never the names or numbers of other parties.
     assert text.str.contains("3 importer numbers").all()
-    assert not text.str.contains("(?i)sunrise|12-3456").any()
-    assert found["evidence"].str.contains("SUNRISE WHOLESALE").all()
+    assert text.str.contains("2 of the numbers buy from the same foreign supplier").all()
+    assert not text.str.contains("(?i)sunrise|12-3456|apex").any()
+    evidence = found.filter(pl.col("reason_code") == "NET_SHARED_IDENTITY")["evidence"]
+    assert evidence.str.contains("SUNRISE WHOLESALE").all()
+    assert evidence.str.contains("Apex Export Ltd").all()  # the supplier they share
+
+
+def test_a_multi_division_importer_at_one_address_is_one_party_and_not_a_ring(
+        ctx: DetectionContext) -> None:
+    hq = "500 Commerce Pkwy, Columbus, OH 43215"
+    divisions = [("12-345678900", "Acme Industries Inc.", "Birch"),
+                 ("12-345678901", "Acme Industries Inc. Medical Division", "Cedar"),
+                 ("12-345678902", "ACME INDUSTRIES AUTOMOTIVE DIV", "Dune")]
+
+    def firm(ago: list[int], tag: str) -> list[Line]:
+        return [(f"{tag}{j}-{a}", number, name, f"{trade} Export Ltd", f"{trade} Mfg Co", a)
+                for j, (number, name, trade) in enumerate(divisions) for a in ago]
+
+    def at_hq(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.with_columns(pl.when(pl.col("importer_id").str.starts_with("12-3456789"))
+                                  .then(pl.lit(hq)).otherwise("importer_address")
+                                  .alias("importer_address"))
+
+    detector = NetworkDetector()
+    detector.fit(at_hq(decl([*population([300, 200, 100]), *firm([330, 250, 160], "H")])), ctx)
+    batch = at_hq(decl([*population([30, 5]), *firm([20, 8], "ACME")]))
+    records = line_parties(batch, history=False).filter(
+        pl.col("importer").str.starts_with("12-3456789") & (pl.col("kind") == "importer"))
+    clusters, _ = detector._clusters(occurrences_of([records]).select(
+        "record_id", "kind", "name", "address", "country", "identifier").unique())
+    assert clusters["cluster"].n_unique() == 1  # the divisions are linked as one firm
+    assert codes(detector.detect(batch, ctx), "NET_SHARED_IDENTITY") == []
+    # The same three numbers new, at one address, all buying one factory's goods: a ring.
+    fresh = NetworkDetector()
+    fresh.fit(decl(population([300, 200, 100])), ctx)
+    ring = at_hq(decl([*population([30, 5]), *[
+        (f"RING{j}-{a}", number, name, "Birch Export Ltd", "Birch Mfg Co", a)
+        for j, (number, name, _) in enumerate(divisions) for a in (20, 8)]]))
+    assert len(codes(fresh.detect(ring, ctx), "NET_SHARED_IDENTITY")) == 6
 
 
 def violator_history() -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -75,8 +75,11 @@ def mid_churn(occ: pl.DataFrame, rule: ChurnRule) -> pl.DataFrame:
     """
     occ = with_occurrence_defaults(occ)
     mfr = occ.filter((pl.col("kind") == "manufacturer") & pl.col("identifier").is_not_null()
-                     & pl.col("date").is_not_null()).with_columns(
+                     & pl.col("date").is_not_null())
+    # A MID is declared on many lines: its stem is read once per distinct MID.
+    stems = mfr.select("identifier").unique().with_columns(
         mid_stem(pl.col("identifier")).alias("stem")).filter(pl.col("stem") != "")
+    mfr = mfr.join(stems, on="identifier", maintain_order="left")
     latest, earliest = occ["last_date"].max(), occ["date"].min()
     if mfr.is_empty() or latest is None or earliest is None:
         return pl.DataFrame()
@@ -91,7 +94,6 @@ def mid_churn(occ: pl.DataFrame, rule: ChurnRule) -> pl.DataFrame:
         "n", "identifier", descending=[True, False]).unique(["cluster", "stem"], keep="first")
     mids = mine.group_by("cluster", "stem").agg(
         pl.col("date").min().alias("first_seen"), pl.col("last_date").max().alias("last_seen"),
-        pl.col("importer").drop_nulls().unique().alias("importer_ids"),
         pl.col("linkage_version").first(),
     ).join(keyed.select("cluster", "stem", pl.col("identifier").alias("mid")),
            on=["cluster", "stem"]).with_columns(
@@ -104,12 +106,16 @@ def mid_churn(occ: pl.DataFrame, rule: ChurnRule) -> pl.DataFrame:
         pl.col("new").sum().alias("new_mids"),
         ((pl.col("last_seen") - pl.col("first_seen")).dt.total_days().filter(pl.col("new"))
          .max()).alias("longest_use_days"),
-        pl.col("importer_ids").filter(pl.col("new")).explode().drop_nulls().n_unique()
-        .alias("importers"),
         pl.col("linkage_version").first(),
     ).filter(pl.col("new_mids") >= rule.min_new_mids)
     if per_factory.is_empty():
         return per_factory
+    # Importers the new MIDs were sold to, for the few factories with enough new MIDs.
+    new_mids = mids.filter(pl.col("new")).join(per_factory.select("cluster"), on="cluster")
+    buyers = mine.join(new_mids.select("cluster", "stem"), on=["cluster", "stem"]).group_by(
+        "cluster").agg(pl.col("importer").drop_nulls().n_unique().alias("importers"))
+    per_factory = per_factory.join(buyers, on="cluster", how="left", maintain_order="left"
+                                   ).with_columns(pl.col("importers").fill_null(0))
     return per_factory.with_columns(
         poisson_tail(per_factory["new_mids"], base).alias("p_value"),
         pl.lit(round(base, 4)).alias("base_rate"),

@@ -2,14 +2,16 @@
 
 Fitting resolves the parties of the history with Splink once (:func:`resolve_parties`) and
 keeps what the cluster rules need of it, small enough to ship with the fitted chain: each
-resolved record's comparison keys and cluster, the history folded to one row per record and
-buyer (:func:`fold_history`), and the violator clusters that past exam outcomes support.
+resolved record's comparison keys and cluster, the peer price cut of each HTS number and unit
+(:func:`peer_prices`), the history folded to one row per record and buyer with its priced and
+low lines (:func:`fold_history`), and the violator clusters that past exam outcomes support.
 Detecting reads the batch's parties, looks each declared spelling up among the resolved
 records, links only the spellings never seen before (:func:`link_new_records`, Splink on the
 new records and the known records they share a block with) and runs the same rules as
 ``tradeguard network build`` (:mod:`~tradeguard.network.findings`) over history and batch.
 
-Shared identities, MID churn and fly-by-night importers compare lines of different entries,
+Importer rings, MID churn, fly-by-night importers and shipper clusters compare lines of
+different entries,
 so the batch engines run this detector once over the run's lines
 (:data:`tradeguard.engines.entry_batch.CROSS_ENTRY`); every line of a run is a candidate.
 """
@@ -43,6 +45,7 @@ from tradeguard.network.records import (
     occurrences_of,
     party_records,
 )
+from tradeguard.network.shippers import peer_prices, with_price_flags
 from tradeguard.network.violators import violator_clusters
 
 KEYS: dict[str, pl.DataType] = {"entry_number": pl.String(), "line_number": pl.Int64()}
@@ -78,6 +81,7 @@ class NetworkDetector:
         self._known: pl.DataFrame | None = None
         self._history: pl.DataFrame | None = None
         self._violators: pl.DataFrame | None = None
+        self._peers: pl.DataFrame | None = None
 
     def _cfg(self, ctx: DetectionContext) -> NetworkConfig:
         given = ctx.config.get(self.name)
@@ -89,7 +93,7 @@ class NetworkDetector:
 
     def fit(self, history: pl.DataFrame, ctx: DetectionContext) -> None:
         """Resolve the history's parties and fold what the rules read of it."""
-        self._known = self._history = self._violators = None
+        self._known = self._history = self._violators = self._peers = None
         if history.is_empty():
             return
         occ = occurrences_of([line_parties(history, history=True)])
@@ -98,14 +102,19 @@ class NetworkDetector:
         resolved, _ = resolve_parties(party_records(occ), self.linkage)
         occ = occ.join(resolved.select("record_id", "cluster", "linkage_version"),
                        on="record_id")
-        # Cluster names repeat along their members: kept as categories, they pickle once.
+        cfg = self._cfg(ctx)
+        self._peers = peer_prices(occ, cfg.shippers)
+        occ = with_price_flags(occ, self._peers)
+        # Cluster names repeat along their members, and kinds, names and buyers along the
+        # folded rows: kept as categories, each pickles once.
         self._known = resolved.select(*KEY_COLUMNS, pl.col("cluster").cast(pl.Categorical))
-        self._history = fold_history(occ).with_columns(pl.col("cluster").cast(pl.Categorical))
+        self._history = fold_history(occ).with_columns(
+            pl.col(pl.String).cast(pl.Categorical))
         # Outcomes given to the detector win; else the scoring chain's (the ``score`` inputs).
         given = self.outcomes if self.outcomes is not None else ctx.outcomes
         outcomes = known_outcomes(given, ctx.as_of)
         if outcomes is not None and not outcomes.is_empty():
-            self._violators = violator_clusters(occ, outcomes, self._cfg(ctx).violators)
+            self._violators = violator_clusters(occ, outcomes, cfg.violators)
 
     def _clusters(self, records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         """(record_id, cluster) of the batch's records, and known clusters merged by them."""
@@ -140,16 +149,20 @@ class NetworkDetector:
                                              ).drop("merged")
 
         version = pl.lit(self.linkage.version()).alias("linkage_version")
-        current = occ.join(relabel(clusters), on="record_id").with_columns(version)
+        cfg = self._cfg(ctx)
+        # Without a fitted history the batch is its own peer group, as in ``network build``.
+        peers = self._peers if self._peers is not None else peer_prices(occ, cfg.shippers)
+        current = with_price_flags(occ.join(relabel(clusters), on="record_id"), peers
+                                   ).with_columns(version)
         every = current
         if self._history is not None:
-            past = relabel(self._history.with_columns(pl.col("cluster").cast(pl.String)))
+            past = relabel(self._history.with_columns(pl.col(pl.Categorical).cast(pl.String)))
             past = past.with_columns(version, pl.lit(True).alias("history"))
             every = pl.concat([current, past.with_columns(
                 *[pl.lit(None, dtype=current.schema[c]).alias(c)
                   for c in current.columns if c not in past.columns],
             ).select(current.columns)])
-        hits = cluster_hits(every, self._cfg(ctx))
+        hits = cluster_hits(every, cfg)
         if self._violators is not None and not self._violators.is_empty():
             hits["NET_VIOLATOR_CLUSTER"] = relabel(self._violators)
         return attach_findings(every, hits)

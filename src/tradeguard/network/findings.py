@@ -1,11 +1,15 @@
 """Network findings: what the party clusters say about the lines and packages they touch.
 
-- ``NET_SHARED_IDENTITY`` — several importers of record behind one identity (an importer
-  number root or an address shared across different names).
+- ``NET_SHARED_IDENTITY`` — an importer ring: several importer numbers of one party (an
+  EIN root, address or name shared) with no track record, splitting one supplier's goods
+  (:mod:`~tradeguard.network.rings`).
 - ``NET_MID_CHURN`` — one factory taking new MIDs faster than factories do (the rule and
   its statistics: :mod:`~tradeguard.network.churn`).
 - ``NET_FLY_BY_NIGHT`` — an importer with no history that files a burst of high value (value
   per day since its first entry among the top quarter of importers').
+- ``NET_SHIPPER_CLUSTER`` — a foreign seller under several names whose lines, sold to several
+  unrelated importers, are priced far below the peer price of the same goods significantly
+  more often than lines are (:mod:`~tradeguard.network.shippers`).
 - ``NET_VIOLATOR_CLUSTER`` — a foreign party operating under several names whose lines had
   confirmed discrepancies at a rate significantly above the base rate
   (:mod:`~tradeguard.network.violators`): every line and parcel of its members is raised (the
@@ -29,10 +33,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tradeguard.findings import FINDINGS_SCHEMA, conform
 from tradeguard.network.churn import ChurnRule, mid_churn
+from tradeguard.network.rings import RingRule, importer_rings
+from tradeguard.network.shippers import (
+    PRICED_KINDS,
+    ShipperRule,
+    peer_prices,
+    shipper_clusters,
+    with_price_flags,
+)
 from tradeguard.network.violators import FOREIGN_KINDS, ViolatorRule, violator_clusters
 
 DETECTOR = "network"
-DETECTOR_VERSION = "2.1.0"
+DETECTOR_VERSION = "2.2.0"
 
 
 class NetworkConfig(BaseModel):
@@ -40,7 +52,7 @@ class NetworkConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    min_importers: int = Field(3, ge=2, description="Importer numbers in one cluster.")
+    ring: RingRule = Field(default_factory=RingRule, description="Importer ring rule.")
     flyby_min_entries: int = Field(5, ge=1, description="Entries in the window, no history.")
     flyby_value_quantile: float = Field(
         0.75, ge=0, le=1, description="Value per day at least this quantile of importers'.")
@@ -49,6 +61,8 @@ class NetworkConfig(BaseModel):
     churn: ChurnRule = Field(default_factory=ChurnRule, description="MID churn rule.")
     violators: ViolatorRule = Field(default_factory=ViolatorRule,
                                     description="Violator cluster rule.")
+    shippers: ShipperRule = Field(default_factory=ShipperRule,
+                                  description="Foreign shipper cluster rule.")
 
 
 @dataclass(frozen=True)
@@ -63,10 +77,13 @@ class NetworkRule:
 
 RULES: Mapping[str, NetworkRule] = {
     "NET_SHARED_IDENTITY": NetworkRule("high", ("importer",), (
-        "importer_ids", "names", "addresses"), pl.format(
+        "importer_ids", "names", "addresses", "shared_suppliers", "sharing_numbers",
+        "first_entry", "days_filing", "has_history"), pl.format(
         "importer is one of {} importer numbers, declared under {} names, linked as one party "
-        "by a shared identifier root or address", pl.col("importer_ids").list.len(),
-        pl.col("names").list.len())),
+        "by a shared identifier root, address or name; {} of the numbers buy from the same "
+        "foreign supplier, and the group first filed {} days before the latest declaration",
+        pl.col("importer_ids").list.len(), pl.col("names").list.len(), "sharing_numbers",
+        "days_filing")),
     "NET_MID_CHURN": NetworkRule("medium", ("manufacturer",), (
         "mids", "established", "longest_use_days", "importers", "base_rate", "p_value"),
         pl.format(
@@ -86,17 +103,15 @@ RULES: Mapping[str, NetworkRule] = {
         "its {} lines against a base rate of {} (p = {})", "name_count",
         pl.col("countries").list.join(", "), "discrepancies", "lines", "base_rate",
         pl.col("p_value").round_sig_figs(2))),
+    "NET_SHIPPER_CLUSTER": NetworkRule("high", PRICED_KINDS, (
+        "members", "countries", "importers", "importer_ids", "low_lines", "lines",
+        "hts_units", "low_percent", "base_rate", "p_value"), pl.format(
+        "foreign seller operating under {} names in {} invoiced {} of its {} priced lines, "
+        "sold to {} unrelated importers, below the lowest {}% of past prices of the same HTS "
+        "number, against a base rate of {} (p = {})", "name_count",
+        pl.col("countries").list.join(", "), "low_lines", "lines", "importers", "low_percent",
+        "base_rate", pl.col("p_value").round_sig_figs(2))),
 }
-
-
-def shared_identity(occ: pl.DataFrame, cfg: NetworkConfig) -> pl.DataFrame:
-    """Importer clusters declared under at least ``min_importers`` importer numbers."""
-    return occ.filter(pl.col("kind") == "importer").group_by("cluster").agg(
-        pl.col("identifier").unique().sort().alias("importer_ids"),
-        pl.col("name").unique().sort().alias("names"),
-        pl.col("address").unique().sort().alias("addresses"),
-        pl.col("linkage_version").first(),
-    ).filter(pl.col("importer_ids").list.len() >= cfg.min_importers)
 
 
 def fly_by_night(occ: pl.DataFrame, cfg: NetworkConfig) -> pl.DataFrame:
@@ -129,10 +144,12 @@ def fly_by_night(occ: pl.DataFrame, cfg: NetworkConfig) -> pl.DataFrame:
 def cluster_hits(occ: pl.DataFrame, cfg: NetworkConfig,
                  outcomes: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
     """The clusters each rule flags (reason code -> one row per cluster with its evidence);
-    the violator rule runs only with exam ``outcomes``."""
-    hits = {"NET_SHARED_IDENTITY": shared_identity(occ, cfg),
+    the violator rule runs only with exam ``outcomes``, the shipper rule on occurrences
+    carrying price flags (:func:`with_price_flags`)."""
+    hits = {"NET_SHARED_IDENTITY": importer_rings(occ, cfg.ring),
             "NET_MID_CHURN": mid_churn(occ, cfg.churn),
-            "NET_FLY_BY_NIGHT": fly_by_night(occ, cfg)}
+            "NET_FLY_BY_NIGHT": fly_by_night(occ, cfg),
+            "NET_SHIPPER_CLUSTER": shipper_clusters(occ, cfg.shippers)}
     if outcomes is not None and not outcomes.is_empty():
         hits["NET_VIOLATOR_CLUSTER"] = violator_clusters(occ, outcomes, cfg.violators)
     return hits
@@ -168,8 +185,12 @@ def attach_findings(occ: pl.DataFrame, hits: Mapping[str, pl.DataFrame]) -> pl.D
 def network_findings(occurrences: pl.DataFrame, resolved: pl.DataFrame,
                      outcomes: pl.DataFrame | None = None,
                      config: NetworkConfig | None = None) -> pl.DataFrame:
-    """Findings (:data:`FINDINGS_SCHEMA`) for current lines and packages of flagged clusters."""
+    """Findings (:data:`FINDINGS_SCHEMA`) for current lines and packages of flagged clusters.
+
+    Sellers' prices are compared with the history's (the declarations' own without history),
+    as the fitted detector compares them."""
     cfg = config or NetworkConfig()
     occ = occurrences.join(resolved.select("record_id", "cluster", "linkage_version"),
                            on="record_id")
+    occ = with_price_flags(occ, peer_prices(occ, cfg.shippers))
     return attach_findings(occ, cluster_hits(occ, cfg, outcomes))

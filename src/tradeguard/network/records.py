@@ -26,7 +26,10 @@ LINE_PARTY_FIELDS: tuple[str, ...] = (
     "entry_number", "importer_id", "importer_name", "importer_address", "importer_country",
     "entry_date", "manufacturer_id", "manufacturer_name", "manufacturer_address",
     "manufacturer_country", "seller_name", "seller_country", "entered_value_usd",
+    "hts_code", "quantity", "quantity_unit",
 )
+# What a seller's price is compared by: the HTS number and unit of quantity of its line.
+PRICE_COLUMNS: dict[str, pl.DataType] = {"price_key": pl.String(), "unit_value": pl.Float64()}
 
 
 def _col(frame: pl.DataFrame, name: str) -> pl.Expr:
@@ -35,8 +38,12 @@ def _col(frame: pl.DataFrame, name: str) -> pl.Expr:
 
 def line_parties(decl: pl.DataFrame, *, history: bool) -> pl.DataFrame:
     """Importer, manufacturer and seller occurrences of declaration lines (entry header
-    joined to each line, as :func:`tradeguard.detectors.base.declaration_lines` gives them)."""
-    typed = {"entry_date": pl.Date(), "entered_value_usd": pl.Float64()}
+    joined to each line, as :func:`tradeguard.detectors.base.declaration_lines` gives them).
+
+    Seller occurrences carry the line's ``price_key`` (HTS digits and unit) and ``unit_value``
+    (entered value per unit), the price the seller invoiced; other kinds carry nulls."""
+    typed = {"entry_date": pl.Date(), "entered_value_usd": pl.Float64(),
+             "quantity": pl.Float64()}
     ln = decl.select(
         *[(pl.col(c) if c in decl.columns else pl.lit(None)).cast(typed.get(c, pl.String()),
                                                                    strict=False).alias(c)
@@ -45,24 +52,36 @@ def line_parties(decl: pl.DataFrame, *, history: bool) -> pl.DataFrame:
         pl.col("entry_date").alias("date"), "entered_value_usd",
         pl.lit(None, dtype=pl.String).alias("package_id"), pl.lit(history).alias("history"),
         pl.col("importer_id").alias("importer")]
+    unpriced = no_price()
+    price = [
+        # HTS numbers are written with or without dots; units as the HTS spells them.
+        (pl.col("hts_code").str.replace_all(".", "", literal=True) + "|"
+         + pl.col("quantity_unit").str.to_uppercase()).alias("price_key"),
+        pl.when(pl.col("quantity") > 0).then(pl.col("entered_value_usd") / pl.col("quantity"))
+        .alias("unit_value")]
     return pl.concat([
         ln.select(pl.lit("importer").alias("kind"), pl.col("importer_name").alias("name"),
                   pl.col("importer_address").alias("address"),
                   pl.col("importer_country").fill_null("US").alias("country"),
                   pl.col("importer_id").alias("identifier"), "entry_number", "line_number",
-                  *where),
+                  *where, *unpriced),
         ln.select(pl.lit("manufacturer").alias("kind"),
                   pl.col("manufacturer_name").alias("name"),
                   pl.col("manufacturer_address").alias("address"),
                   pl.col("manufacturer_country").alias("country"),
                   pl.col("manufacturer_id").alias("identifier"), "entry_number",
-                  "line_number", *where),
+                  "line_number", *where, *unpriced),
         ln.select(pl.lit("seller").alias("kind"), pl.col("seller_name").alias("name"),
                   pl.lit(None, dtype=pl.String).alias("address"),
                   pl.col("seller_country").alias("country"),
                   pl.lit(None, dtype=pl.String).alias("identifier"), "entry_number",
-                  "line_number", *where),
+                  "line_number", *where, *price),
     ])
+
+
+def no_price() -> list[pl.Expr]:
+    """Null price columns, for occurrences that invoice nothing."""
+    return [pl.lit(None, dtype=t).alias(c) for c, t in PRICE_COLUMNS.items()]
 
 
 def _declared(entries: pl.DataFrame | None, lines: pl.DataFrame | None,
@@ -86,7 +105,7 @@ def _declared(entries: pl.DataFrame | None, lines: pl.DataFrame | None,
                   pl.col("declared_value_usd").cast(pl.Float64, strict=False)
                   .alias("entered_value_usd"), "package_id",
                   pl.lit(history).alias("history"),
-                  pl.lit(None, dtype=pl.String).alias("importer")]
+                  pl.lit(None, dtype=pl.String).alias("importer"), *no_price()]
         parts.append(pk.select(pl.lit("shipper").alias("kind"),
                                pl.col("shipper_name").alias("name"),
                                pl.lit(None, dtype=pl.String).alias("address"),
@@ -142,21 +161,28 @@ def with_occurrence_defaults(occ: pl.DataFrame) -> pl.DataFrame:
 
 
 def fold_history(occ: pl.DataFrame) -> pl.DataFrame:
-    """History occurrences of importers and manufacturers folded to what the cluster rules
-    read of them at scoring time: one row per cluster, party and buyer with how many
-    declarations (``n``) and the first and last date. Sellers' history serves the violator
-    rule only, which is settled when the history is (outcomes come with it)."""
+    """History occurrences folded to what the cluster rules read of them at scoring time:
+    one row per cluster, party and buyer with how many declarations (``n``), the first and
+    last date, and (sellers, from :func:`~tradeguard.network.shippers.with_price_flags`)
+    how many were priced and how many low. Shippers' history (packages) serves no rule at
+    scoring time."""
     keys = ["cluster", "kind", "name", "address", "identifier", "importer"]
-    kept = occ.filter(pl.col("history") & pl.col("kind").is_in(["importer", "manufacturer"]))
+    totals = [c for c in ("n", "entered_value_usd", "priced", "low") if c in occ.columns]
+    dates = [pl.col("date").min(), pl.col("last_date").max()]
+    past = occ.filter(pl.col("history"))
     # Manufacturers are compared by MID; importers also by the names and addresses they use.
     named = pl.col("kind") == "importer"
-    return kept.with_columns(
+    parties = past.filter(pl.col("kind").is_in(["importer", "manufacturer"])).with_columns(
         pl.when(named).then(pl.col("name")).alias("name"),
         pl.when(named).then(pl.col("address")).alias("address"),
-    ).group_by(keys).agg(
-        pl.col("n").sum(), pl.col("date").min(), pl.col("last_date").max(),
-        pl.col("entered_value_usd").sum(),
-    ).sort(keys, nulls_last=True)
+    ).group_by(keys).agg(pl.col(totals).sum(), *dates).sort(keys, nulls_last=True)
+    # Sellers by the names they are declared under (they have no address or identifier).
+    by = ["cluster", "name", "importer"]
+    sellers = past.filter(pl.col("kind") == "seller").group_by(by).agg(
+        pl.col(totals).sum(), *dates).sort(by, nulls_last=True).with_columns(
+        pl.lit("seller").alias("kind"), pl.lit(None, dtype=pl.String).alias("address"),
+        pl.lit(None, dtype=pl.String).alias("identifier"))
+    return pl.concat([parties, sellers.select(parties.columns)])
 
 
 def party_records(occurrences: pl.DataFrame) -> pl.DataFrame:
