@@ -25,6 +25,11 @@ class Settings(BaseSettings):
         default=None, description="Reference data folder; None = the copy shipped in the package"
     )
     work_dir: Path = Field(default=Path("."), description="Where quarantine and reports go")
+    profiles_dir: Path | None = Field(
+        default=None,
+        description="Published risk profiles (YAML and changes.json) the service scores with; "
+        "None = <work_dir>/profiles, which holds the shipped examples until a first publication",
+    )
     batch_size: int = Field(default=100_000, ge=1_000, description="Rows per streamed batch")
     environment: str = Field(default="development", description="development | test | production")
     secret_key: SecretStr = Field(

@@ -27,10 +27,12 @@ from tradeguard.decisions.appeals import (
 from tradeguard.decisions.training import record_training
 from tradeguard.security import Permission, Resource
 from tradeguard.store.app_tables import assessments
+from tradeguard.web import risk_profiles
 from tradeguard.web.charts import stacked_bars_svg
 from tradeguard.web.render import PagePrincipal, check_form, redirect, render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(risk_profiles.router)  # /admin/risk-profiles
 LANE_COLOURS = {"red": "#b3261e", "yellow": "#c98a00", "green": "#2e7d32"}
 
 
@@ -130,7 +132,7 @@ def _perm_values(principal: Any) -> set[str]:
 
 @router.get("/admin")
 def admin(request: Request, principal: PagePrincipal) -> Response:
-    """Users and roles, training records, recent access attempts."""
+    """Users and roles, training records, recent access attempts; a link to risk profiles."""
     services = get_services(request)
     wf = services.workflow
     wf.check(principal, Permission.USER_ADMIN, Resource("user", "*"))

@@ -1,4 +1,5 @@
-"""Administration: user accounts, API keys, training records, the access record."""
+"""Administration: user accounts, API keys, training records, the access record, and the
+risk profiles (see :mod:`tradeguard.api.routers.risk_profiles`)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from fastapi import APIRouter
 from tradeguard.api.accounts import create_api_key, create_user, list_accounts, set_active
 from tradeguard.api.deps import PageDep, PrincipalDep, ServicesDep
 from tradeguard.api.problems import ApiProblem
+from tradeguard.api.routers import risk_profiles
 from tradeguard.api.schemas import ApiKeyIn, ApiKeyOut, Page, TrainingIn, UserIn, UserOut, page_of
 from tradeguard.decisions.training import record_training
 from tradeguard.security import Permission, Resource
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+router.include_router(risk_profiles.router)
 
 
 @router.get("/users", response_model=list[UserOut], summary="User accounts")
