@@ -238,7 +238,11 @@ def design_schemes(rng: np.random.Generator, catalogue: pl.DataFrame, watchlists
                                     pid["toys_3_12"]]))
         f = new_factory(_factory(rng, "CN", sector_of[ring_prod], names=country_names))
         n = count(2, 4) * k
-        imps = -(1 + np.array(members))[rng.integers(0, k, n)]
+        who = rng.integers(0, k, n)
+        # A ring is several numbers filing: every member files at least once, at the end of
+        # the window (the dates are drawn sorted), where the scored entries are.
+        who[-k:] = np.arange(k)
+        imps = -(1 + np.array(members))[who]
         d.specs.append(SchemeSpec("network", "importer_ring_shared_identity", imps,
                                   np.full(n, f), np.full(n, ring_prod),
                                   _dates(rng, n, start, end),
