@@ -56,10 +56,9 @@ def score_batch(
     without_detector: Annotated[list[str] | None, typer.Option(
         "--without-detector", help="Leave this detector out of the run (repeatable); the "
         "output's detector versions list what ran.")] = None,
-    prescreen: Annotated[bool | None, typer.Option(
+    prescreen: Annotated[bool, typer.Option(
         "--prescreen/--no-prescreen", help="Screen the run's parties once on a second thread "
-        "while the cross-entry step runs (default: for runs of 20,000 lines or more on more "
-        "than one core).")] = None,
+        "while the cross-entry step runs, so the batches only look them up.")] = False,
     unapproved_model: Annotated[bool, typer.Option(
         "--unapproved-model", help="Evaluate a model the registry has not approved; the "
         "output is marked evaluation-only.")] = False,

@@ -11,6 +11,11 @@ Polars, DuckDB and RapidFuzz work that runs outside the interpreter lock, and a 
 the driver's reference data and list indexes instead of loading a copy (a process would add
 about 600 MB at the run's memory peak). Findings are the same either way: a remembered result
 is what screening the party again would give.
+
+Off by default: on the two-core reference machine it saves as much batch time as it costs the
+cross-entry step, because the exact name scoring is Python that holds the interpreter lock
+(1M lines: batches 51.7 -> 41.8 s, cross-entry 22.7 -> 34.0 s, +240 MB at the peak;
+bench/results/end_to_end.md). It pays where the cross-entry step leaves the driver idle.
 """
 
 from __future__ import annotations
@@ -28,11 +33,6 @@ from tradeguard.engines.staging import StagedFile
 
 if TYPE_CHECKING:
     from tradeguard.engines.entry_batch import FittedRun
-
-#: Below this many lines the batches screen their parties themselves: the run is over before
-#: a second thread pays off.
-PRESCREEN_FROM_LINES = 20_000
-
 
 def remember_parties(detectors: Sequence[tuple[str, LineDetector]], ctx: DetectionContext,
                      staged: Mapping[str, StagedFile]) -> list[tuple[str, LineDetector]]:

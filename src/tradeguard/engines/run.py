@@ -22,10 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from tradeguard.cores import default_workers
 from tradeguard.engines.base import BatchInputs, ScoringEngine
 from tradeguard.engines.entry_batch import FittedRun, detect_cross_entry
-from tradeguard.engines.prescreen import PRESCREEN_FROM_LINES, prescreened
+from tradeguard.engines.prescreen import prescreened
 from tradeguard.engines.staging import StagedFile, entry_numbers, stage_file
 from tradeguard.pipeline.run import declarations, finish_assessments
 from tradeguard.targeting.lanes import LANE_INPUT
@@ -213,7 +212,7 @@ def score_batch(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     work_dir: Path | None = None,
     ai_lanes_enabled: bool = True,
-    prescreen: bool | None = None,
+    prescreen: bool = False,
 ) -> BatchRun:
     """Score every accepted line of ``sources`` on ``engine``; write ``out`` (Parquet).
 
@@ -221,7 +220,7 @@ def score_batch(
     memory bounded by ``batch_rows`` plus the history baselines and one narrow lane frame.
     Rejected rows go to ``<file name>.rejects.csv`` next to ``out``. ``prescreen`` screens
     the run's parties on a second thread during the cross-entry step
-    (:mod:`~tradeguard.engines.prescreen`; default: for large runs on more than one core).
+    (:mod:`~tradeguard.engines.prescreen`).
     """
     if batch_rows < 1:
         raise ValueError(f"batch_rows must be at least 1 (got {batch_rows})")
@@ -248,9 +247,6 @@ def score_batch(
         run = _fit(staged, day, model=model, ref=ref, config=config, profiles=profiles,
                    registry=registry, ai_lanes_enabled=ai_lanes_enabled)
         lap("fit")
-        if prescreen is None:
-            prescreen = (staged["lines"].accepted >= PRESCREEN_FROM_LINES
-                         and default_workers() > 1)
         with prescreened(run, staged, enabled=prescreen) as ahead:
             candidates = engine.candidates(inputs, run)
             cross = detect_cross_entry(
