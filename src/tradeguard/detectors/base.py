@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 import polars as pl
+from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from tradeguard.refdata import ReferenceData
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,18 @@ class RemembersParties(Protocol):
 
     def remember(self, lines: pl.DataFrame, ctx: DetectionContext) -> None:
         """Screen the parties of ``lines`` now and keep the results."""
+
+
+def configured(ctx: DetectionContext, name: str, default: SettingsT) -> SettingsT:
+    """A detector's settings for this run: ``ctx.config[name]`` (a settings object of the same
+    kind, or a dict validated into one), else the detector's own ``default``."""
+    given = ctx.config.get(name)
+    kind = type(default)
+    if isinstance(given, kind):
+        return given
+    if isinstance(given, dict):
+        return kind.model_validate(given)
+    return default
 
 
 def declaration_lines(entries: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:

@@ -14,7 +14,7 @@ from typing import ClassVar
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
-from tradeguard.detectors.base import DetectionContext
+from tradeguard.detectors.base import DetectionContext, configured
 from tradeguard.detectors.forced_labor.config import party_screening
 from tradeguard.detectors.forced_labor.detector import LIST_TITLES
 from tradeguard.detectors.forced_labor.parties import ListScreen, line_parties, with_entry_date
@@ -62,12 +62,7 @@ class WatchlistDetector:
         self._screen_key: tuple[str, ...] = ()
 
     def _cfg(self, ctx: DetectionContext) -> WatchlistConfig:
-        given = ctx.config.get(self.name)
-        if isinstance(given, WatchlistConfig):
-            return given
-        if isinstance(given, dict):
-            return WatchlistConfig.model_validate(given)
-        return self.config
+        return configured(ctx, self.name, self.config)
 
     def screen_for(self, ctx: DetectionContext) -> ListScreen:
         """The list index for this context's list versions (built once, then reused)."""

@@ -23,7 +23,7 @@ from typing import ClassVar
 
 import polars as pl
 
-from tradeguard.detectors.base import DetectionContext
+from tradeguard.detectors.base import DetectionContext, configured
 from tradeguard.findings import FINDINGS_SCHEMA
 from tradeguard.network.findings import (
     DETECTOR_VERSION,
@@ -84,12 +84,7 @@ class NetworkDetector:
         self._peers: pl.DataFrame | None = None
 
     def _cfg(self, ctx: DetectionContext) -> NetworkConfig:
-        given = ctx.config.get(self.name)
-        if isinstance(given, NetworkConfig):
-            return given
-        if isinstance(given, dict):
-            return NetworkConfig.model_validate(given)
-        return self.config
+        return configured(ctx, self.name, self.config)
 
     def fit(self, history: pl.DataFrame, ctx: DetectionContext) -> None:
         """Resolve the history's parties and fold what the rules read of it."""

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from tradeguard.detectors.base import DetectionContext
+from tradeguard.detectors.base import DetectionContext, configured
 from tradeguard.detectors.forced_labor.chain import expand_chain, trace_paths
 from tradeguard.detectors.forced_labor.config import ForcedLaborConfig
 from tradeguard.detectors.forced_labor.parties import ListScreen, line_parties, with_entry_date
@@ -57,12 +57,7 @@ class ForcedLaborDetector:
         self._screen_key: tuple[str, ...] = ()
 
     def _cfg(self, ctx: DetectionContext) -> ForcedLaborConfig:
-        given = ctx.config.get(self.name)
-        if isinstance(given, ForcedLaborConfig):
-            return given
-        if isinstance(given, dict):
-            return ForcedLaborConfig.model_validate(given)
-        return self.config
+        return configured(ctx, self.name, self.config)
 
     def screen_for(self, ctx: DetectionContext) -> ListScreen:
         """The list index for this context's list versions (built once, then reused)."""
