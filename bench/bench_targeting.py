@@ -95,6 +95,14 @@ def _naming(a: pl.DataFrame, truth: pl.DataFrame, rejected: pl.DataFrame) -> Non
         else:
             note = "own chain (packages)" if cat in NO_DETECTOR else "yes"
         print(f"| {cat} | {n} | {k} | {k / n:.2f} | {note} |")
+    missed = named.filter(~pl.col("named"))
+    if missed.height:
+        print("\n| unnamed planted lines: category | scheme | lines | categories given instead |"
+              "\n|---|---|---|---|")
+        for cat, scheme, n, given in missed.group_by("category", "scheme").agg(
+                pl.len(), pl.col("categories").flatten().drop_nulls().unique().sort()
+                .str.join(", ")).sort("category", "scheme").iter_rows():
+            print(f"| {cat} | {scheme} | {n} | {given or '(none)'} |")
 
 
 def _network_schemes(a: pl.DataFrame, findings: pl.DataFrame, truth: pl.DataFrame) -> None:
