@@ -104,6 +104,19 @@ def test_yaml_syntax_error_has_line(tmp_path: Path) -> None:
     assert issues[0].startswith(str(tmp_path / "profiles.yaml") + ":")
 
 
+def test_control_character_is_reported_with_its_line(tmp_path: Path) -> None:
+    text = "profiles:\n  - id: X\n    title: bad \x07 bell\n"
+    issues = issues_for(tmp_path, text)
+    assert len(issues) == 1
+    assert issues[0].startswith(str(tmp_path / "profiles.yaml") + ":3:")
+    assert "not allowed" in issues[0]
+
+
+def test_nesting_too_deep_is_reported_not_raised(tmp_path: Path) -> None:
+    issues = issues_for(tmp_path, "profiles: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert len(issues) == 1 and "nested too deeply" in issues[0]
+
+
 def test_parsed_profile_model(profile_yaml: Callable[..., str]) -> None:
     text = profile_yaml(
         """

@@ -284,6 +284,14 @@ def _parse_text(text: str, path: str) -> _ParsedFile:
         line = int(mark.line) + 1 if mark is not None else 1
         pf.issues.append(ProfileIssue(path, line, f"YAML syntax: {exc.problem or exc}"))
         return pf
+    except yaml.reader.ReaderError as exc:  # characters YAML does not allow (controls)
+        line = text[:exc.position].count("\n") + 1
+        pf.issues.append(ProfileIssue(
+            path, line, f"character {exc.character!r} is not allowed in a profile file"))
+        return pf
+    except RecursionError:
+        pf.issues.append(ProfileIssue(path, 1, "nested too deeply to read"))
+        return pf
     if root is None:
         pf.issues.append(ProfileIssue(path, 1, "empty profile file"))
         return pf
