@@ -27,6 +27,8 @@ def test_correct_line_has_no_findings(run: Run) -> None:
     ({"hts_code": "61091000"}, "DQ_HTS_NOT_STAT"),
     ({"hts_code": "6109100099"}, "DQ_HTS_UNKNOWN"),
     ({"quantity_unit": "NO"}, "DQ_UNIT_MISMATCH"),
+    # the tariff line's second unit: reported besides the first, not instead of it
+    ({"quantity_unit": "KG", "quantity": 240.0}, "DQ_UNIT_MISMATCH"),
     ({"duty_usd": 100.0}, "DQ_DUTY_MISMATCH"),
     ({"manufacturer_id": "VN vietha 127THU"}, "DQ_MID_MALFORMED"),
     ({"manufacturer_id": "XXVIETHA127THU"}, "DQ_MID_MALFORMED"),
@@ -61,7 +63,6 @@ def test_violation_fires_its_code(run: Run, changes: dict[str, Any], code: str) 
 
 
 @pytest.mark.parametrize("changes", [
-    {"quantity_unit": "KG", "quantity": 240.0},  # second unit of the tariff line
     {"duty_usd": None},  # nothing declared: nothing to compare
     {"entry_type": "11", "manufacturer_id": None, "seller_name": None},  # informal entry
     {"manufacturer_name": "An Phat Garment Co., Ltd.", "manufacturer_id": "VNANPHA127THU"},

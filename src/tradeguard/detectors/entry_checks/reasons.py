@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from tradeguard.findings import Category, Severity
 
 DETECTOR_NAME = "entry_checks"
-DETECTOR_VERSION = "1.0.0"
+DETECTOR_VERSION = "1.1.0"
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ _REASONS = (
     ReasonCode("DQ_HTS_UNKNOWN", _DQ, Severity.MEDIUM,
                "10-digit HTS number not in the tariff in force on the entry date"),
     ReasonCode("DQ_UNIT_MISMATCH", _DQ, Severity.MEDIUM,
-               "quantity unit is not a unit of quantity the tariff lists for the number"),
+               "quantity not declared in the first unit of quantity the tariff lists"),
     ReasonCode("DQ_DUTY_MISMATCH", _DQ, Severity.MEDIUM,
                "declared duty differs from the duty the tariff gives, beyond tolerance"),
     ReasonCode("DQ_SPI_INELIGIBLE", _DQ, Severity.MEDIUM,

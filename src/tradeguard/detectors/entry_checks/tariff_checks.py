@@ -54,18 +54,19 @@ def hts_findings(df: pl.DataFrame) -> list[pl.DataFrame]:
 
 
 def unit_findings(df: pl.DataFrame) -> list[pl.DataFrame]:
-    """DQ_UNIT_MISMATCH: the declared unit is neither of the units the tariff lists.
+    """DQ_UNIT_MISMATCH: the quantity is not declared in the tariff's first unit.
 
-    The first unit is the reporting unit; where the schedule prints two (``No. and kg``) the
-    line reports both, so a quantity in the second is accepted too. Lines whose number prints
-    no unit (``X``) are not checked.
+    The first unit is the reporting unit of the statistical quantity; where the schedule
+    prints two (``doz. and kg``) the second is reported in addition, never instead, so a line
+    carrying one quantity must carry it in the first. Lines whose number prints no unit (``X``)
+    are not checked.
     """
     unit = pl.col("quantity_unit").str.to_uppercase().str.replace_all(r"[.\s]", "")
     units = pl.col("tariff_units")
     mismatch = (pl.col("_listed") & (units.list.len() > 0) & unit.is_not_null()
-                & ~units.list.contains(unit))
+                & (units.list.first() != unit))
     return [emit(df, mismatch, "DQ_UNIT_MISMATCH",
-                 fmt("Quantity is declared in {} but HTS {} is reported in {}.",
+                 fmt("Quantity is declared in {} but HTS {} is reported in {} first.",
                            txt(pl.col("quantity_unit")), pl.col("hts10"),
                            units.list.join(" and ")),
                  {"declared_unit": pl.col("quantity_unit"), "tariff_units": units,
