@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from tradeguard.api.deps import PrincipalDep, ServicesDep
 from tradeguard.api.schemas import ReceiptIn
@@ -27,7 +27,9 @@ def checkpoint(principal: PrincipalDep, services: ServicesDep) -> Any:
 
 
 @router.get("/log/proof/{seq}", summary="Receipt for one log record")
-def proof(seq: int, principal: PrincipalDep, services: ServicesDep) -> Any:
+def proof(seq: Annotated[int, Path(ge=0, le=2**63 - 1,
+                                   description="Sequence number of the log record")],
+          principal: PrincipalDep, services: ServicesDep) -> Any:
     """Leaf hash, inclusion proof and the signed head covering record ``seq``."""
     wf = services.workflow
     wf.check(principal, Permission.LOG_VERIFY, Resource("log", str(seq), principal.importer_id))
