@@ -287,10 +287,10 @@ def _parse_text(text: str, path: str) -> _ParsedFile:
     except yaml.reader.ReaderError as exc:  # characters YAML does not allow (controls)
         line = text[:exc.position].count("\n") + 1
         pf.issues.append(ProfileIssue(
-            path, line, f"character {exc.character!r} is not allowed in a profile file"))
+            path, line, f"YAML syntax: character {exc.character!r} is not allowed"))
         return pf
     except RecursionError:
-        pf.issues.append(ProfileIssue(path, 1, "nested too deeply to read"))
+        pf.issues.append(ProfileIssue(path, 1, "YAML syntax: nested too deeply to read"))
         return pf
     if root is None:
         pf.issues.append(ProfileIssue(path, 1, "empty profile file"))
