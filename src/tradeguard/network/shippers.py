@@ -41,7 +41,7 @@ from __future__ import annotations
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
-from tradeguard.network.violators import binomial_tail
+from tradeguard.network.violators import binomial_tail, cluster_identity
 
 # Who sets the invoice price of a line.
 PRICED_KINDS: tuple[str, ...] = ("seller",)
@@ -117,14 +117,9 @@ def shipper_clusters(occ: pl.DataFrame, rule: ShipperRule) -> pl.DataFrame:
         pl.col("lines").first(), pl.col("low_lines").first(),
         ein.drop_nulls().n_unique().alias("importers"),
         pl.col("importer").drop_nulls().unique().sort().alias("importer_ids"),
-        # Names as declared, case and punctuation aside (as the violator rule counts them).
-        pl.col("name").str.to_lowercase().str.replace_all(r"[^a-z0-9]+", "").n_unique()
-        .alias("name_count"),
-        pl.col("name").unique().sort().alias("members"),
-        pl.col("country").drop_nulls().unique().sort().alias("countries"),
+        *cluster_identity(),
         pl.col("price_key").filter(pl.col("low") > 0).drop_nulls().unique().sort()
         .alias("hts_units"),
-        pl.col("linkage_version").first(),
     ).filter((pl.col("importers") >= rule.min_importers)
              & (pl.col("name_count") >= rule.min_names))
     if found.is_empty():

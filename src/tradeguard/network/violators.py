@@ -37,6 +37,20 @@ class ViolatorRule(BaseModel):
         0.05, gt=0, lt=1, description="Binomial tail of the discrepancy count vs base rate.")
 
 
+def cluster_identity() -> list[pl.Expr]:
+    """What names a cluster in a rule's evidence (aggregations over its rows): how many names it
+    is declared under — as declared, case and punctuation aside: the normalised linkage key
+    reads "Trade Co., Ltd." and "Trading Limited" as one name, yet they are two — the names,
+    countries and the linkage version."""
+    return [
+        pl.col("name").str.to_lowercase().str.replace_all(r"[^a-z0-9]+", "").n_unique()
+        .alias("name_count"),
+        pl.col("name").unique().sort().alias("members"),
+        pl.col("country").drop_nulls().unique().sort().alias("countries"),
+        pl.col("linkage_version").first(),
+    ]
+
+
 def binomial_tail(successes: pl.Series, trials: pl.Series, rate: float) -> pl.Series:
     """``P(X >= successes)`` for X ~ Binomial(trials, rate), element-wise."""
     from scipy.special import bdtrc
@@ -73,14 +87,8 @@ def violator_clusters(occ: pl.DataFrame, outcomes: pl.DataFrame,
     clusters = covered.group_by("cluster").agg(
         pl.col("line_key").filter(pl.col("bad")).n_unique().alias("discrepancies"),
         pl.col("line_key").n_unique().alias("lines"),
-        # Names as declared, case and punctuation aside: the normalised key reads
-        # "Trade Co., Ltd." and "Trading Limited" as one name, yet they are two.
-        pl.col("name").str.to_lowercase().str.replace_all(r"[^a-z0-9]+", "").n_unique()
-        .alias("name_count"),
-        pl.col("name").unique().sort().alias("members"),
-        pl.col("country").drop_nulls().unique().sort().alias("countries"),
+        *cluster_identity(),
         pl.col("entry_number").n_unique().alias("entries"),
-        pl.col("linkage_version").first(),
     ).filter((pl.col("discrepancies") >= rule.min_discrepancies)
              & (pl.col("name_count") >= rule.min_names))
     if clusters.is_empty():
