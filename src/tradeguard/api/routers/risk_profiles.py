@@ -32,7 +32,6 @@ from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
-import yaml
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
 
@@ -297,14 +296,10 @@ def check_proposal(active: ActiveProfiles, proposal: Proposal) -> Checked:
         staging = Path(tmp)
         for name, text in files.items():
             (staging / name).write_text(text, encoding="utf-8")
-        try:
-            issues = [ProfileIssue(Path(i.file).name, i.line, i.message)
-                      for i in check_profiles(staging)]
-            pset = None if issues else load_profile_set(staging)
-        except (RecursionError, yaml.YAMLError) as exc:
-            # Only the proposed file changed; the rest of the set loaded before.
-            why = "nested too deeply to read" if isinstance(exc, RecursionError) else str(exc)
-            issues, pset = [ProfileIssue(proposal.file, 1, f"YAML syntax: {why}")], None
+        # The loader reports unreadable YAML (syntax, characters, nesting) with its line.
+        issues = [ProfileIssue(Path(i.file).name, i.line, i.message)
+                  for i in check_profiles(staging)]
+        pset = None if issues else load_profile_set(staging)
     if pset is not None and not pset.profiles:
         issues.append(ProfileIssue(proposal.file, 1, "the set would hold no profile at all"))
         pset = None
