@@ -119,6 +119,28 @@ def test_baseline_outside_the_window_is_ignored_and_round_trips_parquet(tmp_path
     assert found.height == 1
 
 
+def test_weight_far_below_peers_with_an_ordinary_price_is_a_weight_error() -> None:
+    # the peers' unit value, but a thousandth of their kilograms per dozen: the value per kg
+    # is extreme only because the weight is wrong, so it is not reported as overvaluation
+    detector = ValuationDetector()
+    detector.fit(_history({"6109100012": _spread(5000.0, 41)}), CTX)
+    line = _line("6109100012", 5000.0).with_columns(pl.lit(0.05).alias("gross_weight_kg"))
+    found = detector.detect(line, CTX)
+    assert found["reason_code"].to_list() == ["DQ_WEIGHT_FAR_BELOW_PEERS"]
+    assert found["category"].to_list() == ["data_quality"]
+    assert found["severity"].to_list() == ["medium"]
+    ev = json.loads(found["evidence"][0])
+    assert abs(ev["ratio_kg_per_unit"] - 0.001) < 1e-4 and abs(ev["ratio"] - 1.0) < 0.05
+    assert "looks misdeclared" in found["text"][0]
+    # a tenth of the weight AND five times the price is an inflated invoice, still reported
+    pricey = _line("6109100012", 25000.0).with_columns(pl.lit(0.05).alias("gross_weight_kg"))
+    assert detector.detect(pricey, CTX)["reason_code"].to_list() == ["VAL_OVER_UNIT_VALUE"]
+    # half the peers' weight per dozen is within what articles of a kind weigh
+    lighter = _line("6109100012", 5000.0).with_columns(pl.lit(25.0).alias("gross_weight_kg"))
+    assert detector.detect(lighter, CTX)["reason_code"].to_list() != [
+        "DQ_WEIGHT_FAR_BELOW_PEERS"]
+
+
 def test_weight_far_above_peers_per_unit_is_a_quantity_weight_mismatch() -> None:
     # same unit value as peers, but 10x the kilograms per dozen: quantity understated
     detector = ValuationDetector()

@@ -83,3 +83,22 @@ def test_xuar_spellings_in_every_script() -> None:
     flags = pl.select(xuar_flag(pl.lit(addresses))).to_series().to_list()
     assert flags == [True, True, True, True, True, False, False]
     assert not xuar_mentioned("Ili Road, Nairobi")
+
+
+def test_misspelled_trade_word_still_matches_the_word_the_list_rewrote() -> None:
+    # "Industrial" on the list becomes the token "industry"; its misspellings must follow it
+    lists = pl.DataFrame({
+        "entity_id": ["W-1"], "list": ["wro"],
+        "name": ["Lop County Hair Product Industrial Park"], "aliases": [[]],
+        "country": ["CN"], "addresses": [[]], "entity_type": ["organization"]})
+    index = WatchlistIndex.build(lists, {"wro": "v1"})
+    names = pl.DataFrame({"id": ["drop", "swap", "other"],
+                          "name": ["Lop County Hair Product Inustrial Park",
+                                   "Lop County Hair Product Indsutrial Park",
+                                   "Lop County Hair Product Logistics Park"]})
+    out = screen_names(names, index, ScreeningConfig(threshold=0.5))
+    score = dict(zip(out["id"], out["score"], strict=True))
+    assert score["drop"] == score["swap"] == 1.0
+    assert "industry~industry" in out.filter(pl.col("id") == "drop")["matched_tokens"][0]
+    # a different word in its place is not a misspelling of it
+    assert score.get("other", 0.0) < 0.9

@@ -53,10 +53,14 @@ def _transliterate(name: str) -> str:
 
 
 def _typo(name: str, rng: np.random.Generator) -> str:
-    letters = [i for i, ch in enumerate(name) if ch.isalpha()]
-    if len(letters) < 6:
+    """One swapped or dropped letter inside a word of five letters or more, never its first
+    or last letter: a slip of the keyboard leaves a long word recognisable, while a letter lost from
+    an acronym or a short word (KTK -> KT) makes another name, not a misspelling of this one."""
+    letters = [m.start() + k for m in re.finditer(r"[A-Za-z]{5,}", name)
+               for k in range(1, m.end() - m.start() - 1)]
+    if len(letters) < 3:
         return name
-    i = letters[int(rng.integers(2, len(letters) - 1))]
+    i = letters[int(rng.integers(1, len(letters) - 1))]
     if rng.random() < 0.5 and i + 1 < len(name):
         return name[:i] + name[i + 1] + name[i] + name[i + 2:]  # swap neighbours
     return name[:i] + name[i + 1:]  # drop a letter

@@ -72,7 +72,7 @@ class ValuationDetector:
     """Peer-price detector; ``fit`` builds the baseline, ``detect`` scores a batch."""
 
     name: ClassVar[str] = "valuation_peers"
-    version: ClassVar[str] = "2.4.0"
+    version: ClassVar[str] = "2.5.0"
 
     def __init__(self, config: ValuationConfig | None = None,
                  baseline: pl.DataFrame | None = None,
@@ -113,7 +113,8 @@ class ValuationDetector:
             return empty_findings()
         cfg = self._config(ctx)
         scored = self.score(lines, cfg, ctx)
-        flagged = scored.filter(pl.col("_under") | pl.col("_over") | pl.col("_quantity"))
+        flagged = scored.filter(pl.col("_under") | pl.col("_over") | pl.col("_quantity")
+                                | pl.col("_light"))
         if flagged.is_empty():
             return empty_findings()
         return conform(self._findings(flagged, cfg))

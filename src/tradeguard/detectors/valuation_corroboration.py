@@ -204,7 +204,9 @@ def corroborate(scored: pl.DataFrame, cfg: ValuationConfig,
     refs = [pl.col(r) for r in REFERENCE_RATIOS if r in scored.columns]
     frame = _with_ratio_range(scored)
     rates = base_rates or AccountBaseRates(None, None)
-    open_line = ~pl.col("_under") & ~pl.col("_over") & ~pl.col("_quantity")
+    # a line whose weight, not price, is wrong (``_light``) is not open to a price review
+    light = pl.col("_light") if "_light" in scored.columns else pl.lit(False)
+    open_line = ~pl.col("_under") & ~pl.col("_over") & ~pl.col("_quantity") & ~light
     score = pl.col("under_score").fill_null(-1e9)
     if "entry_number" in frame.columns:
         frame = frame.with_columns(

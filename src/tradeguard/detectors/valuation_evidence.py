@@ -131,6 +131,9 @@ class ValuationConfig(BaseModel):
     ceiling_ratio: float = Field(
         2.0, gt=1, description="Flag at/above this x the highest own-history price")
     kpu_ratio: float = Field(1.5, gt=1, description="kg/unit at least this x peers")
+    light_ratio: float = Field(
+        10.0, gt=1, description="kg/unit at most 1/this x peers' with an ordinary unit value: "
+        "the weight, not the value, is misdeclared (a data-quality finding)")
     related_party_shift: float = Field(0.5, ge=0, description="Score added if related")
     new_importer_shift: float = Field(
         0.0, ge=0, description="Score added when the importer has no line in the window")
@@ -243,10 +246,16 @@ def evidence_scores(frame: pl.LazyFrame, cfg: ValuationConfig, rate: pl.Expr) ->
         ((pl.col(f"ceiling_ratio_{k}") <= 1.0)
          & (pl.col(f"{k}_history_lines") >= cfg.floor_min_lines)).fill_null(False)
         for k in CEILING_KINDS])
+    # kg/unit far below the peers' while the unit value is ordinary: the goods cannot weigh a
+    # tenth of what the same goods weigh, so the declared weight is wrong; the high value per
+    # kg it causes is the same error seen from the other side, not an inflated invoice
+    light = ((pl.col("quantity_score") <= -cfg.z_cut)
+             & (pl.col("ratio_kpu") <= 1 / cfg.light_ratio)
+             & (pl.col("ratio_uv") < cfg.over_ratio)).fill_null(False) & ~under & ~quantity
     over = (((pl.col("over_score") >= cfg.z_over)
              & ((pl.col("ratio_uv") >= cfg.over_ratio) | (pl.col("ratio_kg") >= cfg.over_ratio)
                 | high_own)).fill_null(False) | above_ceiling | above_market) \
-        & ~paid_before & ~under & ~quantity
+        & ~paid_before & ~under & ~quantity & ~light
     value = pl.col("entered_value_usd").cast(pl.Float64)
     # the least extreme material ratio: the duty at risk is a floor, not a guess
     under_ratio_used = pl.max_horizontal(
@@ -264,6 +273,7 @@ def evidence_scores(frame: pl.LazyFrame, cfg: ValuationConfig, rate: pl.Expr) ->
         market_ceiling.alias("ratio_to_market_ceiling"),
         above_market.alias("above_market_ceiling"),
         under.alias("_under"), over.alias("_over"), (quantity & ~under).alias("_quantity"),
+        light.alias("_light"),
         pl.max_horizontal("under_score", "over_score", "quantity_score")
         .alias("evidence_score"),
         (implied - value).alias("value_gap_usd"),

@@ -105,7 +105,8 @@ def valuation_findings(flagged: pl.DataFrame, cfg: ValuationConfig, detector: st
     market_ceiling = pl.when(pl.col("above_market_ceiling") & pl.col("_over")).then(
         pl.concat_str([pl.lit("; "), _fmt(pl.col("ratio_to_market_ceiling")),
                        pl.lit("x the highest price among the peer lines")])).otherwise(pl.lit(""))
-    kpu = pl.when(quantity).then(pl.concat_str([
+    light = pl.col("_light")
+    kpu = pl.when(quantity | light).then(pl.concat_str([
         pl.lit("; "), _fmt(pl.col("lkpu").exp()), pl.lit(" kg per "), pl.col("unit"),
         pl.lit(" is "), _fmt(pl.col("ratio_kpu")), pl.lit("x the peer median "),
         _fmt(pl.col("peer_lkpu_post_med").exp()), pl.lit(" kg")])).otherwise(pl.lit(""))
@@ -132,6 +133,9 @@ def valuation_findings(flagged: pl.DataFrame, cfg: ValuationConfig, detector: st
         .when(quantity).then(pl.concat_str([
             pl.lit(". Quantity looks understated for the declared weight; duty at risk $"),
             _fmt(duty).fill_null("n/a"), pl.lit(".")]))
+        .when(light).then(pl.lit(". The unit value is ordinary for these goods but they "
+                                 "cannot weigh this little: the gross weight (or the "
+                                 "quantity) looks misdeclared."))
         .otherwise(pl.lit(". Possible overvaluation (money laundering or drawback risk).")),
         related,
     ])
@@ -196,12 +200,16 @@ def valuation_findings(flagged: pl.DataFrame, cfg: ValuationConfig, detector: st
         .when(under & pl.col("_under_uv")).then(pl.lit("VAL_UNDER_UNIT_VALUE"))
         .when(under).then(pl.lit("VAL_UNDER_VALUE_PER_KG"))
         .when(quantity).then(pl.lit("VAL_QUANTITY_WEIGHT_MISMATCH"))
+        .when(light).then(pl.lit("DQ_WEIGHT_FAR_BELOW_PEERS"))
         .otherwise(pl.lit("VAL_OVER_UNIT_VALUE"))
     )
+    # A weight no article of the kind can have is a declaration error, not a price question.
+    category = pl.when(light & ~under & ~quantity).then(pl.lit(Category.DATA_QUALITY.value))\
+        .otherwise(pl.lit(Category.VALUATION.value))
     return flagged.select(
         pl.col("entry_number").cast(pl.String),
         pl.col("line_number").cast(pl.Int64),
-        pl.lit(Category.VALUATION.value).alias("category"),
+        category.alias("category"),
         reason.alias("reason_code"), severity.alias("severity"), text.alias("text"),
         evidence.alias("evidence"), pl.lit(detector).alias("detector"),
         pl.lit(version).alias("detector_version"),

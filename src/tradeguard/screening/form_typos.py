@@ -80,3 +80,34 @@ def form_typos() -> dict[str, str]:
             if v != word and len(v) >= 3:
                 seen.setdefault(v, set()).add(word)
     return {v: next(iter(ws)) for v, ws in seen.items() if len(ws) == 1 and v not in protected}
+
+
+@lru_cache(maxsize=1)
+def trade_word_typos() -> dict[str, str]:
+    """Misspelling -> canonical token, for the whole trade words the abbreviation table
+    rewrites (industrial -> industry, technologies -> technology).
+
+    A listed word that is rewritten loses the spelling its misspellings are close to:
+    "inustrial" is one edit from "industrial" but four from the "industry" the listed word
+    became, so the typo would count as a word the listed name lacks. Words of seven letters or
+    more, one edit as for legal forms (first letter kept); a misspelling that is a known word
+    or that two canonical tokens share is dropped.
+    """
+    words = {w: c for w, c in ABBREVIATIONS.items()
+             if len(w) >= 7 and w.isalpha() and c.isalpha()}
+    protected = (
+        set(ABBREVIATIONS)
+        | set(ABBREVIATIONS.values())
+        | ORG_COMMON
+        | ORG_STOPWORDS
+        | PERSON_PARTICLES
+        | set(TITLES)
+        | form_words()
+        | set(form_typos())
+    )
+    seen: dict[str, set[str]] = {}
+    for word, canonical in sorted(words.items()):
+        for v in _swaps(word) | _one_edit_inside(word):
+            if v != word:
+                seen.setdefault(v, set()).add(canonical)
+    return {v: next(iter(cs)) for v, cs in seen.items() if len(cs) == 1 and v not in protected}

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from tradeguard.screening.form_typos import form_typos
+from tradeguard.screening.form_typos import form_typos, trade_word_typos
 from tradeguard.screening.vocabulary import ABBREVIATIONS, LEADING_FORMS, LEGAL_FORMS, TITLES
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -121,9 +121,11 @@ def _typo_table() -> tuple[pl.Series, pl.Series]:
 
 @lru_cache(maxsize=1)
 def _abbreviation_table() -> tuple[pl.Series, pl.Series]:
-    """Abbreviations and their expansions, as columns (built once)."""
-    return (pl.Series(list(ABBREVIATIONS), dtype=pl.String),
-            pl.Series(list(ABBREVIATIONS.values()), dtype=pl.String))
+    """Abbreviations and their expansions, and misspelled trade words and their canonical
+    token, as columns (built once)."""
+    table = {**trade_word_typos(), **ABBREVIATIONS}
+    return (pl.Series(list(table), dtype=pl.String),
+            pl.Series(list(table.values()), dtype=pl.String))
 
 
 def _fix_form_typos(names: pl.Series) -> pl.Series:
