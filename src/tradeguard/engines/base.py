@@ -8,11 +8,11 @@ cross-entry detectors, lanes with their per-port-day quotas) is done once by
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import polars as pl
 
@@ -61,6 +61,17 @@ class ScoringEngine(Protocol):
     def score(self, inputs: BatchInputs, run: FittedRun, cross_findings: pl.DataFrame,
               out_dir: Path) -> list[Path]:
         """Score every batch; one Parquet part per batch (:data:`SCORED_SCHEMA`) in out_dir."""
+
+
+@runtime_checkable
+class ReadsBatches(Protocol):
+    """An engine that can hand the driver its batches one at a time, a few fields each: a
+    detector that reads every line of the run in parts reads the batches as they are cut,
+    instead of gathering each part by key from the whole run."""
+
+    def batch_rows(self, inputs: BatchInputs, fields: Sequence[str] | None
+                   ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+        """(entries, lines) of each batch in turn, only the keys and ``fields`` when given."""
 
     def close(self) -> None:
         """Release the engine's resources (connections, sessions)."""

@@ -9,7 +9,7 @@ process or, with ``workers`` > 1, in that many worker processes
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -49,6 +49,15 @@ class BatchFiles:
         elif self.chain_schema is not None:
             chains = pl.DataFrame(schema=self.chain_schema)
         return frame(self.entries), frame(self.lines), chains
+
+    def read_fields(self, fields: Sequence[str] | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """(entries, lines) of the batch, only their keys and ``fields`` when given."""
+        def frame(files: list[Path], keys: tuple[str, ...]) -> pl.DataFrame:
+            columns = picked_fields(list(pl.read_parquet_schema(files[0])), fields, keys)
+            return pl.read_parquet(files, columns=columns, hive_partitioning=False)
+
+        return (frame(self.entries, ("entry_number",)),
+                frame(self.lines, ("entry_number", "line_number")))
 
 
 def _scan(glob: str) -> str:
@@ -121,6 +130,12 @@ class DuckDBEngine:
             entries, lines, _ = batch.read()
             parts.append(cross_entry_candidates(entries, lines, run))
         return pl.concat(parts)
+
+    def batch_rows(self, inputs: BatchInputs, fields: Sequence[str] | None
+                   ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+        """(entries, lines) of each batch in turn, read from the batch's own files."""
+        for batch in self._batch_files(inputs):
+            yield batch.read_fields(fields)
 
     def rows_for(self, inputs: BatchInputs, keys: pl.DataFrame,
                  fields: Sequence[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -9,8 +9,9 @@ and add nothing of their own but the split between per-entry work and the cross-
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol, runtime_checkable
 
 import polars as pl
 
@@ -110,29 +111,81 @@ def cross_entry_candidates(entries: pl.DataFrame, lines: pl.DataFrame,
 
 # Gathers (entries, lines) of some line keys, with only the given fields when not None.
 Gather = Callable[[pl.DataFrame, Sequence[str] | None], tuple[pl.DataFrame, pl.DataFrame]]
+# Reads (entries, lines) of the run batch by batch, with only the given fields when not None.
+ReadBatches = Callable[[Sequence[str] | None], Iterable[tuple[pl.DataFrame, pl.DataFrame]]]
+# Candidate lines a detector that reads the run in parts gets at a time.
+PART_ROWS = 200_000
 
 
-def detect_cross_entry(gather: Gather, candidates: pl.DataFrame, run: FittedRun
+@runtime_checkable
+class DetectsInParts(Protocol):
+    """A cross-entry detector that reads the run's lines in parts, as often as it needs
+    (each call of ``parts`` reads them again in the same order), instead of all at once."""
+
+    def detect_in_parts(self, parts: Callable[[], Iterable[pl.DataFrame]],
+                        ctx: DetectionContext) -> pl.DataFrame:
+        """Findings on every line of every part (:data:`tradeguard.findings.FINDINGS_SCHEMA`)."""
+
+
+def detect_cross_entry(gather: Gather, candidates: pl.DataFrame, run: FittedRun, *,
+                       part_rows: int = PART_ROWS, batches: ReadBatches | None = None
                        ) -> pl.DataFrame:
     """Findings of the cross-entry detectors, each over its own candidate lines of the run.
 
     A detector that declares the fields it reads (``reads``, e.g. the party networks, whose
-    candidates are every line) gets only those, so the run's rows never sit whole in memory.
+    candidates are every line) gets only those, so the run's rows never sit whole in memory;
+    one that reads the run in parts (:class:`DetectsInParts`) gets its candidates a part at
+    a time, so neither do its fields: the engine's batches (``batches``, each read from its
+    own files) when the engine can read them, else ``part_rows`` keys gathered at a time.
     """
-    from tradeguard.findings import empty_findings
+    from tradeguard.findings import conform, empty_findings
 
+    if part_rows < 1:
+        raise ValueError(f"part_rows must be at least 1 (got {part_rows})")
     found = [empty_findings()]
     keys = list(KEY_SCHEMA)
     for name, detector in run.cross_entry():
         mine = candidates.filter(pl.col("detector") == name).select(keys).unique()
         if mine.is_empty():
             continue
-        entries, lines = gather(mine, getattr(detector, "reads", None))
+        fields = getattr(detector, "reads", None)
+        if isinstance(detector, DetectsInParts):
+            parts = _parts(gather, mine.sort(keys), fields, part_rows, batches)
+            try:
+                found.append(conform(detector.detect_in_parts(parts, run.ctx)))
+            except Exception as exc:
+                raise DetectorError(name, "detect", exc) from exc
+            continue
+        entries, lines = gather(mine, fields)
         if lines.is_empty():
             continue
         decl = declarations(entries, lines)
         found.append(FittedChain([(name, detector)]).detect(decl, run.ctx)[0])
     return pl.concat(found, how="vertical")
+
+
+def _parts(gather: Gather, keys: pl.DataFrame, fields: Sequence[str] | None, part_rows: int,
+           batches: ReadBatches | None = None) -> Callable[[], Iterator[pl.DataFrame]]:
+    """The declaration lines of ``keys``: the candidates of each of the engine's batches, or
+    ``part_rows`` keys gathered at a time; each part in key order, so what a detector reads
+    does not depend on the order an engine returns rows."""
+    order = list(KEY_SCHEMA)
+
+    def read() -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+        if batches is not None:
+            for entries, lines in batches(fields):
+                typed = lines.with_columns(*[pl.col(c).cast(t) for c, t in KEY_SCHEMA.items()])
+                yield entries, typed.join(keys, on=order, how="semi")
+            return
+        for chunk in keys.iter_slices(part_rows):
+            yield gather(chunk, fields)
+
+    def parts() -> Iterator[pl.DataFrame]:
+        for entries, lines in read():
+            if not lines.is_empty():
+                yield declarations(entries, lines).sort(order, nulls_last=True)
+
+    return parts
 
 
 def score_entry_batch(entries: pl.DataFrame, lines: pl.DataFrame, run: FittedRun,

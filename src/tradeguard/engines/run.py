@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from tradeguard.engines.base import BatchInputs, ScoringEngine
+from tradeguard.engines.base import BatchInputs, ReadsBatches, ScoringEngine
 from tradeguard.engines.entry_batch import FittedRun, detect_cross_entry
 from tradeguard.engines.prescreen import prescreened
 from tradeguard.engines.staging import StagedFile, entry_numbers, stage_file
@@ -249,8 +249,12 @@ def score_batch(
         lap("fit")
         with prescreened(run, staged, enabled=prescreen) as ahead:
             candidates = engine.candidates(inputs, run)
+            reader = engine if isinstance(engine, ReadsBatches) else None
             cross = detect_cross_entry(
-                lambda keys, fields: engine.rows_for(inputs, keys, fields), candidates, run)
+                lambda keys, fields: engine.rows_for(inputs, keys, fields), candidates, run,
+                part_rows=batch_rows,
+                batches=None if reader is None else lambda fields: reader.batch_rows(inputs,
+                                                                                     fields))
             lap("cross_entry")
             ahead.wait()
             lap("prescreen_wait")

@@ -14,10 +14,14 @@ Importer rings, MID churn, fly-by-night importers and shipper clusters compare l
 different entries,
 so the batch engines run this detector once over the run's lines
 (:data:`tradeguard.engines.entry_batch.CROSS_ENTRY`); every line of a run is a candidate.
+They hand it the lines in parts (:meth:`NetworkDetector.detect_in_parts`, two passes over
+the parts, :mod:`~tradeguard.network.streaming` in between), so a run costs what its distinct
+parties cost; ``detect`` is the same over one part.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import ClassVar
 
@@ -28,8 +32,9 @@ from tradeguard.findings import FINDINGS_SCHEMA
 from tradeguard.network.findings import (
     DETECTOR_VERSION,
     NetworkConfig,
-    attach_findings,
     cluster_hits,
+    finding_rows,
+    first_findings,
 )
 from tradeguard.network.linkage import (
     KEY_COLUMNS,
@@ -46,9 +51,12 @@ from tradeguard.network.records import (
     party_records,
 )
 from tradeguard.network.shippers import peer_prices, with_price_flags
+from tradeguard.network.streaming import PartyTally, own_strings
 from tradeguard.network.violators import violator_clusters
 
 KEYS: dict[str, pl.DataType] = {"entry_number": pl.String(), "line_number": pl.Int64()}
+# A run's declaration lines in parts: each call reads them again, in the same order.
+Parts = Callable[[], Iterable[pl.DataFrame]]
 
 
 def known_outcomes(outcomes: pl.DataFrame | None, as_of: date) -> pl.DataFrame | None:
@@ -128,36 +136,72 @@ class NetworkDetector:
 
     def detect(self, lines: pl.DataFrame, ctx: DetectionContext) -> pl.DataFrame:
         """Findings on the batch's lines whose parties belong to a flagged cluster."""
-        if lines.is_empty():
-            return pl.DataFrame(schema=FINDINGS_SCHEMA)
-        occ = occurrences_of([line_parties(lines, history=False)])
-        if occ.is_empty():
-            return pl.DataFrame(schema=FINDINGS_SCHEMA)
-        records = occ.select("record_id", *RECORD_SCHEMA).unique("record_id").sort("record_id")
-        clusters, merged = self._clusters(records)
+        return self.detect_in_parts(lambda: (lines,), ctx)
 
-        def relabel(frame: pl.DataFrame) -> pl.DataFrame:
-            if merged.is_empty():
-                return frame
-            return frame.join(merged, on="cluster", how="left", maintain_order="left"
-                              ).with_columns(pl.coalesce("merged", "cluster").alias("cluster")
-                                             ).drop("merged")
+    def detect_in_parts(self, parts: Parts, ctx: DetectionContext) -> pl.DataFrame:
+        """Findings on a run's lines read in parts: the same as :meth:`detect` on all of
+        them at once, however they are cut.
 
-        version = pl.lit(self.linkage.version()).alias("linkage_version")
+        ``parts`` returns a fresh iterable of declaration frames on each call, the same lines
+        in the same order. The first pass folds each part's occurrences
+        (:class:`~tradeguard.network.streaming.PartyTally`), the clusters and rules run once
+        on the folded run and history, and the second pass attaches the findings part by
+        part; between the passes the detector holds the run's distinct parties, not its lines.
+        """
         cfg = self._cfg(ctx)
-        # Without a fitted history the batch is its own peer group, as in ``network build``.
-        peers = self._peers if self._peers is not None else peer_prices(occ, cfg.shippers)
-        current = with_price_flags(occ.join(relabel(clusters), on="record_id"), peers
-                                   ).with_columns(version)
+        tally = PartyTally(self._peers)
+        for occ in _occurrences(parts):
+            tally.add(occ)
+        if tally.empty:
+            return pl.DataFrame(schema=FINDINGS_SCHEMA)
+        hits, members = self._hits(tally, cfg)
+        if all(flagged.is_empty() for flagged in hits.values()):
+            return pl.DataFrame(schema=FINDINGS_SCHEMA)
+        version = pl.lit(self.linkage.version()).alias("linkage_version")
+        rows = [own_strings(found) for occ in _occurrences(parts) if (found := finding_rows(
+            occ.join(members, on="record_id").with_columns(version), hits)).width]
+        return first_findings(pl.concat(rows) if rows else pl.DataFrame())
+
+    def _hits(self, tally: PartyTally, cfg: NetworkConfig
+              ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+        """The clusters each rule flags over the folded run and history, and (record_id,
+        cluster) of the run's records in a flagged cluster."""
+        records = tally.records.table.select("record_id", *RECORD_SCHEMA).sort("record_id")
+        clusters, merged = self._clusters(records)
+        clusters = _relabel(clusters, merged)
+        by_code = tally.records.table.select("code", "record_id").join(
+            clusters, on="record_id").select("code", "cluster")
+        version = self.linkage.version()
+        current = tally.current_rows(by_code, cfg.shippers).with_columns(
+            pl.lit(version).alias("linkage_version"))
         every = current
         if self._history is not None:
-            past = relabel(self._history.with_columns(pl.col(pl.Categorical).cast(pl.String)))
-            past = past.with_columns(version, pl.lit(True).alias("history"))
+            past = _relabel(self._history.with_columns(pl.col(pl.Categorical).cast(pl.String)),
+                            merged)
             every = pl.concat([current, past.with_columns(
-                *[pl.lit(None, dtype=current.schema[c]).alias(c)
-                  for c in current.columns if c not in past.columns],
-            ).select(current.columns)])
-        hits = cluster_hits(every, cfg)
+                pl.lit(version).alias("linkage_version"), pl.lit(True).alias("history"))],
+                how="diagonal_relaxed")
+        hits = cluster_hits(every, cfg, volume=tally.volume(by_code, version))
         if self._violators is not None and not self._violators.is_empty():
-            hits["NET_VIOLATOR_CLUSTER"] = relabel(self._violators)
-        return attach_findings(every, hits)
+            hits["NET_VIOLATOR_CLUSTER"] = _relabel(self._violators, merged)
+        flagged = pl.concat([f.select("cluster") for f in hits.values() if not f.is_empty()]
+                            or [pl.DataFrame(schema={"cluster": pl.String})]).unique()
+        return hits, clusters.join(flagged, on="cluster")
+
+
+def _relabel(frame: pl.DataFrame, merged: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with each known cluster merged into another by the run named as the latter."""
+    if merged.is_empty():
+        return frame
+    return frame.join(merged, on="cluster", how="left", maintain_order="left").with_columns(
+        pl.coalesce("merged", "cluster").alias("cluster")).drop("merged")
+
+
+def _occurrences(parts: Parts) -> Iterator[pl.DataFrame]:
+    """The party occurrences of each part that declares any."""
+    for lines in parts():
+        if lines.is_empty():
+            continue
+        occ = occurrences_of([line_parties(lines, history=False)])
+        if not occ.is_empty():
+            yield occ

@@ -114,21 +114,33 @@ RULES: Mapping[str, NetworkRule] = {
 }
 
 
-def fly_by_night(occ: pl.DataFrame, cfg: NetworkConfig) -> pl.DataFrame:
-    """Importer clusters without history that file a recent burst of high value."""
+def importer_volume(current: pl.DataFrame) -> pl.DataFrame:
+    """What each importer cluster filed in the current declarations: entries, their value,
+    the first and last entry date (the fly-by-night rule's input, one row per cluster)."""
+    return current.group_by("cluster").agg(
+        pl.col("entry_number").n_unique().alias("entries"),
+        pl.col("entered_value_usd").sum().alias("value_usd"),
+        pl.col("date").min().alias("first_entry"), pl.col("linkage_version").first(),
+        pl.col("date").max().alias("last_entry"),
+    )
+
+
+def fly_by_night(occ: pl.DataFrame, cfg: NetworkConfig,
+                 volume: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Importer clusters without history that file a recent burst of high value.
+
+    ``volume`` (:func:`importer_volume`) is what the current importer rows of ``occ`` give;
+    a caller whose current rows are folded computes it from the lines it kept."""
     imp = occ.filter(pl.col("kind") == "importer")
-    current = imp.filter(~pl.col("history"))
-    latest = current["date"].max()
+    if volume is None:
+        volume = importer_volume(imp.filter(~pl.col("history")))
+    latest = volume["last_entry"].max()
     if latest is None:
         return pl.DataFrame()
     seen_before = imp.group_by("cluster").agg(pl.col("history").any().alias("has_history"))
     # Value per day since the importer's first entry: a three-week-old importer is
     # compared with what established ones file in the same time, not in a whole quarter.
-    volume = current.group_by("cluster").agg(
-        pl.col("entry_number").n_unique().alias("entries"),
-        pl.col("entered_value_usd").sum().alias("value_usd"),
-        pl.col("date").min().alias("first_entry"), pl.col("linkage_version").first(),
-    ).join(seen_before, on="cluster").with_columns(
+    volume = volume.drop("last_entry").join(seen_before, on="cluster").with_columns(
         (pl.col("value_usd") / ((pl.lit(latest).cast(pl.Date) - pl.col("first_entry"))
                                 .dt.total_days() + 1)).alias("usd_per_day"))
     cut = volume["usd_per_day"].quantile(cfg.flyby_value_quantile) or 0.0
@@ -142,32 +154,41 @@ def fly_by_night(occ: pl.DataFrame, cfg: NetworkConfig) -> pl.DataFrame:
 
 
 def cluster_hits(occ: pl.DataFrame, cfg: NetworkConfig,
-                 outcomes: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
+                 outcomes: pl.DataFrame | None = None,
+                 volume: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
     """The clusters each rule flags (reason code -> one row per cluster with its evidence);
     the violator rule runs only with exam ``outcomes``, the shipper rule on occurrences
-    carrying price flags (:func:`with_price_flags`)."""
+    carrying price flags (:func:`with_price_flags`). ``volume``: the importers' current
+    filing (:func:`importer_volume`) where ``occ`` holds folded current rows."""
     hits = {"NET_SHARED_IDENTITY": importer_rings(occ, cfg.ring),
             "NET_MID_CHURN": mid_churn(occ, cfg.churn),
-            "NET_FLY_BY_NIGHT": fly_by_night(occ, cfg),
+            "NET_FLY_BY_NIGHT": fly_by_night(occ, cfg, volume),
             "NET_SHIPPER_CLUSTER": shipper_clusters(occ, cfg.shippers)}
     if outcomes is not None and not outcomes.is_empty():
         hits["NET_VIOLATOR_CLUSTER"] = violator_clusters(occ, outcomes, cfg.violators)
     return hits
 
 
-def attach_findings(occ: pl.DataFrame, hits: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
-    """Findings (:data:`FINDINGS_SCHEMA`) on the current lines and packages of flagged
-    clusters, one per line and reason code."""
+# Where a finding sits, and which of a line's flagged parties it cites (the first by kind).
+_PLACE = ["entry_number", "package_id", "line_number", "kind", "cluster"]
+_ONE_PER = ["entry_number", "line_number", "reason_code"]
+
+
+def finding_rows(occ: pl.DataFrame, hits: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """Every current occurrence of a flagged cluster as a finding, with the columns that pick
+    one per line and reason code (:func:`first_findings`): the rule's rank in ``hits`` and
+    the occurrence's place. Rows of different batches of lines can be pooled before picking.
+    """
     rows = occ.filter(~pl.col("history"))
     parts: list[pl.DataFrame] = []
-    for code, flagged in hits.items():
+    for rank, (code, flagged) in enumerate(hits.items()):
         if flagged.is_empty():
             continue
         rule = RULES[code]
-        # A line whose manufacturer and seller are both flagged cites the first by kind.
-        joined = rows.filter(pl.col("kind").is_in(rule.kinds)).join(flagged, on="cluster").sort(
-            "entry_number", "package_id", "line_number", "kind", "cluster", nulls_last=True)
+        joined = rows.filter(pl.col("kind").is_in(rule.kinds)).join(flagged, on="cluster")
         parts.append(joined.select(
+            pl.lit(rank, dtype=pl.UInt32).alias("_rank"),
+            *[pl.col(c).alias(f"_{c}") for c in _PLACE],
             pl.coalesce("entry_number", "package_id").alias("entry_number"),
             pl.col("line_number"),
             pl.lit("network").alias("category"), pl.lit(code).alias("reason_code"),
@@ -176,10 +197,27 @@ def attach_findings(occ: pl.DataFrame, hits: Mapping[str, pl.DataFrame]) -> pl.D
             .alias("evidence"),
             pl.lit(DETECTOR).alias("detector"),
             pl.lit(DETECTOR_VERSION).alias("detector_version"),
-        ).unique(["entry_number", "line_number", "reason_code"], maintain_order=True))
+        ))
     if not parts:
+        return pl.DataFrame()
+    return pl.concat(parts)
+
+
+def first_findings(rows: pl.DataFrame) -> pl.DataFrame:
+    """Findings (:data:`FINDINGS_SCHEMA`), one per line and reason code, from
+    :func:`finding_rows`: rule by rule, in order of entry, package and line; a line whose
+    manufacturer and seller are both flagged cites the first by kind."""
+    if rows.is_empty():
         return pl.DataFrame(schema=FINDINGS_SCHEMA)
-    return conform(pl.concat(parts))
+    place = ["_rank", *[f"_{c}" for c in _PLACE]]
+    return conform(rows.sort(place, nulls_last=True).unique(
+        ["_rank", *_ONE_PER], keep="first", maintain_order=True).drop(place))
+
+
+def attach_findings(occ: pl.DataFrame, hits: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """Findings (:data:`FINDINGS_SCHEMA`) on the current lines and packages of flagged
+    clusters, one per line and reason code."""
+    return first_findings(finding_rows(occ, hits))
 
 
 def network_findings(occurrences: pl.DataFrame, resolved: pl.DataFrame,
