@@ -62,6 +62,9 @@ class ScoringEngine(Protocol):
               out_dir: Path) -> list[Path]:
         """Score every batch; one Parquet part per batch (:data:`SCORED_SCHEMA`) in out_dir."""
 
+    def close(self) -> None:
+        """Release the engine's resources (connections, sessions)."""
+
 
 @runtime_checkable
 class ReadsBatches(Protocol):
@@ -72,9 +75,6 @@ class ReadsBatches(Protocol):
     def batch_rows(self, inputs: BatchInputs, fields: Sequence[str] | None
                    ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
         """(entries, lines) of each batch in turn, only the keys and ``fields`` when given."""
-
-    def close(self) -> None:
-        """Release the engine's resources (connections, sessions)."""
 
 
 def engine_for(name: str, *, spark_master: str | None = None,
