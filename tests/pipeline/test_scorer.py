@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from pathlib import Path
 from typing import ClassVar
@@ -10,10 +11,12 @@ import polars as pl
 import pytest
 from tests.pipeline.declarations import two_entries
 
+from tradeguard.contract.schema import schema_for
 from tradeguard.detectors.base import DetectionContext
 from tradeguard.detectors.forced_labor import parties
 from tradeguard.findings import FINDINGS_SCHEMA
 from tradeguard.pipeline import DetectorRegistry, Scorer, score_declarations
+from tradeguard.pipeline.run import declarations, input_digest
 
 ENTRIES, LINES = two_entries(second_date="2026-07-02", second_trusted=False)
 
@@ -134,3 +137,15 @@ def test_cached_party_screening_gives_the_batch_findings(
     monkeypatch.setattr(parties, "CACHED_BATCH", 10**9)  # the whole batch via the cache
     again = Scorer(registry=reg).score(entries, lines, supply_chain=chain, as_of=day).findings
     assert again.sort(again.columns).equals(batch.sort(batch.columns))
+
+
+def test_input_digest_hashes_every_contract_field_by_name() -> None:
+    decl = declarations(*two_entries())
+    names = list(dict.fromkeys([*schema_for("entries").names, *schema_for("lines").names]))
+    texts = decl.select(pl.concat_str(
+        [pl.lit(f"{n}=") + (pl.col(n).cast(pl.String).fill_null("\\N") if n in decl.columns
+                            else pl.lit("\\N")) for n in names], separator="\x1f")).to_series()
+    expected = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+    assert input_digest(decl).to_list() == expected
+    assert texts[0].startswith("entry_number=AB1-0000001-1\x1f")
+    assert "\x1fhts_code=6109100012\x1f" in texts[0]

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import math
+import random
+import subprocess
+import sys
+
 import polars as pl
 
 from tradeguard.findings import FINDINGS_SCHEMA
@@ -98,3 +103,38 @@ def test_relief_lowers_and_model_raises_the_score() -> None:
     with_model = combine_risk(keys, found, treat, CFG, model).row(0, named=True)
     assert with_model["risk_score"] > plain
     assert "model" in with_model["categories"] and "model_x" in with_model["reasons"]
+
+
+# Four categories whose log terms add up to two different scores depending on their order.
+_ORDER_SENSITIVE = {"valuation": 0.545, "origin": 0.764, "adcvd": 0.069, "network": 0.121}
+
+_SCORE_IN_A_NEW_PROCESS = """
+import sys
+sys.path[:0] = {path!r}
+from tests.targeting.test_risk import order_sensitive_score
+print(repr(order_sensitive_score({seed})))
+"""
+
+
+def order_sensitive_score(seed: int) -> float:
+    """The score of one line with the :data:`_ORDER_SENSITIVE` findings, shuffled by seed."""
+    risk = CFG.risk.model_copy(update={
+        "severity_weights": {**CFG.risk.severity_weights, "high": 1.0},
+        "category_weights": {**CFG.risk.category_weights, **_ORDER_SENSITIVE}})
+    rows = [("E1", 1, c, f"X{i}", "high") for i, c in enumerate(_ORDER_SENSITIVE)]
+    found = _findings(*random.Random(seed).sample(rows, len(rows)))
+    score = combine_risk(_keys(("E1", 1)), found, NO_TREATMENTS,
+                         CFG.model_copy(update={"risk": risk}))["risk_score"][0]
+    return float(score)
+
+
+def test_the_score_is_the_same_in_every_process_whatever_the_findings_order() -> None:
+    logs = [math.log(1 - w) for w in _ORDER_SENSITIVE.values()]
+    assert len({sum(random.Random(s).sample(logs, 4)) for s in range(30)}) > 1
+    # Groups come out of hash tables seeded per process, so each score is taken in a new one.
+    scores = {subprocess.run(
+        [sys.executable, "-c", _SCORE_IN_A_NEW_PROCESS.format(path=sys.path, seed=seed)],
+        check=True, capture_output=True, text=True).stdout for seed in range(3)}
+    scores |= {repr(order_sensitive_score(seed)) + "\n" for seed in range(3, 9)}
+    assert len(scores) == 1
+    assert 0.9 < float(scores.pop()) < 0.92

@@ -10,8 +10,6 @@ per row, with every reason it failed and the raw row as JSON). No Python loop ru
 
 from __future__ import annotations
 
-import hashlib
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,6 +20,7 @@ from tradeguard.contract.countries import country_codes
 from tradeguard.contract.entry_number import ENTRY_NUMBER_PATTERN
 from tradeguard.contract.free_text import MAX_EXTRA_CHARS, mask_controls, suspect, text_reasons
 from tradeguard.contract.schema import FINDING_CATEGORIES, DType, Field, FileSchema, Rule
+from tradeguard.digests import sha256_hex
 
 ROW = "__row"  # spreadsheet row number of each raw row
 READ_ERROR = "__read_error"  # set by a reader when a row could not be parsed at all
@@ -206,28 +205,7 @@ def content_hash_expr(schema: FileSchema) -> pl.Expr:
     with a unit separator, a missing value written ``\\N``.
     """
     parts = [pl.col(c).cast(pl.String).fill_null("\\N") for c in (*schema.names, EXTRA)]
-    return pl.concat_str(parts, separator="\x1f").map_batches(_sha256, return_dtype=pl.String)
-
-
-_duckdb = threading.local()
-#: Up to this many rows are hashed with hashlib: a DuckDB round trip costs milliseconds, which
-#: is most of validating one API request's rows.
-_SMALL_BATCH = 512
-
-
-def _sha256(s: pl.Series) -> pl.Series:
-    if s.len() <= _SMALL_BATCH:
-        return pl.Series(s.name, [None if v is None else hashlib.sha256(v.encode()).hexdigest()
-                                  for v in s.to_list()], dtype=pl.String)
-    # Vectorised in DuckDB (no per-row Python). One connection per thread, opened on first
-    # use: opening one per batch costs time and memory. Imported here to keep imports cheap.
-    import duckdb
-
-    con = getattr(_duckdb, "con", None)
-    if con is None:
-        con = _duckdb.con = duckdb.connect()
-    digests = con.from_arrow(s.rename("s").to_frame().to_arrow()).select("sha256(s) as h").pl()
-    return digests["h"].rename(s.name)
+    return pl.concat_str(parts, separator="\x1f").map_batches(sha256_hex, return_dtype=pl.String)
 
 
 def validate_batch(

@@ -22,6 +22,7 @@ import polars as pl
 
 from tradeguard.model._calibration import Calibration
 from tradeguard.model._reasons import ReasonCode
+from tradeguard.model._shap_memo import ContributionMemo
 from tradeguard.model._treeshap import ModelSplits, tree_splits
 
 if TYPE_CHECKING:
@@ -60,6 +61,11 @@ class ModelArtifact:
     def splits(self) -> ModelSplits:
         """Each tree's split features and thresholds, for grouped TreeSHAP (read once)."""
         return tree_splits(self.booster)
+
+    @cached_property
+    def contribution_memo(self) -> ContributionMemo:
+        """TreeSHAP rows this process has evaluated, per tree and split pattern."""
+        return ContributionMemo()
 
     def content(self) -> dict[str, Any]:
         """Everything the version hash covers (all but the version and the creation time)."""

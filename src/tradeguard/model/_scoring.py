@@ -67,7 +67,8 @@ def score(
         raw = np.asarray(booster.predict(matrix, raw_score=True), dtype=float)
     if explain:
         width = len(names) + 1
-        contributions = tree_contributions(booster, matrix, artifact.splits, np.eye(width))
+        contributions = tree_contributions(booster, matrix, artifact.splits, np.eye(width),
+                                           artifact.contribution_memo)
         reasons, _ = top_reasons(contributions, names, artifact.reasons, k=top_k)
     else:
         contributions = np.zeros((features.height, 0))

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
+
+from tradeguard.model._shap_memo import ContributionMemo, pattern_keys, tree_columns
 
 # LightGBM treats |x| <= 1e-35 as zero (its ``kZeroThreshold``) for zero-as-missing splits.
 _ZERO = 1e-35
@@ -147,26 +150,53 @@ def groups(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def contributions(booster: Any, matrix: np.ndarray, splits: ModelSplits,
-                  projection: np.ndarray) -> np.ndarray:
+                  projection: np.ndarray, memo: ContributionMemo | None = None) -> np.ndarray:
     """Rows x ``projection`` columns: TreeSHAP feature contributions summed over the trees,
     projected by ``projection`` (features x k; e.g. features -> reason codes, or identity).
 
     The bias term is left out: reasons rank features, and the raw score comes from the plain
-    prediction.
+    prediction. ``memo`` (identity projection only) keeps each tree's contributions per split
+    pattern for later calls, so a pattern met before is not evaluated again
+    (:mod:`~tradeguard.model._shap_memo`).
     """
     n_features = projection.shape[0]
-    total = np.zeros((matrix.shape[0], projection.shape[1]))
     if matrix.shape[0] == 0:
-        return total
+        return np.zeros((0, projection.shape[1]))
     identity = projection.shape == (n_features, n_features) and np.array_equal(
         projection, np.eye(n_features))
+    if not identity:
+        memo = None
     bins = splits.bins(matrix)
     categories: dict[int, tuple[np.ndarray, int]] = {}
+    # Column by column (each output column contiguous): a tree moves only the columns of the
+    # few features it splits on (and the bias); the others are exact zeros, and adding zero
+    # changes no sum, so they are skipped — same values, same order of additions.
+    total = np.zeros((projection.shape[1], matrix.shape[0]))
     for tree, tree_split in enumerate(splits.trees):
         group, representative = groups(split_patterns(matrix, bins, tree_split, categories))
-        phi = np.asarray(booster.predict(matrix[representative], start_iteration=tree,
-                                         num_iteration=1, pred_contrib=True), dtype=float)
-        phi = phi[:, :n_features] if identity else phi[:, :n_features] @ projection
-        # Fancy indexing, not np.take(out=...): the latter takes a slower buffered path.
-        total += phi[group]
-    return total
+        phi = None
+        if memo is not None:
+            columns = tree_columns(tree_split, n_features)
+            phi = memo.contributions(
+                tree, pattern_keys(matrix, bins, tree_split, representative), columns,
+                partial(_tree_contributions, booster, matrix, representative, tree,
+                        n_features))
+        if phi is None:
+            phi = _tree_contributions(booster, matrix, representative, tree, n_features)
+            if not identity:
+                phi = phi @ projection
+            columns = np.flatnonzero(phi.any(axis=0))
+            phi = phi[:, columns]
+        for j, column in enumerate(columns.tolist()):
+            total[column] += phi[:, j][group]
+    return np.ascontiguousarray(total.T)
+
+
+def _tree_contributions(booster: Any, matrix: np.ndarray, representative: np.ndarray,
+                        tree: int, n_features: int, at: np.ndarray | None = None) -> np.ndarray:
+    """One tree's pred_contrib rows (feature columns and bias) for the representatives
+    (those at positions ``at`` of them, when given)."""
+    rows = representative if at is None else representative[at]
+    phi = np.asarray(booster.predict(matrix[rows], start_iteration=tree, num_iteration=1,
+                                     pred_contrib=True), dtype=float)
+    return phi[:, :n_features]

@@ -54,12 +54,17 @@ def declarations(entries: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
 def input_digest(decl: pl.DataFrame) -> pl.Series:
     """SHA-256 of each line's declared contract fields (typed, in contract order)."""
     from tradeguard.contract.schema import schema_for
-    from tradeguard.targeting.sample import sha256_hex
+    from tradeguard.digests import sha256_hex
 
     names = list(dict.fromkeys([*schema_for("entries").names, *schema_for("lines").names]))
-    parts = [pl.lit(n + "=") + (pl.col(n).cast(pl.String).fill_null("\\N") if n in decl.columns
-                                else pl.lit("\\N")) for n in names]
-    text = decl.select(pl.concat_str(parts, separator="\x1f").alias("s")).to_series()
+    # ``name=value`` fields joined by a unit separator, built in one concatenation (the
+    # separator rides on the next field's label) rather than one per field.
+    parts: list[pl.Expr] = []
+    for i, n in enumerate(names):
+        parts.append(pl.lit(("\x1f" if i else "") + n + "="))
+        parts.append(pl.col(n).cast(pl.String).fill_null("\\N") if n in decl.columns
+                     else pl.lit("\\N"))
+    text = decl.select(pl.concat_str(parts).alias("s")).to_series()
     return sha256_hex(text).alias("input_digest")
 
 

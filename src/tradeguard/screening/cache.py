@@ -6,6 +6,12 @@ one index: a new list version means a new index and so an empty cache) and the s
 settings. So each distinct (name, country, address, settings) is screened once; later batches
 join their parties to the remembered matches instead of screening them again. Lookups and
 updates are frame joins, not per-party Python work, so a 200,000-line batch stays vectorised.
+
+A party not seen before often carries a name already screened under another address. The
+costly part of screening — candidates and the exact name score — depends only on the name's
+normal form (:data:`NAME_FORM`), so the listed names each form came close to are remembered
+too (:meth:`ScreeningCache.close_names`), and a new party with a known name only has its
+country and address weighed.
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ import polars as pl
 
 #: The party fields a screening result depends on (with the settings and the index).
 PARTY_KEY: tuple[str, ...] = ("name", "country", "address")
+#: What candidates and the name score read of a name: its normalised words, their sound keys
+#: and the separated legal form.
+NAME_FORM: tuple[str, ...] = ("tokens", "keys", "legal_form")
 #: Distinct parties remembered per settings before the memory is started afresh, so a long
 #: stream of ever-new names cannot grow it without bound (about 100 MB of names at most).
 MAX_PARTIES = 1_000_000
@@ -33,6 +42,15 @@ class _Remembered:
     hits: pl.DataFrame | None = None  # name, country, address + match columns (no id)
 
 
+@dataclass
+class _NameForms:
+    """Name forms matched under one set of settings, and the listed names (``slot``) each
+    came close to."""
+
+    seen: pl.DataFrame  # NAME_FORM
+    close: pl.DataFrame | None = None  # NAME_FORM + slot
+
+
 def _no_parties() -> pl.DataFrame:
     return pl.DataFrame(schema=dict.fromkeys(PARTY_KEY, pl.String()))
 
@@ -44,14 +62,18 @@ class ScreeningCache:
     max_parties: int = MAX_PARTIES
     _by_settings: dict[str, _Remembered] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _forms: dict[str, _NameForms] = field(default_factory=dict)
+    # Apart from ``_lock``: the parties' screening (under ``_lock``) asks for name forms.
+    _forms_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __len__(self) -> int:
         return sum(r.parties.height for r in self._by_settings.values())
 
     def clear(self) -> None:
         """Forget every remembered result."""
-        with self._lock:
+        with self._lock, self._forms_lock:
             self._by_settings.clear()
+            self._forms.clear()
 
     def matches(self, queries: pl.DataFrame, settings: str, screen: Screen) -> pl.DataFrame:
         """Matches of ``queries`` (``id`` + :data:`PARTY_KEY` columns) under ``settings``.
@@ -79,3 +101,26 @@ class ScreeningCache:
             return pl.DataFrame()
         return queries.select("id", *PARTY_KEY).join(
             hits, on=list(PARTY_KEY), how="inner", nulls_equal=True).drop(PARTY_KEY)
+
+    def close_names(self, forms: pl.DataFrame, settings: str, match: Screen) -> pl.DataFrame:
+        """The listed names each of ``forms`` (distinct :data:`NAME_FORM` rows) may match:
+        :data:`NAME_FORM` + ``slot`` rows, none for a form that came close to no listed name.
+
+        Forms not yet remembered under ``settings`` go to ``match`` once; it must return their
+        close pairs in the same columns. Returns the pairs unsorted.
+        """
+        key = list(NAME_FORM)
+        with self._forms_lock:
+            known = self._forms.get(settings)
+            if known is None or known.seen.height >= self.max_parties:
+                known = _NameForms(forms.select(key).clear())
+                self._forms[settings] = known
+            new = forms.select(key).join(known.seen, on=key, how="anti", nulls_equal=True)
+            if new.height:
+                found = match(new).select(*key, "slot")
+                known.seen = pl.concat([known.seen, new])
+                known.close = found if known.close is None else pl.concat([known.close, found])
+            close = known.close
+        if close is None:
+            return forms.select(key).clear().with_columns(slot=pl.lit(None, dtype=pl.UInt32))
+        return close.join(forms.select(key), on=key, how="semi", nulls_equal=True)

@@ -16,6 +16,7 @@ import polars as pl
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
+from tradeguard.screening.cache import NAME_FORM
 from tradeguard.screening.config import ALGORITHM_NAME, ALGORITHM_VERSION, ScreeningConfig
 from tradeguard.screening.index import WatchlistIndex
 from tradeguard.screening.normalise import normalise_names
@@ -167,68 +168,52 @@ def _best_first(matches: pl.DataFrame) -> pl.DataFrame:
 def screen_parties(
     parties: pl.DataFrame, index: WatchlistIndex, cfg: ScreeningConfig
 ) -> pl.DataFrame:
-    """Screen ``party_queries`` rows afresh (no remembered results): the matching itself."""
-    frame = parties.with_row_index("qid")
-    queries = normalise_names(frame, "name").filter(pl.col("tokens").list.len() > 0)
-    if queries.is_empty() or index.names.is_empty():
-        return empty_matches()
-    queries = queries.with_columns(flat=pl.col("tokens").list.join(" "))
-    cands = index.candidates(queries, cfg)
-    if cands.is_empty():
-        return empty_matches()
-    cands = cands.join(queries.select("qid", q_flat="flat"), on="qid").join(
-        index.names.select("slot", l_flat="flat"), on="slot"
+    """Screen ``party_queries`` rows (no remembered party results): the matching itself.
+
+    Candidates, the quick screens and the name score depend only on a name's normal form
+    (:data:`~tradeguard.screening.cache.NAME_FORM`), and parties repeat names with other
+    addresses, so each distinct form is matched once (:func:`_name_matches`; the index
+    remembers the forms it has matched, see ``ScreeningCache.close_names``); the country and
+    address evidence is then weighed per party for the few listed names its form came close to.
+    """
+    names = normalise_names(parties.select("name").unique(maintain_order=True), "name").filter(
+        pl.col("tokens").list.len() > 0
     )
-    q_flat = cands.get_column("q_flat").to_list()
-    l_flat = cands.get_column("l_flat").to_list()
-    # Cheap vectorised screens, one per way two names can match; a pair goes on to exact
-    # scoring when any of them passes: same words in any order (token sort), or the same
-    # letters with word breaks moved (names written as one word), or one name's words all
-    # inside the other's (token set) with few words left over.
-    # Threads pay off only on many pairs; a few hundred are done before threads would start.
-    workers = -1 if len(q_flat) > _THREADED_PAIRS else 1
-    sort_ratio = process.cpdist(q_flat, l_flat, scorer=fuzz.token_sort_ratio, workers=workers)
-    q_joined = cands.get_column("q_flat").str.replace_all(" ", "").to_list()
-    l_joined = cands.get_column("l_flat").str.replace_all(" ", "").to_list()
-    joined = process.cpdist(q_joined, l_joined, scorer=fuzz.ratio, workers=workers)
-    set_ratio = process.cpdist(q_flat, l_flat, scorer=fuzz.token_set_ratio, workers=workers)
-    words_q = cands.get_column("q_flat").str.count_matches(" ").to_numpy() + 1
-    words_l = cands.get_column("l_flat").str.count_matches(" ").to_numpy() + 1
-    few_extra = np.abs(words_q - words_l) <= 1
-    quick = np.maximum(np.maximum(sort_ratio, joined), np.where(few_extra, set_ratio, 0)) / 100
-    cands = cands.with_columns(quick=pl.Series(quick, dtype=pl.Float64)).filter(
-        pl.col("quick") >= cfg.prefilter_min
-    )
-    if cands.is_empty():
+    if names.is_empty() or index.names.is_empty():
         return empty_matches()
-    survivors = cands.join(
-        queries.select("qid", "id", "name", "country", "address", "tokens", "keys", "legal_form"),
-        on="qid",
-    ).join(
-        index.names.select(
-            "slot",
-            "entity_id",
-            "list",
-            "variant",
-            "is_alias",
-            "list_version",
-            l_country="country",
-            l_addresses="addresses",
-        ),
-        on="slot",
+    form = list(NAME_FORM)
+    close = index.cache.close_names(
+        names.select(form).unique(maintain_order=True),
+        cfg.model_dump_json(),
+        lambda fresh: _name_matches(fresh, index, cfg),
+    )
+    if close.is_empty():
+        return empty_matches()
+    survivors = (
+        parties.select("id", "name", "country", "address")
+        .join(names.select("name", *form), on="name")
+        .join(close, on=form, nulls_equal=True)
+        .join(
+            index.names.select(
+                "slot",
+                "entity_id",
+                "list",
+                "variant",
+                "is_alias",
+                "list_version",
+                l_country="country",
+                l_addresses="addresses",
+            ),
+            on="slot",
+        )
     )
     rows = []
-    floor = cfg.threshold - cfg.country_agree_bonus - cfg.address_agree_bonus
-    queries_by_qid: dict[int, PreparedName] = {}
     prepared, vocabulary = index.prepared, index.commonness
+    compared: dict[tuple[PreparedName, int], NameComparison] = {}
     columns = (
-        "qid",
+        *form,
         "slot",
         "id",
-        "name",
-        "tokens",
-        "keys",
-        "legal_form",
         "country",
         "address",
         "entity_id",
@@ -240,13 +225,11 @@ def screen_parties(
         "l_addresses",
     )
     for (
-        qid,
-        slot,
-        row_id,
-        name,
         tokens,
         keys,
-        form,
+        legal_form,
+        slot,
+        row_id,
         country,
         address,
         entity_id,
@@ -257,13 +240,11 @@ def screen_parties(
         l_country,
         l_addresses,
     ) in survivors.select(columns).iter_rows():
-        query = queries_by_qid.get(qid)
-        if query is None:
-            query = PreparedName(name, tuple(tokens), tuple(keys), form)
-            queries_by_qid[qid] = query
-        if name_score(query, prepared[slot], cfg, vocabulary) < floor:
-            continue
-        comp = compare_names(query, prepared[slot], cfg, vocabulary)
+        query = _prepared(tokens, keys, legal_form)
+        comp = compared.get((query, slot))
+        if comp is None:
+            comp = compare_names(query, prepared[slot], cfg, vocabulary)
+            compared[(query, slot)] = comp
         evidence = corroborate(country, address, l_country, l_addresses, cfg)
         score = round(min(1.0, max(0.0, comp.score + evidence.adjustment)), 4)
         if score < cfg.threshold:
@@ -295,6 +276,77 @@ def screen_parties(
     if not rows:
         return empty_matches()
     return _best_first(pl.DataFrame(rows, schema=MATCH_SCHEMA))
+
+
+def _prepared(tokens: list[str], keys: list[str], legal_form: str | None) -> PreparedName:
+    """A declared name's form as the scorer reads it (the text itself is not compared)."""
+    return PreparedName(" ".join(tokens), tuple(tokens), tuple(keys), legal_form)
+
+
+def _name_matches(forms: pl.DataFrame, index: WatchlistIndex, cfg: ScreeningConfig
+                  ) -> pl.DataFrame:
+    """:data:`~tradeguard.screening.cache.NAME_FORM` + ``slot`` of every listed name a
+    distinct name form may match: name score at or above the threshold less the most the
+    country and address evidence can add."""
+    form = list(NAME_FORM)
+    forms = forms.select(form).with_row_index("qid").with_columns(
+        flat=pl.col("tokens").list.join(" ")
+    )
+    cands = index.candidates(forms, cfg)
+    if cands.is_empty():
+        return forms.clear().select(*form, slot=pl.lit(None, dtype=pl.UInt32))
+    cands = cands.join(forms.select("qid", q_flat="flat"), on="qid").join(
+        index.names.select("slot", l_flat="flat"), on="slot"
+    )
+    cands = cands.filter(
+        _quick_screens(cands.get_column("q_flat"), cands.get_column("l_flat"), cfg.prefilter_min)
+    )
+    floor = cfg.threshold - cfg.country_agree_bonus - cfg.address_agree_bonus
+    scored = forms.join(cands.select("qid").unique(), on="qid", how="semi")
+    queries = {qid: _prepared(tokens, keys, legal_form)
+               for qid, tokens, keys, legal_form in scored.select("qid", *form).iter_rows()}
+    prepared, vocabulary = index.prepared, index.commonness
+    qids, slots = cands.get_column("qid").to_list(), cands.get_column("slot").to_list()
+    near = [
+        name_score(queries[qid], prepared[slot], cfg, vocabulary) >= floor
+        for qid, slot in zip(qids, slots, strict=True)
+    ]
+    close = cands.select("qid", "slot").filter(pl.Series(near, dtype=pl.Boolean))
+    return close.join(forms.select("qid", *form), on="qid").select(*form, "slot")
+
+
+def _quick_screens(q_flat: pl.Series, l_flat: pl.Series, least: float) -> pl.Series:
+    """Whether each pair of flat names goes on to exact scoring: a cheap vectorised screen
+    reaches ``least``, one per way two names can match — the same letters with word breaks
+    moved (names written as one word), the same words in any order (token sort), or one
+    name's words all inside the other's (token set) with few words left over.
+
+    A pair needs one screen to pass, so each screen runs only on the pairs the ones before
+    left out, cheapest first. A score counts as ``score / 100`` in the scorer's own float
+    type, as when the three were compared at once.
+    """
+    words_q = q_flat.str.count_matches(" ").to_numpy().astype(np.int64)
+    words_l = l_flat.str.count_matches(" ").to_numpy().astype(np.int64)
+    # "Few left over" allows the declared name one extra word but not the listed name: the
+    # released screen took an unsigned difference of word counts, which wraps round. Kept,
+    # so that which pairs reach exact scoring does not change.
+    few_extra = (words_q >= words_l) & (words_q - words_l <= 1)
+    passed = np.zeros(q_flat.len(), dtype=bool)
+    for scorer, unspaced, only in ((fuzz.ratio, True, None),
+                                   (fuzz.token_sort_ratio, False, None),
+                                   (fuzz.token_set_ratio, False, few_extra)):
+        todo = np.flatnonzero(~passed if only is None else ~passed & only)
+        if todo.size == 0:
+            continue
+        rows = pl.Series(todo)
+        q, ls = q_flat.gather(rows), l_flat.gather(rows)
+        if unspaced:
+            q, ls = q.str.replace_all(" ", ""), ls.str.replace_all(" ", "")
+        # Threads pay off only on many pairs; a few hundred are done before threads start.
+        workers = -1 if todo.size > _THREADED_PAIRS else 1
+        score = process.cpdist(q.to_list(), ls.to_list(), scorer=scorer, workers=workers)
+        passed[todo] = (score / 100).astype(np.float64) >= least
+    return pl.Series(passed, dtype=pl.Boolean)
 
 
 def match_evidence(row: dict[str, object]) -> str:

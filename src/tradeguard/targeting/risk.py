@@ -123,7 +123,8 @@ def _reason_rows(weighted: pl.DataFrame, model: pl.DataFrame | None,
         pl.col("model_reason_texts").alias("text"), named.alias("named"), term.alias("w"),
         pl.col("probability"),
     ).explode("code", "text").with_columns(
-        pl.when(pl.int_range(pl.len()).over(KEYS) == 0).then(pl.concat_str(
+        # The line's first model reason (a first occurrence: a hash pass, not a window).
+        pl.when(pl.struct(KEYS).is_first_distinct()).then(pl.concat_str(
             pl.lit("model: "), (pl.col("probability") * 100).round(0).cast(pl.Int64)
             .cast(pl.String), pl.lit("% likely a discrepancy, mainly "), pl.col("text")))
         .otherwise(pl.concat_str(pl.lit("model: also "), pl.col("text"))).alias("text"),
@@ -151,7 +152,10 @@ def combine_risk(
     found = expand_to_lines(findings, keys)
     weighted = _finding_weights(found, treatments, cfg)
     per_source = weighted.group_by(*KEYS, "source").agg(pl.col("w").max())
-    evidence = per_source.group_by(KEYS).agg((1.0 - pl.col("w")).log().sum().alias("log_keep"))
+    # Summed in a fixed order: groups come out of a hash table in any order, and a float sum
+    # that follows it could differ in the last bit from one run to the next.
+    evidence = per_source.group_by(KEYS).agg(
+        (1.0 - pl.col("w")).log().sort().sum().alias("log_keep"))
     frame = keys.with_row_index("_order").join(evidence, on=KEYS, how="left")
     frame = frame.join(treatments.select(*KEYS, pl.col("relief_weight").alias("relief")),
                        on=KEYS, how="left")

@@ -8,32 +8,12 @@ selection bias, and the same declaration always draws the same u under the same 
 
 from __future__ import annotations
 
-import hashlib
-
 import polars as pl
+
+from tradeguard.digests import sha256_hex
 
 _HEX_DIGITS = 13  # 52 bits: exact in a float64 and plenty of resolution for a share
 _SCALE = float(16**_HEX_DIGITS)
-
-
-#: Up to this many rows are hashed in-process: opening a DuckDB connection costs more than
-#: hashing a single entry's lines, and SHA-256 is the same function either way.
-SMALL_BATCH = 512
-
-
-def sha256_hex(text: pl.Series) -> pl.Series:
-    """Lower-case hex SHA-256 of each UTF-8 string (null in, null out), in row order."""
-    if text.len() <= SMALL_BATCH:
-        return pl.Series(text.name, [
-            None if s is None else hashlib.sha256(s.encode("utf-8")).hexdigest()
-            for s in text.cast(pl.String).to_list()], dtype=pl.String)
-    # DuckDB computes SHA-256 over the whole column at once; no per-row Python.
-    import duckdb
-
-    with duckdb.connect() as con:
-        con.register("draws", pl.DataFrame({"s": text}))
-        out = con.execute("select sha256(s) as h from draws").pl()
-    return out["h"].alias(text.name)
 
 
 def sample_draw(keys: pl.DataFrame, seed: int, config_version: str) -> pl.Series:

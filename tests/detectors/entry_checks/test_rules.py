@@ -175,3 +175,30 @@ def test_batch_keeps_lines_apart(ref: ReferenceData, clean: dict[str, Any]) -> N
     assert 1 not in by_line
     assert by_line[2] == ["DQ_UNIT_MISMATCH"]
     assert by_line[3] == ["DQ_HTS_NOT_STAT"]
+
+
+def test_plausibility_in_a_batch_equals_each_line_checked_alone(
+        ref: ReferenceData, clean: dict[str, Any]) -> None:
+    from tradeguard.detectors.base import DetectionContext
+
+    from .conftest import ON
+
+    changes: list[dict[str, Any]] = [
+        {}, {"gross_weight_kg": 0.25}, {"quantity": 0.0}, {},
+        {"entered_value_usd": 3.0, "duty_usd": 0.5}, {"gross_weight_kg": 250000.0},
+        {"quantity_unit": "KG", "quantity": 300.0}, {"entered_value_usd": 0.0, "duty_usd": 0.0},
+    ]
+    rows = [{**clean, "line_number": i + 1, **c} for i, c in enumerate(changes)]
+    ctx = DetectionContext(ref=ref, as_of=ON)
+
+    def plausibility(rows: list[dict[str, Any]]) -> pl.DataFrame:
+        frame = pl.DataFrame(rows, schema_overrides={"adcvd_case_number": pl.String,
+                                                     "spi": pl.String})
+        return EntryChecks().detect(frame, ctx).filter(
+            pl.col("reason_code").str.starts_with("DQ_IMPLAUSIBLE"))
+
+    together = plausibility(rows)
+    alone = pl.concat([plausibility([row]) for row in rows])
+    assert together.sort("line_number", "reason_code").equals(
+        alone.sort("line_number", "reason_code"))
+    assert set(together["line_number"]) == {2, 3, 5, 6, 7, 8}

@@ -9,6 +9,7 @@ are worth more than the bulk raw material they are made of (see
 from __future__ import annotations
 
 import polars as pl
+from polars.expr.whenthen import ChainedThen, Then
 
 from tradeguard.detectors.entry_checks.frame import emit, fmt, txt, usd
 from tradeguard.detectors.entry_checks.reference import CheckTables
@@ -30,39 +31,42 @@ def plausibility_findings(df: pl.DataFrame, tables: CheckTables) -> list[pl.Data
     per_article = gross / (qty * pl.col("_articles_per_unit"))
     weighs = ~pl.col("_unit").is_in(list(cfg.weightless_units)).fill_null(False)
     ok_qty = qty > 0
-    weight_why = (
-        pl.when(weighs & ok_qty & (gross <= 0))
-        .then(fmt("gross weight {} kg for {} {}", gross, qty, txt(pl.col("_unit"))))
-        .when(ok_qty & (gross < net_kg * (1 - cfg.net_weight_tolerance)))
-        .then(fmt("gross weight {} kg is less than the {} kg declared as quantity",
-                        gross, net_kg.round(3)))
-        .when(ok_qty & pl.col("_whole_mass").fill_null(False)
-              & (gross > net_kg * cfg.max_packing_ratio + cfg.packing_allowance_kg))
-        .then(fmt("gross weight {} kg is over {}x the {} kg of goods declared",
-                        gross, pl.lit(cfg.max_packing_ratio), net_kg.round(3)))
-        .when(ok_qty & (gross > 0) & ((per_article < pl.col("_min_kg"))
-                                      | (per_article > pl.col("_max_kg"))))
-        .then(fmt("{} kg per article, outside {}-{} kg for HTS {}", per_article
-                        .round_sig_figs(3), pl.col("_min_kg"), pl.col("_max_kg"),
-                        pl.col("hts_digits")))
-        .when(ok_qty & (gross > 0) & ((gross / qty < pl.col("_unit_min"))
-                                      | (gross / qty > pl.col("_unit_max"))))
-        .then(fmt("{} kg per {}, outside {}-{} kg", (gross / qty).round_sig_figs(3),
-                  pl.col("_unit"), pl.col("_unit_min"), pl.col("_unit_max")))
-        .otherwise(pl.lit(None, pl.String)))
     per_kg = value / gross
     exempt = pl.col("_chapter").cast(pl.Int64, strict=False).is_in(
         list(cfg.ceiling_exempt_chapters)).fill_null(False)
-    value_why = (
-        pl.when(value <= 0).then(fmt("entered value {}", usd(value)))
-        .when((gross > 0) & (per_kg < pl.col("_floor")))
-        .then(fmt("{} per kg, below the {} per kg floor for chapter {} goods",
-                        per_kg.round_sig_figs(3),
-                        pl.col("_floor"), pl.col("_chapter")))
-        .when((gross > 0) & ~exempt & (per_kg > cfg.value_ceiling_usd_per_kg))
-        .then(fmt("{} USD per kg", per_kg.round_sig_figs(3)))
-        .otherwise(pl.lit(None, pl.String)))
-    frame = frame.with_columns(weight_why.alias("_weight"), value_why.alias("_value"))
+    # (test, why) in the order they are tried; the first that holds explains the line.
+    weight_tests = [
+        (weighs & ok_qty & (gross <= 0),
+         fmt("gross weight {} kg for {} {}", gross, qty, txt(pl.col("_unit")))),
+        (ok_qty & (gross < net_kg * (1 - cfg.net_weight_tolerance)),
+         fmt("gross weight {} kg is less than the {} kg declared as quantity",
+             gross, net_kg.round(3))),
+        (ok_qty & pl.col("_whole_mass").fill_null(False)
+         & (gross > net_kg * cfg.max_packing_ratio + cfg.packing_allowance_kg),
+         fmt("gross weight {} kg is over {}x the {} kg of goods declared",
+             gross, pl.lit(cfg.max_packing_ratio), net_kg.round(3))),
+        (ok_qty & (gross > 0) & ((per_article < pl.col("_min_kg"))
+                                 | (per_article > pl.col("_max_kg"))),
+         fmt("{} kg per article, outside {}-{} kg for HTS {}", per_article
+             .round_sig_figs(3), pl.col("_min_kg"), pl.col("_max_kg"), pl.col("hts_digits"))),
+        (ok_qty & (gross > 0) & ((gross / qty < pl.col("_unit_min"))
+                                 | (gross / qty > pl.col("_unit_max"))),
+         fmt("{} kg per {}, outside {}-{} kg", (gross / qty).round_sig_figs(3),
+             pl.col("_unit"), pl.col("_unit_min"), pl.col("_unit_max"))),
+    ]
+    value_tests = [
+        (value <= 0, fmt("entered value {}", usd(value))),
+        ((gross > 0) & (per_kg < pl.col("_floor")),
+         fmt("{} per kg, below the {} per kg floor for chapter {} goods",
+             per_kg.round_sig_figs(3), pl.col("_floor"), pl.col("_chapter"))),
+        ((gross > 0) & ~exempt & (per_kg > cfg.value_ceiling_usd_per_kg),
+         fmt("{} USD per kg", per_kg.round_sig_figs(3))),
+    ]
+    # Sentences are built only for the lines some test flags; almost every line passes all.
+    tests = [qty <= 0, *(test for test, _ in weight_tests), *(test for test, _ in value_tests)]
+    frame = frame.filter(pl.any_horizontal(tests).fill_null(False))
+    frame = frame.with_columns(_first_why(weight_tests).alias("_weight"),
+                               _first_why(value_tests).alias("_value"))
     common: dict[str, pl.Expr] = {"quantity": qty, "quantity_unit": pl.col("quantity_unit"),
                                   "gross_weight_kg": gross, "entered_value_usd": value,
                                   "hts": pl.col("hts_digits")}
@@ -78,3 +82,11 @@ def plausibility_findings(df: pl.DataFrame, tables: CheckTables) -> list[pl.Data
              fmt("Value is not plausible for these goods: {}.", pl.col("_value")),
              {**common, "bound": pl.col("_value"), "floor_usd_per_kg": pl.col("_floor")}),
     ]
+
+
+def _first_why(tests: list[tuple[pl.Expr, pl.Expr]]) -> pl.Expr:
+    """The explanation of the first test that holds (null when none does)."""
+    chain: Then | ChainedThen = pl.when(tests[0][0]).then(tests[0][1])
+    for test, why in tests[1:]:
+        chain = chain.when(test).then(why)
+    return chain.otherwise(pl.lit(None, pl.String))
