@@ -57,11 +57,22 @@ def test_the_network_detector_finds_the_same_in_small_and_large_parts(
 
         keyed, gathered[:] = list(gathered), []
         by_batch = detect_cross_entry(gather, candidates, run, part_rows=97, batches=batches)
+        # Workers get their batches' findings in files of their own, not the run's.
+        files = engine._cut_findings(inputs, engine._batch_files(inputs), whole)
+        shares = []
+        for batch in files:
+            assert batch.findings is not None
+            share = batch.cross_findings(whole.clear())
+            entries, _, _ = batch.read()
+            assert share.join(entries, on="entry_number", how="anti").is_empty()
+            shares.append(share)
     finally:
         engine.close()
     assert gathered == []  # the network's lines came from the batches, not by key
     assert len(read) == 2 * 3 and sum(read) == 2 * staged["lines"].accepted
     assert by_batch.sort(pl.all()).equals(whole.sort(pl.all()))
+    assert len(shares) == 3 and all(share.height for share in shares)
+    assert pl.concat(shares).sort(pl.all()).equals(whole.sort(pl.all()))
     network = candidates.filter(pl.col("detector") == "network").height
     # Every line is a network candidate, read twice (two passes): at once, or 97 keys a time.
     assert network == staged["lines"].accepted

@@ -10,7 +10,7 @@ process or, with ``workers`` > 1, in that many worker processes
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,12 @@ class BatchFiles:
     lines: list[Path]
     supply_chain: list[Path] | None = None
     chain_schema: dict[str, pl.DataType] | None = None
+    # The run's cross-entry findings on this batch's entries, when they were cut by batch.
+    findings: Path | None = None
+
+    def cross_findings(self, run_wide: pl.DataFrame) -> pl.DataFrame:
+        """The batch's own cross-entry findings when they were cut, else ``run_wide``."""
+        return run_wide if self.findings is None else pl.read_parquet(self.findings)
 
     def read(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
         """(entries, lines, supply chains) of the batch."""
@@ -161,16 +167,38 @@ class DuckDBEngine:
         files = self._batch_files(inputs)
         # Each batch brings its own supply chains; the run's need not travel with the run.
         run = run.for_batches(supply_chain=inputs.supply_chain is None)
-        jobs = [(batch, out_dir / f"part-{batch.number:05d}.parquet") for batch in files]
         if self.workers > 1 and len(files) > 1:
             from tradeguard.engines.workers import score_in_workers
 
-            return score_in_workers(jobs, (run, cross_findings), self.workers,
+            # Each worker reads its batches' cross-entry findings, not the run's (at 10M
+            # lines the party networks' alone are a gigabyte or more).
+            files = self._cut_findings(inputs, files, cross_findings)
+            jobs = [(batch, out_dir / f"part-{batch.number:05d}.parquet") for batch in files]
+            return score_in_workers(jobs, (run, cross_findings.clear()), self.workers,
                                     inputs.work / "run.pickle")
+        jobs = [(batch, out_dir / f"part-{batch.number:05d}.parquet") for batch in files]
         for batch, part in jobs:
             entries, lines, chains = batch.read()
             score_entry_batch(entries, lines, run, cross_findings, chains).write_parquet(part)
         return [part for _, part in jobs]
+
+    def _cut_findings(self, inputs: BatchInputs, files: list[BatchFiles],
+                      findings: pl.DataFrame) -> list[BatchFiles]:
+        """``files`` with each batch's share of ``findings`` (by entry) in a file of its own."""
+        folder = inputs.work / "batches" / "cross_findings"
+        folder.mkdir(parents=True, exist_ok=True)
+        batch_of = pl.scan_parquet(self._batches(inputs)["entries"] / "**" / "*.parquet",
+                                   hive_partitioning=True).select(
+            pl.col("entry_number").cast(pl.String), pl.col(sql.BATCH_COLUMN).cast(pl.Int64)
+        ).collect()
+        by_batch = findings.join(batch_of, on="entry_number", how="inner").partition_by(
+            sql.BATCH_COLUMN, as_dict=True, include_key=False)
+        out = []
+        for batch in files:
+            path = folder / f"part-{batch.number:05d}.parquet"
+            by_batch.get((batch.number,), findings.clear()).write_parquet(path)
+            out.append(replace(batch, findings=path))
+        return out
 
     def close(self) -> None:
         """Close the DuckDB connection."""

@@ -41,7 +41,8 @@ def _score(batch: BatchFiles, part: str) -> str:
 
     run, cross = unpack(_PACKED[0])
     entries, lines, chains = batch.read()
-    score_entry_batch(entries, lines, run, cross, chains).write_parquet(part)
+    score_entry_batch(entries, lines, run, batch.cross_findings(cross), chains
+                      ).write_parquet(part)
     return part
 
 
