@@ -4,7 +4,12 @@ Names and addresses of an importer's trading partners are confidential business 
 Findings quote them for the officer who reviews the entry, but assessments are exported,
 logged and sent onward, so their plain-language reasons carry role labels instead
 ("[manufacturer] matches UFLPA Entity List entry ..."). Replacement is one Aho-Corasick pass
-over all reasons (Polars ``str.replace_many``), not a loop per line.
+(Polars ``str.replace_many``) over the distinct reasons, not a loop per line.
+
+A batch declares some 16,000 names and addresses but its reasons quote a few hundred, and
+building the automaton costs far more than running it. So the patterns are first narrowed, by
+joins on words, to the values that can occur in these reasons (:func:`_may_occur`); a value
+that does occur is never dropped, so the result is the same as replacing every value.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ CONFIDENTIAL_FIELDS: dict[str, str] = {
 # Shorter values are left alone: replacing "AB" would mangle ordinary words.
 MIN_REDACTED_CHARS = 4
 
+# A word: a run of ASCII letters and digits, the only characters matching folds the case of.
+_WORD = r"[A-Za-z0-9]+"
+
 
 def confidential_values(*frames: pl.DataFrame | None) -> pl.DataFrame:
     """Distinct confidential values in ``frames`` with their labels, longest first."""
@@ -44,15 +52,116 @@ def confidential_values(*frames: pl.DataFrame | None) -> pl.DataFrame:
 
 
 def redact_texts(frame: pl.DataFrame, column: str, values: pl.DataFrame) -> pl.DataFrame:
-    """``column`` (text or list of text) with every confidential value replaced by its label."""
+    """``column`` (text or list of text) with every confidential value replaced by its label.
+
+    Matching ignores ASCII case. A value is replaced before any value it contains
+    (:func:`_passes`): ``str.replace_many`` replaces the match that ends first, so with "Acme"
+    and "Acme Park 12, Shenzhen" both declared one pass would leave "[manufacturer] Park 12,
+    Shenzhen" and leak the address. Values that occur in no text never match, so dropping
+    them first changes nothing.
+    """
     if values.is_empty() or column not in frame.columns:
         return frame
-    patterns, labels = values["value"].to_list(), values["label"].to_list()
-
-    def replace(expr: pl.Expr) -> pl.Expr:
-        return expr.str.replace_many(patterns, labels, ascii_case_insensitive=True)
-
+    is_list = isinstance(frame.schema[column], pl.List)
+    texts = frame.get_column(column)
+    distinct = (texts.explode() if is_list else texts).drop_nulls().unique()
+    values = values.filter(_may_occur(values.get_column("value"), distinct))
+    if values.is_empty():
+        return frame
+    redacted = distinct
+    for batch in _passes(values):
+        redacted = redacted.str.replace_many(batch["value"].to_list(), batch["label"].to_list(),
+                                             ascii_case_insensitive=True)
+    changed = redacted != distinct
+    if not changed.any():
+        return frame
+    before, after = distinct.filter(changed), redacted.filter(changed)
     col = pl.col(column)
-    if isinstance(frame.schema[column], pl.List):
-        return frame.with_columns(col.list.eval(replace(pl.element())).alias(column))
-    return frame.with_columns(replace(col).alias(column))
+    if is_list:
+        return frame.with_columns(col.list.eval(pl.element().replace(before, after)))
+    return frame.with_columns(col.replace(before, after))
+
+
+def _passes(values: pl.DataFrame) -> list[pl.DataFrame]:
+    """``values`` cut into replacement passes, outermost first: each value in a later pass
+    than every value that contains it (compared lower-cased, which finds every containment
+    ASCII-case-insensitive matching can see). Names rarely nest, so there are one or two."""
+    low = values.get_column("value").str.to_lowercase()
+    inside = pl.DataFrame({"outer": low, "inner": low.str.extract_many(
+        low.to_list(), overlapping=True)}).explode("inner").filter(
+        pl.col("inner").is_not_null() & (pl.col("inner") != pl.col("outer"))).unique()
+    depth = pl.DataFrame({"value": low.unique(), "depth": 0})
+    # A value's pass is one more than the deepest value containing it; nesting is a chain of
+    # ever longer values, so this settles within as many rounds as the longest chain.
+    for _ in range(low.len()):
+        lifted = inside.join(depth, left_on="outer", right_on="value").group_by("inner").agg(
+            (pl.col("depth").max() + 1).alias("lifted"))
+        deeper = depth.join(lifted, left_on="value", right_on="inner", how="left").select(
+            "value", pl.max_horizontal("depth", pl.col("lifted").fill_null(0)).alias("depth"))
+        if deeper.sort("value").equals(depth.sort("value")):
+            break
+        depth = deeper
+    passes = values.with_columns(low.alias("_low")).join(
+        depth, left_on="_low", right_on="value", how="left", maintain_order="left")
+    return [passes.filter(pl.col("depth") == d).drop("_low", "depth")
+            for d in sorted(passes.get_column("depth").unique().to_list())]
+
+
+def _words(strings: pl.Series) -> pl.DataFrame:
+    """One row per word of ``strings``, lower-cased and in order; ``id`` is the string's row."""
+    return (pl.DataFrame({"word": strings.str.extract_all(_WORD)}).with_row_index("id")
+            .explode("word").drop_nulls("word")
+            .with_columns(pl.col("word").str.to_lowercase()))
+
+
+def _neighbours(words: pl.DataFrame) -> pl.DataFrame:
+    """Each pair of neighbouring ``words`` of one string, and whether it starts or ends it."""
+    same = pl.col("id")
+    return words.select(
+        "id", pl.col("word").alias("left"), pl.col("word").shift(-1).alias("right"),
+        (same.shift(1) != same).fill_null(True).alias("first"),
+        (same.shift(-2) != same).fill_null(True).alias("last"),
+        (same.shift(-1) == same).alias("pair"),
+    ).filter("pair").drop("pair")
+
+
+def _may_occur(values: pl.Series, texts: pl.Series) -> pl.Series:
+    """False only for values that occur in none of ``texts``, even ignoring ASCII case.
+
+    Words are runs of ASCII letters and digits, compared lower-cased. Where a value occurs in
+    a text, its words follow each other there too; a word with another character on both
+    sides in the value is a whole word of the text, the value's first word (if the value
+    starts with it) ends a word of the text and its last word (if the value ends with it)
+    starts one. So each pair of neighbouring words of the value must be a pair of
+    neighbouring words of some text, compared that way, and a value of one enclosed word
+    must be a word of some text. Pairs of two such partial words, and values of one partial
+    word, are not checked: those values are kept.
+    """
+    text_words = _words(texts)
+    text_pairs = _neighbours(text_words).select("left", "right").unique()
+    open_start = pl.lit(values.str.contains(r"^[A-Za-z0-9]")).gather(pl.col("id"))
+    open_end = pl.lit(values.str.contains(r"[A-Za-z0-9]$")).gather(pl.col("id"))
+    value_words = _words(values)
+    pairs = _neighbours(value_words).with_row_index("pair").select(
+        "pair", "id", "left", "right",
+        (pl.col("first") & open_start).alias("left_partial"),
+        (pl.col("last") & open_end).alias("right_partial"))
+    left_whole, right_whole = ~pl.col("left_partial"), ~pl.col("right_partial")
+    whole = pairs.filter(left_whole & right_whole)
+    ends_left = pairs.filter(~left_whole & right_whole)
+    starts_right = pairs.filter(left_whole & ~right_whole)
+    found = pl.concat([
+        whole.join(text_pairs, on=["left", "right"], how="semi").select("pair"),
+        ends_left.join(text_pairs, on="right", suffix="_text")
+        .filter(pl.col("left_text").str.ends_with(pl.col("left"))).select("pair"),
+        starts_right.join(text_pairs, on="left", suffix="_text")
+        .filter(pl.col("right_text").str.starts_with(pl.col("right"))).select("pair"),
+    ])
+    missing_pair = (pairs.filter(left_whole | right_whole)
+                    .join(found, on="pair", how="anti").get_column("id"))
+    # Values of one word with a character other than a letter or digit on both sides.
+    one_word = value_words.filter(pl.len().over("id") == 1).filter(~open_start & ~open_end)
+    known = text_words.get_column("word").unique().implode()
+    missing_word = one_word.filter(~pl.col("word").is_in(known)).get_column("id")
+    missing = pl.concat([missing_pair, missing_word]).implode()
+    return ~pl.int_range(values.len(), eager=True, dtype=pl.UInt32).is_in(missing)
