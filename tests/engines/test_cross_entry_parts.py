@@ -57,6 +57,9 @@ def test_the_network_detector_finds_the_same_in_small_and_large_parts(
 
         keyed, gathered[:] = list(gathered), []
         by_batch = detect_cross_entry(gather, candidates, run, part_rows=97, batches=batches)
+        # Every line a candidate: the batches are read whole, with no candidate filter.
+        unfiltered = detect_cross_entry(gather, candidates, run, batches=batches,
+                                        run_lines=staged["lines"].accepted)
         # Workers get their batches' findings in files of their own, not the run's.
         files = engine._cut_findings(inputs, engine._batch_files(inputs), whole)
         shares = []
@@ -69,8 +72,9 @@ def test_the_network_detector_finds_the_same_in_small_and_large_parts(
     finally:
         engine.close()
     assert gathered == []  # the network's lines came from the batches, not by key
-    assert len(read) == 2 * 3 and sum(read) == 2 * staged["lines"].accepted
+    assert len(read) == 4 * 3 and sum(read) == 4 * staged["lines"].accepted
     assert by_batch.sort(pl.all()).equals(whole.sort(pl.all()))
+    assert unfiltered.sort(pl.all()).equals(whole.sort(pl.all()))
     assert len(shares) == 3 and all(share.height for share in shares)
     assert pl.concat(shares).sort(pl.all()).equals(whole.sort(pl.all()))
     network = candidates.filter(pl.col("detector") == "network").height

@@ -128,8 +128,8 @@ class DetectsInParts(Protocol):
 
 
 def detect_cross_entry(gather: Gather, candidates: pl.DataFrame, run: FittedRun, *,
-                       part_rows: int = PART_ROWS, batches: ReadBatches | None = None
-                       ) -> pl.DataFrame:
+                       part_rows: int = PART_ROWS, batches: ReadBatches | None = None,
+                       run_lines: int | None = None) -> pl.DataFrame:
     """Findings of the cross-entry detectors, each over its own candidate lines of the run.
 
     A detector that declares the fields it reads (``reads``, e.g. the party networks, whose
@@ -137,6 +137,8 @@ def detect_cross_entry(gather: Gather, candidates: pl.DataFrame, run: FittedRun,
     one that reads the run in parts (:class:`DetectsInParts`) gets its candidates a part at
     a time, so neither do its fields: the engine's batches (``batches``, each read from its
     own files) when the engine can read them, else ``part_rows`` keys gathered at a time.
+    ``run_lines`` (the run's number of lines): a detector whose candidates are all of them
+    reads the batches whole, with no candidate filter to build for every batch.
     """
     from tradeguard.findings import conform, empty_findings
 
@@ -150,7 +152,8 @@ def detect_cross_entry(gather: Gather, candidates: pl.DataFrame, run: FittedRun,
             continue
         fields = getattr(detector, "reads", None)
         if isinstance(detector, DetectsInParts):
-            parts = _parts(gather, mine.sort(keys), fields, part_rows, batches)
+            every = run_lines is not None and mine.height == run_lines
+            parts = _parts(gather, mine.sort(keys), fields, part_rows, batches, every)
             try:
                 found.append(conform(detector.detect_in_parts(parts, run.ctx)))
             except Exception as exc:
@@ -165,17 +168,21 @@ def detect_cross_entry(gather: Gather, candidates: pl.DataFrame, run: FittedRun,
 
 
 def _parts(gather: Gather, keys: pl.DataFrame, fields: Sequence[str] | None, part_rows: int,
-           batches: ReadBatches | None = None) -> Callable[[], Iterator[pl.DataFrame]]:
-    """The declaration lines of ``keys``: the candidates of each of the engine's batches, or
-    ``part_rows`` keys gathered at a time; each part in key order, so what a detector reads
-    does not depend on the order an engine returns rows."""
+           batches: ReadBatches | None = None, every: bool = False
+           ) -> Callable[[], Iterator[pl.DataFrame]]:
+    """The declaration lines of ``keys``: the candidates of each of the engine's batches
+    (every line of each when ``every``: the keys are all of the run's), or ``part_rows`` keys
+    gathered at a time; each part in key order, so what a detector reads does not depend on
+    the order an engine returns rows."""
     order = list(KEY_SCHEMA)
 
     def read() -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
         if batches is not None:
             for entries, lines in batches(fields):
                 typed = lines.with_columns(*[pl.col(c).cast(t) for c, t in KEY_SCHEMA.items()])
-                yield entries, typed.join(keys, on=order, how="semi")
+                # A semi-join builds its table of the run's keys anew for each batch: fine for
+                # a few candidates, quadratic in the run when every line is one.
+                yield entries, typed if every else typed.join(keys, on=order, how="semi")
             return
         for chunk in keys.iter_slices(part_rows):
             yield gather(chunk, fields)

@@ -252,7 +252,7 @@ def score_batch(
             reader = engine if isinstance(engine, ReadsBatches) else None
             cross = detect_cross_entry(
                 lambda keys, fields: engine.rows_for(inputs, keys, fields), candidates, run,
-                part_rows=batch_rows,
+                part_rows=batch_rows, run_lines=staged["lines"].accepted,
                 batches=None if reader is None else lambda fields: reader.batch_rows(inputs,
                                                                                      fields))
             lap("cross_entry")
