@@ -7,23 +7,10 @@ import pickle
 import lightgbm as lgb
 import numpy as np
 import pytest
+from tests.model.test_treeshap import _data
 
 from tradeguard.model._shap_memo import ContributionMemo
 from tradeguard.model._treeshap import contributions, tree_splits
-
-
-def _data(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Numbers with NaNs and exact zeros, a count, and a categorical code with NaNs."""
-    rng = np.random.default_rng(seed)
-    gap = rng.normal(0.0, 1.0, rows)
-    gap[rng.random(rows) < 0.1] = np.nan
-    mass = np.where(rng.random(rows) < 0.2, 0.0, rng.lognormal(2.0, 1.0, rows))
-    count = rng.integers(0, 6, rows).astype(float)
-    origin = rng.integers(0, 12, rows).astype(float)
-    origin[rng.random(rows) < 0.05] = np.nan
-    logit = 1.2 * np.nan_to_num(gap) + (origin % 3 == 0) - 0.3 * count + (mass == 0)
-    label = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(int)
-    return np.column_stack([gap, mass, count, origin]), label
 
 
 @pytest.fixture(scope="module")

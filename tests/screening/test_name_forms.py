@@ -7,24 +7,14 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 from rapidfuzz import fuzz, process
+from tests.screening.test_cache import _lists
 
 from tradeguard.screening import ScreeningConfig, WatchlistIndex, screen_names
 from tradeguard.screening.engine import _quick_screens, party_queries, screen_parties
 
 
 def _index() -> WatchlistIndex:
-    lists = pl.DataFrame(
-        {
-            "entity_id": ["U-1", "S-2"],
-            "list": ["uflpa", "ofac_sdn"],
-            "name": ["Hoshine Silicon Industry Co., Ltd.", "Acme Steel JSC"],
-            "aliases": [["Hesheng Guiye"], []],
-            "country": ["CN", "RU"],
-            "addresses": [["Shihezi, Xinjiang"], []],
-            "entity_type": ["organization", "organization"],
-        }
-    )
-    return WatchlistIndex.build(lists, {"uflpa": "v1", "ofac_sdn": "v2"})
+    return WatchlistIndex.build(_lists(), {"uflpa": "v1", "ofac_sdn": "v2"})
 
 
 PARTIES = pl.DataFrame(
