@@ -57,29 +57,32 @@ def form_words() -> frozenset[str]:
     return frozenset(w for p in phrases for w in p.split() if len(w) >= 3 and w.isalpha())
 
 
+def _known_words() -> set[str]:
+    """Words a misspelling must never be taken for: they are words in their own right."""
+    return (set(form_words()) | set(ABBREVIATIONS) | set(ABBREVIATIONS.values()) | ORG_COMMON
+            | ORG_STOPWORDS | PERSON_PARTICLES | set(TITLES))
+
+
+def _unambiguous(meant_by: dict[str, set[str]], protected: set[str]) -> dict[str, str]:
+    """Misspelling -> the one word it stands for; one that could stand for two words, or is
+    itself a known word, is dropped."""
+    return {v: next(iter(ws)) for v, ws in meant_by.items()
+            if len(ws) == 1 and v not in protected}
+
+
 @lru_cache(maxsize=1)
 def form_typos() -> dict[str, str]:
     """Misspelling -> legal-form word, by the rule in the module docstring."""
-    words = form_words()
-    protected = (
-        set(words)
-        | set(ABBREVIATIONS)
-        | set(ABBREVIATIONS.values())
-        | ORG_COMMON
-        | ORG_STOPWORDS
-        | PERSON_PARTICLES
-        | set(TITLES)
-    )
-    seen: dict[str, set[str]] = {}
-    for word in sorted(words):
+    meant_by: dict[str, set[str]] = {}
+    for word in sorted(form_words()):
         if len(word) >= 5:
             variants = _swaps(word) | _one_edit_inside(word)
         else:
             variants = {v for v in _swaps(word) if not _VOWELS.intersection(v)}
         for v in variants:
             if v != word and len(v) >= 3:
-                seen.setdefault(v, set()).add(word)
-    return {v: next(iter(ws)) for v, ws in seen.items() if len(ws) == 1 and v not in protected}
+                meant_by.setdefault(v, set()).add(word)
+    return _unambiguous(meant_by, _known_words())
 
 
 @lru_cache(maxsize=1)
@@ -91,23 +94,11 @@ def trade_word_typos() -> dict[str, str]:
     "inustrial" is one edit from "industrial" but four from the "industry" the listed word
     became, so the typo would count as a word the listed name lacks. Words of seven letters or
     more, one edit as for legal forms (first letter kept); a misspelling that is a known word
-    or that two canonical tokens share is dropped.
+    (or a legal-form misspelling) or that two canonical tokens share is dropped.
     """
-    words = {w: c for w, c in ABBREVIATIONS.items()
-             if len(w) >= 7 and w.isalpha() and c.isalpha()}
-    protected = (
-        set(ABBREVIATIONS)
-        | set(ABBREVIATIONS.values())
-        | ORG_COMMON
-        | ORG_STOPWORDS
-        | PERSON_PARTICLES
-        | set(TITLES)
-        | form_words()
-        | set(form_typos())
-    )
-    seen: dict[str, set[str]] = {}
-    for word, canonical in sorted(words.items()):
-        for v in _swaps(word) | _one_edit_inside(word):
-            if v != word:
-                seen.setdefault(v, set()).add(canonical)
-    return {v: next(iter(cs)) for v, cs in seen.items() if len(cs) == 1 and v not in protected}
+    meant_by: dict[str, set[str]] = {}
+    for word, canonical in sorted(ABBREVIATIONS.items()):
+        if len(word) >= 7 and word.isalpha() and canonical.isalpha():
+            for v in (_swaps(word) | _one_edit_inside(word)) - {word}:
+                meant_by.setdefault(v, set()).add(canonical)
+    return _unambiguous(meant_by, _known_words() | set(form_typos()))
