@@ -203,7 +203,10 @@ def main() -> int:
     if args.write:
         command += f" --write {args.write}"
         args.write.parent.mkdir(parents=True, exist_ok=True)
-        args.write.write_text(_markdown(results, args.lines, command))
+        # Sections after this table (staging, bench_staging.py) are kept as they are.
+        previous = args.write.read_text("utf-8") if args.write.exists() else ""
+        kept = previous[previous.find("\n## ") + 1:] if "\n## " in previous else ""
+        args.write.write_text(_markdown(results, args.lines, command) + kept)
     print(json.dumps({"results": results, "failed": failed}, indent=2))
     return 1 if failed else 0
 

@@ -205,3 +205,18 @@ def test_stopping_early_releases_the_reader(tmp_path: Path) -> None:
         batches = source.batches(10)
         assert next(batches).height == 10
         batches.close()  # the reader thread must not stay blocked
+
+
+def test_without_report_the_file_reads_the_same_and_skips_digest_and_count(
+    tmp_path: Path,
+) -> None:
+    utf8, latin = tmp_path / "entries.csv", tmp_path / "entries_latin1.csv"
+    rows = [f"ABC-{i:07d}-1,01,2026-01-02,2704,IOR{i},Caf\u00e9" for i in range(25)]
+    utf8.write_text("\n".join([HEADER, *rows]) + "\n")
+    latin.write_bytes(("\n".join([HEADER, *rows]) + "\n").encode("cp1252"))
+    for path, encoding in ((utf8, "utf-8"), (latin, "cp1252")):
+        with open_source(path) as full, open_source(path, report=False) as quick:
+            assert (full.encoding, quick.encoding) == (encoding, encoding)
+            assert (quick.sha256, quick.estimated_rows) == ("", 0)
+            assert len(full.sha256) == 64 and full.estimated_rows == 25
+            assert pl.concat(list(quick.batches(10))).equals(pl.concat(list(full.batches(10))))

@@ -251,3 +251,36 @@ def test_content_hash_tells_changed_content() -> None:
     # Formatting differences that normalise to the same values are the same content.
     reformatted = check("lines", [{**LINE, "hts_code": "6109.10.0012", "quantity": "120.00"}])
     assert reformatted.accepted["content_hash"][0] == same
+
+
+def test_a_row_gets_the_same_values_whatever_the_rest_of_its_batch() -> None:
+    # Work a batch does not need is left out (no thousands separator, entry numbers and dates
+    # already in form, lower-case booleans); a messy neighbour brings the general path back.
+    entry = {**ENTRY, "entry_date": "2026-03-02", "trusted_trader": "true"}
+    messy_entry = {**ENTRY, "entry_number": " abc12345684 ", "entry_date": "2026-03-03T10:00",
+                   "trusted_trader": "Y"}
+    line = {**LINE, "quantity": "120", "line_number": "1"}
+    messy_line = {**LINE, "entry_number": "abc-1234567-6", "line_number": "2.0",
+                  "quantity": "1,234.5"}
+    for kind, row, messy in (("entries", entry, messy_entry), ("lines", line, messy_line)):
+        alone = check(kind, [row])
+        mixed = check(kind, [row, messy])
+        assert alone.rejected.is_empty() and mixed.rejected.is_empty()
+        assert mixed.accepted.head(1).equals(alone.accepted)
+    mixed_entries = check("entries", [entry, messy_entry]).accepted.row(1, named=True)
+    assert mixed_entries["entry_number"] == "ABC-1234568-4"
+    assert mixed_entries["entry_date"] == date(2026, 3, 3)
+    assert mixed_entries["trusted_trader"] is True
+    mixed_lines = check("lines", [line, messy_line]).accepted.row(1, named=True)
+    assert (mixed_lines["line_number"], mixed_lines["quantity"]) == (2, 1234.5)
+
+
+def test_contract_only_keeps_the_same_rows_without_storage_columns() -> None:
+    rows = [{**LINE, "note": "x"}, {**LINE, "line_number": "2", "quantity": "-1"},
+            {**LINE, "line_number": "3"}]
+    full = check("lines", rows)
+    only = check("lines", rows, contract_only=True)
+    assert only.accepted.columns == list(SCHEMAS["lines"].names)
+    assert only.accepted.equals(full.accepted.select(SCHEMAS["lines"].names))
+    assert only.rejected.equals(full.rejected)
+    assert {"natural_key", "extra", "content_hash", "__row"} <= set(full.accepted.columns)

@@ -6,7 +6,9 @@
   encoding detection (UTF-8, UTF-8 with BOM, Windows-1252/Latin-1) and early failure for files
   that cannot be read at all.
 - :mod:`~tradeguard.contract.validate` — vectorised normalisation and validation; a batch is
-  split into accepted rows and rejected rows (every reason, raw row as JSON).
+  split into accepted rows and rejected rows (every reason, raw row as JSON). The column
+  expressions are in :mod:`~tradeguard.contract.parse`, duplicate keys across a file's
+  batches (and key sets) in :mod:`~tradeguard.contract.keys`.
 - :mod:`~tradeguard.contract.quarantine` — the ``*.rejects.csv`` files.
 - :mod:`~tradeguard.contract.entry_number` — CBP entry-number format and check digit.
 

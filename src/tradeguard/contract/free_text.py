@@ -73,26 +73,30 @@ def suspect(cell: pl.Expr, max_chars: int, multi_line: bool) -> pl.Expr:
     return (cell.str.len_bytes() > max_chars) | cell.str.contains(f"^[=@+\\-]|{control}")
 
 
-def text_reasons(cell: pl.Expr, max_chars: int, multi_line: bool) -> list[pl.Expr]:
-    """Reason expressions (null = passed) for one trimmed text cell."""
+def text_checks(cell: pl.Expr, max_chars: int, multi_line: bool) -> list[tuple[pl.Expr, pl.Expr]]:
+    """(fails, reason) pairs for one trimmed text cell; a reason is only built where it fails."""
     length = cell.str.len_chars()
-    control = cell.str.extract(f"({_CONTROL_BUT_LAYOUT if multi_line else _CONTROL})", 1)
+    control = _CONTROL_BUT_LAYOUT if multi_line else _CONTROL
+    first = cell.str.extract(f"({control})", 1)
     allowed = "only tab and line breaks are allowed" if multi_line else "remove them"
     return [
-        pl.when(length > max_chars).then(
-            pl.format(f"longer than {max_chars:,} characters ({{}} given)", length)
-        ),
-        pl.when(control.is_not_null()).then(
-            pl.format(f"contains control characters (first {{}}); {allowed}", _codepoint(control))
-        ),
-        pl.when(cell.str.contains(_FORMULA)).then(
-            pl.format(
-                "possible spreadsheet formula {}: a value may not start with = or @, nor with "
-                "+ or - followed by a function call, | or !",
-                visible(cell),
-            )
-        ),
+        (length > max_chars,
+         pl.format(f"longer than {max_chars:,} characters ({{}} given)", length)),
+        (cell.str.contains(control),
+         pl.format(f"contains control characters (first {{}}); {allowed}", _codepoint(first))),
+        (cell.str.contains(_FORMULA),
+         pl.format(
+             "possible spreadsheet formula {}: a value may not start with = or @, nor with "
+             "+ or - followed by a function call, | or !",
+             visible(cell),
+         )),
     ]
+
+
+def text_reasons(cell: pl.Expr, max_chars: int, multi_line: bool) -> list[pl.Expr]:
+    """Reason expressions (null = passed) for one trimmed text cell."""
+    return [pl.when(fails).then(reason) for fails, reason in
+            text_checks(cell, max_chars, multi_line)]
 
 
 def _codepoint(char: pl.Expr) -> pl.Expr:

@@ -258,22 +258,25 @@ class _TextScan:
     newlines: int
 
 
-def _scan_text(path: Path) -> _TextScan:
-    """One pass: SHA-256, binary check, UTF-8 check and line count."""
+def _scan_text(path: Path, report: bool = True) -> _TextScan:
+    """One pass: binary check, UTF-8 check and, for ``report``, SHA-256 and line count."""
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8, bom, newlines, first = True, False, 0, True
     with open(path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
             if first and b"\x00" in chunk[:65536]:
                 raise UnreadableFileError(path, "is a binary file, not CSV or JSON Lines text")
-            newlines += chunk.count(b"\n")
+            if report:
+                digest.update(chunk)
+                newlines += chunk.count(b"\n")
             if utf8:
                 try:
                     decoder.decode(chunk)
                 except UnicodeDecodeError:
                     utf8 = False
+            elif not report:
+                break  # not UTF-8, and nothing else to learn from the rest
             if first:
                 bom = chunk.startswith(codecs.BOM_UTF8)
             first = False
@@ -283,7 +286,7 @@ def _scan_text(path: Path) -> _TextScan:
         except UnicodeDecodeError:
             utf8 = False
     encoding = ("utf-8-sig" if bom else "utf-8") if utf8 else "cp1252"
-    return _TextScan(digest.hexdigest(), encoding, newlines)
+    return _TextScan(digest.hexdigest() if report else "", encoding, newlines)
 
 
 def _transcode(path: Path) -> tuple[Path, str]:
@@ -336,8 +339,12 @@ def _delimiter_hint(columns: list[str]) -> str:
     return " (is the first line a header row with the contract's column names?)"
 
 
-def open_source(path: str | Path, kind: str | None = None) -> Source:
+def open_source(path: str | Path, kind: str | None = None, *, report: bool = True) -> Source:
     """Inspect a contract file and return a :class:`Source` ready to stream.
+
+    ``report=False`` skips what only an ingest report uses, the file's SHA-256 and a text
+    file's row count (``sha256`` is then empty and ``estimated_rows`` 0 for text): most of
+    the cost of opening a large file.
 
     Raises :class:`UnknownKindError` when ``kind`` is not given and the file name does not tell
     it, and :class:`UnreadableFileError` when the file is missing, empty, binary or lacks a
@@ -363,10 +370,10 @@ def open_source(path: str | Path, kind: str | None = None) -> Source:
     fmt = detect_format(path)
     read_path: Path | None = None
     if fmt == "parquet":
-        sha, encoding = _file_sha256(path), "parquet"
+        sha, encoding = (_file_sha256(path) if report else ""), "parquet"
         columns, rows = _parquet_header(path)
     else:
-        scan = _scan_text(path)
+        scan = _scan_text(path, report)
         sha, encoding, rows = scan.sha256, scan.encoding, scan.newlines
         if encoding == "cp1252":
             read_path, encoding = _transcode(path)

@@ -6,180 +6,48 @@ dotted HTS codes, ``Y``/``N`` booleans, lower-case country codes, thousands sepa
 entry numbers without dashes), parses each column to its contract type, applies the column's
 rules, and splits the batch into accepted rows (typed, ready to store) and rejected rows (one
 per row, with every reason it failed and the raw row as JSON). No Python loop runs per row.
+The column expressions are in :mod:`tradeguard.contract.parse`, duplicate keys in
+:mod:`tradeguard.contract.keys`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
 
-from tradeguard.contract.countries import country_codes
 from tradeguard.contract.entry_number import ENTRY_NUMBER_PATTERN
-from tradeguard.contract.free_text import MAX_EXTRA_CHARS, mask_controls, suspect, text_reasons
-from tradeguard.contract.schema import FINDING_CATEGORIES, DType, Field, FileSchema, Rule
+from tradeguard.contract.free_text import MAX_EXTRA_CHARS, mask_controls, suspect, text_checks
+from tradeguard.contract.keys import NATURAL_KEY, ROW, KeyTracker, first_rows
+from tradeguard.contract.parse import (
+    Check,
+    fact_exprs,
+    finish,
+    non_empty,
+    presence_checks,
+    raw_cell,
+    rule_checks,
+    trimmed,
+    value,
+    well_formed_entries,
+)
+from tradeguard.contract.schema import FileSchema
 from tradeguard.digests import sha256_hex
 
-ROW = "__row"  # spreadsheet row number of each raw row
+__all__ = [
+    "CONTENT_HASH", "EXTRA", "KEY_SEPARATOR", "NATURAL_KEY", "READ_ERROR", "ROW",
+    "CheckedBatch", "KeyTracker", "KnownEntries", "content_hash_expr", "validate_batch",
+]  # fmt: skip
+
 READ_ERROR = "__read_error"  # set by a reader when a row could not be parsed at all
 EXTRA = "extra"  # JSON object of the columns the contract does not know
-NATURAL_KEY = "natural_key"
 CONTENT_HASH = "content_hash"
 KEY_SEPARATOR = "|"
 
 #: Given entry numbers, return those already stored (used for lines' references).
 KnownEntries = Callable[[pl.Series], pl.Series]
-
-_BOOLS = {
-    "y": True, "yes": True, "true": True, "t": True, "1": True,
-    "n": False, "no": False, "false": False, "f": False, "0": False,
-}  # fmt: skip
-_THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"
-_PATTERNS: dict[Rule, tuple[str, str]] = {
-    Rule.HTS10: (r"^\d{10}$", "malformed HTS code (expected 10 digits, dots optional)"),
-    Rule.HTS6_OR_10: (r"^(\d{6}|\d{10})$", "malformed HTS code (expected 6 or 10 digits)"),
-    Rule.ENTRY_NUMBER: (ENTRY_NUMBER_PATTERN, "malformed entry number (expected AAA-NNNNNNN-N)"),
-    Rule.PORT: (r"^\d{4}$", "malformed port code (expected 4 digits)"),
-    Rule.TWO_DIGIT_CODE: (r"^\d{2}$", "malformed code (expected 2 digits)"),
-    Rule.LOCODE: (r"^[A-Z]{2}[A-Z0-9]{3}$", "malformed UN/LOCODE (expected e.g. CNSHA)"),
-    Rule.ADCVD_CASE: (r"^[AC]-\d{3}-\d{3}$", "malformed AD/CVD case (expected A-570-979)"),
-}
-
-
-def _raw(name: str) -> pl.Expr:
-    """The cell as a user wrote it, without surrounding whitespace; empty -> null."""
-    s = pl.col(name).str.strip_chars()
-    return pl.when(s.str.len_bytes() > 0).then(s)
-
-
-def _quoted(expr: pl.Expr) -> pl.Expr:
-    # Control characters are masked once, in the finished reasons of the rejected rows.
-    return pl.format("'{}'", expr.str.slice(0, 60))
-
-
-def _clean_text(f: Field, raw: pl.Expr) -> pl.Expr:
-    s = raw
-    rules = set(f.rules)
-    if rules & {Rule.UPPER, Rule.COUNTRY, Rule.ENTRY_NUMBER, Rule.LOCODE, Rule.ADCVD_CASE}:
-        s = s.str.to_uppercase()
-    if Rule.CATEGORY in rules:
-        s = s.str.to_lowercase()
-    if rules & {Rule.HTS10, Rule.HTS6_OR_10}:
-        s = s.str.replace_all(r"[.\s]", "")
-    if rules & {Rule.ENTRY_NUMBER, Rule.LOCODE}:
-        s = s.str.replace_all(r"\s", "")
-    if Rule.ENTRY_NUMBER in rules:
-        flat = s.str.replace_all("-", "")
-        s = (
-            pl.when(s.str.contains(r"^[A-Z0-9]{3}-?\d{7}-?\d$"))
-            .then(
-                pl.concat_str(
-                    flat.str.slice(0, 3),
-                    flat.str.slice(3, 7),
-                    flat.str.slice(10, 1),
-                    separator="-",
-                )
-            )
-            .otherwise(s)
-        )
-    # Spreadsheets drop leading zeros of numeric codes; a shorter all-digit code is unambiguous.
-    if Rule.PORT in rules:
-        s = pl.when(s.str.contains(r"^\d{3}$")).then(s.str.zfill(4)).otherwise(s)
-    if Rule.TWO_DIGIT_CODE in rules:
-        s = pl.when(s.str.contains(r"^\d$")).then(s.str.zfill(2)).otherwise(s)
-    return s
-
-
-def _number(raw: pl.Expr) -> pl.Expr:
-    plain = pl.when(raw.str.contains(_THOUSANDS)).then(raw.str.replace_all(",", "")).otherwise(raw)
-    value = plain.cast(pl.Float64, strict=False)
-    return pl.when(value.is_finite()).then(value)
-
-
-def _parse(f: Field, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr | None]:
-    """(typed value, reason it could not be parsed or null) from the trimmed cell ``raw``."""
-    if f.dtype is DType.TEXT:
-        return _clean_text(f, raw), None
-    if f.dtype is DType.NUMBER:
-        value = _number(raw)
-        return value, pl.when(raw.is_not_null() & value.is_null()).then(
-            pl.format("not a number {}", _quoted(raw))
-        )
-    if f.dtype is DType.INT:
-        number = _number(raw)
-        value = pl.when(number == number.floor()).then(number).cast(pl.Int64, strict=False)
-        return value, pl.when(raw.is_not_null() & value.is_null()).then(
-            pl.format("not a whole number {}", _quoted(raw))
-        )
-    if f.dtype is DType.BOOL:
-        value = raw.str.to_lowercase().replace_strict(_BOOLS, default=None, return_dtype=pl.Boolean)
-        return value, pl.when(raw.is_not_null() & value.is_null()).then(
-            pl.format("not a yes/no value {} (use Y/N, yes/no, true/false, 1/0)", _quoted(raw))
-        )
-    # DATE: ISO 8601 day, optionally with a time part (as Parquet/JSON timestamps arrive), or
-    # the basic form YYYYMMDD. Anything else (e.g. 03/04/2024) is ambiguous and rejected.
-    iso = raw.str.contains(r"^\d{4}-\d{2}-\d{2}([T ].*)?$")
-    value = (
-        pl.when(iso)
-        .then(raw.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
-        .when(raw.str.contains(r"^\d{8}$"))
-        .then(raw.str.to_date("%Y%m%d", strict=False))
-    )
-    return value, pl.when(raw.is_not_null() & value.is_null()).then(
-        pl.format("not a date {} (expected YYYY-MM-DD)", _quoted(raw))
-    )
-
-
-def _rule_reasons(f: Field, value: pl.Expr, raw_cell: pl.Expr, today: date) -> list[pl.Expr]:
-    raw = _quoted(raw_cell)
-    reasons: list[pl.Expr] = []
-    present = value.is_not_null()
-    for rule in f.rules:
-        if rule in _PATTERNS:
-            pattern, text = _PATTERNS[rule]
-            bad = present & ~value.str.contains(pattern)
-            reasons.append(pl.when(bad).then(pl.format(f"{text}: {{}}", _quoted(value))))
-        elif rule is Rule.COUNTRY:
-            bad = present & ~value.is_in(sorted(country_codes()))
-            reasons.append(
-                pl.when(bad).then(
-                    pl.format("unknown country code {} (ISO 3166-1 alpha-2)", _quoted(value))
-                )
-            )
-        elif rule is Rule.CATEGORY:
-            bad = present & ~value.is_in(sorted(FINDING_CATEGORIES))
-            reasons.append(pl.when(bad).then(pl.format("unknown category {}", _quoted(value))))
-        elif rule is Rule.NON_NEGATIVE:
-            reasons.append(pl.when(value < 0).then(pl.format("negative value {}", raw)))
-        elif rule is Rule.PROBABILITY:
-            reasons.append(pl.when((value <= 0) | (value > 1)).then(
-                pl.format("must be a probability in (0, 1], got {}", raw)))
-        elif rule is Rule.AT_LEAST_ONE:
-            reasons.append(pl.when(value < 1).then(pl.format("must be 1 or more, got {}", raw)))
-        elif rule is Rule.NOT_FUTURE:
-            reasons.append(
-                pl.when(value > pl.lit(today)).then(
-                    pl.format(f"date in the future ({{}} is after today, {today})", value)
-                )
-            )
-    return reasons
-
-
-@dataclass
-class KeyTracker:
-    """Natural keys already seen in the file being ingested, with the row that had each first."""
-
-    seen: pl.DataFrame = field(
-        default_factory=lambda: pl.DataFrame(
-            schema={NATURAL_KEY: pl.String(), "__first_row": pl.Int64()}
-        )
-    )
-
-    def add(self, keys: pl.DataFrame) -> None:
-        """Remember keys (columns natural_key, __first_row) not seen before."""
-        self.seen = pl.concat([self.seen, keys], how="vertical")
 
 
 @dataclass
@@ -208,6 +76,37 @@ def content_hash_expr(schema: FileSchema) -> pl.Expr:
     return pl.concat_str(parts, separator="\x1f").map_batches(sha256_hex, return_dtype=pl.String)
 
 
+def _facts(frame: pl.DataFrame, schema: FileSchema,
+           text_limits: dict[str, tuple[pl.Expr, int, bool]]) -> dict[str, bool]:
+    """One pass over the batch for what decides which expressions it needs (see parse)."""
+    exprs = {f"{name}:text": suspect(*limits).any() for name, limits in text_limits.items()}
+    for f in schema.fields:
+        exprs |= fact_exprs(f, pl.col(f"__r_{f.name}"))
+    if not exprs:
+        return {}
+    row = frame.select(e.alias(name) for name, e in exprs.items()).row(0, named=True)
+    return {name: bool(flag) for name, flag in row.items()}
+
+
+def _checks(schema: FileSchema, extras: list[str], facts: dict[str, bool],
+            text_limits: dict[str, tuple[pl.Expr, int, bool]], today: date) -> list[Check]:
+    """Every check of the batch, in the order reasons are listed."""
+    checks: list[Check] = []
+    for f in schema.fields:
+        cell, typed = pl.col(f"__r_{f.name}"), pl.col(f"__v_{f.name}")
+        checks += presence_checks(f, typed, cell)
+        # Free-text fields only: a closed format (pattern, code list) already rejects hostile
+        # text; the text checks run for the columns where some cell is suspect.
+        if facts.get(f"{f.name}:text"):
+            checks += [Check(f.name, *c) for c in text_checks(*text_limits[f.name])]
+        checks += rule_checks(f, typed, cell, today, facts)
+    # Unknown columns are stored too (in ``extra``): the same hostile-text rules apply.
+    for name in extras:
+        if facts.get(f"{name}:text"):
+            checks += [Check(name, *c) for c in text_checks(*text_limits[name])]
+    return checks
+
+
 def validate_batch(
     raw: pl.DataFrame,
     schema: FileSchema,
@@ -215,13 +114,16 @@ def validate_batch(
     today: date,
     keys: KeyTracker | None = None,
     known_entries: KnownEntries | None = None,
+    contract_only: bool = False,
 ) -> CheckedBatch:
     """Normalise, type and check one raw batch; split it into accepted and rejected rows.
 
     ``keys`` carries the natural keys of earlier batches of the same file, so a duplicate
     key is caught across batches; ``known_entries`` answers which entry numbers are stored
     (for files whose rows must refer to an entry). A row that fails several checks gets one
-    rejection with every reason.
+    rejection with every reason. ``contract_only`` leaves out of the accepted rows what only
+    storing them needs (row number, natural key, ``extra``, content hash): the contract's
+    columns only.
     """
     contract = set(schema.names)
     extras = [c for c in raw.columns if c not in contract and not c.startswith("__")]
@@ -231,137 +133,117 @@ def validate_batch(
     if READ_ERROR not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(READ_ERROR))
 
-    # Three passes, each one with_columns so Polars runs a pass's expressions in parallel:
-    # trimmed cells, typed values, then one reason column per check (null = passed).
-    frame = frame.with_columns(_raw(f.name).alias(f"__r_{f.name}") for f in schema.fields)
-    # Free-text fields only: a closed format (pattern, code list) already rejects hostile text.
+    # Passes, each one with_columns so Polars runs a pass's expressions in parallel: trimmed
+    # cells (empty ones nulled in a second pass, so each cell is trimmed once), typed values,
+    # then one boolean per check (true = failed). Reason texts come last, for failed rows.
+    cells = [f"__r_{f.name}" for f in schema.fields]
+    frame = frame.with_columns(trimmed(f.name).alias(c) for f, c in zip(schema.fields, cells,
+                                                                        strict=True))
+    frame = frame.with_columns(non_empty(pl.col(c)).alias(c) for c in cells)
     text_limits = {
         f.name: (pl.col(f"__r_{f.name}"), f.max_chars, f.multi_line)
         for f in schema.fields
         if f.max_chars is not None
     }
-    text_limits |= {name: (_raw(name), MAX_EXTRA_CHARS, True) for name in extras}
-    flagged = (
-        frame.select(
-            suspect(*limits).any().alias(name) for name, limits in text_limits.items()
-        ).row(0, named=True)
-        if text_limits and frame.height
-        else {}
-    )
-    values: list[pl.Expr] = []
-    checks: list[tuple[str, str, pl.Expr]] = []  # (field, column, reason expression)
-    for f in schema.fields:
-        cell = pl.col(f"__r_{f.name}")
-        value, parse_error = _parse(f, cell)
-        values.append(value.alias(f"__v_{f.name}"))
-        field_checks: list[pl.Expr] = []
-        if f.required:
-            field_checks.append(pl.when(cell.is_null()).then(pl.lit("required value is missing")))
-        if parse_error is not None:
-            field_checks.append(parse_error)
-        if flagged.get(f.name):
-            field_checks += text_reasons(*text_limits[f.name])
-        field_checks += _rule_reasons(f, pl.col(f"__v_{f.name}"), cell, today)
-        checks += [(f.name, f"__e_{f.name}_{i}", c) for i, c in enumerate(field_checks)]
-    # Unknown columns are stored too (in ``extra``): the same hostile-text rules apply.
-    for j, name in enumerate(extras):
-        if flagged.get(name):
-            extra_checks = text_reasons(*text_limits[name])
-            checks += [(name, f"__e_extra{j}_{i}", c) for i, c in enumerate(extra_checks)]
-
-    frame = frame.with_columns(values).with_columns(e.alias(c) for _, c, e in checks)
-    key_errors = [pl.col(c).is_null() for f, c, _ in checks if f in schema.key]
+    text_limits |= {name: (raw_cell(name), MAX_EXTRA_CHARS, True) for name in extras}
+    facts = _facts(frame, schema, text_limits)
     frame = frame.with_columns(
-        _natural_key(schema, prefix="__v_").alias(NATURAL_KEY),
-        pl.all_horizontal(key_errors or [pl.lit(True)]).alias("__key_ok"),
-    )
-    frame = _mark_duplicates(frame, schema, keys)
-    frame = _mark_unknown_entries(frame, schema, known_entries)
+        value(f, pl.col(f"__r_{f.name}"), facts).alias(f"__v_{f.name}") for f in schema.fields)
+    numbers = {f"__v_{f.name}": finish(f, pl.col(f"__v_{f.name}")) for f in schema.fields}
+    if finished := [e.alias(c) for c, e in numbers.items() if e is not None]:
+        frame = frame.with_columns(finished)
 
-    named = [(f, c) for f, c, _ in checks]
-    named += [("(row)", READ_ERROR), ("+".join(schema.key), "__dup"), ("entry_number", "__orphan")]
-    bad = pl.any_horizontal(pl.col(c).is_not_null() for _, c in named)
-    frame = frame.with_columns(bad.alias("__bad"))
-    # Reason lists are built for the rejected rows only: most rows pass.
-    failed = frame.filter(pl.col("__bad")).with_columns(
-        pl.concat_list([pl.when(pl.col(c).is_not_null()).then(pl.lit(k)) for k, c in named])
+    checks = _checks(schema, extras, facts, text_limits, today)
+    flags = [f"__e{i}" for i in range(len(checks))]
+    frame = frame.with_columns(
+        *[c.fails.fill_null(False).alias(n) for c, n in zip(checks, flags, strict=True)],
+        _natural_key(schema, prefix="__v_").alias(NATURAL_KEY),
+    )
+    key_ok = ~pl.any_horizontal(
+        [pl.col(n) for c, n in zip(checks, flags, strict=True) if c.field in schema.key]
+        or [pl.lit(False)]
+    )
+    first = first_rows(frame, key_ok, keys if keys is not None else KeyTracker())
+    frame = frame.with_columns(first, (pl.col(ROW) != first).fill_null(False).alias("__dup"))
+    frame = frame.with_columns(
+        _unknown_entries(frame, schema, known_entries, facts).alias("__orphan"))
+
+    named = [(c.field, pl.col(n), c.reason) for c, n in zip(checks, flags, strict=True)]
+    named += [
+        ("(row)", pl.col(READ_ERROR).is_not_null(), pl.col(READ_ERROR)),
+        ("+".join(schema.key), pl.col("__dup"),
+         pl.format("duplicate key: same as row {} of this file", "__first")),
+        ("entry_number", pl.col("__orphan"),
+         pl.format("entry {} is not stored (load its entries row first)", "__v_entry_number")
+         if "entry_number" in contract else pl.lit(None, dtype=pl.String)),
+    ]
+    frame = frame.with_columns(pl.any_horizontal(failed for _, failed, _ in named).alias("__bad"))
+    rejected = _rejected(frame.filter(pl.col("__bad")).rechunk(), raw, named)
+    return CheckedBatch(accepted=_accepted(frame, schema, extras, contract_only),
+                        rejected=rejected, rows_read=raw.height)
+
+
+def _rejected(failed: pl.DataFrame, raw: pl.DataFrame,
+              named: list[tuple[str, pl.Expr, pl.Expr]]) -> pl.DataFrame:
+    """One record per failed row: its fields, every reason, and the row as sent."""
+    if failed.is_empty():
+        return pl.DataFrame(schema={"row_number": pl.Int64, "fields": pl.String,
+                                    "reasons": pl.String, "raw_row": pl.String})
+    # Only the checks some failed row failed: the others would add nothing but their cost.
+    fired = failed.select(bad.any().alias(str(i)) for i, (_, bad, _) in enumerate(named)).row(0)
+    named = [check for check, hit in zip(named, fired, strict=True) if hit]
+    failed = failed.with_columns(
+        pl.concat_list([pl.when(bad).then(pl.lit(k)) for k, bad, _ in named])
         .list.drop_nulls()
         .list.unique(maintain_order=True)
         .list.join(";")
         .pipe(mask_controls)
         .alias("__fields"),
         pl.concat_list(
-            [pl.when(pl.col(c).is_not_null()).then(pl.format(f"{k}: {{}}", c)) for k, c in named]
+            [pl.when(bad).then(pl.format(f"{k}: {{}}", reason)) for k, bad, reason in named]
         )
         .list.drop_nulls()
         .list.join("; ")
         .pipe(mask_controls)
         .alias("__reasons"),
     )
-
     original = [c for c in raw.columns if not c.startswith("__")]
-    rejected = failed.select(
+    return failed.select(
         pl.col(ROW).cast(pl.Int64).alias("row_number"),
         pl.col("__fields").alias("fields"),
         pl.col("__reasons").alias("reasons"),
         (pl.struct(original).struct.json_encode() if original else pl.lit("{}")).alias("raw_row"),
     )
+
+
+def _accepted(frame: pl.DataFrame, schema: FileSchema, extras: list[str],
+              contract_only: bool) -> pl.DataFrame:
+    """The rows that passed, typed; only the columns they need are filtered."""
+    values = [pl.col(f"__v_{n}").alias(n) for n in schema.names]
+    if contract_only:
+        return frame.select(*values, "__bad").filter(~pl.col("__bad")).drop("__bad")
+    needed = list(dict.fromkeys([ROW, NATURAL_KEY, *(f"__v_{n}" for n in schema.names), *extras,
+                                 "__bad"]))
     extra = (
         pl.struct(extras).struct.json_encode() if extras else pl.lit(None, dtype=pl.String)
     ).alias(EXTRA)
-    accepted = (
-        frame.filter(~pl.col("__bad"))
-        .select(
-            pl.col(ROW).cast(pl.Int64),
-            pl.col(NATURAL_KEY),
-            *[pl.col(f"__v_{n}").alias(n) for n in schema.names],
-            extra,
-        )
+    return (
+        frame.select(needed)
+        .filter(~pl.col("__bad"))
+        .select(pl.col(ROW).cast(pl.Int64), pl.col(NATURAL_KEY), *values, extra)
         .with_columns(content_hash_expr(schema).alias(CONTENT_HASH))
     )
-    return CheckedBatch(accepted=accepted, rejected=rejected, rows_read=raw.height)
 
 
-def _mark_duplicates(
-    frame: pl.DataFrame, schema: FileSchema, keys: KeyTracker | None
-) -> pl.DataFrame:
-    """``__dup``: reason when the row's key appeared on an earlier row of the same file."""
-    tracker = keys if keys is not None else KeyTracker()
-    keyed = frame.select(ROW, NATURAL_KEY, "__key_ok").filter(pl.col("__key_ok"))
-    firsts = keyed.group_by(NATURAL_KEY).agg(
-        pl.col(ROW).min().cast(pl.Int64).alias("__batch_first")
-    )
-    firsts = firsts.join(tracker.seen, on=NATURAL_KEY, how="left")
-    tracker.add(
-        firsts.filter(pl.col("__first_row").is_null()).select(
-            NATURAL_KEY, pl.col("__batch_first").alias("__first_row")
-        )
-    )
-    first = pl.coalesce("__first_row", "__batch_first")
-    firsts = firsts.select(NATURAL_KEY, first.alias("__first"))
-    # rechunk: Polars 1.35 can panic evaluating pl.format on a frame straight out of a join.
-    frame = frame.join(firsts, on=NATURAL_KEY, how="left", maintain_order="left").rechunk()
-    dup = pl.col("__key_ok") & (pl.col(ROW) != pl.col("__first"))
-    return frame.with_columns(
-        pl.when(dup)
-        .then(pl.format("duplicate key: same as row {} of this file", "__first"))
-        .alias("__dup")
-    ).drop("__first")
-
-
-def _mark_unknown_entries(
-    frame: pl.DataFrame, schema: FileSchema, known_entries: KnownEntries | None
-) -> pl.DataFrame:
-    """``__orphan``: reason when the row refers to an entry that is not stored."""
+def _unknown_entries(frame: pl.DataFrame, schema: FileSchema,
+                     known_entries: KnownEntries | None, facts: dict[str, bool]) -> pl.Expr:
+    """True when the row refers to an entry that is not stored."""
     if not schema.needs_entry or known_entries is None:
-        return frame.with_columns(pl.lit(None, dtype=pl.String).alias("__orphan"))
+        return pl.lit(False)
     entry = pl.col("__v_entry_number")
-    valid = entry.is_not_null() & entry.str.contains(ENTRY_NUMBER_PATTERN)
+    valid = entry.is_not_null()
+    if not well_formed_entries(schema.field("entry_number"), facts):
+        valid = valid & entry.str.contains(ENTRY_NUMBER_PATTERN)
     wanted = frame.filter(valid).get_column("__v_entry_number").unique()
     known = known_entries(wanted) if wanted.len() else wanted
-    orphan = valid & ~entry.is_in(known.implode())
-    return frame.with_columns(
-        pl.when(orphan)
-        .then(pl.format("entry {} is not stored (load its entries row first)", entry))
-        .alias("__orphan")
-    )
+    return (valid & ~entry.is_in(known.implode())).fill_null(False)

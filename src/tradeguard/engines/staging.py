@@ -12,11 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Final
 
 import polars as pl
 
 from tradeguard.contract import KeyTracker, open_source, validate_batch
+from tradeguard.contract.keys import KeySet
 from tradeguard.contract.quarantine import RejectsWriter, rejects_path
+from tradeguard.contract.validate import KnownEntries
+
+#: Parts are written once and read back once or twice from the page cache, so compressing
+#: them costs more CPU than it saves (bench/results/ingest.md, "Staging for batch scoring").
+PART_COMPRESSION: Final = "uncompressed"
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,12 @@ class StagedFile:
                 "rejects": str(self.rejects_file) if self.rejects_file else None}
 
 
+def _known_in(entries: pl.Series) -> KnownEntries:
+    """Which of a batch's entry numbers are in ``entries`` (looked up without rebuilding a
+    hash table of every entry for each batch)."""
+    return KeySet(entries).members_of
+
+
 def stage_file(path: Path, kind: str, work: Path, quarantine_dir: Path, *,
                batch_rows: int, entries: pl.Series | None = None,
                today: date | None = None) -> StagedFile:
@@ -57,23 +70,17 @@ def stage_file(path: Path, kind: str, work: Path, quarantine_dir: Path, *,
     out.mkdir(parents=True, exist_ok=True)
     writer = RejectsWriter(rejects_path(quarantine_dir, path))
     keys = KeyTracker()
-    known = None
-    if entries is not None:
-        wanted = entries.implode()
-
-        def known(numbers: pl.Series) -> pl.Series:
-            return numbers.filter(numbers.is_in(wanted))
-
+    known = None if entries is None else _known_in(entries)
     parts: list[Path] = []
     accepted = 0
-    with open_source(path, kind) as source:
+    with open_source(path, kind, report=False) as source:
         names = list(source.schema.names)
         for raw in source.batches(batch_rows):
             checked = validate_batch(raw, source.schema, today=today or date.today(),
-                                     keys=keys, known_entries=known)
+                                     keys=keys, known_entries=known, contract_only=True)
             writer.write(checked.rejected)
             part = out / f"part-{len(parts):05d}.parquet"
-            checked.accepted.select(names).write_parquet(part)
+            checked.accepted.select(names).write_parquet(part, compression=PART_COMPRESSION)
             parts.append(part)
             accepted += checked.accepted.height
     if not parts:
