@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -8,6 +10,7 @@ from polars.testing import assert_frame_equal
 from tradeguard.security.redaction import (
     CONFIDENTIAL_FIELDS,
     _may_occur,
+    _words,
     confidential_values,
     redact_texts,
 )
@@ -159,3 +162,23 @@ def test_glued_and_case_folded_names_are_replaced_like_before() -> None:
         "zeta \u212aelvin works is not [manufacturer]",
         None]
     assert_frame_equal(out, _replace_every_value(frame, "text", values))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(_ALPHABET + "Ǆǅ", max_size=20), max_size=8))
+def test_words_are_the_ascii_runs_lower_cased(strings: list[str]) -> None:
+    """Found on the lower-cased strings, or before lower-casing when a character would fold
+    into an ASCII letter (the Kelvin sign, the dotted capital I): the same words either way."""
+    words = _words(pl.Series(strings, dtype=pl.String))
+    expected = [(i, w.lower()) for i, s in enumerate(strings)
+                for w in re.findall(r"[A-Za-z0-9]+", s)]
+    assert list(zip(words["id"].to_list(), words["word"].to_list(), strict=True)) == expected
+
+
+def test_a_value_keeps_the_label_of_the_first_field_it_appears_in() -> None:
+    declared = pl.DataFrame({"importer_name": ["Acme Co ", "Acme Co", "Blue Sea"],
+                             "seller_name": ["Blue Sea", " Acme Co", "Zeta Trading Ltd"]})
+    chain = pl.DataFrame({"supplier_name": ["Zeta Trading Ltd", "Xinjiang Works"]})
+    values = confidential_values(declared, chain)
+    assert values.rows() == [("Zeta Trading Ltd", "[seller]"), ("Xinjiang Works", "[supplier]"),
+                             ("Blue Sea", "[importer]"), ("Acme Co", "[importer]")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import subprocess
@@ -138,3 +139,38 @@ def test_the_score_is_the_same_in_every_process_whatever_the_findings_order() ->
     scores |= {repr(order_sensitive_score(seed)) + "\n" for seed in range(3, 9)}
     assert len(scores) == 1
     assert 0.9 < float(scores.pop()) < 0.92
+
+
+def test_model_rows_in_any_order_give_the_same_lines() -> None:
+    keys = _keys(("E2", 1), ("E1", 2), ("E1", 1))
+    found = _findings(("E1", 2, "valuation", "V1", "high"), ("E1", None, "origin", "O1", "low"))
+    model = pl.DataFrame({
+        "entry_number": ["E2", "E1", "E1"], "line_number": [1, 2, 1],
+        "probability": [0.7, 0.2, 0.05],
+        "model_reasons": [["model_b", "model_a"], ["model_c"], []],
+        "model_reason_texts": [["b", "a"], ["c"], []]}, schema=MODEL_SCHEMA)
+    aligned = combine_risk(keys, found, NO_TREATMENTS, CFG, model)
+    shuffled = combine_risk(keys, found, NO_TREATMENTS, CFG, model.reverse())
+    assert aligned.equals(shuffled)
+    assert aligned["entry_number"].to_list() == ["E2", "E1", "E1"]
+    first = aligned.row(0, named=True)
+    # One model weight for both reasons: they rank by code, the lead text stays the first's.
+    assert first["reasons"] == ["model_a", "model_b"]
+    assert first["reason_texts"] == ["model: also a",
+                                     "model: 70% likely a discrepancy, mainly b"]
+    assert first["categories"] == ["model"] and first["findings"] == "[]"
+    assert aligned["categories"].to_list()[1:] == [["origin", "valuation"], ["origin"]]
+    assert aligned["reasons"].to_list()[2] == ["O1"]
+
+
+def test_equal_reasons_keep_the_order_of_their_findings() -> None:
+    found = _findings(("E1", 1, "network", "N1", "medium"), ("E1", 1, "network", "N1", "medium"),
+                      ("E1", 1, "network", "N1", "medium"))
+    texts = ["second party", "first party", "third party"]
+    found = found.with_columns(pl.Series("text", texts), pl.Series("evidence", ['{"i":1}',
+                                                                              '{"i":2}',
+                                                                              '{"i":3}']))
+    row = combine_risk(_keys(("E1", 1)), found, NO_TREATMENTS, CFG).row(0, named=True)
+    assert row["reasons"] == ["N1"] and row["reason_texts"] == texts
+    assert [f["evidence"] for f in json.loads(row["findings"])] == ['{"i":1}', '{"i":2}',
+                                                                   '{"i":3}']

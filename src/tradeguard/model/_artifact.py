@@ -23,7 +23,7 @@ import polars as pl
 from tradeguard.model._calibration import Calibration
 from tradeguard.model._reasons import ReasonCode
 from tradeguard.model._shap_memo import ContributionMemo
-from tradeguard.model._treeshap import ModelSplits, tree_splits
+from tradeguard.model._splits import ModelSplits, tree_splits
 
 if TYPE_CHECKING:
     import lightgbm

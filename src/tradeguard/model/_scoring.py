@@ -18,6 +18,7 @@ from tradeguard.model._artifact import ModelArtifact
 from tradeguard.model._reasons import top_reasons
 from tradeguard.model._training import feature_matrix
 from tradeguard.model._treeshap import contributions as tree_contributions
+from tradeguard.model._treeshap import explain as tree_explain
 
 _ONE_THREAD_BELOW = 1000
 
@@ -58,20 +59,24 @@ def score(
     names = list(artifact.features)
     matrix = feature_matrix(features, names, artifact.categories)
     booster = artifact.booster
-    # The margin comes from the plain prediction whether or not lines are explained, so
-    # explaining (or not) never moves a probability.
-    # A few rows (one entry) are faster on one thread than after starting an OpenMP team.
-    if matrix.shape[0] < _ONE_THREAD_BELOW:
-        raw = np.asarray(booster.predict(matrix, raw_score=True, num_threads=1), dtype=float)
+    # The margin is LightGBM's raw score whether or not lines are explained, so explaining
+    # (or not) never moves a probability: a batch explained whole adds up its trees' leaves
+    # while finding their contributions, the same sums as the plain prediction.
+    if explain and matrix.shape[0] >= _ONE_THREAD_BELOW and artifact.splits.leaf_sums:
+        contributions, raw = tree_explain(booster, matrix, artifact.splits,
+                                          artifact.contribution_memo)
     else:
-        raw = np.asarray(booster.predict(matrix, raw_score=True), dtype=float)
+        # A few rows (one entry) are faster on one thread than after starting an OpenMP team.
+        if matrix.shape[0] < _ONE_THREAD_BELOW:
+            raw = np.asarray(booster.predict(matrix, raw_score=True, num_threads=1), dtype=float)
+        else:
+            raw = np.asarray(booster.predict(matrix, raw_score=True), dtype=float)
+        contributions = tree_contributions(
+            booster, matrix, artifact.splits, np.eye(len(names) + 1),
+            artifact.contribution_memo) if explain else np.zeros((features.height, 0))
     if explain:
-        width = len(names) + 1
-        contributions = tree_contributions(booster, matrix, artifact.splits, np.eye(width),
-                                           artifact.contribution_memo)
         reasons, _ = top_reasons(contributions, names, artifact.reasons, k=top_k)
     else:
-        contributions = np.zeros((features.height, 0))
         reasons = pl.Series("reasons", [[]] * features.height, dtype=pl.List(pl.String))
     probability = artifact.calibration.apply(raw)
     columns = [

@@ -3,13 +3,15 @@
 Grouped TreeSHAP (:mod:`~tradeguard.model._treeshap`) evaluates each tree once per split pattern
 of a batch, but a batch worker scores batch after batch of similar lines: on the 1M-line
 benchmark, nine patterns in ten of a worker's fifth batch were met in its first four. A
-pattern's contributions depend only on the tree and the pattern, so they are kept under a key
-that, unlike a batch's own pattern codes, means the same in every batch: the row's interval
-among the tree's thresholds for each numeric split feature and its value of each categorical
-one. Only the columns of the features the tree splits on (and the bias) are kept; the others
-are exact zeros, which is checked when a pattern is first evaluated (a tree for which they are
-not is never remembered). The values are the ones evaluating the pattern again would give, so
-results do not depend on what a process scored before.
+pattern's contributions and leaf depend only on the tree and the pattern, so they are kept
+under a key that means the same in every batch: one integer holding the row's interval among
+the tree's thresholds for each numeric split feature and the id of its value of each
+categorical one (ids this memo hands out, the same for a value in every batch). A tree's keys
+are kept sorted, so a batch's patterns are looked up all at once. Only the columns of the
+features the tree splits on (and the bias) are kept; the others are exact zeros, which is
+checked when a pattern is first evaluated (a tree for which they are not is never remembered).
+The values are the ones evaluating the pattern again would give, so results do not depend on
+what a process scored before.
 """
 
 from __future__ import annotations
@@ -17,45 +19,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from tradeguard.model._treeshap import TreeSplits
+    from tradeguard.model._splits import TreeSplits
 
-#: Patterns kept over all trees before the memory starts afresh: about 210 bytes each, so at
-#: most about 100 MB (a worker of the 1M-line benchmark keeps 240,000, 51 MB, after ten
-#: batches).
+#: Patterns kept over all trees before the memory starts afresh: about 110 bytes each (the
+#: line model's trees keep ten or eleven columns; arrays grow by doubling), so at most about
+#: 60-110 MB (a worker of the 1M-line benchmark keeps 171,000, 21 MB, after five batches).
 MEMO_PATTERNS = 500_000
+#: Most bits of a category id in a tree's key: ids 0 (missing) to 65,535.
+CATEGORY_BITS = 16
 
-# (positions of the representatives to evaluate) -> their pred_contrib rows, every column
-Evaluate = Callable[[np.ndarray], np.ndarray]
-
-
-def pattern_keys(matrix: np.ndarray, bins: Mapping[int, np.ndarray], splits: TreeSplits,
-                 rows: np.ndarray) -> list[bytes]:
-    """One key per row of ``rows``: its interval for each numeric split feature of the tree
-    (``bins`` are the model-wide intervals; 16 bits, 32 for a tree with more thresholds on one
-    feature) and its value of each categorical one (missing read as -inf, as when patterns
-    are grouped; 64 bits), as bytes."""
-    numeric, categorical = splits.numeric, splits.categorical
-    wide = max((radix for _, _, radix in numeric), default=0) > np.iinfo(np.uint16).max
-    kind = np.dtype(np.uint32 if wide else np.uint16)
-    n, cut = rows.size, kind.itemsize * len(numeric)
-    width = cut + 8 * len(categorical)
-    if width == 0:
-        return [b""] * n
-    block = np.empty((n, width), dtype=np.uint8)
-    if numeric:
-        intervals = np.empty((n, len(numeric)), dtype=kind)
-        for j, (feature, table, _) in enumerate(numeric):
-            intervals[:, j] = table[bins[feature][rows]]
-        block[:, :cut] = intervals.view(np.uint8)
-    if categorical:
-        values = matrix[rows[:, None], np.array(categorical, dtype=np.int64)]
-        block[:, cut:] = np.where(np.isnan(values), -np.inf, values).view(np.uint8)
-    return cast("list[bytes]", block.view(np.dtype((np.void, width))).ravel().tolist())
+# (positions of the representatives to evaluate, all when None) -> their rows
+Evaluate = Callable[..., np.ndarray]
 
 
 def tree_columns(splits: TreeSplits, width: int) -> np.ndarray:
@@ -64,28 +43,75 @@ def tree_columns(splits: TreeSplits, width: int) -> np.ndarray:
     return np.array([*sorted(used), width - 1], dtype=np.int64)
 
 
+def _distinct(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the distinct values other than NaN, sorted; each row's position among them, -1 for
+    NaN). Values that compare equal (0.0 and -0.0) are one value, as they are to the trees."""
+    missing = np.isnan(x)
+    present = x[~missing] if missing.any() else x
+    small = present.size > 0 and bool(
+        ((present >= 0) & (present < 2**CATEGORY_BITS) & (present == np.floor(present))).all())
+    if small:  # category codes: counted, not sorted
+        code = present.astype(np.int64)
+        seen = np.bincount(code, minlength=1) > 0
+        values = np.flatnonzero(seen).astype(float)
+        inverse = (np.cumsum(seen) - 1)[code]
+    else:
+        values, inverse = np.unique(present, return_inverse=True)
+    if not missing.any():
+        return values, inverse.astype(np.int64)
+    out = np.full(x.size, -1, dtype=np.int64)
+    out[~missing] = inverse
+    return values, out
+
+
+def batch_category_ids(matrix: np.ndarray, bits: Mapping[int, int]
+                       ) -> dict[int, np.ndarray | None]:
+    """Each categorical feature's values (``bits``: feature -> bits of an id) as ids for this
+    batch only: 0 missing, then the distinct values in order (None when there are more than
+    its bits hold)."""
+    out: dict[int, np.ndarray | None] = {}
+    for feature, width in bits.items():
+        values, inverse = _distinct(matrix[:, feature])
+        out[feature] = inverse + 1 if values.size < 2**width else None
+    return out
+
+
 @dataclass
 class _Tree:
-    """One tree's remembered patterns: key -> row of ``phi`` (its ``columns`` only)."""
+    """One tree's remembered patterns: sorted keys, their rows of ``phi`` (``columns`` only)
+    and ``leaf`` (NaN until asked for)."""
 
     columns: np.ndarray
-    index: dict[bytes, int] = field(default_factory=dict)
+    keys: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    slots: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     phi: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    leaf: np.ndarray = field(default_factory=lambda: np.empty(0))
     rows: int = 0
     remembered: bool = True
 
-    def add(self, keys: list[bytes], phi: np.ndarray) -> np.ndarray:
-        """Append ``phi`` (``columns`` only) under ``keys``; their row numbers."""
-        start, end = self.rows, self.rows + len(keys)
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """Each key's row, -1 for keys not remembered."""
+        if not self.keys.size:
+            return np.full(keys.size, -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.keys, keys), self.keys.size - 1)
+        return np.where(self.keys[at] == keys, self.slots[at], -1)
+
+    def add(self, keys: np.ndarray, phi: np.ndarray, leaf: np.ndarray) -> np.ndarray:
+        """Remember ``phi`` and ``leaf`` under the new, distinct ``keys``; their rows."""
+        start, end = self.rows, self.rows + keys.size
         if end > self.phi.shape[0]:
-            grown = np.empty((max(2 * self.phi.shape[0], end), phi.shape[1]))
+            capacity = max(2 * self.phi.shape[0], end)
+            grown, grown_leaf = np.empty((capacity, phi.shape[1])), np.empty(capacity)
             if start:
-                grown[:start] = self.phi[:start]
-            self.phi = grown
-        self.phi[start:end] = phi
+                grown[:start], grown_leaf[:start] = self.phi[:start], self.leaf[:start]
+            self.phi, self.leaf = grown, grown_leaf
+        self.phi[start:end], self.leaf[start:end] = phi, leaf
         self.rows = end
         at = np.arange(start, end, dtype=np.int64)
-        self.index.update(zip(keys, at.tolist(), strict=True))
+        order = np.argsort(keys, kind="stable")
+        place = np.searchsorted(self.keys, keys[order])
+        self.keys = np.insert(self.keys, place, keys[order])
+        self.slots = np.insert(self.slots, place, at[order])
         return at
 
 
@@ -99,7 +125,9 @@ class ContributionMemo:
         self.limit = limit
         self._lock = threading.Lock()
         self._trees: dict[int, _Tree] = {}
+        self._categories: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._size = 0  # patterns kept over all trees
+        self._generation = 0
 
     def __len__(self) -> int:
         return self._size
@@ -108,25 +136,59 @@ class ContributionMemo:
         return {"limit": self.limit}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.limit = state["limit"]
-        self._lock = threading.Lock()
-        self._trees = {}
-        self._size = 0
+        self.__init__(state["limit"])  # type: ignore[misc]
 
-    def contributions(self, tree: int, keys: list[bytes], columns: np.ndarray,
-                      evaluate: Evaluate) -> np.ndarray | None:
-        """The contributions of the patterns ``keys`` to ``columns`` (rows x columns), those
-        not yet remembered from ``evaluate``; None when the tree's other columns turned out
-        not to be zero (the caller evaluates it whole, as it will from then on)."""
+    def _forget(self) -> None:
+        self._trees.clear()
+        self._categories.clear()
+        self._size = 0
+        self._generation += 1
+
+    def category_ids(self, matrix: np.ndarray, bits: Mapping[int, int]
+                     ) -> tuple[dict[int, np.ndarray | None], int]:
+        """Each categorical feature's values (``bits``: feature -> bits of an id) as the ids
+        this memo gave them (0 missing; new values get the next ids), so a pattern's key is
+        the same in every batch; None for a feature whose values outgrew its bits. With the
+        memo's generation: the memory starts afresh here, between batches, and ids of an
+        earlier generation are never looked up in a later one."""
         with self._lock:
             if self._size >= self.limit:
-                self._trees.clear()
-                self._size = 0
+                self._forget()
+            out: dict[int, np.ndarray | None] = {}
+            for feature, width in bits.items():
+                values, inverse = _distinct(matrix[:, feature])
+                known, ids = self._categories.get(
+                    feature, (np.empty(0), np.empty(0, dtype=np.int64)))
+                given = np.full(values.size, -1, dtype=np.int64)
+                if known.size:
+                    at = np.minimum(np.searchsorted(known, values), known.size - 1)
+                    given = np.where(known[at] == values, ids[at], -1)
+                new = np.flatnonzero(given < 0)
+                given[new] = np.arange(ids.size + 1, ids.size + 1 + new.size)
+                if new.size:
+                    place = np.searchsorted(known, values[new])
+                    self._categories[feature] = (np.insert(known, place, values[new]),
+                                                 np.insert(ids, place, given[new]))
+                # Position -1 (missing) reads the 0 appended last.
+                out[feature] = (np.append(given, 0)[inverse]
+                                if ids.size + new.size < 2**width else None)
+            return out, self._generation
+
+    def contributions(self, tree: int, keys: np.ndarray, columns: np.ndarray,
+                      evaluate: Evaluate, leaves: Evaluate | None = None,
+                      generation: int = 0) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """The contributions of the patterns ``keys`` (of category ids from ``generation``)
+        to ``columns`` (patterns x columns), those not yet remembered from ``evaluate``, and
+        with ``leaves`` their leaf values; None when the tree's other columns turned out not
+        to be zero (the caller evaluates it whole, as it will from then on) or the ids are of
+        an earlier generation."""
+        with self._lock:
+            if generation != self._generation:
+                return None
             memo = self._trees.setdefault(tree, _Tree(columns))
             if not memo.remembered:
                 return None
-            index = memo.index
-            at = np.fromiter((index.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
+            at = memo.find(keys)
             new = np.flatnonzero(at < 0)
             if new.size:
                 rows = evaluate(new)
@@ -136,6 +198,12 @@ class ContributionMemo:
                     self._size -= memo.rows
                     self._trees[tree] = _Tree(columns, remembered=False)
                     return None
-                at[new] = memo.add([keys[i] for i in new.tolist()], rows[:, columns])
+                leaf = leaves(new) if leaves is not None else np.full(new.size, np.nan)
+                at[new] = memo.add(keys[new], rows[:, columns], leaf)
                 self._size += new.size
-            return memo.phi[at]
+            if leaves is None:
+                return memo.phi[at], None
+            unknown = np.flatnonzero(np.isnan(memo.leaf[at]))
+            if unknown.size:
+                memo.leaf[at[unknown]] = leaves(unknown)
+            return memo.phi[at], memo.leaf[at]

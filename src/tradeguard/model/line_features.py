@@ -21,6 +21,15 @@ from collections.abc import Mapping
 import polars as pl
 
 from tradeguard.findings import SEVERITY_RANK, Category
+from tradeguard.model._fields import HTS_DIGITS as _HTS
+from tradeguard.model._fields import MANUFACTURER_ID as _MID
+from tradeguard.model._fields import ORIGIN as _ORIGIN
+from tradeguard.model._fields import boolean as _bool
+from tradeguard.model._fields import flag as _flag
+from tradeguard.model._fields import log1p as _log1p
+from tradeguard.model._fields import normalised as _normalised
+from tradeguard.model._fields import number as _num
+from tradeguard.model._fields import text as _text
 from tradeguard.model._history import HistoryKey, HistorySpec, history_features
 from tradeguard.model._history import out_of_fold_history_features as _oof
 from tradeguard.model._reasons import ReasonCode, history_reasons
@@ -86,47 +95,18 @@ def feature_reasons() -> dict[str, ReasonCode]:
     return reasons
 
 
-def _num(name: str, frame: pl.DataFrame) -> pl.Expr:
-    if name not in frame.columns:
-        return pl.lit(None, dtype=pl.Float64)
-    return pl.col(name).cast(pl.Float64, strict=False)
-
-
-def _text(name: str, frame: pl.DataFrame) -> pl.Expr:
-    if name not in frame.columns:
-        return pl.lit(None, dtype=pl.String)
-    text = pl.col(name).cast(pl.String).str.strip_chars()
-    return pl.when(text == "").then(None).otherwise(text)
-
-
-def _bool(name: str, frame: pl.DataFrame) -> pl.Expr:
-    """A contract boolean as Boolean, whether the frame is typed or still text."""
-    if name not in frame.columns:
-        return pl.lit(None, dtype=pl.Boolean)
-    if frame.schema[name] == pl.Boolean:
-        return pl.col(name)
-    text = pl.col(name).cast(pl.String).str.strip_chars().str.to_lowercase()
-    return (pl.when(text.is_in(["true", "1", "yes", "y", "t"])).then(True)
-            .when(text.is_in(["false", "0", "no", "n", "f"])).then(False))
-
-
-def _flag(name: str, frame: pl.DataFrame) -> pl.Expr:
-    return _bool(name, frame).cast(pl.Float64)
-
-
-def _log1p(expr: pl.Expr) -> pl.Expr:
-    return pl.when(expr >= 0).then(expr.log1p())
-
-
 def declared_features(decl: pl.DataFrame) -> pl.DataFrame:
     """Declared-field features, one row per declaration line, keys first."""
-    f = decl
+    return _declared(_normalised(decl))
+
+
+def _declared(f: pl.DataFrame) -> pl.DataFrame:
+    """:func:`declared_features` of a :func:`_normalised` frame."""
     value, qty, weight = _num("entered_value_usd", f), _num("quantity", f), _num(
         "gross_weight_kg", f)
     stake = (_num("duty_usd", f).fill_null(0.0) + _num("additional_duty_usd", f).fill_null(0.0)
              + _num("adcvd_deposit_usd", f).fill_null(0.0))
-    origin = _text("country_of_origin", f).str.to_uppercase()
-    hts = _text("hts_code", f).str.replace_all(r"[.\s]", "")
+    origin, hts = pl.col(_ORIGIN), pl.col(_HTS)
 
     def differs(other: pl.Expr) -> pl.Expr:
         return pl.when(other.is_not_null() & origin.is_not_null()).then(
@@ -151,7 +131,7 @@ def declared_features(decl: pl.DataFrame) -> pl.DataFrame:
         _flag("trusted_trader", f).alias("trusted_trader"),
         differs(_text("country_of_export", f)).alias("origin_export_differ"),
         differs(_text("manufacturer_country", f)).alias("manufacturer_origin_differ"),
-        differs(_text("manufacturer_id", f).str.slice(0, 2)).alias("mid_origin_differ"),
+        differs(pl.col(_MID).str.slice(0, 2)).alias("mid_origin_differ"),
         pl.len().over("entry_number").cast(pl.Float64).alias("lines_in_entry"),
         hts.str.slice(0, 2).alias("hs_chapter"), origin.alias("country_of_origin"),
         _text("entry_type", f).alias("entry_type"),
@@ -187,12 +167,17 @@ def finding_features(keys: pl.DataFrame, findings: pl.DataFrame) -> pl.DataFrame
 
 def history_keys(decl: pl.DataFrame) -> pl.DataFrame:
     """The columns history statistics are grouped by, normalised, keys first."""
-    return decl.select(
+    return _history_keys(_normalised(decl))
+
+
+def _history_keys(f: pl.DataFrame) -> pl.DataFrame:
+    """:func:`history_keys` of a :func:`_normalised` frame."""
+    return f.select(
         pl.col("entry_number").cast(pl.String), pl.col("line_number").cast(pl.Int64),
-        _text("importer_id", decl).alias("importer_id"),
-        _text("manufacturer_id", decl).str.to_uppercase().alias("manufacturer_id"),
-        _text("hts_code", decl).str.replace_all(r"[.\s]", "").str.slice(0, 6).alias("hs6"),
-        _text("country_of_origin", decl).str.to_uppercase().alias("country_of_origin"),
+        _text("importer_id", f).alias("importer_id"),
+        pl.col(_MID).str.to_uppercase().alias("manufacturer_id"),
+        pl.col(_HTS).str.slice(0, 6).alias("hs6"),
+        pl.col(_ORIGIN).alias("country_of_origin"),
     )
 
 
@@ -236,11 +221,12 @@ def line_features(
     ``history`` holds past examined lines (:func:`past_outcomes` of earlier declarations);
     it must not contain the lines being scored, or their own outcomes would leak in.
     """
-    base = declared_features(decl)
+    normalised = _normalised(decl)
+    base = _declared(normalised)
     found = finding_features(base.select(KEYS), findings).drop(KEYS)
     hist_source = history if history is not None else pl.DataFrame(
         schema={**{c: pl.String() for c in HISTORY_COLUMNS}, LABEL: pl.Int64()})
-    hist = history_features(hist_source, history_keys(decl), LINE_HISTORY_SPEC)
+    hist = history_features(hist_source, _history_keys(normalised), LINE_HISTORY_SPEC)
     return pl.concat([base, found, hist], how="horizontal")
 
 

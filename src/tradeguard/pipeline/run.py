@@ -54,7 +54,7 @@ def declarations(entries: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
 def input_digest(decl: pl.DataFrame) -> pl.Series:
     """SHA-256 of each line's declared contract fields (typed, in contract order)."""
     from tradeguard.contract.schema import schema_for
-    from tradeguard.digests import sha256_hex
+    from tradeguard.digests import as_text, sha256_hex
 
     names = list(dict.fromkeys([*schema_for("entries").names, *schema_for("lines").names]))
     # ``name=value`` fields joined by a unit separator, built in one concatenation (the
@@ -62,7 +62,7 @@ def input_digest(decl: pl.DataFrame) -> pl.Series:
     parts: list[pl.Expr] = []
     for i, n in enumerate(names):
         parts.append(pl.lit(("\x1f" if i else "") + n + "="))
-        parts.append(pl.col(n).cast(pl.String).fill_null("\\N") if n in decl.columns
+        parts.append(as_text(decl, n).fill_null("\\N") if n in decl.columns
                      else pl.lit("\\N"))
     text = decl.select(pl.concat_str(parts).alias("s")).to_series()
     return sha256_hex(text).alias("input_digest")

@@ -33,13 +33,22 @@ MIN_REDACTED_CHARS = 4
 
 # A word: a run of ASCII letters and digits, the only characters matching folds the case of.
 _WORD = r"[A-Za-z0-9]+"
+# The characters whose lower case holds an ASCII letter: the dotted capital I (i and a
+# combining dot) and the Kelvin sign (k).
+_FOLDS_TO_ASCII = "[\u0130\u212a]"
 
 
 def confidential_values(*frames: pl.DataFrame | None) -> pl.DataFrame:
-    """Distinct confidential values in ``frames`` with their labels, longest first."""
+    """Distinct confidential values in ``frames`` with their labels, longest first.
+
+    A value keeps the label of the first field it appears in. Each field's distinct raw
+    values are taken first (a batch repeats a party on every line of every entry it is on),
+    in order of appearance, so stripping and the dedup across fields see thousands of rows
+    rather than hundreds of thousands; the first appearances, hence the result, are the same.
+    """
     parts = [
-        frame.select(pl.col(field).cast(pl.String).str.strip_chars().alias("value"),
-                     pl.lit(label).alias("label"))
+        frame.select(pl.col(field).unique(maintain_order=True).cast(pl.String)
+                     .str.strip_chars().alias("value"), pl.lit(label).alias("label"))
         for frame in frames if frame is not None
         for field, label in CONFIDENTIAL_FIELDS.items() if field in frame.columns
     ]
@@ -108,10 +117,18 @@ def _passes(values: pl.DataFrame) -> list[pl.DataFrame]:
 
 
 def _words(strings: pl.Series) -> pl.DataFrame:
-    """One row per word of ``strings``, lower-cased and in order; ``id`` is the string's row."""
-    return (pl.DataFrame({"word": strings.str.extract_all(_WORD)}).with_row_index("id")
-            .explode("word").drop_nulls("word")
-            .with_columns(pl.col("word").str.to_lowercase()))
+    """One row per word of ``strings``, lower-cased and in order; ``id`` is the string's row.
+
+    Lower-casing whole strings first, then finding words, is cheaper than lower-casing each
+    word and gives the same words, unless a string holds a character whose lower case holds
+    an ASCII letter (:data:`_FOLDS_TO_ASCII`): then words are found first.
+    """
+    if strings.str.contains(_FOLDS_TO_ASCII).any():
+        return (pl.DataFrame({"word": strings.str.extract_all(_WORD)}).with_row_index("id")
+                .explode("word").drop_nulls("word")
+                .with_columns(pl.col("word").str.to_lowercase()))
+    return (pl.DataFrame({"word": strings.str.to_lowercase().str.extract_all(_WORD)})
+            .with_row_index("id").explode("word").drop_nulls("word"))
 
 
 def _neighbours(words: pl.DataFrame) -> pl.DataFrame:

@@ -24,6 +24,8 @@ from tradeguard.findings import SEVERITY_RANK
 from tradeguard.targeting.config import LANE_RANK, TargetingConfig
 
 KEYS = ["entry_number", "line_number"]
+# A line's position in the keys being scored: one integer to group, sort and join lines on.
+LINE = "_line"
 RULES_DETECTOR = "rules"
 _MAX_TERM = 0.999  # keeps log(1 - t) finite; a term of 1 would make every other one moot
 _RANK_LANE = {rank: lane for lane, rank in LANE_RANK.items()}
@@ -53,10 +55,16 @@ MODEL_SCHEMA: dict[str, pl.DataType] = {
 
 def expand_to_lines(findings: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
     """Findings of the batch's lines; an entry-level finding is repeated on each of its lines."""
+    lines = keys.select(KEYS).with_row_index(LINE)
+    return _on_lines(findings, lines).drop(LINE)
+
+
+def _on_lines(findings: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
+    """:func:`expand_to_lines` with each finding's :data:`LINE` (``lines``: keys and LINE)."""
     on_line = findings.filter(pl.col("line_number").is_not_null()).join(
-        keys, on=KEYS, how="semi")
+        lines, on=KEYS, how="inner", maintain_order="left")
     on_entry = findings.filter(pl.col("line_number").is_null()).drop("line_number").join(
-        keys, on="entry_number", how="inner")
+        lines, on="entry_number", how="inner", maintain_order="left")
     return pl.concat([on_line, on_entry.select(on_line.columns)], how="vertical")
 
 
@@ -113,24 +121,66 @@ def _forced(found: pl.DataFrame, treatments: pl.DataFrame, cfg: TargetingConfig)
 def _reason_rows(weighted: pl.DataFrame, model: pl.DataFrame | None,
                  cfg: TargetingConfig) -> pl.DataFrame:
     """(line, code, text, category, w) rows from findings and model reasons, for ordering."""
-    rows = weighted.select(*KEYS, pl.col("reason_code").alias("code"), "text", "category", "w")
+    rows = weighted.select(LINE, pl.col("reason_code").alias("code"), "text", "category", "w")
     if model is None or model.is_empty():
         return rows
-    term = (pl.col("probability") * cfg.risk.model_weight).clip(0.0, _MAX_TERM)
-    named = pl.col("probability") >= cfg.risk.model_category_min_probability
+    probability = pl.col("probability")
+    lead = pl.concat_str(pl.lit("model: "), (probability * 100).round(0).cast(pl.Int64)
+                         .cast(pl.String), pl.lit("% likely a discrepancy, mainly "))
     model_rows = model.filter(pl.col("model_reasons").list.len() > 0).select(
-        *KEYS, pl.col("model_reasons").alias("code"),
-        pl.col("model_reason_texts").alias("text"), named.alias("named"), term.alias("w"),
-        pl.col("probability"),
+        LINE, pl.col("model_reasons").alias("code"), pl.col("model_reason_texts").alias("text"),
+        pl.when(probability >= cfg.risk.model_category_min_probability).then(pl.lit("model"))
+        .alias("category"),
+        (probability * cfg.risk.model_weight).clip(0.0, _MAX_TERM).alias("w"),
+        lead.alias("lead"),
     ).explode("code", "text").with_columns(
         # The line's first model reason (a first occurrence: a hash pass, not a window).
-        pl.when(pl.struct(KEYS).is_first_distinct()).then(pl.concat_str(
-            pl.lit("model: "), (pl.col("probability") * 100).round(0).cast(pl.Int64)
-            .cast(pl.String), pl.lit("% likely a discrepancy, mainly "), pl.col("text")))
-        .otherwise(pl.concat_str(pl.lit("model: also "), pl.col("text"))).alias("text"),
-        pl.when(pl.col("named")).then(pl.lit("model")).alias("category"),
-    )
+        pl.concat_str(pl.when(pl.col(LINE).is_first_distinct()).then(pl.col("lead"))
+                      .otherwise(pl.lit("model: also ")), pl.col("text")).alias("text"))
     return pl.concat([rows, model_rows.select(rows.columns)], how="vertical_relaxed")
+
+
+def _explained(reasons: pl.DataFrame, top: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per line: reason codes and their first ``top`` texts, strongest first; and the
+    distinct categories, sorted (from distinct pairs: far cheaper than per-group sets).
+
+    Ties (same weight and code) keep their input order: the sort is stable.
+    """
+    ordered = reasons.sort([LINE, "w", "code"], descending=[False, True, False],
+                           maintain_order=True)
+    explained = ordered.group_by(LINE, maintain_order=True).agg(
+        pl.col("code").unique(maintain_order=True).alias("reasons"),
+        pl.col("text").unique(maintain_order=True).head(top).alias("reason_texts"))
+    categories = (reasons.select(LINE, "category").drop_nulls().unique()
+                  .sort(LINE, "category").group_by(LINE, maintain_order=True)
+                  .agg(pl.col("category").alias("categories")))
+    return explained, categories
+
+
+def _listed(found: pl.DataFrame) -> pl.DataFrame:
+    """Per line: its findings as one JSON array, ordered by category and reason code."""
+    fields = ("category", "reason_code", "severity", "text", "evidence", "detector",
+              "detector_version")
+    encoded = found.sort([LINE, "category", "reason_code"], maintain_order=True).select(
+        LINE, pl.struct(*fields).struct.json_encode().alias("findings"))
+    return encoded.group_by(LINE, maintain_order=True).agg("findings").select(
+        LINE, pl.concat_str(pl.lit("["), pl.col("findings").list.join(","), pl.lit("]"))
+        .alias("findings"))
+
+
+def _aligned(frame: pl.DataFrame, per_line: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (every line, in :data:`LINE` order) with the columns of ``per_line`` (at most
+    one row per line, in LINE order); side by side when it has a row for every line."""
+    if per_line.height == frame.height:
+        return frame.hstack(per_line.drop(LINE).get_columns())
+    return frame.join(per_line, on=LINE, how="left", maintain_order="left")
+
+
+def _model_on_lines(model: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
+    """``model`` with each row's :data:`LINE`; no join when it lists the lines in order."""
+    if model.select(KEYS).equals(lines.select(KEYS)):
+        return model.with_row_index(LINE)
+    return model.join(lines, on=KEYS, how="inner", maintain_order="left")
 
 
 def combine_risk(
@@ -145,23 +195,26 @@ def combine_risk(
     ``keys`` has one row per line (entry_number, line_number); ``findings`` is in
     :data:`tradeguard.findings.FINDINGS_SCHEMA`; ``treatments`` in the rules engine's treatment
     schema; ``model`` (optional) in :data:`MODEL_SCHEMA`. Returns :data:`RISK_SCHEMA` rows in
-    the order of ``keys``.
+    the order of ``keys``. Lines are grouped and joined on their position in ``keys``
+    (:data:`LINE`), one integer, rather than on the two key columns.
     """
-    keys = keys.select(pl.col("entry_number").cast(pl.String),
-                       pl.col("line_number").cast(pl.Int64))
-    found = expand_to_lines(findings, keys)
+    lines = keys.select(pl.col("entry_number").cast(pl.String),
+                        pl.col("line_number").cast(pl.Int64)).with_row_index(LINE)
+    found = _on_lines(findings, lines)
     weighted = _finding_weights(found, treatments, cfg)
-    per_source = weighted.group_by(*KEYS, "source").agg(pl.col("w").max())
+    per_source = weighted.group_by(LINE, "source").agg(pl.col("w").max())
     # Summed in a fixed order: groups come out of a hash table in any order, and a float sum
     # that follows it could differ in the last bit from one run to the next.
-    evidence = per_source.group_by(KEYS).agg(
+    evidence = per_source.group_by(LINE).agg(
         (1.0 - pl.col("w")).log().sort().sum().alias("log_keep"))
-    frame = keys.with_row_index("_order").join(evidence, on=KEYS, how="left")
-    frame = frame.join(treatments.select(*KEYS, pl.col("relief_weight").alias("relief")),
-                       on=KEYS, how="left")
+    frame = lines.join(evidence, on=LINE, how="left", maintain_order="left").join(
+        treatments.select(*KEYS, pl.col("relief_weight").alias("relief")), on=KEYS,
+        how="left", maintain_order="left")
     model_term = pl.lit(0.0)
     if model is not None:
-        frame = frame.join(model.select(*KEYS, "probability"), on=KEYS, how="left")
+        model = _model_on_lines(model, lines)
+        frame = frame.join(model.select(LINE, "probability"), on=LINE, how="left",
+                           maintain_order="left")
         model_term = (pl.col("probability").fill_null(0.0) * cfg.risk.model_weight).clip(
             0.0, _MAX_TERM)
     log_keep = pl.col("log_keep").fill_null(0.0) + (1.0 - model_term).log()
@@ -172,25 +225,12 @@ def combine_risk(
         (pl.col("evidence_score") * (1.0 - cfg.risk.relief_weight * pl.col("relief")))
         .clip(0.0, 1.0).alias("risk_score"))
 
-    reasons = _reason_rows(weighted, model, cfg).sort(
-        [*KEYS, "w", "code"], descending=[False, False, True, False])
-    explained = reasons.group_by(KEYS, maintain_order=True).agg(
-        pl.col("category").drop_nulls().unique().sort().alias("categories"),
-        pl.col("code").unique(maintain_order=True).alias("reasons"),
-        pl.col("text").unique(maintain_order=True).head(cfg.risk.top_reasons)
-        .alias("reason_texts"),
-    )
-    listed = found.sort([*KEYS, "category", "reason_code"]).group_by(KEYS).agg(
-        pl.struct("category", "reason_code", "severity", "text", "evidence", "detector",
-                  "detector_version").alias("_f"))
-    listed = listed.with_columns(
-        pl.col("_f").list.eval(pl.element().struct.json_encode()).list.join(",")
-        .alias("findings")).with_columns(
-        pl.concat_str(pl.lit("["), pl.col("findings"), pl.lit("]")).alias("findings"))
-    out = (frame.join(explained, on=KEYS, how="left")
-           .join(_forced(found, treatments, cfg), on=KEYS, how="left")
-           .join(listed.select(*KEYS, "findings"), on=KEYS, how="left")
-           .sort("_order"))
+    explained, categories = _explained(_reason_rows(weighted, model, cfg),
+                                       cfg.risk.top_reasons)
+    forced = _forced(found, treatments, cfg).join(lines, on=KEYS, how="inner").drop(KEYS)
+    out = _aligned(frame, explained)
+    for per_line in (categories, forced, _listed(found)):
+        out = out.join(per_line, on=LINE, how="left", maintain_order="left")
     empty = pl.lit([], dtype=pl.List(pl.String))
     return out.with_columns(
         pl.col("categories").fill_null(empty), pl.col("reasons").fill_null(empty),
