@@ -9,6 +9,7 @@ cross-entry detectors, lanes with their per-port-day quotas) is done once by
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -75,6 +76,16 @@ class ReadsBatches(Protocol):
     def batch_rows(self, inputs: BatchInputs, fields: Sequence[str] | None
                    ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
         """(entries, lines) of each batch in turn, only the keys and ``fields`` when given."""
+
+
+@runtime_checkable
+class FindsAhead(Protocol):
+    """An engine that can find each batch's own findings (local detectors, rules profiles)
+    while the driver runs the cross-entry step, so the machine's cores are not idle during
+    it; ``score`` inside the block then only adds the cross-entry findings, model and risk."""
+
+    def find_ahead(self, inputs: BatchInputs, run: FittedRun) -> AbstractContextManager[None]:
+        """A block during which the batches' own findings are found in the background."""
 
 
 def engine_for(name: str, *, spark_master: str | None = None,

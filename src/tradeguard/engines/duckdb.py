@@ -10,21 +10,25 @@ process or, with ``workers`` > 1, in that many worker processes
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from tradeguard.engines import sql
 from tradeguard.engines.base import BatchInputs, picked_fields
 from tradeguard.engines.entry_batch import (
-    CANDIDATE_SCHEMA,
     FittedRun,
-    cross_entry_candidates,
     score_entry_batch,
 )
+from tradeguard.findings import empty_findings
+
+if TYPE_CHECKING:
+    from tradeguard.engines.workers import BatchWorkers
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,15 @@ class BatchFiles:
                 frame(self.lines, ("entry_number", "line_number")))
 
 
+@dataclass(frozen=True)
+class _Ahead:
+    """The worker pool of a :meth:`DuckDBEngine.find_ahead` block and, per batch number, the
+    job finding its own findings and the file they go to."""
+
+    pool: BatchWorkers
+    found: dict[int, tuple[Future[str], Path]]
+
+
 def _scan(glob: str) -> str:
     return f"read_parquet('{glob}')"
 
@@ -86,6 +99,7 @@ class DuckDBEngine:
         if memory_limit:
             self._con.execute(f"SET memory_limit = '{memory_limit}'")
         self._cut: dict[Path, dict[str, Path]] = {}
+        self._ahead: _Ahead | None = None
 
     def latest_entry_date(self, inputs: BatchInputs) -> date | None:
         """The latest date of an entry with lines."""
@@ -130,12 +144,11 @@ class DuckDBEngine:
         return out
 
     def candidates(self, inputs: BatchInputs, run: FittedRun) -> pl.DataFrame:
-        """Cross-entry candidate keys of every batch."""
-        parts = [pl.DataFrame(schema=CANDIDATE_SCHEMA)]
-        for batch in self._batch_files(inputs):
-            entries, lines, _ = batch.read()
-            parts.append(cross_entry_candidates(entries, lines, run))
-        return pl.concat(parts)
+        """Cross-entry candidate keys of every batch (each read with only the fields the
+        candidate rules need)."""
+        from tradeguard.engines.cross_entry import run_candidates
+
+        return run_candidates(lambda fields: self.batch_rows(inputs, fields), run)
 
     def batch_rows(self, inputs: BatchInputs, fields: Sequence[str] | None
                    ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
@@ -160,11 +173,47 @@ class DuckDBEngine:
             self._con.unregister("wanted")
         return entries, lines
 
+    @contextmanager
+    def find_ahead(self, inputs: BatchInputs, run: FittedRun) -> Iterator[None]:
+        """While the block runs (the driver's cross-entry step), the worker processes find
+        each batch's own findings; :meth:`score` inside the block then finishes each batch
+        with them. Nothing ahead with one worker or one batch."""
+        files = self._batch_files(inputs)
+        if self.workers <= 1 or len(files) <= 1:
+            yield
+            return
+        from tradeguard.engines.workers import BatchWorkers
+
+        folder = inputs.work / "batches" / "found"
+        folder.mkdir(parents=True, exist_ok=True)
+        # Each batch brings its own supply chains; the run's need not travel with the run.
+        lean = run.for_batches(supply_chain=inputs.supply_chain is None)
+        with BatchWorkers((lean, empty_findings()), min(self.workers, len(files)),
+                          inputs.work / "run.pickle") as pool:
+            found = {b.number: (folder / f"part-{b.number:05d}.pickle") for b in files}
+            self._ahead = _Ahead(pool, {b.number: (pool.find(b, found[b.number]),
+                                                   found[b.number]) for b in files})
+            try:
+                yield
+            finally:
+                self._ahead = None
+
     def score(self, inputs: BatchInputs, run: FittedRun, cross_findings: pl.DataFrame,
               out_dir: Path) -> list[Path]:
-        """Score every batch, writing each result as it is done (in ``workers`` processes)."""
+        """Score every batch, writing each result as it is done (in ``workers`` processes;
+        inside :meth:`find_ahead`, with the findings found there)."""
         out_dir.mkdir(parents=True, exist_ok=True)
         files = self._batch_files(inputs)
+        if self._ahead is not None:
+            ahead = self._ahead
+            scored = []
+            for batch in self._cut_findings(inputs, files, cross_findings):
+                job, found = ahead.found[batch.number]
+                job.result()  # a batch is finished once its own findings are in
+                scored.append(ahead.pool.score(
+                    batch, out_dir / f"part-{batch.number:05d}.parquet", found))
+            return [Path(f.result()) for f in scored]
+        jobs = [(batch, out_dir / f"part-{batch.number:05d}.parquet") for batch in files]
         # Each batch brings its own supply chains; the run's need not travel with the run.
         run = run.for_batches(supply_chain=inputs.supply_chain is None)
         if self.workers > 1 and len(files) > 1:
@@ -176,7 +225,6 @@ class DuckDBEngine:
             jobs = [(batch, out_dir / f"part-{batch.number:05d}.parquet") for batch in files]
             return score_in_workers(jobs, (run, cross_findings.clear()), self.workers,
                                     inputs.work / "run.pickle")
-        jobs = [(batch, out_dir / f"part-{batch.number:05d}.parquet") for batch in files]
         for batch, part in jobs:
             entries, lines, chains = batch.read()
             score_entry_batch(entries, lines, run, cross_findings, chains).write_parquet(part)

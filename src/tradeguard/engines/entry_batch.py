@@ -18,7 +18,7 @@ import polars as pl
 from tradeguard.detectors.base import DetectionContext
 from tradeguard.pipeline.registry import DetectorError
 from tradeguard.pipeline.run import declarations
-from tradeguard.pipeline.scorer import FittedChain, Scorer
+from tradeguard.pipeline.scorer import BatchFindings, FittedChain, Scorer
 
 # Detectors whose findings for a line depend on other entries of the same batch (first-seen
 # dates, plant medians, surges; party clusters). They run once over the run's candidate lines
@@ -67,6 +67,7 @@ SCORED_SCHEMA: dict[str, pl.DataType] = {
     "forced_by": pl.List(pl.String()), "findings": pl.String(),
     "port_of_entry": pl.String(), "entry_date": pl.Date(), "trusted_trader": pl.Boolean(),
     "input_digest": pl.String(), "model_probability": pl.Float64(), "warnings": pl.String(),
+    "sample_draw": pl.Float64(),
 }
 
 
@@ -77,17 +78,18 @@ def cross_entry_candidates(entries: pl.DataFrame, lines: pl.DataFrame,
 
     For AD/CVD these are the lines its deposit checks flag plus the lines in scope of an order
     from a third country (the only lines its first-seen dates, plant prices and surges read),
-    found with the detector's own scope functions. For party networks every line is one: its
-    parties may join a cluster declared anywhere in the run.
+    found with the detector's own scope functions on the lines that declare a case or fall
+    under an order's HTS prefix (:mod:`tradeguard.detectors.adcvd.candidates`). For party
+    networks every line is one: its parties may join a cluster declared anywhere in the run.
+    ``entries`` and ``lines`` need only the keys and the fields the rules read
+    (:func:`tradeguard.engines.cross_entry.candidate_fields`).
     """
     if not len(run.cross_entry()) or lines.is_empty():
         return pl.DataFrame(schema=CANDIDATE_SCHEMA)
-    from tradeguard.detectors.adcvd.baseline import third_country_scope
-    from tradeguard.detectors.adcvd.deposits import deposit_checks
-    from tradeguard.detectors.adcvd.detector import AdcvdDetector, prepare_lines
+    from tradeguard.detectors.adcvd.candidates import candidate_keys, may_be_candidate
+    from tradeguard.detectors.adcvd.detector import AdcvdDetector
     from tradeguard.network.detector import NetworkDetector
 
-    decl = declarations(entries, lines)
     parts = [pl.DataFrame(schema=CANDIDATE_SCHEMA)]
     orders = run.ctx.ref.adcvd_orders
 
@@ -97,15 +99,17 @@ def cross_entry_candidates(entries: pl.DataFrame, lines: pl.DataFrame,
 
     for name, detector in run.cross_entry():
         if isinstance(detector, NetworkDetector):
-            parts.append(keyed(decl, name))
+            # Every line's key, typed as the declarations type it.
+            parts.append(keyed(declarations(entries.select("entry_number"),
+                                            lines.select(*KEY_SCHEMA)), name))
             continue
         if not isinstance(detector, AdcvdDetector):
             raise DetectorError(name, "detect", TypeError(
                 "no candidate rule for this cross-entry detector"))
-        batch = prepare_lines(decl)
-        for frame in (deposit_checks(batch, orders, detector.config),
-                      third_country_scope(batch, orders)):
-            parts.append(keyed(frame, name))
+        subset = lines.filter(may_be_candidate(lines, orders))
+        if not subset.is_empty():
+            parts.append(keyed(candidate_keys(declarations(entries, subset), orders,
+                                              detector.config), name))
     return pl.concat(parts).unique(maintain_order=True)
 
 
@@ -139,13 +143,21 @@ def detect_cross_entry(gather: Gather, candidates: pl.DataFrame, run: FittedRun,
     own files) when the engine can read them, else ``part_rows`` keys gathered at a time.
     ``run_lines`` (the run's number of lines): a detector whose candidates are all of them
     reads the batches whole, with no candidate filter to build for every batch.
+
+    The detectors given their lines at once run on a second thread while the one reading
+    in parts runs here (each is mostly one core's work); their lines are gathered here
+    first, so the engine is only ever called from this thread. Findings come in chain order.
     """
-    from tradeguard.findings import conform, empty_findings
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from tradeguard.engines.cross_entry import at_once, in_parts
+    from tradeguard.findings import empty_findings
 
     if part_rows < 1:
         raise ValueError(f"part_rows must be at least 1 (got {part_rows})")
-    found = [empty_findings()]
     keys = list(KEY_SCHEMA)
+    here: dict[str, Callable[[], pl.DataFrame]] = {}
+    aside: dict[str, Callable[[], pl.DataFrame]] = {}
     for name, detector in run.cross_entry():
         mine = candidates.filter(pl.col("detector") == name).select(keys).unique()
         if mine.is_empty():
@@ -153,18 +165,22 @@ def detect_cross_entry(gather: Gather, candidates: pl.DataFrame, run: FittedRun,
         fields = getattr(detector, "reads", None)
         if isinstance(detector, DetectsInParts):
             every = run_lines is not None and mine.height == run_lines
-            parts = _parts(gather, mine.sort(keys), fields, part_rows, batches, every)
-            try:
-                found.append(conform(detector.detect_in_parts(parts, run.ctx)))
-            except Exception as exc:
-                raise DetectorError(name, "detect", exc) from exc
+            # Keys gathered a part at a time go in key order; batches are only filtered.
+            ordered = mine if batches is not None else mine.sort(keys)
+            parts = _parts(gather, ordered, fields, part_rows, batches, every)
+            here[name] = in_parts(name, detector, parts, run.ctx)
             continue
         entries, lines = gather(mine, fields)
-        if lines.is_empty():
-            continue
-        decl = declarations(entries, lines)
-        found.append(FittedChain([(name, detector)]).detect(decl, run.ctx)[0])
-    return pl.concat(found, how="vertical")
+        if not lines.is_empty():
+            aside[name] = at_once(name, detector, declarations(entries, lines), run.ctx)
+    found: dict[str, pl.DataFrame | Future[pl.DataFrame]] = {}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cross-entry") as pool:
+        found |= {name: pool.submit(job) for name, job in aside.items()}
+        aside.clear()  # each job's lines go as soon as it is done
+        found |= {name: job() for name, job in here.items()}
+        frames = [f.result() if isinstance(f, Future) else f for name, _ in run.cross_entry()
+                  if (f := found.get(name)) is not None]
+    return pl.concat([empty_findings(), *frames], how="vertical")
 
 
 def _parts(gather: Gather, keys: pl.DataFrame, fields: Sequence[str] | None, part_rows: int,
@@ -189,21 +205,39 @@ def _parts(gather: Gather, keys: pl.DataFrame, fields: Sequence[str] | None, par
 
     def parts() -> Iterator[pl.DataFrame]:
         for entries, lines in read():
-            if not lines.is_empty():
-                yield declarations(entries, lines).sort(order, nulls_last=True)
+            if lines.is_empty():
+                continue
+            decl = declarations(entries, lines)
+            if fields is not None:  # only what the detector reads: less to sort
+                decl = decl.select(*order, *[c for c in dict.fromkeys(fields)
+                                             if c in decl.columns and c not in order])
+            yield decl.sort(order, nulls_last=True)
 
     return parts
 
 
+def find_entry_batch(entries: pl.DataFrame, lines: pl.DataFrame, run: FittedRun,
+                     supply_chain: pl.DataFrame | None = None) -> BatchFindings | None:
+    """The batch's own findings (local detectors and rules profiles), which need nothing of
+    the cross-entry step: an engine can find them while that step runs, then finish the batch
+    with :func:`score_entry_batch` (``found``). None for a batch without lines."""
+    if lines.is_empty():
+        return None
+    decl = declarations(entries, lines)
+    ctx = run.ctx if supply_chain is None else replace(run.ctx, supply_chain=supply_chain)
+    return run.scorer.find(decl, ctx, run.local())
+
+
 def score_entry_batch(entries: pl.DataFrame, lines: pl.DataFrame, run: FittedRun,
-                      cross_findings: pl.DataFrame, supply_chain: pl.DataFrame | None = None
-                      ) -> pl.DataFrame:
+                      cross_findings: pl.DataFrame, supply_chain: pl.DataFrame | None = None,
+                      found: BatchFindings | None = None) -> pl.DataFrame:
     """Risk, reasons, model probability and lane inputs for every line of the batch.
 
     ``cross_findings`` are the cross-entry detectors' findings of the whole run; the ones on
     this batch's entries join the batch's own findings before the risk is combined.
     ``supply_chain``: the supply-chain rows of the batch's entries, when the engine cut them
-    with the batch (else the run's, from the context).
+    with the batch (else the run's, from the context). ``found``: the batch's own findings
+    when :func:`find_entry_batch` found them already (same batch, same run).
     """
     if lines.is_empty():
         return pl.DataFrame(schema=SCORED_SCHEMA)
@@ -212,10 +246,13 @@ def score_entry_batch(entries: pl.DataFrame, lines: pl.DataFrame, run: FittedRun
                                on="entry_number", how="semi")
     ctx = run.ctx if supply_chain is None else replace(run.ctx, supply_chain=supply_chain)
     assessed = run.scorer.assess(decl, ctx, past=run.past, chain=run.local(),
-                                 extra_findings=mine)
+                                 extra_findings=mine, found=found)
     warned = "\n".join(assessed.rule_warnings) if assessed.rule_warnings else None
     # Rules warnings ride on the batch's first line only, not repeated on every line.
     first = pl.int_range(pl.len()) == 0
     frame = assessed.frame.with_columns(pl.when(first).then(pl.lit(warned, dtype=pl.String))
                                         .alias("warnings"))
+    # Drawn here, in parallel over batches, not by the run-wide lane step.
+    frame = frame.with_columns(run.scorer.sample_draws(frame.select("entry_number",
+                                                                    "line_number")))
     return frame.select([pl.col(c).cast(t) for c, t in SCORED_SCHEMA.items()])

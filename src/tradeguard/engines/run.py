@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from tradeguard.engines.base import BatchInputs, ReadsBatches, ScoringEngine
+from tradeguard.engines.base import BatchInputs, FindsAhead, ReadsBatches, ScoringEngine
 from tradeguard.engines.entry_batch import FittedRun, detect_cross_entry
 from tradeguard.engines.prescreen import prescreened
 from tradeguard.engines.staging import StagedFile, entry_numbers, stage_file
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from tradeguard.targeting.config import TargetingConfig
 
 DEFAULT_BATCH_ROWS = 200_000
-_LANE_OUTPUT = ["lane", "selection", "selection_probability", "sample_draw"]
+_LANE_OUTPUT = ["lane", "selection", "selection_probability"]
 
 
 @dataclass(frozen=True)
@@ -144,9 +145,9 @@ def _fit(staged: dict[str, StagedFile], day: date, **kwargs: Any) -> FittedRun:
 
 def _lanes(parts: list[Path], run: FittedRun) -> pl.DataFrame:
     """Lanes for every scored line at once (quotas are per port and day over all entries)."""
-    narrow = pl.concat([pl.scan_parquet(p).select(*LANE_INPUT).with_columns(
+    narrow = pl.concat([pl.scan_parquet(p).select(*LANE_INPUT, "sample_draw").with_columns(
         pl.lit(i, dtype=pl.Int32).alias("_part")) for i, p in enumerate(parts)]).collect()
-    laned = run.scorer.lanes(narrow)
+    laned = run.scorer.lanes(narrow.drop("sample_draw"), narrow.get_column("sample_draw"))
     return laned.select(*KEYS, "_part", *_LANE_OUTPUT)
 
 
@@ -247,19 +248,24 @@ def score_batch(
         run = _fit(staged, day, model=model, ref=ref, config=config, profiles=profiles,
                    registry=registry, ai_lanes_enabled=ai_lanes_enabled)
         lap("fit")
-        with prescreened(run, staged, enabled=prescreen) as ahead:
-            candidates = engine.candidates(inputs, run)
-            reader = engine if isinstance(engine, ReadsBatches) else None
-            cross = detect_cross_entry(
-                lambda keys, fields: engine.rows_for(inputs, keys, fields), candidates, run,
-                part_rows=batch_rows, run_lines=staged["lines"].accepted,
-                batches=None if reader is None else lambda fields: reader.batch_rows(inputs,
-                                                                                     fields))
-            lap("cross_entry")
-            ahead.wait()
-            lap("prescreen_wait")
-        parts = engine.score(inputs, run, cross, work / "scored")
-        lap("batches")
+        # The batches' own findings are found meanwhile, unless the parties are prescreened
+        # for them during the cross-entry step (the workers must start with what it found).
+        overlap = engine.find_ahead(inputs, run) if isinstance(engine, FindsAhead) \
+            and not prescreen else nullcontext()
+        with overlap:
+            with prescreened(run, staged, enabled=prescreen) as ahead:
+                candidates = engine.candidates(inputs, run)
+                reader = engine if isinstance(engine, ReadsBatches) else None
+                cross = detect_cross_entry(
+                    lambda keys, fields: engine.rows_for(inputs, keys, fields), candidates,
+                    run, part_rows=batch_rows, run_lines=staged["lines"].accepted,
+                    batches=None if reader is None else lambda fields: reader.batch_rows(
+                        inputs, fields))
+                lap("cross_entry")
+                ahead.wait()
+                lap("prescreen_wait")
+            parts = engine.score(inputs, run, cross, work / "scored")
+            lap("batches")
         lanes = _lanes(parts, run)
         lap("lanes")
         versions = run.scorer.versions(run.chain.versions)

@@ -6,16 +6,19 @@ receives the fitted run once (:mod:`~tradeguard.engines.shipping`), reads its ba
 scores it with :func:`~tradeguard.engines.entry_batch.score_entry_batch` and writes the part;
 results are the same objects and code as in one process, so the output is identical. Workers
 are started with ``spawn`` (forking a process that already runs Polars' thread pool can hang)
-and split the machine's threads between them.
+and split the machine's threads between them. A pool can also live across the driver's
+cross-entry step (:class:`BatchWorkers`): the workers find each batch's own findings while the
+driver works, then finish each batch once the cross-entry findings are in.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,13 +38,26 @@ def _start(shipped: str) -> None:
     unpack(_PACKED[0])
 
 
-def _score(batch: BatchFiles, part: str) -> str:
-    """Score one batch (its Parquet files) with the run this worker received."""
+def _find(batch: BatchFiles, found: str) -> str:
+    """Find one batch's own findings (local detectors, rules) and keep them in ``found``."""
+    from tradeguard.engines.entry_batch import find_entry_batch
+
+    run, _ = unpack(_PACKED[0])
+    entries, lines, chains = batch.read()
+    Path(found).write_bytes(pickle.dumps(find_entry_batch(entries, lines, run, chains),
+                                         protocol=pickle.HIGHEST_PROTOCOL))
+    return found
+
+
+def _score(batch: BatchFiles, part: str, found: str | None = None) -> str:
+    """Score one batch (its Parquet files) with the run this worker received; with
+    ``found``, its own findings were found already (:func:`_find`)."""
     from tradeguard.engines.entry_batch import score_entry_batch
 
     run, cross = unpack(_PACKED[0])
     entries, lines, chains = batch.read()
-    score_entry_batch(entries, lines, run, batch.cross_findings(cross), chains
+    own = None if found is None else pickle.loads(Path(found).read_bytes())
+    score_entry_batch(entries, lines, run, batch.cross_findings(cross), chains, own
                       ).write_parquet(part)
     return part
 
@@ -63,6 +79,42 @@ def worker_environment(workers: int) -> Iterator[None]:
                 os.environ[k] = v
 
 
+class BatchWorkers:
+    """``workers`` processes holding one fitted run, for as long as the ``with`` block lasts.
+
+    A batch is scored in one job (:meth:`score`), or in two: its own findings first
+    (:meth:`find`, which needs nothing of the cross-entry step, so the workers can work while
+    the driver runs that step), then the rest with those findings (:meth:`score` with
+    ``found``). Jobs start in the order they are submitted.
+    """
+
+    def __init__(self, shipped: tuple[Any, Any], workers: int, ship_file: Path) -> None:
+        self.workers = max(1, workers)
+        ship_file.write_bytes(pack(shipped))
+        self._stack = ExitStack()
+        # Workers start when jobs come; they must start with their share of the threads.
+        self._stack.enter_context(worker_environment(self.workers))
+        self._pool = self._stack.enter_context(ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start, initargs=(str(ship_file),)))
+
+    def __enter__(self) -> BatchWorkers:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        if kind is not None:  # a failed run need not wait for the jobs still queued
+            self._pool.shutdown(cancel_futures=True)
+        self._stack.close()
+
+    def find(self, batch: BatchFiles, found: Path) -> Future[str]:
+        """Find ``batch``'s own findings into ``found`` (a pickle file)."""
+        return self._pool.submit(_find, batch, str(found))
+
+    def score(self, batch: BatchFiles, part: Path, found: Path | None = None) -> Future[str]:
+        """Score ``batch`` into ``part``, with its own findings from ``found`` when given."""
+        return self._pool.submit(_score, batch, str(part), None if found is None else str(found))
+
+
 def score_in_workers(jobs: Sequence[tuple[BatchFiles, Path]], shipped: tuple[Any, Any],
                      workers: int, ship_file: Path) -> list[Path]:
     """Score ``(batch files, output part)`` jobs on ``workers`` processes.
@@ -71,10 +123,6 @@ def score_in_workers(jobs: Sequence[tuple[BatchFiles, Path]], shipped: tuple[Any
     (:func:`~tradeguard.engines.shipping.pack`) to ``ship_file``, which each worker reads once.
     Returns the parts in job order; the first failure is raised.
     """
-    workers = max(1, min(workers, len(jobs)))
-    ship_file.write_bytes(pack(shipped))
-    with worker_environment(workers), ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start, initargs=(str(ship_file),)) as pool:
-        futures = [pool.submit(_score, batch, str(out)) for batch, out in jobs]
+    with BatchWorkers(shipped, min(workers, len(jobs)), ship_file) as pool:
+        futures = [pool.score(batch, out) for batch, out in jobs]
         return [Path(f.result()) for f in futures]

@@ -36,17 +36,13 @@ from tradeguard.network.findings import (
     finding_rows,
     first_findings,
 )
-from tradeguard.network.linkage import (
-    KEY_COLUMNS,
-    LinkageConfig,
-    link_new_records,
-    resolve_parties,
-)
+from tradeguard.network.incremental import link_new_records
+from tradeguard.network.linkage import KEY_COLUMNS, LinkageConfig, resolve_parties
 from tradeguard.network.records import (
     LINE_PARTY_FIELDS,
     RECORD_SCHEMA,
     fold_history,
-    line_parties,
+    line_parties_plan,
     occurrences_of,
     party_records,
 )
@@ -99,7 +95,7 @@ class NetworkDetector:
         self._known = self._history = self._violators = self._peers = None
         if history.is_empty():
             return
-        occ = occurrences_of([line_parties(history, history=True)])
+        occ = occurrences_of([line_parties_plan(history, history=True)])
         if occ.is_empty():
             return
         resolved, _ = resolve_parties(party_records(occ), self.linkage)
@@ -202,6 +198,6 @@ def _occurrences(parts: Parts) -> Iterator[pl.DataFrame]:
     for lines in parts():
         if lines.is_empty():
             continue
-        occ = occurrences_of([line_parties(lines, history=False)])
+        occ = occurrences_of([line_parties_plan(lines, history=False)])
         if not occ.is_empty():
             yield occ

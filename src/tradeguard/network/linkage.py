@@ -23,7 +23,9 @@ probabilities are set is configuration (:attr:`LinkageConfig.training`):
   address and name-word blocks (each block leaves the other comparisons free to train).
 
 The version of the model (Splink version, parameters and a digest) travels with every
-cluster so a finding can be traced to the model that formed it.
+cluster so a finding can be traced to the model that formed it. A run's new spellings are
+linked to the resolved records by :mod:`~tradeguard.network.incremental`; pairs that cannot
+reach the threshold are left out of the blocks (:mod:`~tradeguard.network.bound`).
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradeguard.network.address import address_key
+from tradeguard.network.bound import weight_bound_sql
 from tradeguard.network.comparisons import PRIORS, level_labels, splink_comparisons
-from tradeguard.network.records import FAMILY, RECORD_SCHEMA
 from tradeguard.screening.normalise import normalise_names
 from tradeguard.screening.vocabulary import ORG_COMMON, ORG_STOPWORDS
 
@@ -99,25 +101,33 @@ def prepare_records(records: pl.DataFrame, cfg: LinkageConfig | None = None) -> 
 
 def record_keys(records: pl.DataFrame) -> pl.DataFrame:
     """The comparison keys of each record on its own: normalised name, its words, address
-    key and numbers, identifier key (what rarity and blocking are computed from)."""
+    key and numbers, identifier key (what rarity and blocking are computed from).
+
+    A name is declared under several kinds, addresses and numbers (a seller is often its
+    own factory): names are normalised once each and their keys joined to the records."""
     noise = sorted(ORG_COMMON | ORG_STOPWORDS)
-    return normalise_names(records, "name").with_columns(
-        pl.col("tokens").list.join(" ").alias("name_key"),
-        pl.col("tokens").list.sort().list.join(" ").alias("name_sorted"),
-        pl.col("tokens").list.first().alias("name_head"),
-        pl.col("tokens").list.eval(pl.element().filter(
+    tokens = pl.col("tokens")
+    names = normalise_names(records.select("name").unique(), "name").select(
+        "name",
+        tokens.list.join(" ").alias("name_key"),
+        tokens.list.sort().list.join(" ").alias("name_sorted"),
+        tokens.list.first().alias("name_head"),
+        tokens.list.eval(pl.element().filter(
             (pl.element().str.len_chars() >= 3) & ~pl.element().is_in(noise))).list.unique()
         .alias("words"),
+    )
+    return records.join(names, on="name", how="left", nulls_equal=True,
+                        maintain_order="left").with_columns(
         address_key(pl.col("address")).alias("addr_key"),
+    ).with_columns(
         # House, building and postal numbers: two factories on one road differ only here.
-        address_key(pl.col("address")).str.extract_all(r"[0-9]+").list.join(" ")
-        .alias("addr_numbers"),
+        pl.col("addr_key").str.extract_all(r"[0-9]+").list.join(" ").alias("addr_numbers"),
         pl.col("country").fill_null("").alias("country_key"),
         # An importer number is an EIN (9 digits) plus a 2-digit suffix: the EIN is the firm.
         pl.when(pl.col("kind") == "importer")
         .then(pl.col("identifier").str.replace_all(r"[^0-9A-Za-z]", "").str.slice(0, 9))
         .otherwise(pl.col("identifier").str.to_uppercase()).alias("id_key"),
-    ).drop("norm", "tokens", "keys", "legal_form")
+    )
 
 
 def _with_word_rarity(frame: pl.DataFrame, cfg: LinkageConfig) -> pl.DataFrame:
@@ -155,16 +165,23 @@ BLOCKS: tuple[tuple[tuple[str, ...], list[str] | None], ...] = (
 )
 
 
-def _blocking_rules(new_only: bool) -> list[Any]:
+def _blocking_rules(new_only: bool, cfg: LinkageConfig, priors: bool) -> list[Any]:
     """Splink blocking rules of :data:`BLOCKS`; ``new_only`` keeps the pairs with a record
-    flagged ``new`` (pairs of known records were scored when those were resolved)."""
+    flagged ``new`` (pairs of known records were scored when those were resolved). With the
+    configured (m, u) in force (``priors``: no training replaces them), pairs that cannot
+    reach the threshold are left out
+    (:func:`~tradeguard.network.bound.weight_bound_sql`): the same links, far fewer pairs."""
     from splink import block_on
     from splink.blocking_rule_library import CustomRule
 
-    if not new_only:
+    if not new_only and not priors:
         return [block_on(*cols, arrays_to_explode=explode) for cols, explode in BLOCKS]
-    return [CustomRule(" AND ".join(f"l.{c} = r.{c}" for c in cols) + " AND (l.new OR r.new)",
-                       arrays_to_explode=explode) for cols, explode in BLOCKS]
+    new = ["(l.new OR r.new)"] if new_only else []
+    # Only the word block is large; Splink parses every rule's SQL for each of its columns.
+    bound = [weight_bound_sql(cfg.levels, cfg.prior, cfg.threshold)] if priors else []
+    return [CustomRule(" AND ".join([*(f"l.{c} = r.{c}" for c in cols), *new,
+                                     *(bound if explode else [])]), arrays_to_explode=explode)
+            for cols, explode in BLOCKS]
 
 
 def _linker(prepared: pl.DataFrame, cfg: LinkageConfig, connection: Any,
@@ -176,7 +193,8 @@ def _linker(prepared: pl.DataFrame, cfg: LinkageConfig, connection: Any,
         link_type="dedupe_only",
         unique_id_column_name="rid",
         probability_two_random_records_match=cfg.prior,
-        blocking_rules_to_generate_predictions=_blocking_rules(new_only),
+        blocking_rules_to_generate_predictions=_blocking_rules(
+            new_only, cfg, new_only or not _trains(cfg, prepared.height)),
         comparisons=splink_comparisons(cfg.levels, fix=cfg.training == "priors"),
         # Splink keeps the comparison levels (gamma_*) only with the matching columns; the
         # levels are how a link is explained.
@@ -188,8 +206,13 @@ def _linker(prepared: pl.DataFrame, cfg: LinkageConfig, connection: Any,
     return Linker(table, settings, DuckDBAPI(connection=connection), set_up_basic_logging=False)
 
 
+def _trains(cfg: LinkageConfig, n: int) -> bool:
+    """Whether resolving ``n`` records estimates (m, u) rather than taking the priors."""
+    return cfg.training != "priors" and n >= cfg.training_min_records
+
+
 def _train(linker: Any, cfg: LinkageConfig, n: int) -> None:
-    if cfg.training == "priors" or n < cfg.training_min_records:
+    if not _trains(cfg, n):
         return
     from splink import block_on
 
@@ -266,96 +289,3 @@ KEY_COLUMNS: tuple[str, ...] = (
 def _no_links() -> pl.DataFrame:
     return pl.DataFrame(schema={"left_id": pl.String, "right_id": pl.String,
                                 "probability": pl.Float64})
-
-
-def _neighbours(both: pl.DataFrame) -> pl.Expr:
-    """Whether a record is new or shares a block with a new record (Splink's candidate pairs
-    of a new record are only ever among these)."""
-    new = both.filter(pl.col("new"))
-    near = [both.join(new.select("family", key).drop_nulls().unique(), on=["family", key],
-                      how="semi").select("rid") for key in ("id_block", "addr_block")]
-    words = new.select("family", "country_key", "block_words").explode("block_words") \
-        .drop_nulls().unique()
-    near.append(both.select("rid", "family", "country_key", "block_words").explode(
-        "block_words").join(words, on=["family", "country_key", "block_words"], how="semi")
-        .select("rid"))
-    return pl.col("new") | pl.col("rid").is_in(pl.concat(near)["rid"].unique().implode())
-
-
-def _components(edges: pl.DataFrame) -> pl.DataFrame:
-    """Connected components of ``edges`` (a, b): every node with the smallest node of its
-    component as ``label`` (labels spread along edges until none changes)."""
-    both = pl.concat([edges.select("a", "b"), edges.select(a="b", b="a")]).unique()
-    label = both.select(pl.col("a").alias("node")).unique().with_columns(
-        pl.col("node").alias("label"))
-    while True:
-        spread = both.join(label, left_on="b", right_on="node").group_by("a").agg(
-            pl.col("label").min().alias("via"))
-        moved = label.join(spread, left_on="node", right_on="a", how="left").with_columns(
-            pl.min_horizontal("label", "via").alias("next"))
-        if moved.filter(pl.col("next") != pl.col("label")).is_empty():
-            return label
-        label = moved.select("node", pl.col("next").alias("label"))
-
-
-def link_new_records(new: pl.DataFrame, known: pl.DataFrame,
-                     config: LinkageConfig | None = None
-                     ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Link records not seen when ``known`` was resolved to it and to each other.
-
-    ``known`` is :func:`resolve_parties` output (:data:`KEY_COLUMNS` and ``cluster``). Word
-    rarity and block sizes are counted over both sets, as a resolution of all records would
-    count them; Splink then scores only the pairs a new record takes part in, among the new
-    records and the known records sharing a block with one, with the configured levels (a
-    trained model's estimates stay with the resolution that trained them). A new record joins
-    the cluster it links to; a new record linking two known clusters joins them (a merged
-    cluster is named, as every cluster is, by its smallest record id).
-
-    Returns (``record_id``, ``cluster``) of every new record, (``cluster``, ``merged``) of
-    the known clusters merged into another, and the links of new records.
-    """
-    import duckdb
-
-    cfg = config or LinkageConfig()
-    links = _no_links()
-    if new.is_empty():
-        return (pl.DataFrame(schema={"record_id": pl.String, "cluster": pl.String}),
-                pl.DataFrame(schema={"cluster": pl.String, "merged": pl.String}), links)
-    keys = record_keys(new.select("record_id", *RECORD_SCHEMA)).with_columns(
-        pl.col("kind").replace_strict(FAMILY, default="other").alias("family"))
-    both = pl.concat([known.select(*KEY_COLUMNS, pl.lit(False).alias("new")),
-                      keys.select(*KEY_COLUMNS, pl.lit(True).alias("new"))],
-                     how="vertical_relaxed").with_row_index("rid").with_columns(
-        pl.col("country").fill_null("").alias("country_key"))
-    both = _with_block_keys(_with_word_rarity(both, cfg), cfg)
-    subset = both.filter(_neighbours(both))
-    if subset.height >= 2:
-        connection = duckdb.connect()
-        try:
-            scored, _ = _scored_links(_linker(subset, cfg, connection, new_only=True), cfg)
-        finally:
-            connection.close()
-        ids = subset.select(pl.col("rid").cast(pl.UInt32), "record_id", "new")
-        links = scored.join(ids.rename({"rid": "left", "record_id": "left_id", "new": "l"}),
-                            on="left").join(
-            ids.rename({"rid": "right", "record_id": "right_id", "new": "r"}), on="right"
-        ).filter(pl.col("l") | pl.col("r")).select("left_id", "right_id", "probability")
-    # Graph nodes: a known record stands for its cluster, a new record for itself.
-    node = known.select("record_id", pl.col("cluster").alias("node"))
-
-    def as_node(side: str) -> pl.Expr:
-        return pl.coalesce(pl.col("node"), pl.col(side))
-
-    edges = links.join(node, left_on="left_id", right_on="record_id", how="left").select(
-        as_node("left_id").alias("a"), "right_id").join(
-        node, left_on="right_id", right_on="record_id", how="left").select(
-        "a", as_node("right_id").alias("b"))
-    label = _components(pl.concat([keys.select(pl.col("record_id").alias("a"),
-                                               pl.col("record_id").alias("b")), edges]))
-    assigned = keys.select("record_id").join(label, left_on="record_id", right_on="node"
-                                             ).select("record_id", pl.col("label").alias(
-                                                 "cluster"))
-    merged = label.join(node.select("node").unique(), on="node").filter(
-        pl.col("label") != pl.col("node")).select(pl.col("node").alias("cluster"),
-                                                  pl.col("label").alias("merged"))
-    return assigned, merged, links

@@ -12,6 +12,8 @@ declared line): history kept by a fitted detector is folded to one row per recor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
 RECORD_SCHEMA: dict[str, pl.DataType] = {
@@ -42,9 +44,15 @@ def line_parties(decl: pl.DataFrame, *, history: bool) -> pl.DataFrame:
 
     Seller occurrences carry the line's ``price_key`` (HTS digits and unit) and ``unit_value``
     (entered value per unit), the price the seller invoiced; other kinds carry nulls."""
+    return line_parties_plan(decl, history=history).collect()
+
+
+def line_parties_plan(decl: pl.DataFrame, *, history: bool) -> pl.LazyFrame:
+    """:func:`line_parties` as a query not yet run: handed on to :func:`occurrences_of`, the
+    three kinds are typed, filtered and keyed in one pass instead of one frame at a time."""
     typed = {"entry_date": pl.Date(), "entered_value_usd": pl.Float64(),
              "quantity": pl.Float64()}
-    ln = decl.select(
+    ln = decl.lazy().select(
         *[(pl.col(c) if c in decl.columns else pl.lit(None)).cast(typed.get(c, pl.String()),
                                                                    strict=False).alias(c)
           for c in LINE_PARTY_FIELDS], pl.col("line_number").cast(pl.Int64))
@@ -119,16 +127,18 @@ def _declared(entries: pl.DataFrame | None, lines: pl.DataFrame | None,
     return parts
 
 
-def occurrences_of(parts: list[pl.DataFrame]) -> pl.DataFrame:
-    """Declared parties typed, nameless ones dropped, each with its ``record_id``."""
-    frame = pl.concat(parts, how="vertical_relaxed").filter(
+def occurrences_of(parts: Sequence[pl.DataFrame | pl.LazyFrame]) -> pl.DataFrame:
+    """Declared parties typed, nameless ones dropped, each with its ``record_id`` (one query
+    over all ``parts``)."""
+    frame = pl.concat([p.lazy() for p in parts], how="vertical_relaxed").filter(
         pl.col("name").is_not_null() & (pl.col("name").str.strip_chars() != ""))
     return frame.with_columns(
         pl.col("entered_value_usd").cast(pl.Float64, strict=False),
         pl.col("date").cast(pl.Date, strict=False),
         pl.concat_str([pl.col(c).fill_null("") for c in RECORD_SCHEMA], separator="|")
         .alias("record_id"),
-    ).with_columns(pl.lit(1, dtype=pl.Int64).alias("n"), pl.col("date").alias("last_date"))
+    ).with_columns(pl.lit(1, dtype=pl.Int64).alias("n"), pl.col("date").alias("last_date")
+                   ).collect()
 
 
 def party_occurrences(entries: pl.DataFrame | None = None, lines: pl.DataFrame | None = None,

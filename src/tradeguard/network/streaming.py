@@ -60,7 +60,10 @@ class Codebook:
     def codes(self, frame: pl.DataFrame) -> pl.Series:
         """The code of each row's key, in row order (keys never met get new codes)."""
         fields = [c for c in self.table.columns if c != "code"]
-        met = frame.select(fields).unique(self.key, keep="first", maintain_order=True)
+        if len(self.key) == 1:  # the same rows as ``unique``, without regrouping them
+            met = frame.select(fields).filter(pl.col(self.key[0]).is_first_distinct())
+        else:
+            met = frame.select(fields).unique(self.key, keep="first", maintain_order=True)
         new = met.join(self.table, on=self.key, how="anti", nulls_equal=True)
         if not new.is_empty():
             numbered = own_strings(new).with_row_index("code", offset=self.table.height)

@@ -46,6 +46,7 @@ from tradeguard.targeting.assessment import NO_MODEL
 from tradeguard.targeting.lanes import assign_lanes
 from tradeguard.targeting.online import LaneCutoffs, assign_lanes_online, lane_cutoffs
 from tradeguard.targeting.risk import KEYS, combine_risk
+from tradeguard.targeting.sample import sample_draw
 
 if TYPE_CHECKING:
     from tradeguard.model import ModelArtifact
@@ -107,6 +108,25 @@ def fit_chain(
             raise DetectorError(name, "fit", exc) from exc
         out.append((name, detector))
     return FittedChain(out)
+
+
+@dataclass(frozen=True)
+class BatchFindings:
+    """A batch's own findings, before risk: its detectors' and its rules profiles', kept apart
+    so the cross-entry detectors' findings go between them (the order every path uses), with
+    the profiles' treatments and warnings. Plain data, so a batch engine can keep it on disk
+    while the cross-entry step runs."""
+
+    detected: pl.DataFrame
+    detector_versions: dict[str, str]
+    rule_findings: pl.DataFrame
+    treatments: pl.DataFrame
+    rule_warnings: tuple[str, ...]
+
+    def findings(self, extra: pl.DataFrame | None = None) -> pl.DataFrame:
+        """Every finding of the batch: detectors', ``extra`` (cross-entry), then rules'."""
+        middle = [] if extra is None else [extra]
+        return pl.concat([self.detected, *middle, self.rule_findings], how="vertical")
 
 
 @dataclass(frozen=True)
@@ -242,29 +262,37 @@ class Scorer:
             return None
         return past_outcome_history(decl, self._examined, self.outcomes, day)
 
+    def find(self, decl: pl.DataFrame, ctx: DetectionContext,
+             chain: FittedChain | None = None) -> BatchFindings:
+        """The detectors' (``chain``, default: every fitted one) and the rules profiles'
+        findings on the declaration lines ``decl``."""
+        from tradeguard.rules import evaluate
+
+        chain = chain if chain is not None else self.fitted(ctx.as_of, decl)
+        found, detector_versions = chain.detect(decl, ctx)
+        rules = evaluate(self.profiles, decl, on=ctx.as_of)
+        return BatchFindings(found, detector_versions, rules.findings, rules.treatments,
+                             tuple(rules.warnings))
+
     def assess(
         self, decl: pl.DataFrame, ctx: DetectionContext, *, past: pl.DataFrame | None,
         chain: FittedChain | None = None, extra_findings: pl.DataFrame | None = None,
+        found: BatchFindings | None = None,
     ) -> LaneInputs:
         """Findings, rules, model and risk for the declaration lines ``decl``, before lanes.
 
         ``chain`` (default: every fitted detector) and ``extra_findings`` let a batch engine
-        run the cross-entry detectors once for a whole run and add their findings here.
+        run the cross-entry detectors once for a whole run and add their findings here;
+        ``found`` (from :meth:`find`) when the batch's own findings were found already.
         """
-        from tradeguard.rules import evaluate
-
-        day = ctx.as_of
-        chain = chain if chain is not None else self.fitted(day, decl)
-        found, detector_versions = chain.detect(decl, ctx)
-        rules = evaluate(self.profiles, decl, on=day)
-        extra = [] if extra_findings is None else [extra_findings]
-        findings = pl.concat([found, *extra, rules.findings], how="vertical")
+        found = found if found is not None else self.find(decl, ctx, chain)
+        findings = found.findings(extra_findings)
         scores = None
         if self.model is not None:
             scores = model_scores(self.model, decl, findings, past)
         keys = decl.select(pl.col("entry_number").cast(pl.String),
                            pl.col("line_number").cast(pl.Int64))
-        risk = combine_risk(keys, findings, rules.treatments, self.config, scores)
+        risk = combine_risk(keys, findings, found.treatments, self.config, scores)
         # Assessments are exported and logged: their reasons name roles, not declared parties.
         risk = redact_texts(risk, "reason_texts", confidential_values(decl, ctx.supply_chain))
         header = decl.select(
@@ -277,13 +305,20 @@ class Scorer:
         else:
             frame = frame.with_columns(
                 pl.lit(None, dtype=pl.Float64).alias("model_probability"))
-        return LaneInputs(frame, findings, detector_versions, tuple(rules.warnings))
+        return LaneInputs(frame, findings, found.detector_versions, found.rule_warnings)
 
-    def lanes(self, lane_input: pl.DataFrame) -> pl.DataFrame:
-        """Lanes for every line of ``lane_input`` (quotas, or online cut-offs if calibrated)."""
+    def lanes(self, lane_input: pl.DataFrame, draws: pl.Series | None = None) -> pl.DataFrame:
+        """Lanes for every line of ``lane_input`` (quotas, or online cut-offs if calibrated);
+        ``draws``: the lines' random-sample draws (:meth:`sample_draws`) when drawn already."""
         if self.lane_cutoffs is None:
-            return assign_lanes(lane_input, self.config)
-        return assign_lanes_online(lane_input, self.config, self.lane_cutoffs)
+            return assign_lanes(lane_input, self.config, draws)
+        return assign_lanes_online(lane_input, self.config, self.lane_cutoffs, draws)
+
+    def sample_draws(self, keys: pl.DataFrame) -> pl.Series:
+        """The random-sample draw of each line of ``keys`` (entry and line number) under this
+        scorer's targeting: per line, so batch workers draw their own lines' in parallel."""
+        sample = self.config.random_sample
+        return sample_draw(keys, sample.seed, self.config.version).alias("sample_draw")
 
     def versions(self, detector_versions: dict[str, str]) -> dict[str, Any]:
         """The versions block of a result: model, rules, targeting, lists, refdata, detectors."""

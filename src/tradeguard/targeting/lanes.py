@@ -59,11 +59,23 @@ def _fill(frame: pl.DataFrame, lane: str, rate_col: str, min_risk: float,
     )
 
 
-def assign_lanes(frame: pl.DataFrame, cfg: TargetingConfig) -> pl.DataFrame:
+def line_draws(frame: pl.DataFrame, cfg: TargetingConfig, draws: pl.Series | None) -> pl.Series:
+    """The random-sample draw of every line of ``frame``: ``draws`` when given, else drawn."""
+    if draws is None:
+        draws = sample_draw(frame, cfg.random_sample.seed, cfg.version)
+    elif draws.len() != frame.height:
+        raise ValueError(f"{draws.len()} sample draws for {frame.height} lines")
+    return draws.cast(pl.Float64).alias("sample_draw")
+
+
+def assign_lanes(frame: pl.DataFrame, cfg: TargetingConfig,
+                 draws: pl.Series | None = None) -> pl.DataFrame:
     """Add ``lane``, ``selection``, ``selection_probability`` and ``sample_draw``.
 
     ``frame`` needs :data:`LANE_INPUT` (``forced_lane`` may be null, ``trusted_trader`` null
     counts as not trusted). Deterministic: ties in risk are broken by entry and line number.
+    ``draws``: the lines' :func:`sample_draw` under ``cfg``, when a batch step drew them
+    already (one per row, in order).
     """
     missing = [c for c in LANE_INPUT if c not in frame.columns]
     if missing:
@@ -73,7 +85,7 @@ def assign_lanes(frame: pl.DataFrame, cfg: TargetingConfig) -> pl.DataFrame:
     red = {p: cap.rates_for(p).red for p in ports}
     yellow = {p: cap.rates_for(p).yellow for p in ports}
     work = frame.with_row_index("_order").with_columns(
-        sample_draw(frame, sample.seed, cfg.version).alias("sample_draw"),
+        line_draws(frame, cfg, draws),
         pl.col("trusted_trader").cast(pl.Boolean).fill_null(False).alias("_trusted"),
         pl.col("port_of_entry").cast(pl.String)
         .replace_strict(red, default=cap.default.red, return_dtype=pl.Float64).alias("_red"),

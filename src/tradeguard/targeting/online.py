@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from tradeguard.targeting.config import TargetingConfig
-from tradeguard.targeting.lanes import LANE_INPUT
-from tradeguard.targeting.sample import sample_draw
+from tradeguard.targeting.lanes import LANE_INPUT, line_draws
 
 #: The cut-off of a port whose batch targeted nobody into a lane: that lane is not targeted.
 NEVER = math.inf
@@ -58,10 +57,12 @@ def lane_cutoffs(assessments: pl.DataFrame, source: str = "") -> LaneCutoffs:
 
 def assign_lanes_online(
     frame: pl.DataFrame, cfg: TargetingConfig, cutoffs: LaneCutoffs,
+    draws: pl.Series | None = None,
 ) -> pl.DataFrame:
     """Add ``lane``, ``selection``, ``selection_probability`` and ``sample_draw`` per line.
 
-    The same columns as :func:`tradeguard.targeting.lanes.assign_lanes`, without quotas.
+    The same columns as :func:`tradeguard.targeting.lanes.assign_lanes`, without quotas
+    (``draws`` too).
     """
     missing = [c for c in LANE_INPUT if c not in frame.columns]
     if missing:
@@ -81,7 +82,7 @@ def assign_lanes_online(
     chance = pl.when(trusted_line & ~pl.lit(sample.include_trusted)).then(0.0) \
         .otherwise(sample.rate)
     return frame.with_columns(
-        sample_draw(frame, sample.seed, cfg.version).alias("sample_draw"),
+        line_draws(frame, cfg, draws),
     ).with_columns(
         pl.when(forced).then(pl.col("forced_lane")).when(drawn).then(pl.lit(sample.lane))
         .when(trusted).then(pl.lit("green")).when(to_red).then(pl.lit("red"))

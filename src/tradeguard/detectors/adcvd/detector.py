@@ -102,6 +102,14 @@ class AdcvdDetector:
 
     name: ClassVar[str] = "adcvd"
     version: ClassVar[str] = "1.2.0"
+    # The declared fields ``detect`` reads (entry header and line, besides the keys): batch
+    # engines gather only these for its candidate lines.
+    reads: ClassVar[tuple[str, ...]] = (
+        "entry_date", "entry_type", "importer_id", "importer_name", "hts_code",
+        "country_of_origin", "quantity", "quantity_unit", "entered_value_usd",
+        "manufacturer_id", "manufacturer_name", "manufacturer_address", "manufacturer_country",
+        "seller_name", "seller_country", "adcvd_deposit_usd", "adcvd_case_number",
+    )
 
     def __init__(self, config: AdcvdConfig | dict[str, Any] | None = None) -> None:
         self.config = config if isinstance(config, AdcvdConfig) else AdcvdConfig(

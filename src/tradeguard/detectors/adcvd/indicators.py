@@ -132,11 +132,14 @@ def address_subject(cand: pl.DataFrame, places: pl.DataFrame) -> pl.DataFrame:
     address = normalise_address("manufacturer_address").str.replace_all(_STREET, " ")
     patterns = places.group_by("subject_country").agg(
         (pl.lit(r"\b(") + pl.col("place").str.join("|") + pl.lit(r")\b")).alias("pattern"))
-    with_pat = cand.join(patterns, on="subject_country", how="inner").with_columns(
-        address.alias("_addr"))
-    hit = with_pat.with_columns(
+    # Addresses repeat along a plant's lines: each (subject country, address) is read once.
+    pairs = cand.select("subject_country", "manufacturer_address").unique().join(
+        patterns, on="subject_country", how="inner").with_columns(address.alias("_addr"))
+    named = pairs.with_columns(
         pl.col("_addr").str.extract(pl.col("pattern"), 1).alias("place")
-    ).filter(pl.col("place").is_not_null())
+    ).filter(pl.col("place").is_not_null()).select(
+        "subject_country", "manufacturer_address", "place")
+    hit = cand.join(named, on=["subject_country", "manufacturer_address"], how="inner")
     return emit(hit, "ADCVD_EVASION_ADDRESS_SUBJECT", pl.col("entry_date"), {
         "manufacturer_address": pl.col("manufacturer_address"), "place": pl.col("place"),
         "subject_country": pl.col("subject_country")})

@@ -55,8 +55,9 @@ def score_lines(indicators: pl.DataFrame, candidates: pl.DataFrame, cfg: AdcvdCo
     size = lines.group_by(group).agg(pl.len().alias("plant_lines"))
     # An indicator counts for the plant when it holds on at least ``min_line_share`` of the
     # plant's lines: a few cheap or switched shipments do not make a plant suspect.
-    held = (indicators.join(lines, on=_PAIR, how="inner")
-            .select(*group, "entry_number", "line_number", "reason_code").unique()
+    # A line's plant follows from its pair: each (pair, indicator) counts once.
+    held = (indicators.select(*_PAIR, "reason_code").unique()
+            .join(lines, on=_PAIR, how="inner")
             .group_by(*group, "reason_code").agg(pl.len().alias("hits"))
             .join(size, on=group)
             .filter(pl.col("hits") >= cfg.min_line_share * pl.col("plant_lines")))
