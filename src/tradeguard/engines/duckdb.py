@@ -70,6 +70,10 @@ class BatchFiles:
                 frame(self.lines, ("entry_number", "line_number")))
 
 
+# Scheduling priority of the workers that find batches' findings ahead (see find_ahead).
+FIND_AHEAD_NICE = 10
+
+
 @dataclass(frozen=True)
 class _Ahead:
     """The worker pool of a :meth:`DuckDBEngine.find_ahead` block and, per batch number, the
@@ -188,8 +192,10 @@ class DuckDBEngine:
         folder.mkdir(parents=True, exist_ok=True)
         # Each batch brings its own supply chains; the run's need not travel with the run.
         lean = run.for_batches(supply_chain=inputs.supply_chain is None)
+        # The cross-entry step is what the run waits for; the workers take the CPU it
+        # leaves (a lower priority only matters while the driver works).
         with BatchWorkers((lean, empty_findings()), min(self.workers, len(files)),
-                          inputs.work / "run.pickle") as pool:
+                          inputs.work / "run.pickle", nice=FIND_AHEAD_NICE) as pool:
             found = {b.number: (folder / f"part-{b.number:05d}.pickle") for b in files}
             self._ahead = _Ahead(pool, {b.number: (pool.find(b, found[b.number]),
                                                    found[b.number]) for b in files})

@@ -31,9 +31,11 @@ if TYPE_CHECKING:
 _PACKED: list[bytes] = []
 
 
-def _start(shipped: str) -> None:
+def _start(shipped: str, nice: int = 0) -> None:
     # The run is read from a file, not sent down each worker's pipe: the driver need not
     # keep the bytes while the pool lives.
+    if nice > 0:
+        os.nice(nice)
     _PACKED[:] = [Path(shipped).read_bytes()]
     unpack(_PACKED[0])
 
@@ -85,10 +87,12 @@ class BatchWorkers:
     A batch is scored in one job (:meth:`score`), or in two: its own findings first
     (:meth:`find`, which needs nothing of the cross-entry step, so the workers can work while
     the driver runs that step), then the rest with those findings (:meth:`score` with
-    ``found``). Jobs start in the order they are submitted.
+    ``found``). Jobs start in the order they are submitted. ``nice`` lowers the workers'
+    scheduling priority, so that the driver's own work, which the run waits on, comes first.
     """
 
-    def __init__(self, shipped: tuple[Any, Any], workers: int, ship_file: Path) -> None:
+    def __init__(self, shipped: tuple[Any, Any], workers: int, ship_file: Path,
+                 nice: int = 0) -> None:
         self.workers = max(1, workers)
         ship_file.write_bytes(pack(shipped))
         self._stack = ExitStack()
@@ -96,7 +100,7 @@ class BatchWorkers:
         self._stack.enter_context(worker_environment(self.workers))
         self._pool = self._stack.enter_context(ProcessPoolExecutor(
             max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start, initargs=(str(ship_file),)))
+            initializer=_start, initargs=(str(ship_file), nice)))
 
     def __enter__(self) -> BatchWorkers:
         return self
