@@ -134,3 +134,32 @@ def test_special_provisions_are_not_judged_by_the_description(
     # goods' history, which no description shows. The same text under 3926 is judged.
     assert detector.detect(_line("9801001012"), CTX).is_empty()
     assert detector.detect(_line("3926909985"), CTX).height == 1
+
+
+def test_assessments_are_remembered_across_batches_and_not_shipped(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+
+    detector = ClassificationDetector()
+    detector.fit(pl.DataFrame(), CTX)
+    first = pl.concat([_line("3926909985"), _line("6109100012", "PLASTIC KITCHEN BOWLS")])
+    later = pl.concat([_line("6109100012", "PLASTIC KITCHEN BOWLS"), _line("3926909985"),
+                       _line("3926909985", "COTTON BATH TOWELS")])
+    shipped = pickle.loads(pickle.dumps(detector))
+    assessed: list[int] = []
+    assess = HSClassifier.assess
+
+    def counted(self: HSClassifier, texts: list[str], *args: object, **kw: object) -> object:
+        assessed.append(len(texts))
+        return assess(self, texts, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(HSClassifier, "assess", counted)
+    detector.detect(first, CTX)
+    remembered = detector.detect(later, CTX)
+    assert assessed == [2, 1]  # only the towels are new
+    fresh = shipped.detect(later, CTX)  # unpickled before any batch: remembers nothing
+    assert assessed == [2, 1, 3]
+    # (one entry line declared three times: rows of equal key come in no fixed order)
+    assert remembered.sort("evidence").equals(fresh.sort("evidence"))
+    assert remembered.height == 3
+    assert pickle.loads(pickle.dumps(detector))._memo == {}

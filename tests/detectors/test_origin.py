@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
+import pytest
 
+from tradeguard.detectors import origin
 from tradeguard.detectors.base import DetectionContext
 from tradeguard.detectors.origin import OriginDetector
 
@@ -119,3 +121,24 @@ def test_program_windows_come_from_the_dated_refdata_table() -> None:
     in_2020 = DetectionContext(ref=REF, as_of=date(2020, 3, 1))  # type: ignore[arg-type]
     early = detector.detect(mx, in_2020)
     assert early["reason_code"].to_list() == ["ORG_SPI_PROGRAM_LAPSED"]
+
+
+def test_addresses_searched_once_each_give_each_lines_own_answer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    addresses = ["12 Industrial Rd, Dongguan, Guangdong", "5 Tan Uyen Rd, Binh Duong", None,
+                 "12 Industrial Rd, Dongguan, Guangdong", "Berlin", "guangdong sheng"]
+    detector = OriginDetector()
+    detector.fit(pl.DataFrame(), CTX)
+    column = pl.Series(addresses, dtype=pl.String)
+    together = detector._address_country(column).to_list()
+    alone = [detector._address_country(column.slice(i, 1)).item() for i in range(len(column))]
+    assert together == alone == ["CN", "VN", None, "CN", None, "CN"]
+    monkeypatch.setattr(origin, "_SMALL_BATCH", 0)  # the matcher over every place
+    assert detector._address_country(column).to_list() == together
+
+
+def test_country_codes_are_read_once_per_distinct_value() -> None:
+    values = pl.Series(["cn", " VN ", None, "USA", "c1", "cn", "", "De"])
+    expected = pl.select(origin._iso2(pl.lit(values))).to_series().to_list()
+    assert origin._iso2_of(values, "x").to_list() == expected == [
+        "CN", "VN", None, None, None, "CN", None, "DE"]

@@ -364,3 +364,21 @@ def test_a_price_the_buyer_has_paid_again_and_again_is_not_overvaluation() -> No
     assert scored["_over"].to_list() == [False, True]
     # above the buyer's own highest price, the market view stands
     assert detector.detect(_party_line(19000.0, "IMP-1", "M-1"), CTX).height == 1
+
+
+def test_each_lines_peers_are_those_of_its_own_tariff_number_unit_and_origin() -> None:
+    detector = ValuationDetector()
+    detector.fit(pl.concat([
+        _history({"6109100012": _spread(5000.0, 41), "6109100020": _spread(900.0, 12)}),
+        _history({"6109100012": _spread(2000.0, 30)}, origin="VN")]), CTX)
+    lines = pl.concat([
+        _line("6109100012", 1000.0), _line("6109100020", 850.0, "E2"),
+        _line("6109100012", 1900.0, "E3").with_columns(country_of_origin=pl.lit("VN")),
+        _line("6109100012", 4800.0, "E4").with_columns(country_of_origin=pl.lit(None)),
+        _line("6109100099", 10.0, "E5"), _line("6109100012", 1000.0, "E6")])
+    cfg = detector.config
+    together = detector._evidence(lines, cfg, CTX)
+    alone = pl.concat([detector._evidence(lines.slice(i, 1), cfg, CTX)
+                       for i in range(lines.height)], how="vertical_relaxed")
+    assert together.equals(alone.select(together.columns).cast(together.schema))
+    assert together["peer_level"].to_list() == ["hts10", "hts10", "hts10", None, "hs6", "hts10"]

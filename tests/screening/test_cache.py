@@ -6,7 +6,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from tradeguard.screening import ScreeningConfig, WatchlistIndex, screen_names
+from tradeguard.engines.shipping import pack, unpack
+from tradeguard.screening import ScreeningConfig, WatchlistIndex, normalise_names, screen_names
+from tradeguard.screening.cache import NAME_FORM, NameForms
 from tradeguard.screening.engine import party_queries, screen_parties
 
 
@@ -88,3 +90,39 @@ def test_memory_starts_afresh_past_its_bound(index: WatchlistIndex) -> None:
     out = screen_names(NAMES.head(2), index, cfg)
     assert len(index.cache) == 2
     assert_frame_equal(out, screen_parties(party_queries(NAMES.head(2)), index, cfg))
+
+
+def test_a_name_is_normalised_once_and_as_normalise_names_would() -> None:
+    forms = NameForms()
+    seen: list[list[str]] = []
+
+    def normalise(fresh: pl.DataFrame) -> pl.DataFrame:
+        seen.append(fresh.get_column("name").to_list())
+        return normalise_names(fresh, "name")
+
+    first = forms.of(pl.Series(["Acme Steel JSC", None, "Blue Ocean Foods"]), normalise)
+    later = forms.of(pl.Series(["Blue Ocean Foods", "HOSHINE SILICON IND CO LTD", None]),
+                     normalise)
+    assert seen == [["Acme Steel JSC", None, "Blue Ocean Foods"], ["HOSHINE SILICON IND CO LTD"]]
+    assert len(forms) == 4
+    assert later.get_column("name").to_list() == ["Blue Ocean Foods",
+                                                  "HOSHINE SILICON IND CO LTD", None]
+    direct = normalise_names(later.select("name"), "name").select("name", *NAME_FORM)
+    assert_frame_equal(later, direct)
+    assert first.item(1, "legal_form") is None and first.get_column("tokens")[1].len() == 0
+
+
+def test_indexes_shipped_together_share_one_memory_of_name_forms() -> None:
+    one, other = (WatchlistIndex.build(_lists()) for _ in range(2))
+    assert one.forms is other.forms  # built in one process
+    shipped = unpack(pack((one, other)))
+    assert shipped[0].forms is shipped[1].forms
+    assert shipped[0].forms is not one.forms
+    cfg = ScreeningConfig(threshold=0.85)
+    names = NAMES.with_columns(pl.col("name") + " Holdings")  # names no test screened yet
+    before = len(shipped[1].forms)
+    screen_names(names, shipped[0], cfg)
+    known = len(shipped[1].forms)
+    assert known == before + names.get_column("name").n_unique()
+    screen_names(names, shipped[1], cfg)  # the other lists: no name normalised again
+    assert len(shipped[1].forms) == known

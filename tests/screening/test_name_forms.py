@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import polars as pl
 import pytest
@@ -10,7 +12,8 @@ from rapidfuzz import fuzz, process
 from tests.screening.test_cache import _lists
 
 from tradeguard.screening import ScreeningConfig, WatchlistIndex, screen_names
-from tradeguard.screening.engine import _quick_screens, party_queries, screen_parties
+from tradeguard.screening.engine import party_queries, screen_parties
+from tradeguard.screening.quick import TEXTS, name_texts, quick_screens
 
 
 def _index() -> WatchlistIndex:
@@ -91,6 +94,31 @@ def test_quick_screens_pass_a_pair_when_any_screen_reaches_the_floor(least: floa
              "blue ocean foods", "sergei lavrov", "lavrov sergei v", "s lavrov"]
     q = [a for a in names for _ in names]
     ls = [b for _ in names for b in names]
-    got = _quick_screens(pl.Series(q), pl.Series(ls), least).to_list()
+    queries = pl.DataFrame({"tokens": [n.split() for n in names]}).select(
+        name_texts(pl.col("tokens")))
+    assert queries.columns == list(TEXTS)
+    # every name against every name, through positions into the one table of names
+    qids = np.repeat(np.arange(len(names)), len(names))
+    slots = np.tile(np.arange(len(names)), len(names))
+    got = quick_screens(queries, queries, qids, slots, least).tolist()
     assert got == _reference(q, ls, least)
     assert any(got) and (least == 0.0 or not all(got))
+
+
+def test_quick_screens_read_each_pairs_names_by_position() -> None:
+    declared = ["acme steel works", "blue ocean foods", "sergei lavrov", "hoshine silicon"]
+    listed = ["lavrov sergei", "acme steel", "ocean blue food co", "nothing alike here",
+              "hoshinesilicon", "steel acme works ltd"]
+    pairs = [(q, lst) for q in range(len(declared)) for lst in range(len(listed))]
+    random.Random(5).shuffle(pairs)
+    pairs = pairs[:-5]  # some listed names meet only some declared names, in no order
+
+    def texts(names: list[str]) -> pl.DataFrame:
+        return pl.DataFrame({"tokens": [n.split() for n in names]}).select(
+            name_texts(pl.col("tokens")))
+
+    qids = np.array([q for q, _ in pairs])
+    slots = np.array([lst for _, lst in pairs])
+    got = quick_screens(texts(declared), texts(listed), qids, slots, 0.65).tolist()
+    assert got == _reference([declared[q] for q in qids], [listed[s] for s in slots], 0.65)
+    assert 0 < sum(got) < len(got)

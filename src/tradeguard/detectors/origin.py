@@ -11,28 +11,19 @@ and the tariff line's eligible programs.
 
 from __future__ import annotations
 
-import re
-from datetime import date
-from functools import lru_cache
 from typing import ClassVar
 
 import polars as pl
 from pydantic import BaseModel, Field
 
 from tradeguard.detectors.base import DetectionContext
+from tradeguard.detectors.origin_reference import NON_ALNUM, place_gazetteer, program_table
 from tradeguard.findings import FINDINGS_SCHEMA, Category, conform, empty_findings
-from tradeguard.refdata.trade_programs import SPECIAL_PROGRAMS, TABLES_VERSION
+from tradeguard.refdata.trade_programs import TABLES_VERSION
 
 MANUFACTURER_SIGNALS = ("mid", "manufacturer_country", "manufacturer_address")
-# Generic words in subdivision names that say nothing about the place.
-_GENERIC = re.compile(
-    r"\b(sheng|shi|zizhiqu|zhuangzu|huizu|weiwu'?er|province|state|region|district|county|"
-    r"tinh|thanh pho|prefecture|autonomous|special|administrative|municipality|city|territory|"
-    r"of|the|and)\b"
-)
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
-#: Batches with at most this many lines search only the places whose first word occurs in
-#: their addresses; building the matcher over all ~4,400 places costs milliseconds per call.
+#: Batches with at most this many distinct addresses search only the places whose first word
+#: occurs in them; building the matcher over all ~4,400 places costs milliseconds per call.
 _SMALL_BATCH = 1_000
 
 
@@ -49,57 +40,18 @@ class OriginConfig(BaseModel):
     min_place_name: int = Field(5, description="Shortest place name matched in addresses")
 
 
-@lru_cache(maxsize=256)
-def program_table(on: date) -> pl.DataFrame:
-    """One row per special program indicator from the dated refdata table: partner
-    countries, whether the program is in force on ``on``, its name and legal basis.
-
-    Remembered per date: every entry of a day reads the same table. Treat it as read-only.
-    """
-    rows = [
-        {"spi": code, "partners": sorted(prog.countries), "program": prog.name,
-         "legal_basis": prog.legal_basis,
-         "in_force": prog.valid_from <= on and (prog.valid_to is None or on < prog.valid_to)}
-        for prog in SPECIAL_PROGRAMS for code in prog.codes
-    ]
-    return pl.DataFrame(rows, schema={"spi": pl.String, "partners": pl.List(pl.String),
-                                      "program": pl.String, "legal_basis": pl.String,
-                                      "in_force": pl.Boolean})
-
-
-def place_gazetteer(ref: object, min_length: int = 5) -> pl.DataFrame:
-    """(place, country) from the reference data's countries and subdivisions, names that
-    belong to a single country only, normalised for whole-word matching."""
-    parts: list[pl.DataFrame] = []
-    countries = getattr(ref, "countries", None)
-    if isinstance(countries, pl.DataFrame) and {"iso2", "name"} <= set(countries.columns):
-        parts.append(countries.select(pl.col("name").alias("place"),
-                                      pl.col("iso2").alias("country")))
-    locode = getattr(ref, "locode", None)
-    subs = getattr(ref, "subdivisions", None)
-    if subs is None and callable(locode):
-        try:
-            subs = locode("subdivisions")
-        except (KeyError, RuntimeError, OSError):
-            subs = None
-    if isinstance(subs, pl.DataFrame) and {"SUCountry", "SUName"} <= set(subs.columns):
-        parts.append(subs.select(pl.col("SUName").alias("place"),
-                                 pl.col("SUCountry").alias("country")))
-    if not parts:
-        return pl.DataFrame(schema={"place": pl.String, "country": pl.String})
-    names = pl.concat(parts).with_columns(
-        pl.col("place").str.to_lowercase().str.replace_all(_GENERIC.pattern, " ")
-        .str.replace_all(_NON_ALNUM.pattern, " ").str.strip_chars()
-        .str.replace_all(r"\s+", " ").alias("place")
-    ).filter(pl.col("place").str.len_chars() >= min_length).unique()
-    single = names.group_by("place").agg(pl.col("country").n_unique().alias("k"),
-                                         pl.col("country").first())
-    return single.filter(pl.col("k") == 1).select("place", "country").sort("place")
-
-
 def _iso2(expr: pl.Expr) -> pl.Expr:
     code = expr.cast(pl.String).str.strip_chars().str.to_uppercase()
     return pl.when(code.str.contains(r"^[A-Z]{2}$")).then(code)
+
+
+def _iso2_of(values: pl.Series, name: str) -> pl.Series:
+    """:func:`_iso2` of each value, worked out once per distinct value: a batch of 50,000
+    lines names a few dozen countries."""
+    text = values.cast(pl.String)
+    distinct = text.unique().drop_nulls()
+    codes = pl.select(_iso2(pl.lit(distinct))).to_series()
+    return text.replace_strict(distinct, codes, default=None, return_dtype=pl.String).alias(name)
 
 
 class OriginDetector:
@@ -129,25 +81,40 @@ class OriginDetector:
         return cached[1]
 
     def _address_country(self, address: pl.Series) -> pl.Series:
+        """The country of the first gazetteer place named in each address.
+
+        A batch repeats its manufacturers' addresses line after line (48,000 lines, ~7,500
+        addresses), so each distinct address is searched once and the answers joined back.
+        """
         gaz = self.gazetteer
         none = pl.Series("manufacturer_address", [None] * len(address), dtype=pl.String)
         if gaz is None or gaz.is_empty():
             return none
+        distinct = address.unique()
+        found = self._first_place_country(distinct, self._place_patterns(gaz))
+        if found is None:
+            return none
+        return (address.rename("address").to_frame()
+                .join(pl.DataFrame({"address": distinct, "country": found}), on="address",
+                      how="left", nulls_equal=True, maintain_order="left")
+                .get_column("country").alias("manufacturer_address"))
+
+    @staticmethod
+    def _first_place_country(address: pl.Series, places: pl.DataFrame) -> pl.Series | None:
+        """Per address, the country of the first place found (None: no place can occur)."""
         padded = (" " + address.fill_null("").str.to_lowercase()
-                  .str.replace_all(_NON_ALNUM.pattern, " ") + " ")
-        places = self._place_patterns(gaz)
+                  .str.replace_all(NON_ALNUM.pattern, " ") + " ")
         if len(address) <= _SMALL_BATCH:
             # A place can only occur in an address that has its first word: the matcher is
             # built over those few places, and finds exactly what the full one would.
             words = padded.str.split(" ").explode()
             places = places.filter(pl.col("first").is_in(words.implode()))
             if places.is_empty():
-                return none
+                return None
         patterns = places["pattern"].to_list()
         found = padded.str.extract_many(patterns, overlapping=True)
         lookup = dict(zip(patterns, places["country"].to_list(), strict=True))
-        return found.list.eval(pl.element().replace_strict(lookup, default=None)).list.first() \
-            .alias("manufacturer_address")
+        return found.list.eval(pl.element().replace_strict(lookup, default=None)).list.first()
 
     def __getstate__(self) -> dict[str, object]:
         # The patterns are derived from the gazetteer; rebuilt on first use after unpickling.
@@ -162,20 +129,24 @@ class OriginDetector:
         frame = lines.with_row_index("_row")
         cols = set(frame.columns)
 
-        def col(name: str) -> pl.Expr:
-            return pl.col(name) if name in cols else pl.lit(None, dtype=pl.String)
-
         address = self._address_country(
             frame["manufacturer_address"].cast(pl.String) if "manufacturer_address" in cols
             else pl.Series([None] * frame.height, dtype=pl.String))
-        signals = frame.select(
-            "_row", _iso2(col("country_of_origin")).alias("origin"),
-            _iso2(col("manufacturer_id").cast(pl.String).str.slice(0, 2)).alias("mid"),
-            _iso2(col("manufacturer_country")).alias("manufacturer_country"),
-            _iso2(col("port_of_lading").cast(pl.String).str.slice(0, 2)).alias("port_of_lading"),
-            _iso2(col("country_of_export")).alias("country_of_export"),
-            _iso2(col("seller_country")).alias("seller_country"),
-        ).with_columns(address)
+
+        def iso2(name: str, source: str, prefix: bool = False) -> pl.Series:
+            if source not in cols:
+                return pl.Series(name, [None] * frame.height, dtype=pl.String)
+            values = frame.get_column(source).cast(pl.String)
+            return _iso2_of(values.str.slice(0, 2) if prefix else values, name)
+
+        signals = pl.DataFrame([
+            frame.get_column("_row"), iso2("origin", "country_of_origin"),
+            iso2("mid", "manufacturer_id", prefix=True),
+            iso2("manufacturer_country", "manufacturer_country"),
+            iso2("port_of_lading", "port_of_lading", prefix=True),
+            iso2("country_of_export", "country_of_export"),
+            iso2("seller_country", "seller_country"), address,
+        ])
         parts = [self._contradictions(frame, signals), self._spi(frame, ctx)]
         out = pl.concat([p for p in parts if not p.is_empty()]) if any(
             not p.is_empty() for p in parts) else empty_findings()

@@ -141,6 +141,11 @@ class ValuationDetector:
         weight_cols = ["lkpu_n", "lkpu_post_med", "lkpu_post_sig"]
         key_of = {"hts10": "hts10", "hs6": "_hs6", "hs4": "_hs4", "hs4_any": "_hs4",
                   "hts10_any": "hts10"}
+        # Peer levels and tariff rate depend only on the line's HTS, unit and origin, and a
+        # batch of 50,000 lines has a few thousand of those: they are looked up once per key
+        # and joined to the lines in one go.
+        keys = ["hts10", "unit", "origin"]
+        peers = frame.select(*keys, "_hs6", "_hs4").unique()
         for lvl in levels:
             any_origin = lvl in ANY_ORIGIN_LEVELS
             part = self.baseline.filter(pl.col("level") == lvl).select(
@@ -149,7 +154,7 @@ class ValuationDetector:
                 *[pl.col(c).alias(f"{lvl}__{c}") for c in price_cols + weight_cols],
             )
             on = [key_of[lvl], "unit"] + ([] if any_origin else ["origin"])
-            frame = frame.join(part.lazy(), on=on, how="left").with_columns(
+            peers = peers.join(part.lazy(), on=on, how="left").with_columns(
                 pl.lit(lvl).alias(f"{lvl}__level"))
 
         def pick(col: str, among: list[str], count: str) -> pl.Expr:
@@ -159,15 +164,17 @@ class ValuationDetector:
                     pl.col(f"{lvl}__{col}")).otherwise(expr)
             return expr
 
-        frame = frame.with_columns(
+        peers = peers.with_columns(
             pick("level", price_levels, "n").alias("peer_level"),
             *[pick(c, price_levels, "n").alias(f"peer_{c}") for c in price_cols],
             pick("level", weight_levels, "lkpu_n").alias("peer_kpu_level"),
             *[pick(c, weight_levels, "lkpu_n").alias(f"peer_{c}") for c in weight_cols],
-        ).drop([f"{lvl}__{c}" for lvl in levels for c in [*price_cols, *weight_cols, "level"]])
+        ).drop([f"{lvl}__{c}" for lvl in levels for c in [*price_cols, *weight_cols, "level"]]
+               + ["_hs6", "_hs4"])
         tariff = tariff_rates(ctx)
         if tariff is not None:
-            frame = frame.join(tariff.lazy(), on="hts10", how="left")
+            peers = peers.join(tariff.lazy(), on="hts10", how="left")
+        frame = frame.join(peers, on=keys, how="left", nulls_equal=True, maintain_order="left")
         rate = self._rate_expr(frame, ctx)
         for kind in ("importer", "manufacturer", "supplier"):
             frame = party_z(frame, self.party_history if self.party_history is not None

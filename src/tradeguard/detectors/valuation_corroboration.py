@@ -121,14 +121,13 @@ def line_p_values(score: npt.NDArray[np.float64],
     return np.where(np.isnan(score), 1.0, (1.0 + at_least) / (1.0 + n))
 
 
-def _account(frame: pl.DataFrame, low: pl.Expr, scope: pl.Expr, floor: float,
-             prefix: str, base_rate: float | None) -> pl.DataFrame:
+def _account(contracts: pl.DataFrame, floor: float, prefix: str,
+             base_rate: float | None) -> pl.DataFrame:
     """importer_id -> ``<prefix>_low_contracts``, ``<prefix>_contracts`` and
     ``<prefix>_p_value``, the binomial tail probability of as many low contracts at the base
-    rate ``base_rate`` (at least ``floor``; without one, the share of low contracts in
-    ``scope`` in the frame itself)."""
+    rate ``base_rate`` (at least ``floor``; without one, the share of low ones among
+    ``contracts``, :func:`_contracts` of the scope reviewed)."""
     names = [f"{prefix}_low_contracts", f"{prefix}_contracts", f"{prefix}_p_value"]
-    contracts = _contracts(frame, low, scope)
     if contracts.is_empty():
         return pl.DataFrame(schema={"importer_id": pl.String, names[0]: pl.Int64,
                                     names[1]: pl.Int64, names[2]: pl.Float64})
@@ -143,13 +142,13 @@ def _account(frame: pl.DataFrame, low: pl.Expr, scope: pl.Expr, floor: float,
         pl.Series(names[2], np.asarray(binom.sf(k - 1, n, p0), dtype=np.float64)))
 
 
-def _other_contracts(frame: pl.DataFrame, low: pl.Expr, floor: float,
+def _other_contracts(frame: pl.DataFrame, contracts: pl.DataFrame, floor: float,
                      base_rate: float | None) -> pl.DataFrame:
     """contract -> ``account_others_p_value``: the binomial tail of the low contracts among the
     importer's OTHER contracts (its own left out), so that it is independent of the line's own
-    price and can be combined with the line's p-value."""
+    price and can be combined with the line's p-value (``contracts``: all of the frame's,
+    :func:`_contracts`)."""
     keys = [c for c in CONTRACT if c in frame.columns]
-    contracts = _contracts(frame, low, pl.lit(True))
     if contracts.is_empty():
         return pl.DataFrame(schema={**{k: frame.schema[k] for k in keys},
                                     "account_others_p_value": pl.Float64})
@@ -166,7 +165,7 @@ def _other_contracts(frame: pl.DataFrame, low: pl.Expr, floor: float,
         pl.Series("account_others_p_value", np.asarray(p, dtype=np.float64)))
 
 
-def _combined(frame: pl.DataFrame, cfg: ValuationConfig, low: pl.Expr,
+def _combined(frame: pl.DataFrame, cfg: ValuationConfig, contracts: pl.DataFrame,
               rates: AccountBaseRates) -> pl.DataFrame:
     """Add ``line_p_value``, ``account_others_p_value`` and ``combined_p_value``: Stouffer's
     combination of the line's empirical p-value and the binomial tail of its importer's other
@@ -174,7 +173,7 @@ def _combined(frame: pl.DataFrame, cfg: ValuationConfig, low: pl.Expr,
     carried by its smallest p alone, so an importer with a very improbable account would have
     every line at 0.8x of some reference reported whatever the line shows."""
     keys = [c for c in CONTRACT if c in frame.columns]
-    others = _other_contracts(frame, low, cfg.account_base_rate_floor, rates.overall)
+    others = _other_contracts(frame, contracts, cfg.account_base_rate_floor, rates.overall)
     frame = frame.join(others, on=keys, how="left", nulls_equal=True)
     score = frame["under_score"].cast(pl.Float64).to_numpy()
     reference = rates.scores
@@ -220,13 +219,15 @@ def corroborate(scored: pl.DataFrame, cfg: ValuationConfig,
         entry = pl.lit(False)
     if "importer_id" in frame.columns:
         low = _low(cfg)
-        frame = frame.join(_account(frame, low, pl.lit(True), cfg.account_base_rate_floor,
-                                    "account", rates.overall), on="importer_id", how="left")
-        frame = frame.join(_account(frame, low, pl.col("related"),
+        # Every contract of the batch: the account review and the combined test both read them.
+        every = _contracts(frame, low, pl.lit(True))
+        frame = frame.join(_account(every, cfg.account_base_rate_floor, "account",
+                                    rates.overall), on="importer_id", how="left")
+        frame = frame.join(_account(_contracts(frame, low, pl.col("related")),
                                     cfg.account_base_rate_floor, "related_account",
                                     rates.related),
                            on="importer_id", how="left")
-        frame = _combined(frame, cfg, low, rates)
+        frame = _combined(frame, cfg, every, rates)
         candidate = open_line & (score >= cfg.account_z)
         by_account = (
             (candidate & (pl.col("account_p_value") <= cfg.account_alpha)

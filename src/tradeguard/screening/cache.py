@@ -12,6 +12,11 @@ costly part of screening — candidates and the exact name score — depends onl
 normal form (:data:`NAME_FORM`), so the listed names each form came close to are remembered
 too (:meth:`ScreeningCache.close_names`), and a new party with a known name only has its
 country and address weighed.
+
+A name's normal form depends on nothing but its text, so the forms of declared names are
+remembered once for every list index (:class:`NameForms`, :func:`shared_name_forms`): the
+watch-list and forced-labor detectors screen the same manufacturers and sellers against
+different lists.
 """
 
 from __future__ import annotations
@@ -30,6 +35,13 @@ NAME_FORM: tuple[str, ...] = ("tokens", "keys", "legal_form")
 #: Distinct parties remembered per settings before the memory is started afresh, so a long
 #: stream of ever-new names cannot grow it without bound (about 100 MB of names at most).
 MAX_PARTIES = 1_000_000
+#: Distinct declared names whose form is remembered before that memory starts afresh (with
+#: their word lists, about 100 MB at most).
+MAX_NAMES = 500_000
+#: Column types of a remembered name form.
+FORM_SCHEMA: dict[str, pl.DataType] = {
+    "name": pl.String(), "tokens": pl.List(pl.String()), "keys": pl.List(pl.String()),
+    "legal_form": pl.String()}
 
 Screen = Callable[[pl.DataFrame], pl.DataFrame]
 
@@ -124,3 +136,52 @@ class ScreeningCache:
         if close is None:
             return forms.select(key).clear().with_columns(slot=pl.lit(None, dtype=pl.UInt32))
         return close.join(forms.select(key), on=key, how="semi", nulls_equal=True)
+
+
+@dataclass
+class NameForms:
+    """The :data:`NAME_FORM` of each declared name normalised so far, by name.
+
+    Normalising is a dozen regular-expression passes per name; a warm batch worker meets
+    mostly names it has normalised before (under another address, or for the other list
+    index), so only the names not yet seen are normalised.
+    """
+
+    max_names: int = MAX_NAMES
+    _known: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FORM_SCHEMA))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __len__(self) -> int:
+        return self._known.height
+
+    def clear(self) -> None:
+        """Forget every remembered form."""
+        with self._lock:
+            self._known = pl.DataFrame(schema=FORM_SCHEMA)
+
+    def of(self, names: pl.Series, normalise: Screen) -> pl.DataFrame:
+        """``name`` + :data:`NAME_FORM` of each of ``names`` (distinct), in their order.
+
+        Names not yet remembered go to ``normalise`` once, as a frame with a ``name``
+        column; it must return them with the :data:`NAME_FORM` columns added.
+        """
+        frame = names.cast(pl.String).rename("name").to_frame()
+        with self._lock:
+            known = self._known
+            if known.height >= self.max_names:
+                known = known.clear()
+            new = frame.join(known.select("name"), on="name", how="anti", nulls_equal=True
+                             ).unique(maintain_order=True)
+            if new.height:
+                fresh = normalise(new).select([pl.col(c).cast(t) for c, t in FORM_SCHEMA.items()])
+                known = self._known = pl.concat([known, fresh])
+        return frame.join(known, on="name", how="left", nulls_equal=True, maintain_order="left")
+
+
+_SHARED_FORMS = NameForms()
+
+
+def shared_name_forms() -> NameForms:
+    """The name forms every list index built in this process starts with. Indexes pickled
+    together (a fitted run shipped to a worker) keep sharing one after unpickling."""
+    return _SHARED_FORMS

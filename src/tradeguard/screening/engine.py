@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import numpy as np
 import polars as pl
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 
 from tradeguard.screening.cache import NAME_FORM
@@ -21,10 +20,8 @@ from tradeguard.screening.config import ALGORITHM_NAME, ALGORITHM_VERSION, Scree
 from tradeguard.screening.index import WatchlistIndex
 from tradeguard.screening.normalise import normalise_names
 from tradeguard.screening.places import xuar_mentioned
+from tradeguard.screening.quick import TEXTS, name_texts, quick_screens
 from tradeguard.screening.scorer import NameComparison, PreparedName, compare_names, name_score
-
-#: Candidate pairs above which the quick similarity screens run on every core.
-_THREADED_PAIRS = 5_000
 
 MATCH_SCHEMA: dict[str, pl.DataType] = {
     "id": pl.String(),
@@ -175,8 +172,10 @@ def screen_parties(
     addresses, so each distinct form is matched once (:func:`_name_matches`; the index
     remembers the forms it has matched, see ``ScreeningCache.close_names``); the country and
     address evidence is then weighed per party for the few listed names its form came close to.
+    A name's form is itself remembered (``index.forms``), so a name is normalised once.
     """
-    names = normalise_names(parties.select("name").unique(maintain_order=True), "name").filter(
+    names = index.forms.of(parties.get_column("name").unique(maintain_order=True),
+                           lambda fresh: normalise_names(fresh, "name")).filter(
         pl.col("tokens").list.len() > 0
     )
     if names.is_empty() or index.names.is_empty():
@@ -289,18 +288,15 @@ def _name_matches(forms: pl.DataFrame, index: WatchlistIndex, cfg: ScreeningConf
     distinct name form may match: name score at or above the threshold less the most the
     country and address evidence can add."""
     form = list(NAME_FORM)
-    forms = forms.select(form).with_row_index("qid").with_columns(
-        flat=pl.col("tokens").list.join(" ")
-    )
+    forms = forms.select(form).with_row_index("qid")
     cands = index.candidates(forms, cfg)
     if cands.is_empty():
         return forms.clear().select(*form, slot=pl.lit(None, dtype=pl.UInt32))
-    cands = cands.join(forms.select("qid", q_flat="flat"), on="qid").join(
-        index.names.select("slot", l_flat="flat"), on="slot"
-    )
-    cands = cands.filter(
-        _quick_screens(cands.get_column("q_flat"), cands.get_column("l_flat"), cfg.prefilter_min)
-    )
+    # Row i of ``forms`` is qid i, and row j of the index's names is slot j.
+    passed = quick_screens(forms.select(name_texts(pl.col("tokens"))), index.names.select(TEXTS),
+                           cands.get_column("qid").to_numpy(),
+                           cands.get_column("slot").to_numpy(), cfg.prefilter_min)
+    cands = cands.filter(pl.Series(passed))
     floor = cfg.threshold - cfg.country_agree_bonus - cfg.address_agree_bonus
     scored = forms.join(cands.select("qid").unique(), on="qid", how="semi")
     queries = {qid: _prepared(tokens, keys, legal_form)
@@ -313,40 +309,6 @@ def _name_matches(forms: pl.DataFrame, index: WatchlistIndex, cfg: ScreeningConf
     ]
     close = cands.select("qid", "slot").filter(pl.Series(near, dtype=pl.Boolean))
     return close.join(forms.select("qid", *form), on="qid").select(*form, "slot")
-
-
-def _quick_screens(q_flat: pl.Series, l_flat: pl.Series, least: float) -> pl.Series:
-    """Whether each pair of flat names goes on to exact scoring: a cheap vectorised screen
-    reaches ``least``, one per way two names can match — the same letters with word breaks
-    moved (names written as one word), the same words in any order (token sort), or one
-    name's words all inside the other's (token set) with few words left over.
-
-    A pair needs one screen to pass, so each screen runs only on the pairs the ones before
-    left out, cheapest first. A score counts as ``score / 100`` in the scorer's own float
-    type, as when the three were compared at once.
-    """
-    words_q = q_flat.str.count_matches(" ").to_numpy().astype(np.int64)
-    words_l = l_flat.str.count_matches(" ").to_numpy().astype(np.int64)
-    # "Few left over" allows the declared name one extra word but not the listed name: the
-    # released screen took an unsigned difference of word counts, which wraps round. Kept,
-    # so that which pairs reach exact scoring does not change.
-    few_extra = (words_q >= words_l) & (words_q - words_l <= 1)
-    passed = np.zeros(q_flat.len(), dtype=bool)
-    for scorer, unspaced, only in ((fuzz.ratio, True, None),
-                                   (fuzz.token_sort_ratio, False, None),
-                                   (fuzz.token_set_ratio, False, few_extra)):
-        todo = np.flatnonzero(~passed if only is None else ~passed & only)
-        if todo.size == 0:
-            continue
-        rows = pl.Series(todo)
-        q, ls = q_flat.gather(rows), l_flat.gather(rows)
-        if unspaced:
-            q, ls = q.str.replace_all(" ", ""), ls.str.replace_all(" ", "")
-        # Threads pay off only on many pairs; a few hundred are done before threads start.
-        workers = -1 if todo.size > _THREADED_PAIRS else 1
-        score = process.cpdist(q.to_list(), ls.to_list(), scorer=scorer, workers=workers)
-        passed[todo] = (score / 100).astype(np.float64) >= least
-    return pl.Series(passed, dtype=pl.Boolean)
 
 
 def match_evidence(row: dict[str, object]) -> str:

@@ -18,9 +18,18 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from tradeguard.screening.cache import ScreeningCache
+from tradeguard.screening.blocking import (
+    blocking_keys,
+    ranked_pairs,
+    spanning_keys,
+    token_rows,
+    word_hits,
+    word_keys,
+)
+from tradeguard.screening.cache import NameForms, ScreeningCache, shared_name_forms
 from tradeguard.screening.config import ScreeningConfig
 from tradeguard.screening.normalise import name_alternatives, normalise_names
+from tradeguard.screening.quick import name_texts
 from tradeguard.screening.scorer import PreparedName
 
 WATCHLIST_COLUMNS: tuple[str, ...] = ("entity_id", "list", "name")
@@ -30,65 +39,9 @@ _PAIR_WEIGHT = 6.0
 _FUZZY_SHARE = 0.5
 # A word in this many firm names on the lists or more is an ordinary word (commonness 1).
 _COMMON_DF = 50
-_ROW_SPAN = 1 << 24  # listed names per index, at most
 #: Query keys up to this many are looked up by binary search in the sorted key table; more
 #: join the whole table (hashing ~400,000 keys costs milliseconds, worth it only for batches).
 _SEARCHED_KEYS = 20_000
-
-
-def _token_rows(named: pl.DataFrame, id_col: str) -> pl.DataFrame:
-    """One row per (name, word position): the word and its sound key."""
-    return (
-        named.select(id_col, "tokens", "keys")
-        .with_columns(pos=pl.int_ranges(0, pl.col("tokens").list.len()))
-        .explode("tokens", "keys", "pos")
-        .drop_nulls("tokens")
-        .rename({"tokens": "token", "keys": "key"})
-    )
-
-
-def blocking_keys(named: pl.DataFrame, id_col: str) -> pl.DataFrame:
-    """Blocking keys of every name: ``id_col, pos, bkey`` (pos -1 for pair keys)."""
-    words = _token_rows(named, id_col)
-    adjacent = words.join(
-        words.select(id_col, "token", pos=pl.col("pos") - 1), on=[id_col, "pos"], suffix="_next"
-    )
-    # Adjacent words joined meet names written as one word (pinyin syllables, "van der").
-    joined = adjacent.select(
-        id_col, "pos", bkey=pl.lit("t:") + pl.col("token") + pl.col("token_next")
-    )
-    exact = pl.concat([words.select(id_col, "pos", bkey=pl.lit("t:") + pl.col("token")), joined])
-    sound = words.filter(pl.col("key").str.len_chars() >= 2).select(
-        id_col, "pos", bkey=pl.lit("p:") + pl.col("key")
-    )
-    long_words = words.filter(pl.col("token").str.len_chars() >= 4)
-    deletions = (
-        long_words.with_columns(cut=pl.int_ranges(0, pl.col("token").str.len_chars()))
-        .explode("cut")
-        .select(
-            id_col,
-            "pos",
-            bkey=pl.lit("d:")
-            + pl.col("token").str.slice(0, pl.col("cut"))
-            + pl.col("token").str.slice(pl.col("cut") + 1),
-        )
-    )
-    whole = long_words.select(id_col, "pos", bkey=pl.lit("d:") + pl.col("token"))
-    pairs = (
-        words.join(words, on=id_col, suffix="_b")
-        .filter(pl.col("pos") < pl.col("pos_b"))
-        .select(
-            id_col,
-            pos=pl.lit(-1, dtype=pl.Int64),
-            bkey=pl.lit("b:")
-            + pl.min_horizontal("token", "token_b")
-            + pl.lit("|")
-            + pl.max_horizontal("token", "token_b"),
-        )
-    )
-    return pl.concat(
-        [exact, sound, deletions, whole, pairs.with_columns(pl.col("pos").cast(words["pos"].dtype))]
-    ).unique()
 
 
 @dataclass(frozen=True)
@@ -102,6 +55,8 @@ class WatchlistIndex:
     commonness: Mapping[str, float] = field(default_factory=dict)
     # Matches per distinct party already screened against these lists (see cache.py).
     cache: ScreeningCache = field(default_factory=ScreeningCache, compare=False, repr=False)
+    # Normal forms of declared names, shared with the other indexes (see cache.py).
+    forms: NameForms = field(default_factory=shared_name_forms, compare=False, repr=False)
 
     @classmethod
     def build(
@@ -148,7 +103,7 @@ class WatchlistIndex:
             .with_row_index("name_row")
         )
         named = normalise_names(variants, "variant", "kind").filter(pl.col("tokens").list.len() > 0)
-        named = named.with_columns(flat=pl.col("tokens").list.join(" "))
+        named = named.with_columns(name_texts(pl.col("tokens")))
         keys = blocking_keys(named, "name_row")
         freq = keys.group_by("bkey").agg(pl.len().alias("df"))
         # Fuzzy keys (sound, one deletion) must be rarer than exact ones to be worth a join.
@@ -162,12 +117,12 @@ class WatchlistIndex:
         keys = keys.join(freq.filter(pl.col("df") <= cap), on="bkey")
         total = max(named.height, 1)
         word_df = (
-            _token_rows(named, "name_row")
+            token_rows(named, "name_row")
             .group_by("token")
             .agg(pl.col("name_row").n_unique().alias("tdf"))
         )
         weights = (
-            _token_rows(named, "name_row")
+            token_rows(named, "name_row")
             .join(word_df, on="token")
             .select("name_row", "pos", weight=(pl.lit(total) / pl.col("tdf")).log().clip(0.1))
         )
@@ -205,44 +160,16 @@ class WatchlistIndex:
         ``candidates_per_name`` best are kept in this order: block score (rounded to 1e-6 so
         float summation order cannot matter), then more exactly met words, then the lighter
         listed name (less left unexplained: "Saddam Hussein" before "Qusay Saddam Hussein"),
-        then canonical list row order (list, entity id, name).
+        then canonical list row order (list, entity id, name). The rows come in no particular
+        order.
         """
-        qkeys = blocking_keys(queries.select("qid", "tokens", "keys"), "qid")
-        hits = qkeys.join(self._keys_for(qkeys.get_column("bkey")), on="bkey", how="inner")
-        # One integer per (query, listed name) and per (query, listed name, query word): joins
-        # on many rows group far faster on a single u64 than on several columns.
-        pair = pl.col("qid").cast(pl.UInt64) * _ROW_SPAN + pl.col("name_row").cast(pl.UInt64)
-        per_word = (
-            hits.select(
-                word=pair * 256 + (pl.col("pos") + 1).cast(pl.UInt64),
-                weight=pl.col("weight"),
-                exact=pl.col("exact"),
-            )
-            .group_by("word")
-            .agg(pl.col("weight").max(), pl.col("exact").any())
-        )
-        ranked = (
-            per_word.group_by(pair=pl.col("word") // 256)
-            .agg(
-                block_score=pl.col("weight").sum().round(6),
-                exact_words=pl.col("exact").sum(),
-            )
-            .with_columns(
-                qid=(pl.col("pair") // _ROW_SPAN).cast(pl.UInt32),
-                name_row=(pl.col("pair") % _ROW_SPAN).cast(pl.UInt32),
-            )
-            # cheap cut first (ties kept), then the full order on the few rows left
-            .filter(
-                pl.col("block_score").rank("min", descending=True).over("qid")
-                <= config.candidates_per_name
-            )
-            .join(self.names.select("name_row", "name_weight"), on="name_row")
-            .sort(
-                ["qid", "block_score", "exact_words", "name_weight", "name_row"],
-                descending=[False, True, True, False, False],
-            )
-            .filter(pl.int_range(pl.len()).over("qid") < config.candidates_per_name)
-        )
+        words = token_rows(queries.select("qid", "tokens", "keys"), "qid")
+        single, spanning = word_keys(words), spanning_keys(words, "qid")
+        listed = self._keys_for(pl.concat([single.get_column("bkey"),
+                                           spanning.get_column("bkey")]))
+        per_word = word_hits(words, spanning, single, listed)
+        ranked = ranked_pairs(per_word, self.names.select("name_row", "name_weight"),
+                              config.candidates_per_name)
         slots = self.names.select("slot", "name_row")
         return ranked.join(slots, on="name_row").select("qid", "slot", "block_score")
 

@@ -97,10 +97,29 @@ def _phonetic(expr: pl.Expr) -> pl.Expr:
         key = key.str.replace_all(pattern, repl)
     first = key.str.slice(0, 1).str.replace(r"[aeiouyw]", "a")
     rest = key.str.slice(1).str.replace_all(r"[aeiouywh]", "")
-    key = first + rest
-    for letter in "bdfgjklmnrst":
-        key = key.str.replace_all(f"{letter}{letter}+", letter)
-    return key
+    return (first + rest).str.replace_all(*_DOUBLED)
+
+
+def _doubled_letters() -> tuple[str, str]:
+    """One pass that writes a doubled consonant once ("bb+" -> "b" for each of them): a run
+    of one letter written once never makes a run of another, so one pass over all of them
+    is the same as one pass per letter."""
+    letters = "bdfgjklmnrst"
+    pattern = "|".join(f"({c}){c}+" for c in letters)
+    return pattern, "".join(f"${{{i}}}" for i in range(1, len(letters) + 1))
+
+
+_DOUBLED = _doubled_letters()
+
+
+def _sound_keys(tokens: pl.Series) -> pl.Expr:
+    """The sound key of each word of ``tokens`` (lists of words), each distinct word keyed
+    once: a batch of names repeats its words (city, trade and legal words) many times."""
+    vocab = tokens.explode().drop_nulls().unique()
+    if vocab.is_empty():
+        return pl.col("tokens")
+    keys = pl.select(_phonetic(pl.lit(vocab))).to_series()
+    return pl.col("tokens").list.eval(pl.element().replace_strict(vocab, keys))
 
 
 def name_alternatives(expr: pl.Expr) -> pl.Expr:
@@ -230,7 +249,7 @@ def normalise_names(
         .str.split(" ")
         .list.eval(pl.element().filter(pl.element() != "")),
     )
-    out = out.with_columns(keys=pl.col("tokens").list.eval(_phonetic(pl.element())))
+    out = out.with_columns(keys=_sound_keys(out.get_column("tokens")))
     return out.drop([c for c in out.columns if c.startswith("_")])
 
 

@@ -164,10 +164,12 @@ def _add_joined(
     """A word that is several adjacent words of the other name joined ("SergeiLavrov")."""
     for run, joined in runs:
         n_joined = len(joined)
+        cut = least * n_joined
         for i, word in enumerate(words):
             n_word = len(word)
-            # edit similarity cannot exceed the length ratio: skip hopeless pairs cheaply
-            if n_word < 4 or min(n_word, n_joined) < least * max(n_word, n_joined):
+            # edit similarity cannot exceed the length ratio, shorter / longer: skip hopeless
+            # pairs cheaply (the ratio test written out, without min and max calls)
+            if n_word < 4 or (n_word < cut if n_word <= n_joined else n_joined < least * n_word):
                 continue
             sim = OSA.normalized_similarity(word, joined)
             if sim >= least:
@@ -212,27 +214,24 @@ def _align(
     # Candidate alignments: (similarity, query indices, listed indices, how).
     cands: list[_Match] = []
     init, floor, trunc = cfg.initial_similarity, cfg.phonetic_floor, cfg.truncated_similarity
+    token_min = cfg.token_min
     # Words of a person's name are proper names: commonness in firm names does not apply.
-    vocab = None if kind == "person" else vocabulary
-    common_q = [0.0 if kind == "person" else word_commonness(t, vocab) for t in qa]
-    common_l = [0.0 if kind == "person" else word_commonness(t, vocab) for t in la]
+    if kind == "person":
+        common_q = [0.0] * len(qa)
+        common_l = [0.0] * len(la)
+    else:
+        common_q = [word_commonness(t, vocabulary) for t in qa]
+        common_l = [word_commonness(t, vocabulary) for t in la]
+    keys_q, keys_l = query.keys, listed.keys
     last_q, last_l = len(qa) - 1, len(la) - 1
+    similarity = _token_similarity
     for i, a in enumerate(qa):
-        key_a, ca = query.keys[i], common_q[i]
+        key_a, ca, a_last = keys_q[i], common_q[i], i == last_q
         for j, b in enumerate(la):
-            sim, how = _token_similarity(
-                a,
-                key_a,
-                i == last_q,
-                b,
-                listed.keys[j],
-                j == last_l,
-                max(ca, common_l[j]),
-                init,
-                floor,
-                trunc,
-            )
-            if sim >= cfg.token_min:
+            cl = common_l[j]
+            sim, how = similarity(a, key_a, a_last, b, keys_l[j], j == last_l,
+                                  cl if cl > ca else ca, init, floor, trunc)
+            if sim >= token_min:
                 cands.append((sim, (i,), (j,), how))
     _add_joined(qa, _joined_runs(la), cfg.joined_min, cands, query_side=True)
     _add_joined(la, _joined_runs(qa), cfg.joined_min, cands, query_side=False)
@@ -253,13 +252,13 @@ def _align(
     total_q, total_l = sum(wq) or 1.0, sum(wl) or 1.0
     mass = contrib = 0.0
     for sim, qi, li, _ in matches:
-        pair_mass = (sum(wq[k] for k in qi) + sum(wl[k] for k in li)) / 2
+        pair_mass = (sum([wq[k] for k in qi]) + sum([wl[k] for k in li])) / 2
         mass += pair_mass
         contrib += pair_mass * sim
     left_q = [k for k in range(len(qa)) if k not in used_q]
     left_l = [k for k in range(len(la)) if k not in used_l]
-    share_q = sum(wq[k] for k in left_q) / total_q
-    share_l = sum(wl[k] for k in left_l) / total_l
+    share_q = sum([wq[k] for k in left_q]) / total_q
+    share_l = sum([wl[k] for k in left_l]) / total_l
     if mass <= 0.0:
         score = 0.0
     else:

@@ -94,3 +94,25 @@ def test_sector_counts_only_from_its_designation_date() -> None:
                   description=["ALUMINUM PROFILES"] * 2, entry_date=["2024-07-01", "2024-07-10"])
     out = ForcedLaborDetector().detect(batch, context())
     assert out.select("line_number", "reason_code").rows() == [(2, "FL_NO_TRACEABILITY")]
+
+
+def test_a_lines_findings_do_not_depend_on_the_other_lines_of_the_batch() -> None:
+    # Line 1 has the listed tier-3 supplier; lines 2-4 have chains of their own (one with a
+    # Xinjiang address, one clean) and share addresses with line 1's suppliers.
+    others = pl.concat([
+        CHAIN.with_columns(line_number=pl.lit(2, dtype=pl.Int64)),
+        CHAIN.head(2).with_columns(line_number=pl.lit(3, dtype=pl.Int64),
+                                   supplier_address=pl.lit("Kashgar, Xinjiang")),
+        CHAIN.head(1).with_columns(line_number=pl.lit(4, dtype=pl.Int64)),
+    ])
+    chain = pl.concat([CHAIN, others])
+    batch = lines(line_number=[1, 2, 3, 4], manufacturer_address=[
+        "Industriestr. 5, Koeln, Germany", "Zhejiang", "Kashgar, Xinjiang", None])
+    together = ForcedLaborDetector().detect(batch, context(chain))
+    for n in (1, 2, 3, 4):
+        alone = ForcedLaborDetector().detect(batch.filter(pl.col("line_number") == n),
+                                             context(chain.filter(pl.col("line_number") == n)))
+        assert together.filter(pl.col("line_number") == n).equals(alone)
+    assert {(r["line_number"], r["reason_code"]) for r in together.iter_rows(named=True)} >= {
+        (1, "FL_UPSTREAM_LISTED"), (2, "FL_UPSTREAM_LISTED"), (3, "FL_UPSTREAM_XUAR"),
+        (3, "FL_XUAR_ADDRESS")}

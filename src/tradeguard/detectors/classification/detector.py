@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +27,23 @@ from tradeguard.detectors.classification.trade_text import normalize_column
 from tradeguard.findings import FINDINGS_SCHEMA, Category, conform, empty_findings
 
 SPECIAL_CHAPTERS: tuple[str, ...] = ("98", "99")
+#: (description, heading) assessments remembered before the memory starts afresh.
+_MEMO_PAIRS = 200_000
+
+
+def _lists(name: str, rows: npt.NDArray[Any]) -> pl.Series:
+    """A list column from a 2-D array, one list per row (built from the flat values: a list
+    column built from Python lists costs a Series per row)."""
+    flat = pl.Series(name, rows.ravel())
+    if flat.dtype == pl.Object:
+        flat = flat.cast(pl.String)
+    return flat.reshape(rows.shape).cast(pl.List(flat.dtype))
+
+
+def _no_pairs() -> pl.DataFrame:
+    return pl.DataFrame(schema={"_text": pl.String, "_hs4": pl.String,
+                                "top_hs4": pl.List(pl.String), "_top_prob": pl.List(pl.Float32),
+                                "top_hs6": pl.List(pl.String), "declared_prob": pl.Float32})
 
 
 class ClassificationConfig(BaseModel):
@@ -93,6 +110,7 @@ class ClassificationDetector:
         self._artifact_path = artifact
         self._model: HSClassifier | None = None
         self._rates: pl.DataFrame | None = None
+        self._memo: dict[tuple[str, int], pl.DataFrame] = {}
 
     @property
     def model(self) -> HSClassifier:
@@ -140,26 +158,54 @@ class ClassificationDetector:
             & ~pl.col("_hs4").str.slice(0, 2).is_in(list(SPECIAL_CHAPTERS)))
         if pairs.is_empty():
             return empty_findings()
-        texts = pairs["_text"].unique(maintain_order=True)
-        pairs = pairs.join(pl.DataFrame({"_text": texts, "_tid": np.arange(len(texts))}),
-                           on="_text", how="left")
-        a = self.model.assess(texts.to_list(), pairs["_hs4"].to_list(), cfg.top_k,
-                              pair_text=pairs["_tid"].to_numpy())
-        tid = pairs["_tid"].to_numpy()
-        implausible = _implausible(a.top_hs4[tid], a.top_hs4_prob[tid].astype(np.float64),
-                                   a.declared_hs4_prob.astype(np.float64),
-                                   pairs["_hs4"].to_numpy(), cfg)
-        judged = pairs.with_columns(
-            pl.Series("top_hs4", a.top_hs4[tid].tolist(), dtype=pl.List(pl.String)),
-            pl.Series("top_prob", np.round(a.top_hs4_prob[tid].astype(np.float64), 4).tolist(),
-                      dtype=pl.List(pl.Float64)),
-            pl.Series("top_hs6", a.top_hs6[tid].tolist(), dtype=pl.List(pl.String)),
-            pl.Series("declared_prob", a.declared_hs4_prob.astype(np.float64)),
-        ).filter(pl.Series(implausible))
+        judged = self._assessed(pairs, cfg.top_k)
+        shape = (judged.height, cfg.top_k)
+        top = judged["top_hs4"].explode().to_numpy().astype(str).reshape(shape)
+        prob = judged["_top_prob"].explode().to_numpy().reshape(shape).astype(np.float64)
+        declared_prob = judged["declared_prob"].to_numpy().astype(np.float64)
+        implausible = _implausible(top, prob, declared_prob, judged["_hs4"].to_numpy(), cfg)
+        judged = judged.with_columns(
+            _lists("top_prob", np.round(prob, 4)),
+            pl.col("declared_prob").cast(pl.Float64),
+        ).filter(pl.Series(implausible)).select(
+            "_text", "_hs4", "top_hs4", "top_prob", "top_hs6", "declared_prob")
         if judged.is_empty():
             return empty_findings()
         hit = frame.join(judged, on=["_text", "_hs4"], how="inner")
         return conform(self._findings(hit, rates, cfg))
+
+    def _assessed(self, pairs: pl.DataFrame, k: int) -> pl.DataFrame:
+        """``pairs`` (distinct ``_text, _hs4``) with the model's top-``k`` headings
+        (``top_hs4``), their probabilities (``_top_prob``, float32 as the model gives them),
+        subheadings (``top_hs6``) and the declared heading's probability (``declared_prob``).
+
+        Batches repeat the same catalogue descriptions under the same headings, and a pair's
+        assessment depends on nothing else (each description is scored on its own), so the
+        pairs assessed are remembered per model and ``k``; only new pairs reach the model.
+        """
+        model = self.model
+        key = (model.version, k)
+        known = self._memo.get(key)
+        if known is None or known.height >= _MEMO_PAIRS:
+            known = _no_pairs()
+        new = pairs.join(known.select("_text", "_hs4"), on=["_text", "_hs4"], how="anti")
+        if new.height:
+            texts = new["_text"].unique(maintain_order=True)
+            tid = new.join(pl.DataFrame({"_text": texts, "_tid": np.arange(len(texts))}),
+                           on="_text", how="left", maintain_order="left")["_tid"].to_numpy()
+            a = model.assess(texts.to_list(), new["_hs4"].to_list(), k, pair_text=tid)
+            fresh = new.select("_text", "_hs4").with_columns(
+                _lists("top_hs4", a.top_hs4[tid]), _lists("_top_prob", a.top_hs4_prob[tid]),
+                _lists("top_hs6", a.top_hs6[tid]),
+                pl.Series("declared_prob", a.declared_hs4_prob, dtype=pl.Float32),
+            )
+            known = pl.concat([known, fresh])
+            self._memo = {key: known}
+        return pairs.join(known, on=["_text", "_hs4"], how="left", maintain_order="left")
+
+    def __getstate__(self) -> dict[str, object]:
+        # Assessments remembered while scoring stay with the process that scored.
+        return {**self.__dict__, "_memo": {}}
 
     def _findings(self, hit: pl.DataFrame, rates: pl.DataFrame,
                   cfg: ClassificationConfig) -> pl.DataFrame:

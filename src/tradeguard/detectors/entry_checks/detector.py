@@ -103,7 +103,8 @@ class EntryChecks:
             *hts_findings(df), *unit_findings(df),
             *duty_findings(df, cfg.duty, not_checked), *spi_findings(df, tables),
             *adcvd_type01_findings(df, tables), *entry_number_findings(entries),
-            *importer_findings(entries), *mid_findings(df, tables.iso2_not_ca, tables.mid_verdicts),
+            *importer_findings(entries), *mid_findings(df, tables.iso2_not_ca, tables.mid_verdicts,
+                                                       tables.mid_memory),
             *party_findings(df, cfg.parties, set(lines.columns), not_checked),
             *plausibility_findings(df, tables),
         ]

@@ -1,12 +1,14 @@
 """Checks of the entry header, one finding per entry (``line_number`` empty).
 
 The check digit is CBP's (ACE CATAIR Appendix E), the computation of
-:func:`tradeguard.contract.entry_number.entry_number_check_digit` written as column
-expressions, so a batch of many entries needs no per-entry Python call.
+:func:`tradeguard.contract.entry_number.entry_number_check_digit` written as array operations,
+so a batch of many entries needs no per-entry Python call.
 """
 
 from __future__ import annotations
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from tradeguard.contract.entry_number import ENTRY_NUMBER_PATTERN
@@ -22,21 +24,31 @@ _CHAR_VALUE: dict[str, int] = {
 }
 
 
-def check_digit(upper: pl.Expr) -> pl.Expr:
-    """Check digit of well-formed upper-case entry numbers ``AAA-NNNNNNN-N`` (Luhn, mod 10).
+def _value_table() -> npt.NDArray[np.int64]:
+    table = np.zeros(256, dtype=np.int64)
+    for ch, value in _CHAR_VALUE.items():
+        table[ord(ch)] = value
+    return table
 
-    The ten characters before the check digit become a list of values; every second one is
-    doubled (less 9 when over 9). One list expression, not ten: cheap on a one-entry batch.
+
+_VALUE_OF_BYTE = _value_table()
+
+
+def check_digits(bases: pl.Series) -> pl.Series:
+    """Check digits (Luhn, mod 10) of well-formed upper-case entry numbers without hyphens,
+    cut to their ten characters before the check digit (``AAANNNNNNN``).
+
+    The characters of all numbers become one byte matrix whose values are looked up in one
+    table; every second value is doubled (less 9 when over 9): a few array operations for a
+    batch of 20,000 entries, and no per-character list expression.
     """
-    chars = upper.str.replace_all("-", "", literal=True).str.slice(0, 10).str.split("")
-    values = chars.list.eval(
-        pl.element().replace_strict(_CHAR_VALUE, default=None, return_dtype=pl.Int64))
-    doubled = values.list.eval(
-        pl.when(pl.int_range(pl.len()) % 2 == 1).then(pl.element() * 2)
-        .otherwise(pl.element()))
-    total = doubled.list.eval(
-        pl.when(pl.element() > 9).then(pl.element() - 9).otherwise(pl.element())).list.sum()
-    return (10 - total % 10) % 10
+    if bases.len() == 0:
+        return pl.Series(bases.name, [], dtype=pl.Int64)
+    raw = "".join(bases.to_list()).encode("ascii")
+    values = _VALUE_OF_BYTE[np.frombuffer(raw, dtype=np.uint8).reshape(-1, 10)]
+    values[:, 1::2] *= 2
+    values = np.where(values > 9, values - 9, values)
+    return pl.Series(bases.name, (10 - values.sum(axis=1) % 10) % 10, dtype=pl.Int64)
 
 
 def entry_headers(df: pl.DataFrame) -> pl.DataFrame:
@@ -50,11 +62,15 @@ def entry_headers(df: pl.DataFrame) -> pl.DataFrame:
 def entry_number_findings(entries: pl.DataFrame) -> list[pl.DataFrame]:
     """DQ_ENTRY_NUMBER_FORMAT and DQ_ENTRY_CHECK_DIGIT (``entries``: :func:`entry_headers`)."""
     upper = pl.col("entry_number").str.to_uppercase()
-    well_formed = upper.str.contains(ENTRY_NUMBER_PATTERN)
     entries = entries.with_columns(
-        well_formed.alias("_well_formed"),
-        pl.when(well_formed).then(check_digit(upper)).alias("_expected"),
+        upper.str.contains(ENTRY_NUMBER_PATTERN).alias("_well_formed"),
         upper.str.slice(12, 1).cast(pl.Int64, strict=False).alias("_declared"))
+    well = entries.get_column("_well_formed").fill_null(False)
+    bases = entries.filter(well).select(
+        upper.str.replace_all("-", "", literal=True).str.slice(0, 10)).to_series()
+    expected = pl.repeat(None, entries.height, dtype=pl.Int64, eager=True).alias(
+        "_expected").scatter(well.arg_true(), check_digits(bases))
+    entries = entries.with_columns(expected)
     return [
         emit(entries, ~pl.col("_well_formed"), "DQ_ENTRY_NUMBER_FORMAT",
              fmt("Entry number '{}' is not a 3-character filer code, 7-digit transaction "
@@ -80,7 +96,9 @@ def importer_findings(entries: pl.DataFrame) -> list[pl.DataFrame]:
         pl.when(pl.col("importer_id").is_null()).then(pl.lit("importer_id")),
         pl.when(pl.col("importer_name").is_null()).then(pl.lit("importer_name")),
     ).list.drop_nulls()
-    entries = entries.with_columns(missing.alias("_missing"))
+    # The few entries missing either are found first; only they get the list of fields.
+    entries = entries.filter(pl.col("importer_id").is_null() | pl.col("importer_name").is_null()
+                             ).with_columns(missing.alias("_missing"))
     return [emit(entries, pl.col("_missing").list.len() > 0, "DQ_PARTY_MISSING",
                  fmt("The entry does not name its importer of record ({} missing); the "
                            "importer of record is liable for the duties.",

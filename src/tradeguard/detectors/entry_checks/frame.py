@@ -21,8 +21,20 @@ _NUMBER_COLUMNS = ("quantity", "entered_value_usd", "gross_weight_kg", "duty_usd
 
 
 def _blank_to_null(expr: pl.Expr) -> pl.Expr:
-    text = expr.cast(pl.String).str.strip_chars()
-    return pl.when(text == "").then(None).otherwise(text)
+    return expr.cast(pl.String).str.strip_chars().replace("", None)
+
+
+def _entry_date(lines: pl.DataFrame) -> pl.Expr:
+    """``entry_date`` as a Date; text that is not ``YYYY-MM-DD`` becomes null.
+
+    A column that is a Date already is taken as it is when every year has four digits: it
+    then reads back the same through the text form (the slow path, ~15 ms per 50,000 lines).
+    """
+    column = pl.col("entry_date")
+    if (lines.schema["entry_date"] == pl.Date
+            and lines.get_column("entry_date").dt.year().is_between(1000, 9999).all()):
+        return column
+    return column.cast(pl.String).str.to_date("%Y-%m-%d", strict=False)
 
 
 def prepare_lines(lines: pl.DataFrame, as_of: date) -> pl.DataFrame:
@@ -38,8 +50,7 @@ def prepare_lines(lines: pl.DataFrame, as_of: date) -> pl.DataFrame:
         exprs.append(source.alias(name))
     line_no = pl.col("line_number").cast(pl.Int64, strict=False) if "line_number" in present \
         else pl.lit(None, pl.Int64)
-    when = pl.col("entry_date").cast(pl.String).str.to_date("%Y-%m-%d", strict=False) \
-        if "entry_date" in present else pl.lit(None, pl.Date)
+    when = _entry_date(lines) if "entry_date" in present else pl.lit(None, pl.Date)
     return lines.select(
         *exprs, line_no.alias("line_number"), when.fill_null(as_of).alias("entry_date"),
         pl.col("hts_code").cast(pl.String).str.replace_all(r"[.\s]", "").alias("hts_digits")

@@ -37,7 +37,9 @@ def party_findings(df: pl.DataFrame, rules: PartyRules, present: set[str],
     formal = ~pl.col("entry_type").is_in(list(rules.informal_entry_types)).fill_null(False)
     missing = pl.concat_list(
         *[pl.when(pl.col(f).is_null()).then(pl.lit(f)) for f in fields]).list.drop_nulls()
-    frame = df.with_columns(missing.alias("_missing"))
+    # The few lines missing a field are found first; only they get the list of fields.
+    frame = df.filter(formal & pl.any_horizontal([pl.col(f).is_null() for f in fields])
+                      ).with_columns(missing.alias("_missing"))
     unidentified = (pl.col("manufacturer_id").is_null()
                     & (pl.col("manufacturer_name").is_null()
                        | pl.col("manufacturer_address").is_null()))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from tradeguard.detectors.entry_checks.config import Plausibility
+from tradeguard.detectors.entry_checks.mid_checks import VerdictMemory
 from tradeguard.refdata.tariff import TariffSchedule
 from tradeguard.refdata.trade_programs import SPECIAL_PROGRAMS
 
@@ -138,6 +139,7 @@ class CheckTables:
     # MID verdicts of manufacturers already checked against these tables (see mid_checks).
     mid_verdicts: dict[tuple[str | None, ...], tuple[object, ...]] = field(
         default_factory=dict, compare=False, repr=False)
+    mid_memory: VerdictMemory = field(default_factory=VerdictMemory, compare=False, repr=False)
 
     @classmethod
     def build(cls, ref: ReferenceData, plausibility: Plausibility) -> CheckTables:

@@ -95,6 +95,11 @@ def trace_paths(
         # Nothing upstream to trace (a line without a declared chain, or no flagged supplier).
         return pl.DataFrame(schema={"node": nodes.schema["node"], "path": pl.List(pl.String),
                                     "path_complete": pl.Boolean})
+    # A path never leaves its line: only the lines of flagged nodes (a few hundred of the
+    # batch's 50,000) are read.
+    mine = flagged.select("node").join(nodes, on="node").select(line_key).unique()
+    nodes = nodes.join(mine, on=line_key, how="semi")
+    manufacturers = manufacturers.join(mine, on=line_key, how="semi")
     links = nodes.select(
         *line_key,
         link_tier=pl.col("tier"),

@@ -116,9 +116,7 @@ class ForcedLaborDetector:
         cfg = self._cfg(ctx)
         batch, nodes, parties = self._parties(lines, ctx)
         matches = self.screen_for(ctx).screen(parties) if parties.height else parties.clear()
-        places = parties.with_columns(places=xuar_places(pl.col("address"))).filter(
-            pl.col("places").list.len() > 0
-        )
+        places = _xuar_parties(parties)
         flagged = pl.concat(
             [matches.select("node"), places.select("node")]
         ).drop_nulls().unique()
@@ -136,6 +134,18 @@ class ForcedLaborDetector:
         return hits.with_columns(
             severity=pl.col("reason_code").replace_strict(cfg.severity, default="medium")
         )
+
+
+def _xuar_parties(parties: pl.DataFrame) -> pl.DataFrame:
+    """The parties whose address names a place in Xinjiang, with the ``places`` named.
+
+    Addresses repeat across a batch's parties (120,000 rows, ~7,500 addresses): each is
+    searched once.
+    """
+    found = (parties.select(pl.col("address").unique())
+             .with_columns(places=xuar_places(pl.col("address")))
+             .filter(pl.col("places").list.len() > 0))
+    return parties.join(found, on="address", how="inner", maintain_order="left")
 
 
 def _empty_hits() -> pl.DataFrame:

@@ -162,12 +162,13 @@ class ListScreen:
         if matches.is_empty():
             return _empty_party_matches(parties)
         keyed = distinct.join(matches, on="id").drop("qid", "id")
-        found = parties.join(keyed, on=["name", "country", "address"], nulls_equal=True)
+        # Few parties match: their rows are found by name before the three-key join.
+        found = parties.filter(pl.col("name").is_in(keyed.get_column("name").implode())).join(
+            keyed, on=["name", "country", "address"], nulls_equal=True)
         found = found.join(self.entities, on=["list", "entity_id"], how="left")
         added = pl.col("date_added").is_null() | (pl.col("date_added") <= pl.col("entry_date"))
         kept = pl.col("date_removed").is_null() | (pl.col("date_removed") > pl.col("entry_date"))
         return found.filter(added & kept)
-
 
     def remember(self, parties: pl.DataFrame) -> None:
         """Screen the parties (``name, country, address``) not yet remembered, so a later
