@@ -19,6 +19,15 @@ class DemoSet:
     folder: Path
     model: Path
 
+    def sources(self) -> Any:
+        """The set's contract files as one batch run's sources."""
+        from tradeguard.engines import BatchSources
+
+        f = self.folder
+        return BatchSources(f / "entries.csv", f / "lines.csv", f / "history_entries.csv",
+                            f / "history_lines.csv", f / "supply_chain.csv",
+                            f / "outcomes.csv")
+
 
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoSet:

@@ -8,8 +8,6 @@ from typing import Any
 import polars as pl
 import pytest
 
-from tradeguard.engines import BatchSources
-
 KEYS = ["entry_number", "line_number"]
 
 
@@ -19,10 +17,7 @@ def fitted(demo: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     from tradeguard.engines.run import _fit, _stage_all
 
     tmp = tmp_path_factory.mktemp("cross-entry")
-    folder = demo.folder
-    src = BatchSources(folder / "entries.csv", folder / "lines.csv",
-                       folder / "history_entries.csv", folder / "history_lines.csv",
-                       folder / "supply_chain.csv", folder / "outcomes.csv")
+    src = demo.sources()
     staged = _stage_all(src, tmp / "staged", tmp, batch_rows=400)
     day = pl.read_parquet(list(staged["entries"].parts))["entry_date"].max()
     run = _fit(staged, day)

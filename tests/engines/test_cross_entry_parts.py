@@ -10,8 +10,6 @@ from typing import Any
 import polars as pl
 import pytest
 
-from tradeguard.engines import BatchSources
-
 
 def test_the_network_detector_finds_the_same_in_small_and_large_parts(
         demo: Any, tmp_path: Path) -> None:
@@ -21,10 +19,7 @@ def test_the_network_detector_finds_the_same_in_small_and_large_parts(
     from tradeguard.engines.run import _fit, _stage_all
     from tradeguard.network.detector import NetworkDetector
 
-    folder = demo.folder
-    src = BatchSources(folder / "entries.csv", folder / "lines.csv",
-                       folder / "history_entries.csv", folder / "history_lines.csv",
-                       folder / "supply_chain.csv", folder / "outcomes.csv")
+    src = demo.sources()
     staged = _stage_all(src, tmp_path / "staged", tmp_path, batch_rows=400)
     day = pl.read_parquet(list(staged["entries"].parts))["entry_date"].max()
     run = _fit(staged, day)
