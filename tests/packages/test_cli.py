@@ -37,3 +37,42 @@ def test_missing_file_exits_1(tmp_path: Path) -> None:
                                               str(tmp_path / "none.csv"), "--out",
                                               str(tmp_path / "o.csv"), "--no-watchlist"])
     assert result.exit_code == 1
+
+
+def test_package_outcomes_are_validated_and_their_rejects_kept(tmp_path: Path) -> None:
+    """Outcomes in the contract's outcomes form (package id in entry_number): a bad yes/no or
+    a future date is quarantined with file row and field; the good rows still count."""
+    rows = [f"P{i},2026-05-0{1 + i % 5},4701,ACME CO LTD,CN,ANN {i},{i} OAK AVE,"
+            f"{20 + i},LED DESK LAMP,940520,1.0,CN,DHL,S{i}\n" for i in range(6)]
+    packages = tmp_path / "packages.csv"
+    packages.write_text(HEADER + "".join(rows), "utf-8")
+    outcomes = tmp_path / "package_outcomes.csv"
+    outcomes.write_text(
+        "entry_number,line_number,examined,discrepancy,category,recovered_duty_usd,decided_on\n"
+        "P0,,true,true,small_package,12.5,2026-04-01\n"
+        "P1,,true,maybe,,,2026-04-02\n"
+        "P2,,,false,,,2999-01-01\n"
+        "P3,,,false,,,2026-04-03\n", "utf-8")
+    out = tmp_path / "out" / "scores.csv"
+    result = CliRunner().invoke(build_app(), [
+        "score-packages", "--packages", str(packages), "--history-packages", str(packages),
+        "--outcomes", str(outcomes), "--out", str(out), "--no-watchlist"])
+    assert result.exit_code == 0, result.output
+    assert '"outcomes_rejected": 2' in result.output
+    rejects = pl.read_csv(tmp_path / "out" / "package_outcomes.csv.rejects.csv")
+    assert rejects["row"].to_list() == [3, 4]
+    assert rejects["fields"].to_list() == ["discrepancy", "decided_on"]
+    assert "maybe" in rejects["raw_row"][0]
+
+
+def test_package_outcomes_without_the_package_column_exit_1(tmp_path: Path) -> None:
+    packages = tmp_path / "packages.csv"
+    packages.write_text(HEADER + "P0,2026-05-01,4701,A CO,CN,ANN,1 OAK AVE,20,LAMP,940520,1.0,"
+                        "CN,DHL,S0\n", "utf-8")
+    outcomes = tmp_path / "outcomes.csv"
+    outcomes.write_text("parcel,discrepancy\nP0,true\n", "utf-8")
+    result = CliRunner().invoke(build_app(), [
+        "score-packages", "--packages", str(packages), "--history-packages", str(packages),
+        "--outcomes", str(outcomes), "--out", str(tmp_path / "o.csv"), "--no-watchlist"])
+    assert result.exit_code == 1
+    assert "package_id" in result.output

@@ -66,8 +66,6 @@ def score_packages_command(
                        ] = None,
 ) -> None:
     """Score every small package: risk_score, lane, categories and reasons per package_id."""
-    import polars as pl
-
     from tradeguard.packages import score_packages
 
     if outcomes is not None and history_packages is None:
@@ -77,16 +75,9 @@ def score_packages_command(
     history = None
     if history_packages is not None:
         history, _ = read_contract_file(history_packages, "packages", out.parent)
-    past = None
+    past, past_rejected = None, 0
     if outcomes is not None:
-        if not outcomes.is_file():
-            fail(f"{outcomes}: no such file", EXIT_FAILED)
-        past = pl.read_csv(outcomes, infer_schema_length=0)
-        if "package_id" not in past.columns and "entry_number" not in past.columns:
-            fail(f"{outcomes}: missing required column 'package_id' (or 'entry_number' "
-                 "holding the package id)", EXIT_FAILED)
-        if "discrepancy" not in past.columns:
-            fail(f"{outcomes}: missing required column 'discrepancy'", EXIT_FAILED)
+        past, past_rejected = read_contract_file(outcomes, "package_outcomes", out.parent)
     index = None
     if not no_watchlist:
         from tradeguard.refdata import load_reference_data
@@ -102,7 +93,8 @@ def score_packages_command(
     if findings is not None:
         write_table(result.findings, findings)
     lanes = dict(result.scores.group_by("lane").len().iter_rows())
-    print_json({"packages": result.scores.height, "rejected": rejected, "lanes": lanes,
+    print_json({"packages": result.scores.height, "rejected": rejected,
+                "outcomes_rejected": past_rejected, "lanes": lanes,
                 "out": str(out), "versions": result.versions})
 
 

@@ -315,11 +315,13 @@ def _file_sha256(path: Path) -> str:
 
 
 def _header_mapping(columns: list[str], schema: FileSchema) -> dict[str, str]:
-    """Renames that trim header cells and match contract names regardless of case."""
+    """Renames that trim header cells and match contract names (or the schema's aliases for
+    them) regardless of case."""
     mapping: dict[str, str] = {}
     trimmed = {c: c.strip().lstrip("\ufeff").strip() for c in columns}
     present = set(trimmed.values())
     by_lower = {n.lower(): n for n in schema.names}
+    by_lower.update((alias.lower(), name) for alias, name in schema.aliases)
     for original, name in trimmed.items():
         target = name
         if name not in schema.names and name.lower() in by_lower:

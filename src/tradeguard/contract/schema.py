@@ -111,6 +111,9 @@ class FileSchema:
     key: tuple[str, ...]
     #: Rows must refer to an entry that is stored (or loaded earlier in the same ingest).
     needs_entry: bool = False
+    #: Other header names accepted for a field, as (header, field) pairs: used only when the
+    #: field's own name is not in the header.
+    aliases: tuple[tuple[str, str], ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -282,6 +285,32 @@ SCHEMAS: dict[str, FileSchema] = {
     s.kind: s for s in (ENTRIES, LINES, PACKAGES, SUPPLY_CHAIN, OUTCOMES)
 }
 KINDS: tuple[str, ...] = tuple(SCHEMAS)
+
+#: Outcomes of small-package exams (``score-packages --outcomes``): the outcomes columns keyed
+#: by the package. Read by that command, not ingested. Files in the outcomes form carry the
+#: package id in ``entry_number``, which is accepted for ``package_id``.
+PACKAGE_OUTCOMES = FileSchema(
+    kind="package_outcomes",
+    table="",
+    meaning="results of small-package exams (the repeat-offender rule's record)",
+    key=("package_id",),
+    fields=(
+        _f("package_id", TXT, True, meaning="the package examined (entry_number also accepted)",
+           text=CODE),
+        _f("line_number", INT, False, R.AT_LEAST_ONE, meaning="empty: a package has no lines"),
+        _f("examined", YES_NO, meaning="empty or absent = examined"),
+        _f("discrepancy", YES_NO, True, meaning="a violation or error was found"),
+        _f("category", TXT, False, R.CATEGORY, meaning="one of the finding categories"),
+        _f("recovered_duty_usd", NUM, False, R.NON_NEGATIVE),
+        _f("decided_on", DAY, False, R.NOT_FUTURE),
+        _f("selection", TXT, meaning="random or targeted: only random exams then count",
+           text=CODE),
+    ),
+    aliases=(("entry_number", "package_id"),),
+)
+
+#: Files a single command reads (no storage table); :func:`schema_for` knows them too.
+COMMAND_SCHEMAS: dict[str, FileSchema] = {PACKAGE_OUTCOMES.kind: PACKAGE_OUTCOMES}
 FINDING_CATEGORIES: frozenset[str] = frozenset(c.value for c in Category)
 
 # File-name prefixes that tell the kind when --kind is not given (case-insensitive).
@@ -308,7 +337,7 @@ def kind_from_path(path: str | Path) -> str | None:
 def schema_for(kind: str) -> FileSchema:
     """The schema of ``kind``; ValueError naming the known kinds otherwise."""
     try:
-        return SCHEMAS[kind]
+        return SCHEMAS[kind] if kind in SCHEMAS else COMMAND_SCHEMAS[kind]
     except KeyError:
         raise ValueError(f"unknown kind {kind!r}; expected one of: {', '.join(KINDS)}") from None
 
@@ -336,7 +365,8 @@ def _md_cell(text: str) -> str:
 
 
 def contract_markdown() -> str:
-    """The contract's file tables as Markdown, generated from :data:`SCHEMAS`."""
+    """The contract's file tables as Markdown, generated from :data:`SCHEMAS` and
+    :data:`COMMAND_SCHEMAS`."""
     out = [
         "## Input files (generated from `tradeguard.contract.schema`)",
         "",
@@ -345,12 +375,14 @@ def contract_markdown() -> str:
         "row 1 and the first data row is row 2; in JSON Lines the row is the line number; in",
         "Parquet the first record is row 1.",
     ]
-    for s in SCHEMAS.values():
+    for s in (*SCHEMAS.values(), *COMMAND_SCHEMAS.values()):
+        where = f"Table: `{s.table}`." if s.table else "Read by a command, not ingested."
+        also = "".join(f" Header `{a}` is accepted for `{f}`." for a, f in s.aliases)
         out += [
             "",
             f"### {s.kind} — {s.meaning}",
             "",
-            f"Natural key: `{', '.join(s.key)}`. Table: `{s.table}`.",
+            f"Natural key: `{', '.join(s.key)}`. {where}{also}",
             "",
             "| column | type | rules | meaning |",
             "|---|---|---|---|",

@@ -37,9 +37,10 @@ _TRUE = ["true", "1", "yes", "y", "t"]
 
 
 def _flag(frame: pl.DataFrame, column: str, default: bool) -> pl.Expr:
+    """A yes/no column as booleans; ``default`` where the column or the value is absent."""
     if column not in frame.columns:
         return pl.lit(default)
-    return pl.col(column).cast(pl.String).str.to_lowercase().is_in(_TRUE)
+    return pl.col(column).cast(pl.String).str.to_lowercase().is_in(_TRUE).fill_null(default)
 
 
 def package_outcomes(outcomes: pl.DataFrame) -> pl.DataFrame:
