@@ -35,7 +35,7 @@ from tradeguard.decisions.review import (
     reveal,
     review_queue,
 )
-from tradeguard.decisions.workflow_store import AppealDocument, NoticeRecord
+from tradeguard.decisions.workflow_records import AppealDocument, NoticeRecord
 from tradeguard.security import AccessDenied, Role
 from tradeguard.targeting import Assessment
 

@@ -27,7 +27,8 @@ from tradeguard.decisions.review import (
     review_queue,
 )
 from tradeguard.decisions.training import TrainingRequired, record_training
-from tradeguard.decisions.workflow_store import MemoryWorkflowStore, WorkflowStore
+from tradeguard.decisions.workflow_memory import MemoryWorkflowStore
+from tradeguard.decisions.workflow_records import WorkflowStore
 from tradeguard.security import (
     AccessDenied,
     FieldCipher,

@@ -21,16 +21,18 @@ from tradeguard.decisions.appeals import (
 from tradeguard.decisions.checkpoint import derive_development_signer
 from tradeguard.decisions.notices import act_and_notify, check_notice, content_hash, get_notice
 from tradeguard.decisions.review import ReviewAction
-from tradeguard.decisions.workflow_store import (
+from tradeguard.decisions.workflow_memory import MemoryWorkflowStore
+from tradeguard.decisions.workflow_records import (
     ActionRecord,
     AppealDocument,
     AppealRecord,
-    MemoryWorkflowStore,
     NoticeRecord,
     ReviewItem,
-    SqlWorkflowStore,
     TrainingRecord,
     WorkflowStore,
+)
+from tradeguard.decisions.workflow_store import (
+    SqlWorkflowStore,
     define_workflow_tables,
 )
 

@@ -220,7 +220,7 @@ def notice_render(
 
 
 def _documents(specs: list[str]) -> list[Any]:
-    from tradeguard.decisions.workflow_store import AppealDocument
+    from tradeguard.decisions.workflow_records import AppealDocument
 
     docs = []
     for spec in specs:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from tradeguard.decisions.events import AppealFiled, AppealResolved, DecisionScored
 from tradeguard.decisions.review import ScoredLine, Workflow, involved_officers
 from tradeguard.decisions.training import require_training
-from tradeguard.decisions.workflow_store import AppealDocument, AppealRecord
+from tradeguard.decisions.workflow_records import AppealDocument, AppealRecord
 from tradeguard.security import AccessDenied, Permission, Principal, Resource
 from tradeguard.security.roles import allowed
 from tradeguard.security.tenancy import tenant_of

@@ -32,7 +32,7 @@ from tradeguard.decisions.review import (
     record_action,
 )
 from tradeguard.decisions.transparency_log import Receipt, verify_receipt
-from tradeguard.decisions.workflow_store import ActionRecord, NoticeRecord, ReviewItem
+from tradeguard.decisions.workflow_records import ActionRecord, NoticeRecord, ReviewItem
 from tradeguard.security import Permission, Principal, Resource
 from tradeguard.security.tenancy import tenant_of
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from tradeguard.decisions.events import DecisionScored, HumanAction, Opening, opens, seal
 from tradeguard.decisions.training import require_training
 from tradeguard.decisions.transparency_log import Receipt, TransparencyLog
-from tradeguard.decisions.workflow_store import ActionRecord, ReviewItem, WorkflowStore
+from tradeguard.decisions.workflow_records import ActionRecord, ReviewItem, WorkflowStore
 from tradeguard.security import FieldCipher, Permission, Principal, Resource
 from tradeguard.security.access_log import AccessLog, checked
 from tradeguard.security.roles import require

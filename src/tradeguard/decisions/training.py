@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tradeguard.decisions.workflow_store import TrainingRecord, WorkflowStore
+from tradeguard.decisions.workflow_records import TrainingRecord, WorkflowStore
 from tradeguard.security import AccessDenied, Permission, Principal, Resource, require
 
 #: The course every officer and reviewer needs before acting on AI-assisted targeting.

@@ -15,7 +15,7 @@ from tradeguard.api.routers.appeal_rescore import CORRECTABLE, checked_correctio
 from tradeguard.decisions import Receipt, verify_receipt
 from tradeguard.decisions.appeals import appeal_clock, appeal_status, file_appeal, list_appeals
 from tradeguard.decisions.notices import get_notice, list_notices, render_json, render_pdf
-from tradeguard.decisions.workflow_store import AppealDocument
+from tradeguard.decisions.workflow_records import AppealDocument
 from tradeguard.security import Permission, Resource
 from tradeguard.web.documents import (
     DOCUMENT_TYPES,

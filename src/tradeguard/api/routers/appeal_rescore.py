@@ -19,7 +19,7 @@ from tradeguard.api.problems import ApiProblem
 from tradeguard.api.routers.appeals import appeal_out
 from tradeguard.api.services import Services
 from tradeguard.decisions.appeals import Rescorer, rescore_appeal
-from tradeguard.decisions.workflow_store import AppealRecord
+from tradeguard.decisions.workflow_records import AppealRecord
 from tradeguard.security import Principal
 
 router = APIRouter(prefix="/api/v1/appeals", tags=["appeals"])

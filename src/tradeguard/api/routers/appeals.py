@@ -19,7 +19,7 @@ from tradeguard.decisions.appeals import (
     file_appeal,
     list_appeals,
 )
-from tradeguard.decisions.workflow_store import AppealDocument
+from tradeguard.decisions.workflow_records import AppealDocument
 
 router = APIRouter(prefix="/api/v1/appeals", tags=["appeals"])
 
