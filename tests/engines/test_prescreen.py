@@ -9,16 +9,11 @@ from typing import Any
 import polars as pl
 import pytest
 
-from tradeguard.engines import BatchSources
 
-
-def _fitted(folder: Path, work: Path) -> tuple[Any, Any, Any]:
+def _fitted(demo: Any, work: Path) -> tuple[Any, Any, Any]:
     from tradeguard.engines.run import _fit, _stage_all
 
-    src = BatchSources(folder / "entries.csv", folder / "lines.csv",
-                       folder / "history_entries.csv", folder / "history_lines.csv",
-                       folder / "supply_chain.csv", folder / "outcomes.csv")
-    staged = _stage_all(src, work / "staged", work, batch_rows=400)
+    staged = _stage_all(demo.sources(), work / "staged", work, batch_rows=400)
     day = pl.read_parquet(list(staged["entries"].parts))["entry_date"].max()
     return staged, _fit(staged, day), day
 
@@ -29,7 +24,7 @@ def test_remembered_parties_are_not_screened_again(demo: Any, tmp_path: Path,
     from tradeguard.engines.shipping import pack, unpack
     from tradeguard.pipeline.run import declarations
 
-    staged, run, _ = _fitted(demo.folder, tmp_path)
+    staged, run, _ = _fitted(demo, tmp_path)
     decl = declarations(staged["entries"].read(), staged["lines"].read())
     names = ("watchlist", "forced_labor")
     cold = dict(unpack(pack(list(run.chain.only(names)))))
@@ -59,7 +54,7 @@ def test_a_run_screens_its_parties_ahead_in_place(demo: Any, tmp_path: Path,
     from tradeguard.engines.prescreen import prescreened
     from tradeguard.pipeline.run import declarations
 
-    staged, run, _ = _fitted(demo.folder, tmp_path)
+    staged, run, _ = _fitted(demo, tmp_path)
     with prescreened(run, staged, enabled=True) as ahead:
         ahead.wait()
 

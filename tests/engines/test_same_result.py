@@ -18,12 +18,6 @@ EXACT = ["lane", "selection", "categories", "reasons", "top_reasons_text", "forc
 CLOSE = ["risk_score", "selection_probability", "model_probability"]
 
 
-def _sources(folder: Path) -> BatchSources:
-    return BatchSources(folder / "entries.csv", folder / "lines.csv",
-                        folder / "history_entries.csv", folder / "history_lines.csv",
-                        folder / "supply_chain.csv", folder / "outcomes.csv")
-
-
 def _engine(name: str, request: pytest.FixtureRequest) -> Any:
     if name == "spark":
         return request.getfixturevalue("spark_engine")
@@ -48,7 +42,7 @@ def test_batches_score_like_one_frame(demo: Any, one_frame: pl.DataFrame, tmp_pa
     engine = _engine(engine_name, request)
     out = tmp_path / "scored.parquet"
     # "-prescreened": the parties are screened ahead in another process, not in the batches.
-    run = score_batch(_sources(demo.folder), out, engine, model=load_artifact(demo.model),
+    run = score_batch(demo.sources(), out, engine, model=load_artifact(demo.model),
                       batch_rows=batch_rows, prescreen=engine_name.endswith("prescreened"))
     if engine_name.startswith("duckdb"):
         engine.close()
