@@ -76,13 +76,13 @@ def test_a_name_screened_before_is_not_matched_again(monkeypatch: pytest.MonkeyP
 
 def _reference(q: list[str], ls: list[str], least: float) -> list[bool]:
     """All three quick screens on every pair, the best applicable one against ``least``;
-    the token-set screen applies when the declared name has at most one word more."""
+    the token-set screen applies when either name has at most one word more."""
     sort = process.cpdist(q, ls, scorer=fuzz.token_sort_ratio)
     joined = process.cpdist([s.replace(" ", "") for s in q], [s.replace(" ", "") for s in ls],
                             scorer=fuzz.ratio)
     token_set = process.cpdist(q, ls, scorer=fuzz.token_set_ratio)
     extra = np.array([len(a.split()) - len(b.split()) for a, b in zip(q, ls, strict=True)])
-    few = (extra >= 0) & (extra <= 1)
+    few = np.abs(extra) <= 1
     best = np.maximum(np.maximum(sort, joined), np.where(few, token_set, 0)) / 100
     return (best.astype(np.float64) >= least).tolist()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 ALGORITHM_NAME = "tradeguard-name-match"
-ALGORITHM_VERSION = "1.2.0"
+ALGORITHM_VERSION = "1.2.1"
 # Best F1 threshold for deciding one name pair when matches and non-matches are equally likely.
 PAIR_THRESHOLD = 0.75
 

@@ -57,10 +57,9 @@ def quick_screens(queries: pl.DataFrame, listed: pl.DataFrame, qids: Index, slot
     words_q = queries.get_column("flat").str.count_matches(" ").to_numpy().astype(np.int64)
     words_l = mine.get_column("flat").str.count_matches(" ").to_numpy().astype(np.int64)
     words_q, words_l = words_q[qids], words_l[at]
-    # "Few left over" allows the declared name one extra word but not the listed name: the
-    # released screen took an unsigned difference of word counts, which wraps round. Kept,
-    # so that which pairs reach exact scoring does not change.
-    few_extra = (words_q >= words_l) & (words_q - words_l <= 1)
+    # "Few left over": either name may carry one word the other lacks (a declared name
+    # without "GROUP", or with "CO").
+    few_extra = np.abs(words_q - words_l) <= 1
     passed = np.zeros(len(qids), dtype=bool)
     for scorer, text, only in ((fuzz.ratio, "flat_unspaced", None),
                                (fuzz.ratio, "flat_sorted", None),
