@@ -1,4 +1,4 @@
-"""Risk profiles in the admin API and page: view, check, back-test, publish.
+"""Risk profiles in the admin API and page: view, check, back-test, publish and approve.
 
 Each test runs against an app over a copy of the demo database with its own profiles folder,
 so publishing here changes nothing the other API tests score with.
@@ -121,6 +121,11 @@ def test_importer_and_officer_are_refused(site: tuple[TestClient, Path], who: He
         r = client.post(f"{URL}/publish", json={**body, "rationale": "x"}, headers=h)
         assert r.status_code == 403
         assert r.headers["content-type"].startswith("application/problem+json")
+        assert client.get(f"{URL}/publications", headers=h).status_code == 403
+        for decision in ("approve", "reject"):
+            r = client.post(f"{URL}/publications/P-0001/{decision}", json={"reason": "x"},
+                            headers=h)
+            assert r.status_code == 403, (user, decision, r.text)
     token = who("importer_a")["Authorization"].split()[1]
     page = client.get("/admin/risk-profiles", headers={"Cookie": f"tg_session={token}"})
     assert page.status_code == 403
@@ -215,7 +220,7 @@ def test_back_test_counts_the_stored_lines_a_profile_hits(
     assert not (folder / "zz_test.yaml").exists()
 
 
-def test_publish_changes_the_version_the_log_and_what_scoring_uses(
+def test_publish_then_approve_changes_the_version_the_log_and_what_scoring_uses(
         site: tuple[TestClient, Path], who: Headers, demo_site: DemoSite) -> None:
     client, folder = site
     analyst = who("analyst")
@@ -231,14 +236,33 @@ def test_publish_changes_the_version_the_log_and_what_scoring_uses(
     assert client.post(f"{URL}/publish", json={**body, "rationale": " "},
                        headers=analyst).status_code == 422
 
+    on_disk_before = _snapshot(folder)
     r = client.post(f"{URL}/publish", json=body, headers=analyst)
     assert r.status_code == 201, r.text
+    pending = r.json()
+    assert pending["state"] == "pending" and pending["proposed_by"] == "analyst"
+    assert pending["previous_version"] == before["version"]
+    assert pending["version"] != before["version"]
+    assert pending["edited"] == ["TEX-001"] and pending["recorded"] == []
+    assert "-    review_date: 2027-06-30" in pending["diff"]
+    assert "+    review_date: 2027-03-31" in pending["diff"]
+    assert {row["profile_id"] for row in pending["back_test"]["profiles"]} >= {"TEX-001"}
+    # Proposed, not published: the profile files and the change log are untouched.
+    assert {k: v for k, v in _snapshot(folder).items() if k.endswith((".yaml", ".json"))
+            and k != "publications.json"} == \
+        {k: v for k, v in on_disk_before.items() if k.endswith((".yaml", ".json"))
+         and k != "publications.json"}
+    assert client.get(URL, headers=analyst).json()["version"] == before["version"]
+
+    r = client.post(f"{URL}/publications/{pending['id']}/approve",
+                    json={"note": "Checked against the audit memo."}, headers=who("supervisor"))
+    assert r.status_code == 200, r.text
     done = r.json()
-    assert done["previous_version"] == before["version"]
-    assert done["version"] != before["version"]
+    assert done["state"] == "approved" and done["decided_by"] == "supervisor"
     assert [c["profile_id"] for c in done["recorded"]] == ["TEX-001"]
     change = done["recorded"][0]
     assert change["author"] == "analyst" and change["reason"] == body["rationale"]
+    assert change["approved_by"] == "supervisor"
 
     assert (folder / "textiles.yaml").read_text(encoding="utf-8") == edited
     on_disk = load_profile_set(folder)
@@ -247,6 +271,7 @@ def test_publish_changes_the_version_the_log_and_what_scoring_uses(
     assert after["published"] and after["version"] == done["version"]
     assert len(after["change_log"]) == len(before["change_log"]) + 1
     assert after["change_log"][0]["reason"] == body["rationale"]
+    assert after["change_log"][0]["approved_by"] == "supervisor"
 
     score = client.post("/api/v1/score", json=_score_request(demo_site.directory),
                         headers=who("officer"))
@@ -315,10 +340,33 @@ def test_page_checks_and_publishes_through_the_form(site: tuple[TestClient, Path
     assert refused.status_code == 422 and "YAML syntax" in refused.text
     assert _snapshot(folder) == before
     edited = text.replace("owner:", "owner: Watchlist desk,", 1)
-    published = client.post("/admin/risk-profiles", headers=cookie, follow_redirects=False,
-                            data={**form, "text": edited, "action": "publish",
-                                  "rationale": "Ownership moved to the watchlist desk."})
-    assert published.status_code == 303, published.text
+    proposed = client.post("/admin/risk-profiles", headers=cookie, follow_redirects=False,
+                           data={**form, "text": edited, "action": "publish",
+                                 "rationale": "Ownership moved to the watchlist desk."})
+    assert proposed.status_code == 303, proposed.text
+    assert "Proposed%20P-" in proposed.headers["location"]
+    assert _snapshot(folder).get("watchlists.yaml") == before.get("watchlists.yaml")
+    pending = client.get(URL, headers=who("analyst")).json()["pending"]
+    pub = next(p for p in pending if p["rationale"] == "Ownership moved to the watchlist desk.")
+
+    # The analyst sees the pending version but no approve button; the supervisor has one.
+    shown = client.get("/admin/risk-profiles", headers=cookie).text
+    assert f'id="publication-{pub["id"]}"' in shown
+    assert f'action="/admin/risk-profiles/publications/{pub["id"]}"' not in shown
+    sup_token = who("supervisor")["Authorization"].split()[1]
+    sup_cookie = {"Cookie": f"tg_session={sup_token}"}
+    sup_page = client.get("/admin/risk-profiles", headers=sup_cookie)
+    assert sup_page.status_code == 200
+    assert f'action="/admin/risk-profiles/publications/{pub["id"]}"' in sup_page.text
+    sup_form = re.search(r'name="form_token" value="([^"]+)"', sup_page.text)
+    assert sup_form is not None
+    approved = client.post(f"/admin/risk-profiles/publications/{pub['id']}",
+                           headers=sup_cookie, follow_redirects=False,
+                           data={"form_token": sup_form.group(1), "action": "approve",
+                                 "reason": ""})
+    assert approved.status_code == 303, approved.text
     assert (folder / "watchlists.yaml").read_text(encoding="utf-8") == edited
-    log = (folder / CHANGE_LOG_NAME).read_text(encoding="utf-8")
-    assert "Ownership moved to the watchlist desk." in log
+    records = json.loads((folder / CHANGE_LOG_NAME).read_text(encoding="utf-8"))
+    last = records[-1]
+    assert last["reason"] == "Ownership moved to the watchlist desk."
+    assert (last["author"], last["approved_by"]) == ("analyst", "supervisor")

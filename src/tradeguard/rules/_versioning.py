@@ -88,7 +88,11 @@ def build_profile_set(profiles: Sequence[Profile], lists: Mapping[str, NamedList
 
 @dataclass(frozen=True, slots=True)
 class ProfileChange:
-    """One recorded change: ``version_before`` None = created, ``version_after`` None = removed."""
+    """One recorded change: ``version_before`` None = created, ``version_after`` None = removed.
+
+    ``approved_by`` names the second person when the change took effect only on their approval
+    (publication in the service); None where the author's word alone recorded it.
+    """
 
     profile_id: str
     version_before: str | None
@@ -96,10 +100,11 @@ class ProfileChange:
     author: str
     at: datetime
     reason: str
+    approved_by: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The record as stored in the change log."""
-        return {
+        out: dict[str, Any] = {
             "profile_id": self.profile_id,
             "version_before": self.version_before,
             "version_after": self.version_after,
@@ -107,6 +112,9 @@ class ProfileChange:
             "at": self.at.isoformat(),
             "reason": self.reason,
         }
+        if self.approved_by is not None:
+            out["approved_by"] = self.approved_by
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ProfileChange:
@@ -118,6 +126,7 @@ class ProfileChange:
             author=str(data["author"]),
             at=datetime.fromisoformat(str(data["at"])),
             reason=str(data["reason"]),
+            approved_by=None if data.get("approved_by") is None else str(data["approved_by"]),
         )
 
 
@@ -182,6 +191,7 @@ def pending_changes(
     author: str,
     reason: str,
     at: datetime | None = None,
+    approved_by: str | None = None,
 ) -> list[ProfileChange]:
     """The records that would bring the log up to date with ``profile_set``."""
     when = at or datetime.now(UTC)
@@ -189,21 +199,23 @@ def pending_changes(
     out: list[ProfileChange] = []
     for pid, version in profile_set.profile_versions.items():
         if latest.get(pid) != version:
-            out.append(ProfileChange(pid, latest.get(pid), version, author, when, reason))
+            out.append(ProfileChange(pid, latest.get(pid), version, author, when, reason,
+                                     approved_by))
     for pid, last in latest.items():
         if last is not None and pid not in profile_set.profile_versions:
-            out.append(ProfileChange(pid, last, None, author, when, reason))
+            out.append(ProfileChange(pid, last, None, author, when, reason, approved_by))
     return out
 
 
 def record_changes(
-    log_path: Path, profile_set: ProfileSet, author: str, reason: str, at: datetime | None = None
+    log_path: Path, profile_set: ProfileSet, author: str, reason: str, at: datetime | None = None,
+    approved_by: str | None = None,
 ) -> list[ProfileChange]:
     """Append a change record for every profile added, edited or removed; return them."""
     if not author.strip() or not reason.strip():
         raise ValueError("a profile change needs an author and a reason")
     existing = read_change_log(log_path)
-    new = pending_changes(profile_set, existing, author, reason, at)
+    new = pending_changes(profile_set, existing, author, reason, at, approved_by)
     if new:
         write_change_log(log_path, [*existing, *new])
     return new
