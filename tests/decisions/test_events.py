@@ -37,7 +37,8 @@ def test_every_event_kind_round_trips_through_its_canonical_bytes() -> None:
         WaiverGranted("W1", "fairness test", "caio", "2027-01-01", c),
         EgressSent("acme", "eval", "4.2", "dd", ("hts_code", "value"), 10, 2),
     ]
-    # Registry and UFLPA events round-trip in test_events_registry.py.
+    # Registry and UFLPA events round-trip in test_events_registry.py, risk-profile
+    # publications in test_events_profiles.py.
     assert {e.event_type for e in events} | {
         EventType.DECISION_HUMAN_ACTION,
         EventType.NOTICE_SENT,
@@ -46,6 +47,9 @@ def test_every_event_kind_round_trips_through_its_canonical_bytes() -> None:
         EventType.MODEL_ROLLED_BACK,
         EventType.KILL_SWITCH_CHANGED,
         EventType.UFLPA_SUBMISSION,
+        EventType.PROFILES_PROPOSED,
+        EventType.PROFILES_APPROVED,
+        EventType.PROFILES_REJECTED,
     } == set(EVENT_TYPES)
     for seq, event in enumerate(events):
         record = LogRecord(seq, "2026-01-01T00:00:00.000000Z", event)

@@ -1,15 +1,16 @@
 """The events the decision log records, each a typed value with one canonical JSON form.
 
 One leaf per event: every assessment, human action, notice, appeal, model registration,
-monitoring window, waiver and vendor egress. The leaf data is the canonical JSON of the event
-inside an envelope carrying its sequence number and time, so editing, reordering or renumbering
-a stored record changes its leaf hash.
+monitoring window, waiver, vendor egress and risk-profile publication. The leaf data is the
+canonical JSON of the event inside an envelope carrying its sequence number and time, so
+editing, reordering or renumbering a stored record changes its leaf hash.
 
-Sensitive payloads (full explanations, officer rationale, appeal grounds, waiver justification)
-never enter the log: the event carries a salted SHA-256 commitment and the opening (salt +
-payload) is stored off-log, encrypted. The log can then be shared with witnesses without
-leaking confidential business information or targeting rules, and the payload can still be
-revealed to a court or inspector general and checked against the log.
+Sensitive payloads (full explanations, officer rationale, appeal grounds, waiver justification,
+the text and rationale of a risk-profile proposal) never enter the log: the event carries a
+salted SHA-256 commitment and the opening (salt + payload) is stored off-log, encrypted. The log
+can then be shared with witnesses without leaking confidential business information or
+targeting rules, and the payload can still be revealed to a court or inspector general and
+checked against the log.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ class EventType(StrEnum):
     MODEL_ROLLED_BACK = "model.rolled_back"
     KILL_SWITCH_CHANGED = "killswitch.changed"
     UFLPA_SUBMISSION = "uflpa.submission"
+    PROFILES_PROPOSED = "profiles.proposed"
+    PROFILES_APPROVED = "profiles.approved"
+    PROFILES_REJECTED = "profiles.rejected"
 
 
 def canonical_json(value: Any) -> bytes:
@@ -289,6 +293,59 @@ class UflpaSubmission(LogEvent):
     documents_hash: str
 
 
+def profile_files_hash(files: Mapping[str, str]) -> str:
+    """SHA-256 of a proposed profile set's files (canonical JSON of name -> text).
+
+    Anyone handed the files (from the publication ledger or a revealed opening) can recompute
+    it and check they are the ones that were proposed and decided on.
+    """
+    return hashlib.sha256(canonical_json(dict(files))).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ProfilesProposed(LogEvent):
+    """An analyst proposed a new version of the risk-profile set; scoring is unchanged until
+    another person approves it. The files and rationale are committed, not stored."""
+
+    event_type: ClassVar[EventType] = EventType.PROFILES_PROPOSED
+    publication_id: str
+    version_before: str
+    version_after: str
+    proposed_by: str
+    files_hash: str
+    rationale_commitment: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProfilesApproved(LogEvent):
+    """A second person approved a proposed profile set and scoring now uses it; the other
+    proposals on the same base were superseded."""
+
+    event_type: ClassVar[EventType] = EventType.PROFILES_APPROVED
+    publication_id: str
+    version_before: str
+    version_after: str
+    proposed_by: str
+    approved_by: str
+    files_hash: str
+    note_commitment: str
+    superseded: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ProfilesRejected(LogEvent):
+    """A proposed profile set was rejected; the published set stays as it was."""
+
+    event_type: ClassVar[EventType] = EventType.PROFILES_REJECTED
+    publication_id: str
+    version_before: str
+    version_after: str
+    proposed_by: str
+    rejected_by: str
+    files_hash: str
+    reason_commitment: str
+
+
 EVENT_TYPES: Mapping[EventType, type[LogEvent]] = {
     cls.event_type: cls
     for cls in (
@@ -306,6 +363,9 @@ EVENT_TYPES: Mapping[EventType, type[LogEvent]] = {
         ModelRolledBack,
         KillSwitchChanged,
         UflpaSubmission,
+        ProfilesProposed,
+        ProfilesApproved,
+        ProfilesRejected,
     )
 }
 

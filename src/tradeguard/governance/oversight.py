@@ -61,6 +61,9 @@ def count_events(records: Iterable[Any]) -> tuple[dict[str, int], dict[str, int]
 
 _REGISTRY_EVENTS = ("model.registered", "model.approved", "model.revoked",
                     "model.rolled_back", "killswitch.changed", "waiver.granted")
+#: Risk-profile publications (analysts' rule sets decide lanes too), with their report labels.
+_PROFILE_EVENTS = (("profiles.proposed", "proposed"), ("profiles.approved", "approved"),
+                   ("profiles.rejected", "rejected"))
 
 
 def _workflow_lines(f: OversightFacts) -> list[str]:
@@ -150,6 +153,8 @@ def oversight_markdown(f: OversightFacts) -> str:
               f"- Monitoring windows: {c.get('monitoring.window', 0)}; waivers: {waivers}",
               "- Registry changes logged: " + ", ".join(
                   f"{k}: {c.get(k, 0)}" for k in _REGISTRY_EVENTS),
+              "- Risk-profile publications logged: " + ", ".join(
+                  f"{label}: {c.get(k, 0)}" for k, label in _PROFILE_EVENTS),
               *_workflow_lines(f), "",
               "Notices state the action, the AI's role, the top reasons, how to correct the "
               "data and how to contest; a challenge is re-reviewed by an officer who was not "

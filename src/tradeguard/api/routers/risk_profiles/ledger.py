@@ -6,6 +6,9 @@ and under an exclusive file lock, so worker processes never interleave their dec
 profile loader reads only ``*.yaml`` files and the change log, so nothing pending here can
 reach scoring. A pending version keeps the whole text of the set it proposes: what the
 approver sees is exactly what is written on approval.
+
+Each proposal and decision is also a record of the tamper-evident decision log; the ledger
+keeps that record's sequence number, so the log can prove what this file claims.
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ class Publication(BaseModel):
     decision_reason: str = ""
     superseded_by: str | None = None
     recorded: list[dict[str, Any]] = Field(default_factory=list)
+    proposed_log_seq: int | None = None
+    decided_log_seq: int | None = None
 
 
 class Ledger(BaseModel):
@@ -100,17 +105,36 @@ def read_ledger(folder: Path) -> Ledger:
                          kind="ledger-unreadable") from exc
 
 
-def write_ledger(folder: Path, ledger: Ledger) -> None:
+def _replace(folder: Path, data: bytes) -> None:
     """Write beside the final name, then rename over it (readers never see half a file)."""
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".publications-", suffix=".part")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(ledger.model_dump_json(indent=2))
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, folder / LEDGER_NAME)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_ledger(folder: Path, ledger: Ledger) -> None:
+    """Replace the ledger file atomically."""
+    _replace(folder, ledger.model_dump_json(indent=2).encode("utf-8"))
+
+
+def ledger_bytes(folder: Path) -> bytes | None:
+    """The ledger file as stored (None before any proposal), to put back if a step fails."""
+    path = folder / LEDGER_NAME
+    return path.read_bytes() if path.is_file() else None
+
+
+def restore_ledger(folder: Path, saved: bytes | None) -> None:
+    """Put back what :func:`ledger_bytes` read, atomically."""
+    if saved is None:
+        (folder / LEDGER_NAME).unlink(missing_ok=True)
+    else:
+        _replace(folder, saved)
 
 
 @contextmanager

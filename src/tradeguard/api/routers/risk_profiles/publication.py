@@ -12,6 +12,12 @@ signed seven-part impact assessment and a passing audit-harness run per version;
 publication carries a loader check and a back-test, neither of those. Recording it there would
 mean declaring it not high-impact or registering it in someone else's name, so the same
 independent-review rule is enforced here and recorded in the ledger and the change log.
+
+Each step is also a record of the tamper-evident decision log (``profiles.proposed``,
+``profiles.approved``, ``profiles.rejected``), so rewriting the ledger afterwards shows. The
+record carries what an oversight body may see (publication, versions, people, a SHA-256 of the
+files); rationale, notes, reasons and file text are sealed and kept encrypted off-log. A step
+whose record the log does not take fails as a whole: files, change log and ledger are put back.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import difflib
 import logging
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,10 +39,13 @@ from tradeguard.api.routers.risk_profiles.access import (
 )
 from tradeguard.api.routers.risk_profiles.backtest import back_test, back_test_rows
 from tradeguard.api.routers.risk_profiles.ledger import (
+    Ledger,
     Publication,
     PublicationState,
+    ledger_bytes,
     locked,
     read_ledger,
+    restore_ledger,
     write_ledger,
 )
 from tradeguard.api.routers.risk_profiles.proposals import (
@@ -53,6 +62,13 @@ from tradeguard.api.routers.risk_profiles.published import (
     yaml_files,
 )
 from tradeguard.api.services import Services
+from tradeguard.decisions.events import (
+    LogEvent,
+    ProfilesApproved,
+    ProfilesProposed,
+    ProfilesRejected,
+    profile_files_hash,
+)
 from tradeguard.rules import CHANGE_LOG_NAME, load_profile_set, record_changes
 from tradeguard.security import Principal
 
@@ -111,8 +127,22 @@ def publish(services: Services, principal: Principal, proposal: Proposal,
             files=dict(checked.files), added=list(checked.added),
             edited=list(checked.edited), removed=list(checked.removed),
             diff=unified_diff(active.files, checked.files), back_test=tested)
+        saved = ledger_bytes(folder)
         ledger.publications.append(pub)
         write_ledger(folder, ledger)
+        try:
+            seq = _log_step(services, "profiles_proposal", {
+                "publication_id": pub.id, "rationale": pub.rationale, "files": pub.files,
+            }, lambda sealed: ProfilesProposed(
+                publication_id=pub.id, version_before=pub.previous_version,
+                version_after=pub.version, proposed_by=pub.proposed_by,
+                files_hash=profile_files_hash(pub.files), rationale_commitment=sealed),
+                pub.proposed_at, "nothing was proposed")
+        except Exception:
+            restore_ledger(folder, saved)
+            raise
+        pub.proposed_log_seq = seq
+        _note_seq(folder, ledger, pub)
     log.info("risk profiles %s proposed by %s as %s (published: %s)", pub.version,
              principal.subject_id, pub.id, pub.previous_version)
     return pub
@@ -162,14 +192,25 @@ def approve(services: Services, principal: Principal, publication_id: str,
             pub.state, pub.decided_by, pub.decided_at = (PublicationState.APPROVED,
                                                          principal.subject_id, now)
             pub.decision_reason = note.strip()
-            for other in ledger.pending():
-                if other.previous_version == pub.previous_version:
-                    other.state, other.superseded_by = PublicationState.SUPERSEDED, pub.id
-                    other.decided_at = now
+            superseded = [other for other in ledger.pending()
+                          if other.previous_version == pub.previous_version]
+            for other in superseded:
+                other.state, other.superseded_by = PublicationState.SUPERSEDED, pub.id
+                other.decided_at = now
             write_ledger(folder, ledger)
+            seq = _log_step(services, "profiles_approval", {
+                "publication_id": pub.id, "note": pub.decision_reason,
+            }, lambda sealed: ProfilesApproved(
+                publication_id=pub.id, version_before=pub.previous_version,
+                version_after=pub.version, proposed_by=pub.proposed_by,
+                approved_by=principal.subject_id, files_hash=profile_files_hash(pub.files),
+                note_commitment=sealed, superseded=tuple(o.id for o in superseded)),
+                now, "nothing was published")
         except Exception:
             snapshot.restore()
             raise
+        pub.decided_log_seq = seq
+        _note_seq(folder, ledger, pub)
     active_profiles(services)  # this process takes the written set now
     scorer = follow_published(services)
     if scorer.ready:
@@ -190,13 +231,57 @@ def reject(services: Services, principal: Principal, publication_id: str,
         ledger = read_ledger(folder)
         pub = ledger.find(publication_id)
         _pending(pub)
+        saved = ledger_bytes(folder)
+        now = datetime.now(UTC)
         pub.state, pub.decided_by, pub.decided_at = (PublicationState.REJECTED,
-                                                     principal.subject_id, datetime.now(UTC))
+                                                     principal.subject_id, now)
         pub.decision_reason = reason.strip()
         write_ledger(folder, ledger)
+        try:
+            seq = _log_step(services, "profiles_rejection", {
+                "publication_id": pub.id, "reason": pub.decision_reason,
+            }, lambda sealed: ProfilesRejected(
+                publication_id=pub.id, version_before=pub.previous_version,
+                version_after=pub.version, proposed_by=pub.proposed_by,
+                rejected_by=principal.subject_id, files_hash=profile_files_hash(pub.files),
+                reason_commitment=sealed), now, "nothing was rejected")
+        except Exception:
+            restore_ledger(folder, saved)
+            raise
+        pub.decided_log_seq = seq
+        _note_seq(folder, ledger, pub)
     log.info("risk profiles %s (%s) proposed by %s rejected by %s", pub.version, pub.id,
              pub.proposed_by, principal.subject_id)
     return pub
+
+
+def _log_step(services: Services, kind: str, confidential: Mapping[str, Any],
+              event: Callable[[str], LogEvent], at: datetime, outcome: str) -> int:
+    """Seal the confidential text, log the event at ``at``; its sequence number.
+
+    503 when the log does not take it (store down, log failing its own integrity check): the
+    caller puts everything back, so the ledger never claims a step the log does not hold.
+    """
+    wf = services.workflow
+    try:
+        commitment = wf.keep_sealed(kind, confidential)
+        return wf.log.append(event(commitment), at).leaf_index
+    except Exception as exc:
+        raise ApiProblem(503, f"the decision log did not take the record ({exc}); {outcome}",
+                         kind="decision-log-unavailable") from exc
+
+
+def _note_seq(folder: Path, ledger: Ledger, pub: Publication) -> None:
+    """Keep the log sequence number in the ledger; the step itself is already done.
+
+    The decision is in the ledger and the log by now, so failing here would report a step
+    that happened as failed; the record is still found in the log by its publication id.
+    """
+    try:
+        write_ledger(folder, ledger)
+    except OSError:
+        log.exception("%s: the decision log sequence number could not be added to the "
+                      "ledger in %s", pub.id, folder)
 
 
 def _write_folder(folder: Path, files: Mapping[str, str]) -> None:
@@ -212,26 +297,29 @@ def _write_folder(folder: Path, files: Mapping[str, str]) -> None:
 
 
 class _Snapshot:
-    """The profile files and change log as they were, to put back if an approval fails."""
+    """The profile files, change log and ledger as they were, to put back if an approval
+    fails."""
 
-    def __init__(self, folder: Path, files: Mapping[str, str], log: bytes | None) -> None:
-        self.folder, self.files, self.log = folder, files, log
+    def __init__(self, folder: Path, files: Mapping[str, str], log: bytes | None,
+                 ledger: bytes | None) -> None:
+        self.folder, self.files, self.log, self.ledger = folder, files, log, ledger
 
     @classmethod
     def of(cls, folder: Path, active: ActiveProfiles) -> _Snapshot:
         """What ``folder`` holds now (nothing published yet: no profile file)."""
         log_path = folder / CHANGE_LOG_NAME
         return cls(folder, dict(active.files) if active.published else {},
-                   log_path.read_bytes() if log_path.exists() else None)
+                   log_path.read_bytes() if log_path.exists() else None, ledger_bytes(folder))
 
     def restore(self) -> None:
-        """Write the files and the log back as they were."""
+        """Write the files, the change log and the ledger back as they were."""
         _write_folder(self.folder, self.files)
         log_path = self.folder / CHANGE_LOG_NAME
         if self.log is None:
             log_path.unlink(missing_ok=True)
         else:
             log_path.write_bytes(self.log)
+        restore_ledger(self.folder, self.ledger)
 
 
 def _write(folder: Path, active: ActiveProfiles, pub: Publication, approver: str,

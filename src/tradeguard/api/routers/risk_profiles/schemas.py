@@ -104,6 +104,14 @@ class PublicationOut(BaseModel):
     decision_reason: str
     superseded_by: str | None
     recorded: list[ChangeOut] = Field(description="change-log records added on approval")
+    proposed_log_seq: int | None = Field(
+        None, description="decision-log record of the proposal (profiles.proposed)")
+    decided_log_seq: int | None = Field(
+        None, description="decision-log record of the approval or rejection")
+    proposed_proof: str | None = Field(
+        None, description="where the receipt of the proposal's log record is served")
+    decided_proof: str | None = Field(
+        None, description="where the receipt of the decision's log record is served")
 
 
 class PublicationDetailOut(PublicationOut):

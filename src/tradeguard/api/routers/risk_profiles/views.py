@@ -26,6 +26,8 @@ STATUS_WORDS: Mapping[ProfileStatus, str] = {
     ProfileStatus.EXPIRED: "expired",
     ProfileStatus.LAPSED: "review overdue over a year: no longer fires",
 }
+#: Receipts of decision-log records (:mod:`tradeguard.api.routers.log`).
+LOG_PROOF = "/api/v1/log/proof"
 #: Decided publications shown with the set (the full ledger is ``GET …/publications``).
 RECENT_DECISIONS = 10
 
@@ -65,7 +67,14 @@ def publication_row(pub: Publication, *, with_files: bool = False) -> dict[str, 
     if with_files:
         row["files"] = dict(pub.files)
     row["recorded"] = [{**r, "approved_by": r.get("approved_by")} for r in pub.recorded]
+    row["proposed_proof"] = log_proof(pub.proposed_log_seq)
+    row["decided_proof"] = log_proof(pub.decided_log_seq)
     return row
+
+
+def log_proof(seq: int | None) -> str | None:
+    """The receipt endpoint of a decision-log record (None: the step predates the log)."""
+    return None if seq is None else f"{LOG_PROOF}/{seq}"
 
 
 def overview(services: Services, on: date | None = None) -> dict[str, Any]:
