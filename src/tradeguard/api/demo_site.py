@@ -3,7 +3,10 @@
 Generates the demo declarations, ingests them, trains the line model on the examined lines,
 scores the current window through the pipeline, queues every assessment for review (each
 logged as ``decision.scored`` with its explanation sealed), stores the assessments and
-findings, and creates one account per role with current training records.
+findings, and creates one account per role with current training records. The trained model
+then goes through the registry (:mod:`tradeguard.api.demo_registry`): registered, audited on
+what was stored, and approved only if the audit passed; the service is handed the model only
+when it was approved, and its deployment gate would refuse it otherwise.
 """
 
 from __future__ import annotations
@@ -35,13 +38,18 @@ TRAINED = ("officer", "supervisor")
 
 @dataclass
 class DemoSite:
-    """What the demo built: where, the accounts with their passwords, and counts."""
+    """What the demo built: where, the accounts with their passwords, and counts.
+
+    ``model_dir`` is the model the service is to score with: the trained one once the
+    registry approved it, else None; ``trained_model_dir`` is where the trained one is.
+    """
 
     directory: Path
     db_url: str
     model_dir: Path | None
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
+    trained_model_dir: Path | None = None
 
 
 def demo_settings(directory: Path, **overrides: Any) -> Settings:
@@ -76,12 +84,13 @@ def build_demo(directory: Path, *, entries: int = 600, seed: int = 7,
                settings: Settings | None = None) -> DemoSite:
     """Build the demo installation in ``directory`` (fresh database each time)."""
     from tradeguard.api.accounts import create_user
+    from tradeguard.api.demo_registry import govern_demo_model, reset_registry
     from tradeguard.api.records import save_result, stored_declarations, stored_outcomes
     from tradeguard.api.services import open_workflow
     from tradeguard.decisions.review import enqueue_frame
     from tradeguard.decisions.training import record_training
     from tradeguard.demo import generate_demo_data
-    from tradeguard.pipeline import score_declarations
+    from tradeguard.pipeline import Scorer
     from tradeguard.security import Principal, Role
     from tradeguard.store import open_store
 
@@ -89,6 +98,7 @@ def build_demo(directory: Path, *, entries: int = 600, seed: int = 7,
     db_file = directory / "tradeguard.db"
     db_file.unlink(missing_ok=True)
     settings = settings or demo_settings(directory)
+    reset_registry(settings)
     manifest = generate_demo_data(directory / "data", entries=entries, seed=seed)
     start = date.fromisoformat(manifest.window[0])
     with open_store(settings.db) as store:
@@ -98,10 +108,9 @@ def build_demo(directory: Path, *, entries: int = 600, seed: int = 7,
         history = stored_declarations(engine, before=start)
         outcomes = stored_outcomes(engine)
         model, model_dir, model_note = _train(current, history, outcomes, directory / "model")
-        result = score_declarations(
-            current.entries, current.lines, supply_chain=current.supply_chain,
-            history_entries=history.entries, history_lines=history.lines, outcomes=outcomes,
-            model=model)
+        scorer = Scorer(history_entries=history.entries, history_lines=history.lines,
+                        outcomes=outcomes, model=model)
+        result = scorer.score(current.entries, current.lines, supply_chain=current.supply_chain)
         wf = open_workflow(engine, settings)
         system = Principal("system:scoring-run", frozenset({Role.OFFICER}))
         queued = enqueue_frame(wf, system, result.assessments, current.entries)
@@ -111,12 +120,16 @@ def build_demo(directory: Path, *, entries: int = 600, seed: int = 7,
         importers = _demo_importers(result.assessments, importer_of)
         users = _create_users(engine, wf, importers, passwords or {}, create_user,
                               record_training)
+        record = None if model is None or model_dir is None else govern_demo_model(
+            settings, engine, wf.log, model, model_dir, scorer, current)
     lanes = dict(result.assessments.group_by("lane").len().iter_rows())
-    return DemoSite(directory, settings.db, model_dir, users, {
+    served = model_dir if record is not None and record.approved else None
+    return DemoSite(directory, settings.db, served, users, {
         "rows_loaded": loaded, "lines_scored": result.assessments.height,
         "lanes": {str(k): int(v) for k, v in lanes.items()}, "model": model_note,
+        "registry": None if record is None else record.to_json(),
         "window": list(manifest.window), "log_records": wf.log.size,
-    })
+    }, model_dir)
 
 
 def _train(current: Any, history: Any, outcomes: pl.DataFrame,

@@ -5,6 +5,14 @@ or first needs it (fitting takes seconds); each request then does only per-entry
 through the pipeline's own code, so a line scored here gets exactly the assessment the batch
 run gives it with the same baseline.
 
+Every score asks the deployment gate first (a
+:class:`~tradeguard.governance.deployment.RegistryWatch`, fresh within a second of a change
+to the registry file): a model version that is not approved, unexpired and unrevoked is left
+out, and while the kill switch is engaged the model and the machine-learned detectors are left
+out, so rules, deterministic checks and the random sample keep working. Both are views of the
+one fitted scorer, made per request in microseconds, so a change in the registry needs no
+refit and no restart; the response's ``versions.model`` and ``warnings`` say which applied.
+
 One request is scored at a time per process: a service uses one process per core (see
 :mod:`tradeguard.api.processes`) with Polars on one thread each, so concurrent requests in one
 process would only take turns on the same core while holding memory.
@@ -12,6 +20,8 @@ process would only take turns on the same core while holding memory.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -22,6 +32,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 if TYPE_CHECKING:
+    from tradeguard.governance.deployment import DeploymentStatus, RegistryWatch
     from tradeguard.model import ModelArtifact
     from tradeguard.pipeline import Scorer, ScoringResult
     from tradeguard.refdata import ReferenceData
@@ -38,13 +49,59 @@ class ScorerBusy(RuntimeError):
     """The process already holds as many score requests as it may (see ``admitted``)."""
 
 
-class EntryScorer:
-    """Scores entries synchronously, one request at a time, with a scorer fitted at start."""
+def refused_model_label(status: DeploymentStatus) -> str:
+    """``versions.model`` of an assessment made without the model the gate refused."""
+    refused = status.refused
+    assert refused is not None
+    return f"none (model {refused.version} refused by the deployment gate: {refused.state})"
 
-    def __init__(self, scorer: Scorer) -> None:
+
+def gated_scorer(scorer: Scorer, status: DeploymentStatus) -> Scorer:
+    """``scorer`` as the gate allows it now: as is, without its model, or with AI lanes off.
+
+    The views share the fitted detectors (a shallow copy with the learned ones left out of
+    the pinned chain), so they cost no fitting; the scorer itself is never changed.
+    """
+    if status.ai_lanes_enabled:
+        if scorer.model is None or status.refused is None:
+            return scorer
+        view = copy.copy(scorer)
+        view.model, view.model_version = None, refused_model_label(status)
+        return view
+    if not scorer.ai_lanes_enabled:
+        return scorer
+    from tradeguard.pipeline.registry import LEARNED_DETECTORS
+    from tradeguard.pipeline.run import KILL_SWITCH_OFF
+
+    day = scorer.baseline_as_of
+    if day is None or scorer.history is None:
+        raise ValueError("the kill switch needs a scorer fitted at a pinned baseline on "
+                         "history (see build_scorer)")
+    learned = tuple(sorted(LEARNED_DETECTORS & set(scorer.registry.names())))
+    view = scorer.with_chain(scorer.fitted(day, scorer.history).without(learned))
+    view.registry = scorer.registry.without(*learned)
+    view.model, view.ai_lanes_enabled, view.switched_off = None, False, learned
+    view.model_version = KILL_SWITCH_OFF
+    return view
+
+
+class EntryScorer:
+    """Scores entries synchronously, one request at a time, with a scorer fitted at start.
+
+    With a ``gate`` every score uses what the registry allows at that moment
+    (:func:`gated_scorer`); without one (tests, benchmarks) the scorer is used as fitted.
+    """
+
+    def __init__(self, scorer: Scorer, gate: RegistryWatch | None = None) -> None:
         self.scorer = scorer
+        self.gate = gate
         self._held = 0
         self._count = threading.Lock()
+
+    @property
+    def deployment(self) -> DeploymentStatus | None:
+        """The gate's current answer (None when this scorer is not gated)."""
+        return None if self.gate is None else self.gate.current()
 
     @contextmanager
     def admitted(self, limit: int) -> Iterator[None]:
@@ -67,9 +124,15 @@ class EntryScorer:
         self, entries: pl.DataFrame, lines: pl.DataFrame,
         supply_chain: pl.DataFrame | None = None, as_of: date | None = None,
     ) -> ScoringResult:
-        """Assessments and findings for the given entries (contract columns, typed)."""
+        """Assessments and findings for the given entries (contract columns, typed), with
+        the gate's warnings added when it left the model or the AI-assisted lanes out."""
+        status = self.deployment
+        scorer = self.scorer if status is None else gated_scorer(self.scorer, status)
         with _ONE_AT_A_TIME:
-            return self.scorer.score(entries, lines, supply_chain=supply_chain, as_of=as_of)
+            result = scorer.score(entries, lines, supply_chain=supply_chain, as_of=as_of)
+        if status is not None and status.warnings:
+            result = dataclasses.replace(result, warnings=(*result.warnings, *status.warnings))
+        return result
 
     def warm_up(self, entries: pl.DataFrame, lines: pl.DataFrame) -> None:
         """Score one known entry and drop the answer: the tables detectors build on first use
@@ -88,13 +151,15 @@ def build_scorer(
     history_entries: pl.DataFrame, history_lines: pl.DataFrame, *,
     outcomes: pl.DataFrame | None = None, model: ModelArtifact | None = None,
     ref: ReferenceData | None = None, as_of: date | None = None,
+    gate: RegistryWatch | None = None,
 ) -> EntryScorer:
-    """Fit the detectors on the history as of ``as_of`` (default: its latest entry date)."""
+    """Fit the detectors on the history as of ``as_of`` (default: its latest entry date);
+    with a ``gate``, each score uses what the registry allows at that moment."""
     from tradeguard.pipeline import Scorer
 
     return EntryScorer(Scorer(
         history_entries=history_entries, history_lines=history_lines, outcomes=outcomes,
-        model=model, ref=ref, baseline_as_of=as_of, pin_baseline=True))
+        model=model, ref=ref, baseline_as_of=as_of, pin_baseline=True), gate)
 
 
 class LazyScorer:

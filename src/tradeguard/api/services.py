@@ -45,6 +45,26 @@ class Services:
         """The database engine."""
         return self.store.engine
 
+    def deployment(self) -> dict[str, object]:
+        """What this process scores with, as the deployment gate allows it now.
+
+        Before the scorer is built (its model not loaded yet) only the kill switch is known;
+        a scorer handed in without a gate says so (``gated`` false).
+        """
+        from tradeguard.governance.deployment import DeploymentStatus, deployment_status
+        from tradeguard.governance.registry import RegistryError, open_registry
+
+        ready = self.scorer.ready
+        status = self.scorer.get().deployment if ready else None
+        if ready and status is None:
+            return {"scorer_ready": True, "gated": False}
+        if status is None:
+            try:
+                status = deployment_status(open_registry(self.settings), None)
+            except RegistryError as exc:
+                status = DeploymentStatus(False, registry_error=str(exc))
+        return {"scorer_ready": ready, "gated": True, **status.to_json()}
+
     def close(self) -> None:
         """Release the database if this service opened it."""
         if self.owns_store:
@@ -58,9 +78,15 @@ def open_workflow(engine: sa.Engine, settings: Settings) -> Workflow:
                     access_log=SqlAccessLog(engine))
 
 
-def _scorer_from_store(engine: sa.Engine, config: ApiConfig) -> EntryScorer:
+def _scorer_from_store(engine: sa.Engine, config: ApiConfig,
+                       settings: Settings | None = None) -> EntryScorer:
     """Fit the scorer on every stored entry, with the model from ``config.model_dir``
-    (and, with ``config.warm_scorer``, score the latest stored entry once)."""
+    (and, with ``config.warm_scorer``, score the latest stored entry once).
+
+    With ``settings`` the scorer goes through the deployment gate of that installation's
+    registry: the model only while its version is approved, nothing AI-assisted while the
+    kill switch is engaged (see :mod:`tradeguard.api.scoring`).
+    """
     from tradeguard.api.records import stored_declarations, stored_outcomes
     from tradeguard.api.scoring import build_scorer
 
@@ -70,8 +96,14 @@ def _scorer_from_store(engine: sa.Engine, config: ApiConfig) -> EntryScorer:
         from tradeguard.model import load_artifact
 
         model = load_artifact(config.model_dir)
+    gate = None
+    if settings is not None:
+        from tradeguard.governance.deployment import RegistryWatch
+        from tradeguard.governance.registry import open_registry
+
+        gate = RegistryWatch(open_registry(settings), None if model is None else model.version)
     scorer = build_scorer(history.entries, history.lines, outcomes=stored_outcomes(engine),
-                          model=model)
+                          model=model, gate=gate)
     if config.warm_scorer:
         scorer.warm_up(history.entries, history.lines)
     return scorer
@@ -88,6 +120,6 @@ def open_services(
     db = store or open_store(settings=settings)
     workflow = open_workflow(db.engine, settings)
     tokens = TokenSigner(settings.secret_key.get_secret_value().encode(), cfg.token_ttl_seconds)
-    lazy = LazyScorer(lambda: scorer or _scorer_from_store(db.engine, cfg))
+    lazy = LazyScorer(lambda: scorer or _scorer_from_store(db.engine, cfg, settings))
     return Services(settings, cfg, db, workflow, tokens, lazy,
                     RateLimiter(cfg.rate_per_second, cfg.rate_burst), owns_store=store is None)

@@ -77,19 +77,15 @@ def deployment_gate(where: Path | None, artifact: Any,
     """(AI lanes enabled?, note) for a scoring run: the registry's kill switch, and refusal of
     a model version that is not approved, unexpired and unrevoked — unless it is explicitly
     evaluated as such (then the note marks the output evaluation-only)."""
-    from tradeguard.governance.gate import DeploymentGate, DeploymentRefused
+    from tradeguard.governance.deployment import deployment_status
     from tradeguard.governance.registry import open_registry
     from tradeguard.settings import get_settings
 
-    gate = DeploymentGate(open_registry(get_settings(), directory=where))
-    enabled = gate.ai_lanes_enabled()
-    if artifact is None or not enabled:
-        return enabled, None
-    try:
-        gate.check("model", artifact.version)
-    except DeploymentRefused as exc:
-        if not unapproved_ok:
-            fail(f"{exc}. Register and approve it (tradeguard registry ...), or pass "
-                 "--unapproved-model to evaluate it without enforcement use.", EXIT_FAILED)
-        return enabled, f"evaluation only: {exc}"
-    return enabled, None
+    status = deployment_status(open_registry(get_settings(), directory=where),
+                               None if artifact is None else artifact.version)
+    if artifact is None or not status.ai_lanes_enabled or status.refused is None:
+        return status.ai_lanes_enabled, None
+    if not unapproved_ok:
+        fail(f"{status.refused}. Register and approve it (tradeguard registry ...), or pass "
+             "--unapproved-model to evaluate it without enforcement use.", EXIT_FAILED)
+    return status.ai_lanes_enabled, f"evaluation only: {status.refused}"

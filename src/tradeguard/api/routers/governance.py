@@ -37,6 +37,14 @@ def registry(principal: PrincipalDep, services: ServicesDep) -> Any:
     return registry_state(services)
 
 
+@router.get("/deployment", summary="What the scorer uses now, as the deployment gate allows")
+def deployment(principal: PrincipalDep, services: ServicesDep) -> Any:
+    """The model version this process holds, whether the gate lets it decide lanes (and why
+    not), and the kill switch; fresh within a second of a change to the registry."""
+    services.workflow.check(principal, Permission.MONITORING_READ, Resource("registry"))
+    return services.deployment()
+
+
 def latest_evidence(services: Services) -> dict[str, Any] | None:
     """The latest audit's evidence document, if an audit was run."""
     path = audit_dir(services) / "evidence.json"
