@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,46 +18,33 @@ import polars as pl
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from tests.api.conftest import bearer
+from tests.api.profile_sites import Headers, cached_headers, profiles_site
 
-from tradeguard.api import ApiConfig, create_app, services_of
+from tradeguard.api import services_of
 from tradeguard.api.accounts import create_user
-from tradeguard.api.demo_site import DemoSite, demo_settings
+from tradeguard.api.demo_site import DemoSite
 from tradeguard.rules import CHANGE_LOG_NAME, load_profile_set
 
 URL = "/api/v1/admin/risk-profiles"
 LEAD = ("lead_analyst", "pw-lead-analyst-2026")
-Headers = Callable[[str], dict[str, str]]
 
 
 @pytest.fixture(scope="module")
 def site(demo_site: DemoSite, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         tuple[TestClient, Path]]:
     """A client over a copy of the demo database, and the profiles folder it publishes to."""
-    copy = tmp_path_factory.mktemp("four-eyes-site")
-    shutil.copy(demo_site.directory / "tradeguard.db", copy / "tradeguard.db")
-    folder = copy / "published-profiles"
-    app: FastAPI = create_app(
-        demo_settings(copy, environment="test", profiles_dir=folder),
-        config=ApiConfig(model_dir=demo_site.model_dir, rate_per_second=1000, rate_burst=1000))
-    create_user(services_of(app).engine, LEAD[0], LEAD[1], ["analyst", "supervisor"],
-                created_by="test")
-    with TestClient(app) as client:
+    def lead(app: FastAPI) -> None:
+        create_user(services_of(app).engine, LEAD[0], LEAD[1], ["analyst", "supervisor"],
+                    created_by="test")
+
+    with profiles_site(demo_site, tmp_path_factory, "four-eyes-site", lead) as (
+            client, _, folder):
         yield client, folder
-    services_of(app).close()
 
 
 @pytest.fixture(scope="module")
 def who(site: tuple[TestClient, Path]) -> Headers:
-    cache: dict[str, dict[str, str]] = {}
-
-    def headers(username: str) -> dict[str, str]:
-        if username not in cache:
-            password = LEAD[1] if username == LEAD[0] else None
-            cache[username] = bearer(site[0], username, password)
-        return cache[username]
-
-    return headers
+    return cached_headers(site[0], {LEAD[0]: LEAD[1]})
 
 
 @pytest.fixture(scope="module")

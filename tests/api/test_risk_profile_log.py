@@ -8,8 +8,7 @@ does not take the record, the step fails and the published set and the ledger st
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,11 +16,11 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from tests.api.conftest import bearer
+from tests.api.profile_sites import Headers, cached_headers, profiles_site
 
-from tradeguard.api import ApiConfig, create_app, services_of
+from tradeguard.api import services_of
 from tradeguard.api.accounts import get_account
-from tradeguard.api.demo_site import DemoSite, demo_settings
+from tradeguard.api.demo_site import DemoSite
 from tradeguard.api.routers.risk_profiles.ledger import LEDGER_NAME
 from tradeguard.decisions import Receipt, verify_log, verify_receipt
 from tradeguard.decisions.events import (
@@ -36,34 +35,19 @@ from tradeguard.decisions.review import Workflow, reveal
 from tradeguard.rules import CHANGE_LOG_NAME, load_profile_set
 
 URL = "/api/v1/admin/risk-profiles"
-Headers = Callable[[str], dict[str, str]]
 
 
 @pytest.fixture(scope="module")
 def site(demo_site: DemoSite, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         tuple[TestClient, FastAPI, Path]]:
     """A client over a copy of the demo database, its app, and the profiles folder."""
-    copy = tmp_path_factory.mktemp("profile-log-site")
-    shutil.copy(demo_site.directory / "tradeguard.db", copy / "tradeguard.db")
-    folder = copy / "published-profiles"
-    app: FastAPI = create_app(
-        demo_settings(copy, environment="test", profiles_dir=folder),
-        config=ApiConfig(model_dir=demo_site.model_dir, rate_per_second=1000, rate_burst=1000))
-    with TestClient(app) as client:
-        yield client, app, folder
-    services_of(app).close()
+    with profiles_site(demo_site, tmp_path_factory, "profile-log-site") as made:
+        yield made
 
 
 @pytest.fixture(scope="module")
 def who(site: tuple[TestClient, FastAPI, Path]) -> Headers:
-    cache: dict[str, dict[str, str]] = {}
-
-    def headers(username: str) -> dict[str, str]:
-        if username not in cache:
-            cache[username] = bearer(site[0], username)
-        return cache[username]
-
-    return headers
+    return cached_headers(site[0])
 
 
 def _workflow(site: tuple[TestClient, FastAPI, Path]) -> Workflow:

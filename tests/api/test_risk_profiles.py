@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,43 +17,29 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from tests.api.conftest import bearer
+from tests.api.profile_sites import Headers, cached_headers, profiles_site
 
 from tradeguard.api import ApiConfig, create_app, services_of
-from tradeguard.api.demo_site import DemoSite, demo_settings
+from tradeguard.api.demo_site import DemoSite
 from tradeguard.rules import CHANGE_LOG_NAME, load_profile_set, shipped_profiles_dir
 
 URL = "/api/v1/admin/risk-profiles"
 SHIPPED = {p.name: p.read_text(encoding="utf-8")
            for p in sorted(shipped_profiles_dir().glob("*.yaml"))}
 
-Headers = Callable[[str], dict[str, str]]
 
 
 @pytest.fixture(scope="module")
 def site(demo_site: DemoSite, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         tuple[TestClient, Path]]:
     """A client over a copy of the demo database, and the profiles folder it publishes to."""
-    copy = tmp_path_factory.mktemp("profiles-site")
-    shutil.copy(demo_site.directory / "tradeguard.db", copy / "tradeguard.db")
-    folder = copy / "published-profiles"
-    app: FastAPI = create_app(
-        demo_settings(copy, environment="test", profiles_dir=folder),
-        config=ApiConfig(model_dir=demo_site.model_dir, rate_per_second=1000, rate_burst=1000))
-    with TestClient(app) as client:
+    with profiles_site(demo_site, tmp_path_factory, "profiles-site") as (client, _, folder):
         yield client, folder
-    services_of(app).close()
 
 
 @pytest.fixture(scope="module")
 def who(site: tuple[TestClient, Path]) -> Headers:
-    cache: dict[str, dict[str, str]] = {}
-
-    def headers(username: str) -> dict[str, str]:
-        if username not in cache:
-            cache[username] = bearer(site[0], username)
-        return cache[username]
-
-    return headers
+    return cached_headers(site[0])
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
