@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from tests.api.profile_sites import Headers, cached_headers, profiles_site
+from tests.api.score_requests import last_entry_request
 
 from tradeguard.api import services_of
 from tradeguard.api.accounts import create_user
@@ -50,14 +50,7 @@ def who(site: tuple[TestClient, Path]) -> Headers:
 @pytest.fixture(scope="module")
 def entry(demo_site: DemoSite) -> dict[str, Any]:
     """The last demo entry with its lines, as ``POST /score`` takes it."""
-    data = demo_site.directory / "data"
-    entries = pl.read_csv(data / "entries.csv", infer_schema=False)
-    lines = pl.read_csv(data / "lines.csv", infer_schema=False)
-    first = entries.to_dicts()[-1]
-    chosen = lines.filter(pl.col("entry_number") == first["entry_number"]).to_dicts()
-    return {"entry": {k: v for k, v in first.items() if v is not None},
-            "lines": [{k: v for k, v in ln.items() if v is not None and k != "entry_number"}
-                      for ln in chosen]}
+    return last_entry_request(demo_site.directory)
 
 
 def _referral_profile(importer_id: str, code: str) -> str:

@@ -10,14 +10,13 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import polars as pl
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from tests.api.conftest import bearer
 from tests.api.profile_sites import Headers, cached_headers, profiles_site
+from tests.api.score_requests import last_entry_request
 
 from tradeguard.api import ApiConfig, create_app, services_of
 from tradeguard.api.demo_site import DemoSite
@@ -49,17 +48,6 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 def _current_file(client: TestClient, headers: dict[str, str], name: str) -> str:
     files: dict[str, str] = client.get(URL, headers=headers).json()["files"]
     return files[name]
-
-
-def _score_request(site_dir: Path) -> dict[str, Any]:
-    data = site_dir / "data"
-    entries = pl.read_csv(data / "entries.csv", infer_schema=False)
-    lines = pl.read_csv(data / "lines.csv", infer_schema=False)
-    entry = entries.to_dicts()[-1]
-    chosen = lines.filter(pl.col("entry_number") == entry["entry_number"]).to_dicts()
-    return {"entry": {k: v for k, v in entry.items() if v is not None},
-            "lines": [{k: v for k, v in ln.items() if v is not None and k != "entry_number"}
-                      for ln in chosen]}
 
 
 def test_admin_and_analyst_see_every_profile_with_status_and_history(
@@ -258,7 +246,7 @@ def test_publish_then_approve_changes_the_version_the_log_and_what_scoring_uses(
     assert after["change_log"][0]["reason"] == body["rationale"]
     assert after["change_log"][0]["approved_by"] == "supervisor"
 
-    score = client.post("/api/v1/score", json=_score_request(demo_site.directory),
+    score = client.post("/api/v1/score", json=last_entry_request(demo_site.directory),
                         headers=who("officer"))
     assert score.status_code == 200, score.text
     assert {a["versions"]["rules"] for a in score.json()["assessments"]} == {done["version"]}
@@ -276,7 +264,7 @@ def test_publish_then_approve_changes_the_version_the_log_and_what_scoring_uses(
                            config=ApiConfig(rate_per_second=1000, rate_burst=1000),
                            scorer=fitted)
     with TestClient(restarted) as second:
-        r2 = second.post("/api/v1/score", json=_score_request(demo_site.directory),
+        r2 = second.post("/api/v1/score", json=last_entry_request(demo_site.directory),
                          headers=bearer(second, "officer"))
         assert r2.status_code == 200, r2.text
         assert {a["versions"]["rules"] for a in r2.json()["assessments"]} == {done["version"]}

@@ -1,0 +1,20 @@
+"""Score requests built from a demo installation's files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+
+def last_entry_request(site_dir: Path) -> dict[str, Any]:
+    """The demo's last current entry with its lines, as ``POST /api/v1/score`` takes it."""
+    data = site_dir / "data"
+    entries = pl.read_csv(data / "entries.csv", infer_schema=False)
+    lines = pl.read_csv(data / "lines.csv", infer_schema=False)
+    entry = entries.to_dicts()[-1]
+    chosen = lines.filter(pl.col("entry_number") == entry["entry_number"]).to_dicts()
+    return {"entry": {k: v for k, v in entry.items() if v is not None},
+            "lines": [{k: v for k, v in ln.items() if v is not None and k != "entry_number"}
+                      for ln in chosen]}
