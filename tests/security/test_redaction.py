@@ -12,7 +12,9 @@ from tradeguard.security.redaction import (
     _may_occur,
     _words,
     confidential_values,
+    declared_parties,
     redact_texts,
+    restore_labels,
 )
 
 
@@ -182,3 +184,25 @@ def test_a_value_keeps_the_label_of_the_first_field_it_appears_in() -> None:
     values = confidential_values(declared, chain)
     assert values.rows() == [("Zeta Trading Ltd", "[seller]"), ("Xinjiang Works", "[supplier]"),
                              ("Blue Sea", "[importer]"), ("Acme Co", "[importer]")]
+
+
+def test_the_reviewing_officer_reads_the_declared_names_back() -> None:
+    """Stored reasons carry labels; the entry's own page puts its declared names back, except
+    a label with two candidates on the line (two suppliers), which stays a label."""
+    header = {"importer_name": "Evergreen Rubber Imports LLC", "importer_address": None}
+    line = {"seller_name": "Tanyuan Tech Co", "manufacturer_name": "Abc"}
+    chain = [{"supplier_name": "Red Hill Cotton"}, {"supplier_name": "Blue Lake Yarn"}]
+    parties = declared_parties(header, line, *chain)
+    assert parties == {"[importer]": "Evergreen Rubber Imports LLC",
+                       "[seller]": "Tanyuan Tech Co"}
+    texts = ["Seller '[seller]' matches the UFLPA Entity List entry 'Tanyuan Technology'",
+             "[supplier] is in XUAR; [manufacturer] is new"]
+    assert restore_labels(texts, parties) == [
+        "Seller 'Tanyuan Tech Co' matches the UFLPA Entity List entry 'Tanyuan Technology'",
+        "[supplier] is in XUAR; [manufacturer] is new"]
+    # round trip with the batch redaction: what it labels, the page restores
+    declared = pl.DataFrame({"seller_name": ["Tanyuan Tech Co"]})
+    frame = pl.DataFrame({"reason_texts": [[texts[0].replace("[seller]", "TANYUAN TECH CO")]]})
+    stored = redact_texts(frame, "reason_texts", confidential_values(declared))
+    assert restore_labels(stored["reason_texts"][0].to_list(), parties)[0] == texts[0].replace(
+        "[seller]", "Tanyuan Tech Co")

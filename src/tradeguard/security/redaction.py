@@ -14,6 +14,9 @@ that does occur is never dropped, so the result is the same as replacing every v
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import polars as pl
 
 # Declared fields treated as confidential in exports, with the label that replaces them.
@@ -182,3 +185,29 @@ def _may_occur(values: pl.Series, texts: pl.Series) -> pl.Series:
     missing_word = one_word.filter(~pl.col("word").is_in(known)).get_column("id")
     missing = pl.concat([missing_pair, missing_word]).implode()
     return ~pl.int_range(values.len(), eager=True, dtype=pl.UInt32).is_in(missing)
+
+
+def declared_parties(*records: Mapping[str, Any] | None) -> dict[str, str]:
+    """Label -> declared value for one line's view (its entry header, the line, its declared
+    suppliers), keeping only labels with exactly one declared value: with two suppliers,
+    "[supplier]" cannot be told back and stays a label."""
+    seen: dict[str, set[str]] = {}
+    for record in records:
+        for field, label in CONFIDENTIAL_FIELDS.items():
+            value = record.get(field) if record else None
+            if isinstance(value, str) and len(value.strip()) >= MIN_REDACTED_CHARS:
+                seen.setdefault(label, set()).add(value.strip())
+    return {label: next(iter(values)) for label, values in seen.items() if len(values) == 1}
+
+
+def restore_labels(texts: Sequence[str], parties: Mapping[str, str]) -> list[str]:
+    """Reasons with role labels put back to the declared names, for a viewer entitled to the
+    entry (the officer reviewing it); stored and exported reasons keep the labels."""
+    if not parties:
+        return list(texts)
+    out = []
+    for text in texts:
+        for label, value in parties.items():
+            text = text.replace(label, value)
+        out.append(text)
+    return out

@@ -13,6 +13,7 @@ from tradeguard.api.records import entry_detail, entry_importer, peer_unit_value
 from tradeguard.decisions.notices import act_and_notify
 from tradeguard.decisions.review import ReviewAction, item_id, review_queue
 from tradeguard.security import Permission, Resource
+from tradeguard.security.redaction import declared_parties, restore_labels
 from tradeguard.web.charts import peer_price_svg
 from tradeguard.web.render import PagePrincipal, check_form, optional_date, redirect, render
 
@@ -46,6 +47,7 @@ def _line_views(request: Request, detail: dict[str, Any], entry_number: str) -> 
     """Each line with its assessment, queue item, peer-price chart and findings."""
     services = get_services(request)
     scored = {a["line_number"]: a for a in detail["assessments"]}
+    chain = detail["supply_chain"]
     views = []
     for line in detail["lines"]:
         n = line["line_number"]
@@ -54,8 +56,10 @@ def _line_views(request: Request, detail: dict[str, Any], entry_number: str) -> 
         unit_value = line["entered_value_usd"] / qty if qty else None
         peers = peer_unit_values(services.engine, line["hts_code"], line["country_of_origin"],
                                  line["quantity_unit"])
+        parties = declared_parties(detail["entry"], line, *chain)
         views.append({
             "line": line, "assessment": a,
+            "reasons": restore_labels(a["reason_texts"] or [], parties) if a else [],
             "item": services.workflow.store.review_item(item_id(entry_number, n)),
             "chart": Markup(peer_price_svg(peers, unit_value, line["quantity_unit"])),
             "unit_value": unit_value,
