@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import polars as pl
 
@@ -44,6 +45,8 @@ __all__ = [
 READ_ERROR = "__read_error"  # set by a reader when a row could not be parsed at all
 EXTRA = "extra"  # JSON object of the columns the contract does not know
 CONTENT_HASH = "content_hash"
+#: Batches of at most this many rows run fewer, wider passes (see :func:`validate_batch`).
+SMALL_BATCH_ROWS = 256
 KEY_SEPARATOR = "|"
 
 #: Given entry numbers, return those already stored (used for lines' references).
@@ -76,15 +79,11 @@ def content_hash_expr(schema: FileSchema) -> pl.Expr:
     return pl.concat_str(parts, separator="\x1f").map_batches(sha256_hex, return_dtype=pl.String)
 
 
-def _facts(frame: pl.DataFrame, schema: FileSchema,
-           text_limits: dict[str, tuple[pl.Expr, int, bool]]) -> dict[str, bool]:
+def _facts(frame: pl.DataFrame, prelude: _Prelude) -> dict[str, bool]:
     """One pass over the batch for what decides which expressions it needs (see parse)."""
-    exprs = {f"{name}:text": suspect(*limits).any() for name, limits in text_limits.items()}
-    for f in schema.fields:
-        exprs |= fact_exprs(f, pl.col(f"__r_{f.name}"))
-    if not exprs:
+    if not prelude.facts:
         return {}
-    row = frame.select(e.alias(name) for name, e in exprs.items()).row(0, named=True)
+    row = frame.select(prelude.facts).row(0, named=True)
     return {name: bool(flag) for name, flag in row.items()}
 
 
@@ -126,48 +125,111 @@ def validate_batch(
     columns only.
     """
     contract = set(schema.names)
-    extras = [c for c in raw.columns if c not in contract and not c.startswith("__")]
+    extras = tuple(c for c in raw.columns if c not in contract and not c.startswith("__"))
     missing = [f.name for f in schema.fields if f.name not in raw.columns]
     # One chunk per column: Polars 1.35 can panic in pl.format over columns chunked unevenly.
-    frame = raw.rechunk().with_columns(pl.lit(None, dtype=pl.String).alias(n) for n in missing)
-    if READ_ERROR not in frame.columns:
-        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(READ_ERROR))
+    added = [pl.lit(None, dtype=pl.String).alias(n) for n in missing]
+    if READ_ERROR not in raw.columns:
+        added.append(pl.lit(None, dtype=pl.String).alias(READ_ERROR))
+    frame = raw.rechunk()
+    if added:
+        frame = frame.with_columns(added)
 
     # Passes, each one with_columns so Polars runs a pass's expressions in parallel: trimmed
     # cells (empty ones nulled in a second pass, so each cell is trimmed once), typed values,
     # then one boolean per check (true = failed). Reason texts come last, for failed rows.
+    # A small batch (an API request) does trimming and nulling, and parsing and finishing,
+    # in one pass each: the same values, one query fewer each.
+    small = raw.height <= SMALL_BATCH_ROWS
+    prelude = _prelude(schema, extras)
+    if small:
+        frame = frame.with_columns(prelude.cells)
+    else:
+        frame = frame.with_columns(prelude.trimmed).with_columns(prelude.non_empty)
+    facts = _facts(frame, prelude)
+    plan = _plan(schema, extras, tuple(sorted(facts.items())), today)
+    if small:
+        frame = frame.with_columns(plan.typed)
+    else:
+        frame = frame.with_columns(plan.values)
+        if plan.finished:
+            frame = frame.with_columns(plan.finished)
+    frame = frame.with_columns(plan.flags)
+    first = first_rows(frame, plan.key_ok, keys if keys is not None else KeyTracker())
+    frame = frame.with_columns(first, (pl.col(ROW) != first).fill_null(False).alias("__dup"))
+    frame = frame.with_columns(
+        _unknown_entries(frame, schema, known_entries, facts).alias("__orphan"))
+    frame = frame.with_columns(plan.bad)
+    rejected = _rejected(frame.filter(pl.col("__bad")).rechunk(), raw, plan.named)
+    return CheckedBatch(accepted=_accepted(frame, schema, extras, contract_only, small),
+                        rejected=rejected, rows_read=raw.height)
+
+
+@dataclass(frozen=True)
+class _Prelude:
+    """The expressions of a file's first passes (trim, null empty cells, batch facts), built
+    once per (schema, unknown columns): building them costs more than running them on the
+    one-entry batches of the scoring service."""
+
+    trimmed: tuple[pl.Expr, ...]
+    non_empty: tuple[pl.Expr, ...]
+    cells: tuple[pl.Expr, ...]  # trimmed and nulled in one expression
+    text_limits: dict[str, tuple[pl.Expr, int, bool]]
+    facts: tuple[pl.Expr, ...]
+
+
+@lru_cache(maxsize=64)
+def _prelude(schema: FileSchema, extras: tuple[str, ...]) -> _Prelude:
     cells = [f"__r_{f.name}" for f in schema.fields]
-    frame = frame.with_columns(trimmed(f.name).alias(c) for f, c in zip(schema.fields, cells,
-                                                                        strict=True))
-    frame = frame.with_columns(non_empty(pl.col(c)).alias(c) for c in cells)
     text_limits = {
         f.name: (pl.col(f"__r_{f.name}"), f.max_chars, f.multi_line)
         for f in schema.fields
         if f.max_chars is not None
     }
     text_limits |= {name: (raw_cell(name), MAX_EXTRA_CHARS, True) for name in extras}
-    facts = _facts(frame, schema, text_limits)
-    frame = frame.with_columns(
-        value(f, pl.col(f"__r_{f.name}"), facts).alias(f"__v_{f.name}") for f in schema.fields)
-    numbers = {f"__v_{f.name}": finish(f, pl.col(f"__v_{f.name}")) for f in schema.fields}
-    if finished := [e.alias(c) for c, e in numbers.items() if e is not None]:
-        frame = frame.with_columns(finished)
-
-    checks = _checks(schema, extras, facts, text_limits, today)
-    flags = [f"__e{i}" for i in range(len(checks))]
-    frame = frame.with_columns(
-        *[c.fails.fill_null(False).alias(n) for c, n in zip(checks, flags, strict=True)],
-        _natural_key(schema, prefix="__v_").alias(NATURAL_KEY),
+    exprs = {f"{name}:text": suspect(*limits).any() for name, limits in text_limits.items()}
+    for f in schema.fields:
+        exprs |= fact_exprs(f, pl.col(f"__r_{f.name}"))
+    return _Prelude(
+        trimmed=tuple(trimmed(f.name).alias(c) for f, c in zip(schema.fields, cells,
+                                                                strict=True)),
+        non_empty=tuple(non_empty(pl.col(c)).alias(c) for c in cells),
+        cells=tuple(non_empty(trimmed(f.name)).alias(c) for f, c in zip(schema.fields, cells,
+                                                                          strict=True)),
+        text_limits=text_limits,
+        facts=tuple(e.alias(name) for name, e in exprs.items()),
     )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The expressions of a file's later passes for one set of batch facts and one day:
+    typed values, check flags and natural key, the key check, every (field, failed, reason)
+    and the row's verdict. Batches of a file share a few sets of facts, so each plan is
+    built once and reused."""
+
+    values: tuple[pl.Expr, ...]
+    finished: tuple[pl.Expr, ...]
+    typed: tuple[pl.Expr, ...]  # values finished in one expression
+    flags: tuple[pl.Expr, ...]
+    key_ok: pl.Expr
+    named: list[tuple[str, pl.Expr, pl.Expr]]
+    bad: pl.Expr
+
+
+@lru_cache(maxsize=256)
+def _plan(schema: FileSchema, extras: tuple[str, ...], fact_items: tuple[tuple[str, bool], ...],
+          today: date) -> _Plan:
+    facts = dict(fact_items)
+    text_limits = _prelude(schema, extras).text_limits
+    contract = set(schema.names)
+    numbers = {f"__v_{f.name}": finish(f, pl.col(f"__v_{f.name}")) for f in schema.fields}
+    checks = _checks(schema, list(extras), facts, text_limits, today)
+    flags = [f"__e{i}" for i in range(len(checks))]
     key_ok = ~pl.any_horizontal(
         [pl.col(n) for c, n in zip(checks, flags, strict=True) if c.field in schema.key]
         or [pl.lit(False)]
     )
-    first = first_rows(frame, key_ok, keys if keys is not None else KeyTracker())
-    frame = frame.with_columns(first, (pl.col(ROW) != first).fill_null(False).alias("__dup"))
-    frame = frame.with_columns(
-        _unknown_entries(frame, schema, known_entries, facts).alias("__orphan"))
-
     named = [(c.field, pl.col(n), c.reason) for c, n in zip(checks, flags, strict=True)]
     named += [
         ("(row)", pl.col(READ_ERROR).is_not_null(), pl.col(READ_ERROR)),
@@ -177,10 +239,21 @@ def validate_batch(
          pl.format("entry {} is not stored (load its entries row first)", "__v_entry_number")
          if "entry_number" in contract else pl.lit(None, dtype=pl.String)),
     ]
-    frame = frame.with_columns(pl.any_horizontal(failed for _, failed, _ in named).alias("__bad"))
-    rejected = _rejected(frame.filter(pl.col("__bad")).rechunk(), raw, named)
-    return CheckedBatch(accepted=_accepted(frame, schema, extras, contract_only),
-                        rejected=rejected, rows_read=raw.height)
+    parsed = {f.name: value(f, pl.col(f"__r_{f.name}"), facts) for f in schema.fields}
+    typed: list[pl.Expr] = []
+    for f in schema.fields:
+        done = finish(f, parsed[f.name])
+        typed.append((parsed[f.name] if done is None else done).alias(f"__v_{f.name}"))
+    return _Plan(
+        values=tuple(v.alias(f"__v_{n}") for n, v in parsed.items()),
+        typed=tuple(typed),
+        finished=tuple(e.alias(c) for c, e in numbers.items() if e is not None),
+        flags=(*[c.fails.fill_null(False).alias(n) for c, n in zip(checks, flags, strict=True)],
+               _natural_key(schema, prefix="__v_").alias(NATURAL_KEY)),
+        key_ok=key_ok,
+        named=named,
+        bad=pl.any_horizontal(failed for _, failed, _ in named).alias("__bad"),
+    )
 
 
 def _rejected(failed: pl.DataFrame, raw: pl.DataFrame,
@@ -216,23 +289,30 @@ def _rejected(failed: pl.DataFrame, raw: pl.DataFrame,
     )
 
 
-def _accepted(frame: pl.DataFrame, schema: FileSchema, extras: list[str],
-              contract_only: bool) -> pl.DataFrame:
-    """The rows that passed, typed; only the columns they need are filtered."""
-    values = [pl.col(f"__v_{n}").alias(n) for n in schema.names]
+def _accepted(frame: pl.DataFrame, schema: FileSchema, extras: tuple[str, ...],
+              contract_only: bool, small: bool = False) -> pl.DataFrame:
+    """The rows that passed, typed; only the columns they need are filtered (a small batch
+    is filtered whole, one query fewer)."""
+    values, needed, stored = _accepted_exprs(schema, extras)
     if contract_only:
         return frame.select(*values, "__bad").filter(~pl.col("__bad")).drop("__bad")
-    needed = list(dict.fromkeys([ROW, NATURAL_KEY, *(f"__v_{n}" for n in schema.names), *extras,
-                                 "__bad"]))
+    narrow = frame if small else frame.select(needed)
+    return narrow.filter(~pl.col("__bad")).select(stored[:-1]).with_columns(stored[-1])
+
+
+@lru_cache(maxsize=64)
+def _accepted_exprs(schema: FileSchema, extras: tuple[str, ...]
+                    ) -> tuple[tuple[pl.Expr, ...], tuple[str, ...], tuple[pl.Expr, ...]]:
+    """Typed values, the columns accepted rows need, and the stored columns (the last one
+    the content hash, computed after the others), built once per (schema, unknown columns)."""
+    values = tuple(pl.col(f"__v_{n}").alias(n) for n in schema.names)
+    needed = tuple(dict.fromkeys([ROW, NATURAL_KEY, *(f"__v_{n}" for n in schema.names),
+                                  *extras, "__bad"]))
     extra = (
-        pl.struct(extras).struct.json_encode() if extras else pl.lit(None, dtype=pl.String)
+        pl.struct(list(extras)).struct.json_encode() if extras else pl.lit(None, dtype=pl.String)
     ).alias(EXTRA)
-    return (
-        frame.select(needed)
-        .filter(~pl.col("__bad"))
-        .select(pl.col(ROW).cast(pl.Int64), pl.col(NATURAL_KEY), *values, extra)
-        .with_columns(content_hash_expr(schema).alias(CONTENT_HASH))
-    )
+    return values, needed, (pl.col(ROW).cast(pl.Int64), pl.col(NATURAL_KEY), *values, extra,
+                            content_hash_expr(schema).alias(CONTENT_HASH))
 
 
 def _unknown_entries(frame: pl.DataFrame, schema: FileSchema,

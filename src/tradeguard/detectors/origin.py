@@ -133,20 +133,29 @@ class OriginDetector:
             frame["manufacturer_address"].cast(pl.String) if "manufacturer_address" in cols
             else pl.Series([None] * frame.height, dtype=pl.String))
 
+        sources = [("origin", "country_of_origin", False), ("mid", "manufacturer_id", True),
+                   ("manufacturer_country", "manufacturer_country", False),
+                   ("port_of_lading", "port_of_lading", True),
+                   ("country_of_export", "country_of_export", False),
+                   ("seller_country", "seller_country", False)]
+
         def iso2(name: str, source: str, prefix: bool = False) -> pl.Series:
             if source not in cols:
                 return pl.Series(name, [None] * frame.height, dtype=pl.String)
             values = frame.get_column(source).cast(pl.String)
             return _iso2_of(values.str.slice(0, 2) if prefix else values, name)
 
-        signals = pl.DataFrame([
-            frame.get_column("_row"), iso2("origin", "country_of_origin"),
-            iso2("mid", "manufacturer_id", prefix=True),
-            iso2("manufacturer_country", "manufacturer_country"),
-            iso2("port_of_lading", "port_of_lading", prefix=True),
-            iso2("country_of_export", "country_of_export"),
-            iso2("seller_country", "seller_country"), address,
-        ])
+        if frame.height <= _SMALL_BATCH:
+            # Few lines: every code in one pass (the same element-wise expression) costs
+            # less than finding each column's distinct values first.
+            signals = frame.select("_row", *[
+                _iso2(pl.col(source).cast(pl.String).str.slice(0, 2) if prefix
+                      else pl.col(source)).alias(name) if source in cols
+                else pl.lit(None, dtype=pl.String).alias(name)
+                for name, source, prefix in sources]).with_columns(address)
+        else:
+            signals = pl.DataFrame([
+                frame.get_column("_row"), *[iso2(*s) for s in sources], address])
         parts = [self._contradictions(frame, signals), self._spi(frame, ctx)]
         out = pl.concat([p for p in parts if not p.is_empty()]) if any(
             not p.is_empty() for p in parts) else empty_findings()

@@ -11,6 +11,7 @@ the batch shows the same pattern (:mod:`valuation_corroboration`).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import ClassVar
 
 import polars as pl
@@ -31,7 +32,13 @@ from tradeguard.detectors.valuation_corroboration import (
 )
 from tradeguard.detectors.valuation_evidence import ValuationConfig, evidence_scores
 from tradeguard.detectors.valuation_findings import valuation_findings
-from tradeguard.detectors.valuation_history import build_party_history, importer_lines, party_z
+from tradeguard.detectors.valuation_history import (
+    build_party_history,
+    importer_counts,
+    importer_lines,
+    party_table,
+    party_z,
+)
 from tradeguard.findings import conform, empty_findings
 
 __all__ = ["ValuationConfig", "ValuationDetector", "tariff_rates"]
@@ -66,6 +73,118 @@ def _recent(history: pl.DataFrame, ctx: DetectionContext, limit: int) -> pl.Data
     order = [day, pl.col("entry_number").cast(pl.String), pl.col("line_number").cast(pl.Int64)]
     # top_k, not a sort: ten million history lines need only their latest ``limit``.
     return history.filter(day < ctx.as_of).top_k(limit, by=order)
+
+
+PRICE_COLUMNS = ("code", "n", "luv_post_med", "luv_post_sig", "uv_p05", "uv_p95", "uv_min",
+                 "uv_max", "lvpk_n", "lvpk_post_med", "lvpk_post_sig")
+WEIGHT_COLUMNS = ("lkpu_n", "lkpu_post_med", "lkpu_post_sig")
+# the line's column each level's code is compared with
+LEVEL_KEYS = {"hts10": "hts10", "hs6": "_hs6", "hs4": "_hs4", "hs4_any": "_hs4",
+              "hts10_any": "hts10"}
+
+
+@lru_cache(maxsize=16)
+def _peer_picks(min_peers: int, use_any_origin: bool
+                ) -> tuple[tuple[str, ...], tuple[pl.Expr, ...], tuple[str, ...]]:
+    """The levels joined, the expressions picking each line's peer level and statistics
+    (the most specific level with ``min_peers``), and the joined columns dropped after."""
+    price_levels = [lvl for lvl in PRICE_LEVELS if lvl != "hs4_any" or use_any_origin]
+    weight_levels = [lvl for lvl in WEIGHT_LEVELS if lvl != "hs4_any" or use_any_origin]
+    levels = tuple(lvl for lvl in LEVELS if lvl in price_levels or lvl in weight_levels)
+
+    def pick(col: str, among: list[str], count: str) -> pl.Expr:
+        expr = pl.lit(None)
+        for lvl in reversed(among):
+            expr = pl.when(pl.col(f"{lvl}__{count}") >= min_peers).then(
+                pl.col(f"{lvl}__{col}")).otherwise(expr)
+        return expr
+
+    picks = (
+        pick("level", price_levels, "n").alias("peer_level"),
+        *[pick(c, price_levels, "n").alias(f"peer_{c}") for c in PRICE_COLUMNS],
+        pick("level", weight_levels, "lkpu_n").alias("peer_kpu_level"),
+        *[pick(c, weight_levels, "lkpu_n").alias(f"peer_{c}") for c in WEIGHT_COLUMNS],
+    )
+    dropped = tuple([f"{lvl}__{c}" for lvl in levels
+                     for c in [*PRICE_COLUMNS, *WEIGHT_COLUMNS, "level"]] + ["_hs6", "_hs4"])
+    return levels, picks, dropped
+
+
+#: Batches with at most this many distinct (HTS, unit, origin) keys use the kept peer rows.
+SMALL_PEER_KEYS = 256
+#: Keys whose peer rows are kept, per configuration, before the rows are dropped and rebuilt.
+KEPT_PEER_KEYS = 50_000
+
+
+class _PeerRows:
+    """Peer rows already worked out, by (HTS, unit, origin): the row as a tuple, in
+    ``schema`` (one peer configuration and tariff)."""
+
+    def __init__(self, tariff: pl.DataFrame | None) -> None:
+        self.tariff = tariff  # kept so that the identity it is keyed on stays valid
+        self.schema: pl.Schema | None = None
+        self.rows: dict[tuple[object, ...], tuple[object, ...]] = {}
+
+    def add(self, computed: pl.DataFrame, width: int) -> None:
+        """Keep the rows of ``computed`` (keys first, ``width`` of them)."""
+        if len(self.rows) + computed.height > KEPT_PEER_KEYS:
+            self.rows.clear()
+        self.schema = computed.schema
+        for row in computed.iter_rows():
+            self.rows[row[:width]] = row
+
+
+class _FittedTables:
+    """What every batch reads from the fitted baseline and party history, cut once: the
+    baseline's rows of each peer level, renamed for the join, and the party tables."""
+
+    def __init__(self, baseline: pl.DataFrame, party_history: pl.DataFrame) -> None:
+        self.baseline = baseline
+        self.party_history = party_history
+        self._levels: dict[str, tuple[pl.DataFrame, list[str]]] = {}
+        self._parties: dict[tuple[str, int, float], tuple[pl.DataFrame, float]] = {}
+        self._counts: pl.DataFrame | None = None
+        self._peer_rows: dict[tuple[int, bool, int], _PeerRows] = {}
+
+    def peer_rows(self, min_peers: int, use_any_origin: bool,
+                  tariff: pl.DataFrame | None) -> _PeerRows:
+        """The peer rows kept for one peer configuration and tariff."""
+        key = (min_peers, use_any_origin, id(tariff))
+        kept = self._peer_rows.get(key)
+        if kept is None or kept.tariff is not tariff:
+            kept = self._peer_rows[key] = _PeerRows(tariff)
+        return kept
+
+    def level(self, lvl: str) -> tuple[pl.DataFrame, list[str]]:
+        """The baseline rows of peer level ``lvl`` with prefixed columns, and join keys."""
+        if lvl not in self._levels:
+            any_origin = lvl in ANY_ORIGIN_LEVELS
+            part = self.baseline.filter(pl.col("level") == lvl).select(
+                pl.col("code").alias(LEVEL_KEYS[lvl]),
+                *([] if any_origin else [pl.col("origin")]), "unit",
+                *[pl.col(c).alias(f"{lvl}__{c}") for c in PRICE_COLUMNS + WEIGHT_COLUMNS],
+            )
+            on = [LEVEL_KEYS[lvl], "unit"] + ([] if any_origin else ["origin"])
+            self._levels[lvl] = (part, on)
+        return self._levels[lvl]
+
+    def party(self, kind: str, min_lines: int, sigma_floor: float
+              ) -> tuple[pl.DataFrame, float] | None:
+        """:func:`party_table` of the party history (None without a history)."""
+        if self.party_history.is_empty():
+            return None
+        key = (kind, min_lines, sigma_floor)
+        if key not in self._parties:
+            self._parties[key] = party_table(self.party_history, kind, min_lines, sigma_floor)
+        return self._parties[key]
+
+    def importer_counts(self) -> pl.DataFrame | None:
+        """:func:`importer_counts` of the party history (None without a history)."""
+        if self.party_history.is_empty():
+            return None
+        if self._counts is None:
+            self._counts = importer_counts(self.party_history)
+        return self._counts
 
 
 class ValuationDetector:
@@ -129,60 +248,79 @@ class ValuationDetector:
                   ctx: DetectionContext | None) -> pl.DataFrame:
         """Evidence scores and flags of each line on its own (before corroboration)."""
         assert self.baseline is not None
+        fitted = self._fitted()
         frame = value_measures(lines).with_columns(
             pl.col("hts10").str.slice(0, 6).alias("_hs6"),
             pl.col("hts10").str.slice(0, 4).alias("_hs4"),
         )
-        price_levels = [lvl for lvl in PRICE_LEVELS if lvl != "hs4_any" or cfg.use_any_origin]
-        weight_levels = [lvl for lvl in WEIGHT_LEVELS if lvl != "hs4_any" or cfg.use_any_origin]
-        levels = [lvl for lvl in LEVELS if lvl in price_levels or lvl in weight_levels]
-        price_cols = ["code", "n", "luv_post_med", "luv_post_sig", "uv_p05", "uv_p95", "uv_min",
-                      "uv_max", "lvpk_n", "lvpk_post_med", "lvpk_post_sig"]
-        weight_cols = ["lkpu_n", "lkpu_post_med", "lkpu_post_sig"]
-        key_of = {"hts10": "hts10", "hs6": "_hs6", "hs4": "_hs4", "hs4_any": "_hs4",
-                  "hts10_any": "hts10"}
-        # Peer levels and tariff rate depend only on the line's HTS, unit and origin, and a
-        # batch of 50,000 lines has a few thousand of those: they are looked up once per key
-        # and joined to the lines in one go.
         keys = ["hts10", "unit", "origin"]
-        peers = frame.select(*keys, "_hs6", "_hs4").unique()
-        for lvl in levels:
-            any_origin = lvl in ANY_ORIGIN_LEVELS
-            part = self.baseline.filter(pl.col("level") == lvl).select(
-                pl.col("code").alias(key_of[lvl]),
-                *([] if any_origin else [pl.col("origin")]), "unit",
-                *[pl.col(c).alias(f"{lvl}__{c}") for c in price_cols + weight_cols],
-            )
-            on = [key_of[lvl], "unit"] + ([] if any_origin else ["origin"])
-            peers = peers.join(part.lazy(), on=on, how="left").with_columns(
-                pl.lit(lvl).alias(f"{lvl}__level"))
-
-        def pick(col: str, among: list[str], count: str) -> pl.Expr:
-            expr = pl.lit(None)
-            for lvl in reversed(among):
-                expr = pl.when(pl.col(f"{lvl}__{count}") >= cfg.min_peers).then(
-                    pl.col(f"{lvl}__{col}")).otherwise(expr)
-            return expr
-
-        peers = peers.with_columns(
-            pick("level", price_levels, "n").alias("peer_level"),
-            *[pick(c, price_levels, "n").alias(f"peer_{c}") for c in price_cols],
-            pick("level", weight_levels, "lkpu_n").alias("peer_kpu_level"),
-            *[pick(c, weight_levels, "lkpu_n").alias(f"peer_{c}") for c in weight_cols],
-        ).drop([f"{lvl}__{c}" for lvl in levels for c in [*price_cols, *weight_cols, "level"]]
-               + ["_hs6", "_hs4"])
-        tariff = tariff_rates(ctx)
-        if tariff is not None:
-            peers = peers.join(tariff.lazy(), on="hts10", how="left")
+        peers = self._peers(frame, cfg, ctx, fitted)
         frame = frame.join(peers, on=keys, how="left", nulls_equal=True, maintain_order="left")
         rate = self._rate_expr(frame, ctx)
+        history = fitted.party_history
         for kind in ("importer", "manufacturer", "supplier"):
-            frame = party_z(frame, self.party_history if self.party_history is not None
-                            else pl.DataFrame(), kind, cfg.min_party_lines,
-                            cfg.party_prior_lines, cfg.sigma_floor)
-        frame = importer_lines(frame, self.party_history if self.party_history is not None
-                               else pl.DataFrame())
+            frame = party_z(frame, history, kind, cfg.min_party_lines, cfg.party_prior_lines,
+                            cfg.sigma_floor,
+                            fitted.party(kind, cfg.min_party_lines, cfg.sigma_floor))
+        frame = importer_lines(frame, history, fitted.importer_counts())
         return evidence_scores(frame, cfg, rate).collect()
+
+    def _peers(self, frame: pl.LazyFrame, cfg: ValuationConfig, ctx: DetectionContext | None,
+               fitted: _FittedTables) -> pl.LazyFrame:
+        """Peer level, peer statistics and tariff rate per (HTS, unit, origin) of the lines.
+
+        Peer levels and tariff rate depend only on the line's HTS, unit and origin, and a
+        batch of 50,000 lines has a few thousand of those: they are looked up once per key
+        and joined to the lines in one go. A small batch (one entry) takes the keys it has
+        seen before from the rows kept for them, and works out only the new ones."""
+        keys = ["hts10", "unit", "origin"]
+        tariff = tariff_rates(ctx)
+        distinct = frame.select(keys).unique().collect()
+        if distinct.is_empty() or distinct.height > SMALL_PEER_KEYS:
+            return self._peer_plan(frame.select(*keys, "_hs6", "_hs4").unique(), cfg, tariff,
+                                   fitted)
+        kept = fitted.peer_rows(cfg.min_peers, cfg.use_any_origin, tariff)
+        found = {k: kept.rows.get(k) for k in distinct.rows()}
+        schema = kept.schema
+        if new := [k for k, row in found.items() if row is None]:
+            fresh = pl.LazyFrame(new, schema=distinct.schema, orient="row").with_columns(
+                pl.col("hts10").str.slice(0, 6).alias("_hs6"),
+                pl.col("hts10").str.slice(0, 4).alias("_hs4"))
+            computed = self._peer_plan(fresh, cfg, tariff, fitted).collect()
+            found |= {row[:len(keys)]: row for row in computed.iter_rows()}
+            schema = computed.schema
+            kept.add(computed, len(keys))
+        return pl.LazyFrame(list(found.values()), schema=schema, orient="row")
+
+    @staticmethod
+    def _peer_plan(peers: pl.LazyFrame, cfg: ValuationConfig, tariff: pl.DataFrame | None,
+                   fitted: _FittedTables) -> pl.LazyFrame:
+        """:meth:`_peers` of the distinct keys ``peers`` (with ``_hs6`` and ``_hs4``)."""
+        levels, picks, dropped = _peer_picks(cfg.min_peers, cfg.use_any_origin)
+        for lvl in levels:
+            part, on = fitted.level(lvl)
+            peers = peers.join(part.lazy(), on=on, how="left").with_columns(
+                pl.lit(lvl).alias(f"{lvl}__level"))
+        peers = peers.with_columns(picks).drop(dropped)
+        if tariff is not None:
+            peers = peers.join(tariff.lazy(), on="hts10", how="left")
+        return peers
+
+    def _fitted(self) -> _FittedTables:
+        """The per-level baseline tables and party-history tables, kept while the baseline
+        and party history are the same objects (a service scores one entry per call)."""
+        assert self.baseline is not None
+        history = self.party_history if self.party_history is not None else pl.DataFrame()
+        kept = self.__dict__.get("_tables")
+        if not isinstance(kept, _FittedTables) or kept.baseline is not self.baseline \
+                or kept.party_history is not history:
+            kept = _FittedTables(self.baseline, history)
+            self.__dict__["_tables"] = kept
+        return kept
+
+    def __getstate__(self) -> dict[str, object]:
+        # The kept tables are rebuilt from the baseline where the detector is unpickled.
+        return {k: v for k, v in self.__dict__.items() if k != "_tables"}
 
     @staticmethod
     def _rate_expr(frame: pl.LazyFrame, ctx: DetectionContext | None) -> pl.Expr:

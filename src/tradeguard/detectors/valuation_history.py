@@ -87,15 +87,33 @@ def build_party_history(history: pl.DataFrame | pl.LazyFrame, as_of: date,
     return out.select([pl.col(c).cast(t) for c, t in PARTY_SCHEMA.items()])
 
 
+def party_table(history: pl.DataFrame, kind: str, min_lines: int,
+                sigma_floor: float) -> tuple[pl.DataFrame, float]:
+    """The party history rows of ``kind`` with at least ``min_lines`` lines, as
+    :func:`party_z` joins them, and the pooled within-party variance of that kind. They
+    depend on the history only, so a scorer builds them once, not on every batch."""
+    n = f"{kind}_history_lines"
+    own = history.filter((pl.col("party_kind") == kind) & (pl.col("n") >= min_lines)).select(
+        pl.col("party_id").alias("_party"), "hts10", "unit",
+        pl.col("n").alias(n), pl.col("luv_med").alias("_p_med"),
+        pl.col("luv_sig").clip(lower_bound=sigma_floor).alias("_p_sig"),
+        pl.col("luv_min").alias("_p_min"), pl.col("luv_max").alias("_p_max"),
+    )
+    pooled = own["_p_sig"].pow(2).median()
+    return own, float(pooled) if isinstance(pooled, float) else sigma_floor ** 2
+
+
 def party_z(frame: pl.LazyFrame, history: pl.DataFrame, kind: str, min_lines: int,
-            prior_lines: float, sigma_floor: float) -> pl.LazyFrame:
+            prior_lines: float, sigma_floor: float,
+            table: tuple[pl.DataFrame, float] | None = None) -> pl.LazyFrame:
     """Add ``z_<kind>``, ``ratio_<kind>``, ``<kind>_history_lines`` and ``<kind>_spread``: the
     line's log unit value against the party's own median, and the predictive spread used.
 
     The party's spread is shrunk toward the pooled within-party spread of its kind (the median
     over all parties of that kind), not toward the peer spread: peers differ because their
     contracts differ, so the between-party spread says nothing about how much one buyer's
-    price moves. Short histories lean on the pooled value; long stable ones keep their own."""
+    price moves. Short histories lean on the pooled value; long stable ones keep their own.
+    ``table``: :func:`party_table` of the same arguments, when the caller keeps it."""
     columns = dict(PARTIES)[kind]
     z, ratio, n = f"z_{kind}", f"ratio_{kind}", f"{kind}_history_lines"
     sig = f"{kind}_spread"
@@ -107,17 +125,11 @@ def party_z(frame: pl.LazyFrame, history: pl.DataFrame, kind: str, min_lines: in
                                   pl.lit(None, dtype=pl.Float64).alias(sig),
                                   pl.lit(None, dtype=pl.Float64).alias(f"floor_ratio_{kind}"),
                                   pl.lit(None, dtype=pl.Float64).alias(f"ceiling_ratio_{kind}"))
-    own = history.filter((pl.col("party_kind") == kind) & (pl.col("n") >= min_lines)).select(
-        pl.col("party_id").alias("_party"), "hts10", "unit",
-        pl.col("n").alias(n), pl.col("luv_med").alias("_p_med"),
-        pl.col("luv_sig").clip(lower_bound=sigma_floor).alias("_p_sig"),
-        pl.col("luv_min").alias("_p_min"), pl.col("luv_max").alias("_p_max"),
-    )
+    own, pooled2 = table if table is not None else party_table(history, kind, min_lines,
+                                                               sigma_floor)
     joined = frame.with_columns(_party_key(columns).alias("_party")).join(
         own.lazy(), on=["_party", "hts10", "unit"], how="left")
     cnt = pl.col(n).cast(pl.Float64)
-    pooled = own["_p_sig"].pow(2).median()
-    pooled2 = float(pooled) if isinstance(pooled, float) else sigma_floor ** 2
     sig2 = (cnt * pl.col("_p_sig") ** 2 + prior_lines * pooled2) / (cnt + prior_lines)
     spread = (sig2 * (1 + (math.pi / 2) / cnt)).sqrt()
     return joined.with_columns(
@@ -129,14 +141,22 @@ def party_z(frame: pl.LazyFrame, history: pl.DataFrame, kind: str, min_lines: in
     ).drop("_party", "_p_med", "_p_sig", "_p_min", "_p_max")
 
 
-def importer_lines(frame: pl.LazyFrame, history: pl.DataFrame) -> pl.LazyFrame:
+def importer_counts(history: pl.DataFrame) -> pl.DataFrame:
+    """Each importer's lines over all tariff numbers in the history (what
+    :func:`importer_lines` joins; a scorer builds it once)."""
+    return history.filter(pl.col("party_kind") == "importer_any").select(
+        pl.col("party_id").alias("_importer"), pl.col("n").alias("_lines"))
+
+
+def importer_lines(frame: pl.LazyFrame, history: pl.DataFrame,
+                   counts: pl.DataFrame | None = None) -> pl.LazyFrame:
     """Add ``importer_lines_in_window``: the importer's past lines over all tariff numbers
-    (0 for an importer the history has never seen; null when the line names no importer)."""
+    (0 for an importer the history has never seen; null when the line names no importer).
+    ``counts``: :func:`importer_counts` of ``history``, when the caller keeps it."""
     names = frame.collect_schema().names()
     if "importer_id" not in names or history.is_empty():
         return frame.with_columns(pl.lit(None, dtype=pl.Int64).alias("importer_lines_in_window"))
-    seen = history.filter(pl.col("party_kind") == "importer_any").select(
-        pl.col("party_id").alias("_importer"), pl.col("n").alias("_lines"))
+    seen = counts if counts is not None else importer_counts(history)
     importer = pl.col("importer_id").cast(pl.String)
     return frame.with_columns(importer.alias("_importer")).join(
         seen.lazy(), on="_importer", how="left").with_columns(

@@ -71,6 +71,40 @@ def _check_columns(frame: pl.DataFrame, columns: Sequence[str], what: str) -> No
         raise ValueError(f"{what} frame lacks column(s) {missing}")
 
 
+# The last history's statistics: a service scores one entry per call against the same
+# past outcomes (the scorer keeps them per day), so their groups are kept, not rebuilt.
+_KEPT: list[tuple[pl.DataFrame, HistorySpec, tuple[float, float, list[pl.DataFrame]]]] = []
+
+
+def _history_groups(history: pl.DataFrame, spec: HistorySpec
+                    ) -> tuple[float, float, list[pl.DataFrame]]:
+    """Prior rate, prior critical rate and one statistics frame per key of ``spec``."""
+    for kept_history, kept_spec, kept in list(_KEPT):
+        if kept_history is history and kept_spec == spec:
+            return kept
+    outcome = pl.col(spec.outcome).cast(pl.Int64)
+    rows = max(history.height, 1)
+    prior = float(history.select(outcome.sum()).item() or 0) / rows
+    crit_prior = 0.0
+    if spec.critical is not None:
+        crit_prior = float(history.select(pl.col(spec.critical).cast(pl.Int64).sum()).item()
+                           or 0) / rows
+    every: list[pl.DataFrame] = []
+    for i, key in enumerate(spec.keys):
+        aggs = [pl.len().alias(f"__n{i}"), outcome.sum().alias(f"__s{i}")]
+        if spec.critical is not None:
+            aggs.append(pl.col(spec.critical).cast(pl.Int64).sum().alias(f"__c{i}"))
+        if spec.unit_value is not None:
+            # Summed as fixed-point integers: a float sum's value depends on the order the
+            # parallel group-by adds in, and the features must be bit-identical run to run.
+            fixed = (pl.col(spec.unit_value).cast(pl.Float64) * _FIXED).round().cast(pl.Int64)
+            aggs.append((fixed.sum() / _FIXED / fixed.count()).alias(f"__v{i}"))
+        every.append(history.group_by(list(key.columns)).agg(aggs))
+    found = (prior, crit_prior, every)
+    _KEPT[:] = [(history, spec, found)]  # one at a time; keeps the frame it keys on alive
+    return found
+
+
 def history_features(
     history: pl.DataFrame, target: pl.DataFrame, spec: HistorySpec
 ) -> pl.DataFrame:
@@ -85,49 +119,28 @@ def history_features(
     _check_columns(history, key_cols + needed + value_cols, "history")
     _check_columns(target, key_cols + value_cols, "target")
 
-    outcome = pl.col(spec.outcome).cast(pl.Int64)
-    rows = max(history.height, 1)
-    prior = float(history.select(outcome.sum()).item() or 0) / rows
-    crit_prior = 0.0
-    if spec.critical is not None:
-        crit_prior = float(history.select(pl.col(spec.critical).cast(pl.Int64).sum()).item()
-                           or 0) / rows
+    prior, crit_prior, every_groups = _history_groups(history, spec)
     m = spec.prior_weight
-    base = target.select([*key_cols, *value_cols]).with_row_index("__row")
-    out: list[pl.Series] = []
-    for key in spec.keys:
-        aggs = [pl.len().alias("__n"), outcome.sum().alias("__s")]
-        if spec.critical is not None:
-            aggs.append(pl.col(spec.critical).cast(pl.Int64).sum().alias("__c"))
-        if spec.unit_value is not None:
-            # Summed as fixed-point integers: a float sum's value depends on the order the
-            # parallel group-by adds in, and the features must be bit-identical run to run.
-            fixed = (pl.col(spec.unit_value).cast(pl.Float64) * _FIXED).round().cast(pl.Int64)
-            aggs.append((fixed.sum() / _FIXED / fixed.count()).alias("__v"))
-        groups = history.group_by(list(key.columns)).agg(aggs)
-        joined = base.join(groups, on=list(key.columns), how="left", maintain_order="left")
-        n = pl.col("__n").fill_null(0).cast(pl.Float64)
-        hits = pl.col("__s").fill_null(0).cast(pl.Float64)
-        exprs = [
+    # Every key's statistics joined in one query (their columns carry the key's position).
+    plan = target.lazy().select([*key_cols, *value_cols]).with_row_index("__row")
+    exprs: list[pl.Expr] = []
+    for i, (key, groups) in enumerate(zip(spec.keys, every_groups, strict=True)):
+        plan = plan.join(groups.lazy(), on=list(key.columns), how="left",
+                         maintain_order="left")
+        n = pl.col(f"__n{i}").fill_null(0).cast(pl.Float64)
+        hits = pl.col(f"__s{i}").fill_null(0).cast(pl.Float64)
+        exprs += [
             n.alias(feature_name(key, STAT_COUNT)),
-            ((hits + m * prior) / (n + m)).alias(
-                feature_name(key, STAT_RATE)
-            ),
+            ((hits + m * prior) / (n + m)).alias(feature_name(key, STAT_RATE)),
         ]
         if spec.critical is not None:
             exprs.append(
-                ((pl.col("__c").fill_null(0).cast(pl.Float64) + m * crit_prior) / (n + m)).alias(
-                    feature_name(key, STAT_CRITICAL)
-                )
-            )
+                ((pl.col(f"__c{i}").fill_null(0).cast(pl.Float64) + m * crit_prior) / (n + m))
+                .alias(feature_name(key, STAT_CRITICAL)))
         if spec.unit_value is not None:
-            exprs.append(
-                (pl.col(spec.unit_value).cast(pl.Float64) - pl.col("__v")).alias(
-                    feature_name(key, STAT_PRICE_GAP)
-                )
-            )
-        out.extend(joined.sort("__row").select(exprs).get_columns())
-    return pl.DataFrame(out)
+            exprs.append((pl.col(spec.unit_value).cast(pl.Float64) - pl.col(f"__v{i}"))
+                         .alias(feature_name(key, STAT_PRICE_GAP)))
+    return plan.sort("__row").select(exprs).collect()
 
 
 def out_of_fold_history_features(

@@ -17,6 +17,7 @@ Labels come from the contract's outcomes: a line-level outcome, else its entry's
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 import polars as pl
 
@@ -102,6 +103,14 @@ def declared_features(decl: pl.DataFrame) -> pl.DataFrame:
 
 def _declared(f: pl.DataFrame) -> pl.DataFrame:
     """:func:`declared_features` of a :func:`_normalised` frame."""
+    return f.select(_declared_exprs(tuple(f.schema.items())))
+
+
+@lru_cache(maxsize=32)
+def _declared_exprs(schema: tuple[tuple[str, pl.DataType], ...]) -> tuple[pl.Expr, ...]:
+    """The expressions of :func:`_declared` for frames of this schema (they depend on which
+    fields are declared and how they are typed, not on the values): built once."""
+    f = pl.DataFrame(schema=dict(schema))
     value, qty, weight = _num("entered_value_usd", f), _num("quantity", f), _num(
         "gross_weight_kg", f)
     stake = (_num("duty_usd", f).fill_null(0.0) + _num("additional_duty_usd", f).fill_null(0.0)
@@ -112,7 +121,7 @@ def _declared(f: pl.DataFrame) -> pl.DataFrame:
         return pl.when(other.is_not_null() & origin.is_not_null()).then(
             (other.str.to_uppercase() != origin).cast(pl.Float64))
 
-    return f.select(
+    return (
         pl.col("entry_number").cast(pl.String), pl.col("line_number").cast(pl.Int64),
         pl.col("entry_date").cast(pl.Date, strict=False) if "entry_date" in f.columns
         else pl.lit(None, dtype=pl.Date).alias("entry_date"),

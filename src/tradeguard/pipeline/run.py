@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -51,21 +52,55 @@ def declarations(entries: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     return conform_lines(declaration_lines(entries, lines))
 
 
+#: Up to this many lines, dates are cast to text row by row (the same text as formatting
+#: each distinct date once), so the digest's expression depends on the columns only.
+SMALL_DIGEST_BATCH = 1_000
+
+
 def input_digest(decl: pl.DataFrame) -> pl.Series:
     """SHA-256 of each line's declared contract fields (typed, in contract order)."""
-    from tradeguard.contract.schema import schema_for
-    from tradeguard.digests import as_text, sha256_hex
+    from tradeguard.digests import sha256_hex
 
-    names = list(dict.fromkeys([*schema_for("entries").names, *schema_for("lines").names]))
-    # ``name=value`` fields joined by a unit separator, built in one concatenation (the
-    # separator rides on the next field's label) rather than one per field.
+    if decl.height <= SMALL_DIGEST_BATCH:
+        text_expr = _small_digest_text(tuple(decl.columns))
+    else:
+        text_expr = _digest_text(decl, _digest_fields())
+    text = decl.select(text_expr).to_series()
+    return sha256_hex(text).alias("input_digest")
+
+
+@lru_cache(maxsize=1)
+def _digest_fields() -> tuple[str, ...]:
+    """The declared contract fields a digest covers, in contract order."""
+    from tradeguard.contract.schema import schema_for
+
+    return tuple(dict.fromkeys([*schema_for("entries").names, *schema_for("lines").names]))
+
+
+def _digest_text(decl: pl.DataFrame | None, names: tuple[str, ...],
+                 present: frozenset[str] = frozenset()) -> pl.Expr:
+    """The digested text of a line: ``name=value`` fields joined by a unit separator, built
+    in one concatenation (the separator rides on the next field's label) rather than one per
+    field. Without ``decl``, the fields in ``present`` are cast to text row by row."""
+    from tradeguard.digests import as_text
+
+    columns = set(decl.columns) if decl is not None else present
     parts: list[pl.Expr] = []
     for i, n in enumerate(names):
         parts.append(pl.lit(("\x1f" if i else "") + n + "="))
-        parts.append(as_text(decl, n).fill_null("\\N") if n in decl.columns
-                     else pl.lit("\\N"))
-    text = decl.select(pl.concat_str(parts).alias("s")).to_series()
-    return sha256_hex(text).alias("input_digest")
+        if n not in columns:
+            parts.append(pl.lit("\\N"))
+        elif decl is not None:
+            parts.append(as_text(decl, n).fill_null("\\N"))
+        else:
+            parts.append(pl.col(n).cast(pl.String).fill_null("\\N"))
+    return pl.concat_str(parts).alias("s")
+
+
+@lru_cache(maxsize=16)
+def _small_digest_text(columns: tuple[str, ...]) -> pl.Expr:
+    """:func:`_digest_text` of a small batch with these columns (built once per columns)."""
+    return _digest_text(None, _digest_fields(), frozenset(columns))
 
 
 def run_detectors(
@@ -131,6 +166,21 @@ def model_scores(
         pl.col("reasons").list.eval(pl.element().replace_strict(texts, default=None))
         .alias("model_reason_texts"),
     ).select([pl.col(c).cast(t) for c, t in MODEL_SCHEMA.items()])
+
+
+def known_past_outcomes(history_decl: pl.DataFrame, outcomes: pl.DataFrame,
+                        as_of: date) -> pl.DataFrame:
+    """The history's examined lines with their outcomes known by ``as_of``: what
+    :func:`past_outcome_history` gives for any batch once the batch's own lines are taken
+    out (the features built from it count and sum, so row order does not matter). It
+    depends on the day only, so a scorer keeps it per day."""
+    from tradeguard.model.line_features import past_outcomes
+
+    known = outcomes.filter(
+        pl.col("decided_on").cast(pl.Date, strict=False).is_null()
+        | (pl.col("decided_on").cast(pl.Date, strict=False) <= as_of)
+    ) if "decided_on" in outcomes.columns else outcomes
+    return past_outcomes(history_decl, known)
 
 
 def past_outcome_history(

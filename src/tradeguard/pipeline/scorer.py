@@ -38,6 +38,7 @@ from tradeguard.pipeline.run import (
     declarations,
     finish_assessments,
     input_digest,
+    known_past_outcomes,
     model_scores,
     past_outcome_history,
 )
@@ -54,6 +55,10 @@ if TYPE_CHECKING:
     from tradeguard.refdata import ReferenceData
     from tradeguard.rules import ProfileSet
     from tradeguard.targeting.config import TargetingConfig
+
+#: Days whose past exam outcomes a scorer keeps (a service scores entries of a few days).
+PAST_DAYS_KEPT = 8
+
 
 class FittedChain:
     """Detectors fitted at one date, in run order; iterates as ``(name, detector)``.
@@ -181,6 +186,7 @@ class Scorer:
             self.history = declarations(history_entries, history_lines)
         self._examined = _examined_history(self.history, outcomes if model else None)
         self._fitted: dict[date, FittedChain] = {}
+        self._past: dict[date, pl.DataFrame] = {}
         self._fit_lock = threading.Lock()
         if pin_baseline and baseline_as_of is None and self.history is not None:
             latest = self.history.get_column("entry_date").max()
@@ -244,10 +250,12 @@ class Scorer:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         del state["_fit_lock"]
+        state["_past"] = {}  # rebuilt from the history where it is needed
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("_past", {})
         self._fit_lock = threading.Lock()
 
     def detect(
@@ -257,10 +265,25 @@ class Scorer:
         return self.fitted(ctx.as_of, decl).detect(decl, ctx)
 
     def past_outcomes(self, decl: pl.DataFrame, day: date) -> pl.DataFrame | None:
-        """Past exam outcomes the model may use for ``decl`` (None without a model)."""
+        """Past exam outcomes the model may use for ``decl`` (None without a model).
+
+        The history's part is kept per day (:func:`known_past_outcomes`); a batch takes its
+        own lines out of it. When that removes nothing, the kept frame itself is returned,
+        so the model's history statistics over it are kept too."""
         if self.model is None:
             return None
-        return past_outcome_history(decl, self._examined, self.outcomes, day)
+        if self._examined is None or self.outcomes is None or self.outcomes.is_empty():
+            return past_outcome_history(decl, self._examined, self.outcomes, day)
+        past = self._past.get(day)
+        if past is None:
+            past = known_past_outcomes(self._examined, self.outcomes, day)
+            if len(self._past) >= PAST_DAYS_KEPT:
+                self._past.clear()
+            self._past[day] = past
+        current = decl.select(pl.col("entry_number").cast(pl.String),
+                              pl.col("line_number").cast(pl.Int64))
+        kept = past.join(current, on=KEYS, how="anti")
+        return past if kept.height == past.height else kept
 
     def find(self, decl: pl.DataFrame, ctx: DetectionContext,
              chain: FittedChain | None = None) -> BatchFindings:

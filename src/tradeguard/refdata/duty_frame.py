@@ -8,7 +8,9 @@ once per tariff schedule (:mod:`tradeguard.refdata.duty_lookups`), not on every 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -59,16 +61,37 @@ def _chapter99_by_row(df: pl.DataFrame, lookups: DutyLookups) -> pl.DataFrame:
         pl.col("heading").sort().alias("chapter99_headings"))
 
 
-def expected_duty_frame(lines: pl.DataFrame, ref: ReferenceData,
-                        on: date | None = None) -> pl.DataFrame:
-    """Add expected duty columns to contract ``lines`` (hts_code, country_of_origin, ...)."""
-    df = _prepare(lines, on)
-    lookups = duty_lookups(ref.tariff)
-    tariff, special = lookups.for_codes(df.get_column("hts10"))
-    df = (df.join(tariff, on="hts10", how="left")
-          .join(lookups.column2, on="_origin", how="left")
-          .join(special, on=["hts10", "_spi"], how="left")
-          .join(lookups.programs, on=["_spi", "_origin"], how="left"))
+def _chapter99_may_apply(df: pl.DataFrame, lookups: DutyLookups) -> bool:
+    """Whether some line's origin has a country-wide Chapter 99 measure in force on its date
+    (when none has, the join and grouping of :func:`_chapter99_by_row` find nothing). Lines
+    that already carry the columns the join adds always take the join."""
+    wide = lookups.country_wide
+    if wide is None:
+        return True
+    if {"chapter99_rate", "chapter99_headings"} & set(df.columns):
+        return True
+    ends = lookups.country_wide_ends
+    open_ended = [o for o, end in ends.items() if end is None]
+    last_day = {o: end for o, end in ends.items() if end is not None}
+    in_force = pl.col("_origin").is_in(open_ended) | (
+        pl.col("_date") < pl.col("_origin").replace_strict(
+            last_day, default=None, return_dtype=pl.Date))
+    return bool(df.select(in_force.fill_null(False).any()).item())
+
+
+@dataclass(frozen=True)
+class _RateExprs:
+    """The rate-column choice, the rate picks and the duty columns (the same expressions for
+    every batch: built once)."""
+
+    column: pl.Expr
+    picks: tuple[pl.Expr, ...]
+    duty: tuple[pl.Expr, ...]
+    total: pl.Expr
+
+
+@lru_cache(maxsize=1)
+def _rate_exprs() -> _RateExprs:
     is_col2 = pl.col("_col2_from").is_not_null() & (pl.col("_date") >= pl.col("_col2_from"))
     eligible = (pl.col("special_kind").is_not_null() & pl.col("prog_from").is_not_null()
                 & (pl.col("_date") >= pl.col("prog_from"))
@@ -76,23 +99,12 @@ def expected_duty_frame(lines: pl.DataFrame, ref: ReferenceData,
     column = (pl.when(pl.col("general_kind").is_null()).then(pl.lit(None, pl.String))
               .when(is_col2).then(pl.lit("column2"))
               .when(eligible).then(pl.lit("special")).otherwise(pl.lit("general")))
-    df = df.with_columns(column.alias("rate_column"))
 
     def pick(general: str, special_name: str, column2: str) -> pl.Expr:
         return (pl.when(pl.col("rate_column") == "column2").then(pl.col(column2))
                 .when(pl.col("rate_column") == "special").then(pl.col(special_name))
                 .otherwise(pl.col(general)))
 
-    df = df.with_columns(
-        pick("general_rate", "rate_text", "column2_rate").alias("rate_text"),
-        pick("general_kind", "special_kind", "column2_kind").alias("rate_kind"),
-        pick("general_ad_valorem", "special_ad_valorem", "column2_ad_valorem")
-        .alias("expected_ad_valorem"),
-        pick("general_specific", "special_specific", "column2_specific")
-        .alias("expected_specific_usd"),
-        pick("specific_unit", "special_specific_unit", "column2_specific_unit")
-        .alias("expected_specific_unit"),
-    ).join(lookups.conversions, on=["_unit", "expected_specific_unit"], how="left")
     factor = pl.when(pl.col("_unit") == pl.col("expected_specific_unit")).then(1.0) \
         .otherwise(pl.col("_factor"))
     needs_qty = pl.col("expected_specific_usd").fill_null(0.0) > 0
@@ -104,17 +116,32 @@ def expected_duty_frame(lines: pl.DataFrame, ref: ReferenceData,
               .when(~pl.col("rate_kind").is_in(COMPUTABLE)).then(pl.lit("conditional_rate"))
               .when(needs_qty & (pl.col("_qty").is_null() | factor.is_null()))
               .then(pl.lit("quantity_not_in_rate_unit")).otherwise(pl.lit(None, pl.String)))
-    df = df.with_columns(duty.round(2).alias("expected_duty_usd"),
-                         reason.alias("duty_undetermined_reason"),
-                         pl.col("rate_column").is_not_null().alias("tariff_found"))
-    df = df.join(_chapter99_by_row(df, lookups), on="_row", how="left").with_columns(
-        pl.when(pl.col("chapter99_headings").is_null()).then(0.0)
-        .otherwise(pl.col("chapter99_rate")).alias("chapter99_rate"),
-        pl.when(pl.col("chapter99_headings").is_not_null() & pl.col("chapter99_rate").is_null())
-        .then(pl.lit("chapter99_alternatives")).otherwise(pl.col("duty_undetermined_reason"))
-        .alias("duty_undetermined_reason"))
-    orders = ref.adcvd_orders.select(pl.col("case_number").alias("_case"), "deposit_rate")
-    df = df.join(orders, on="_case", how="left")
+    return _RateExprs(
+        column=column.alias("rate_column"),
+        picks=(
+            pick("general_rate", "rate_text", "column2_rate").alias("rate_text"),
+            pick("general_kind", "special_kind", "column2_kind").alias("rate_kind"),
+            pick("general_ad_valorem", "special_ad_valorem", "column2_ad_valorem")
+            .alias("expected_ad_valorem"),
+            pick("general_specific", "special_specific", "column2_specific")
+            .alias("expected_specific_usd"),
+            pick("specific_unit", "special_specific_unit", "column2_specific_unit")
+            .alias("expected_specific_unit"),
+        ),
+        duty=(duty.round(2).alias("expected_duty_usd"),
+              reason.alias("duty_undetermined_reason"),
+              pl.col("rate_column").is_not_null().alias("tariff_found")),
+        total=(pl.col("expected_duty_usd") + pl.col("expected_chapter99_usd")
+               + pl.col("expected_adcvd_usd") + pl.col("expected_mpf_usd")).round(2)
+        .alias("expected_total_usd"),
+    )
+
+
+@lru_cache(maxsize=2)
+def _fee_exprs(with_deposit: bool) -> tuple[pl.Expr, ...]:
+    """Chapter 99, AD/CVD deposit and MPF amounts; ``with_deposit``: the order list's
+    ``deposit_rate`` was joined (else no line names a case)."""
+    deposit = pl.col("deposit_rate") if with_deposit else pl.lit(None, pl.Float64)
     mpf = pl.lit(None, pl.Float64)
     for fees in FEE_SCHEDULES:
         in_year = (pl.col("_date") >= fees.valid_from) & (pl.col("_date") < fees.valid_to)
@@ -124,18 +151,48 @@ def expected_duty_frame(lines: pl.DataFrame, ref: ReferenceData,
     mpf = pl.when(pl.col("_date") >= last.valid_to).then(
         (pl.col("_value") * last.mpf_rate).clip(last.mpf_min_usd, last.mpf_max_usd)).otherwise(mpf)
     formal = pl.col("_value") > INFORMAL_ENTRY_LIMIT_USD
-    df = df.with_columns(
+    return (
         (pl.col("chapter99_rate") * pl.col("_value")).round(2).alias("expected_chapter99_usd"),
         pl.when(pl.col("_case").is_null()).then(0.0)
-        .otherwise(pl.col("deposit_rate") * pl.col("_value")).round(2)
+        .otherwise(deposit * pl.col("_value")).round(2)
         .alias("expected_adcvd_usd"),
         pl.when(formal).then(mpf).otherwise(0.0).round(2).alias("expected_mpf_usd"),
-    ).with_columns(
-        (pl.col("expected_duty_usd") + pl.col("expected_chapter99_usd")
-         + pl.col("expected_adcvd_usd") + pl.col("expected_mpf_usd")).round(2)
-        .alias("expected_total_usd"),
-        pl.lit(ref.versions.get("tariff")).alias("tariff_version"),
     )
+
+
+def expected_duty_frame(lines: pl.DataFrame, ref: ReferenceData,
+                        on: date | None = None) -> pl.DataFrame:
+    """Add expected duty columns to contract ``lines`` (hts_code, country_of_origin, ...)."""
+    df = _prepare(lines, on)
+    lookups = duty_lookups(ref.tariff)
+    tariff, special = lookups.for_codes(df.get_column("hts10"))
+    df = (df.join(tariff, on="hts10", how="left")
+          .join(lookups.column2, on="_origin", how="left")
+          .join(special, on=["hts10", "_spi"], how="left")
+          .join(lookups.programs, on=["_spi", "_origin"], how="left"))
+    rates = _rate_exprs()
+    df = df.with_columns(rates.column)
+    df = df.with_columns(rates.picks).join(
+        lookups.conversions, on=["_unit", "expected_specific_unit"], how="left")
+    df = df.with_columns(rates.duty)
+    if _chapter99_may_apply(df, lookups):
+        df = df.join(_chapter99_by_row(df, lookups), on="_row", how="left").with_columns(
+            pl.when(pl.col("chapter99_headings").is_null()).then(0.0)
+            .otherwise(pl.col("chapter99_rate")).alias("chapter99_rate"),
+            pl.when(pl.col("chapter99_headings").is_not_null()
+                    & pl.col("chapter99_rate").is_null())
+            .then(pl.lit("chapter99_alternatives")).otherwise(pl.col("duty_undetermined_reason"))
+            .alias("duty_undetermined_reason"))
+    else:  # what the join gives when no line meets a measure: no heading, no add-on
+        df = df.with_columns(pl.lit(0.0).alias("chapter99_rate"),
+                             pl.lit(None, pl.List(pl.String)).alias("chapter99_headings"))
+    joined = df.get_column("_case").null_count() < df.height or "deposit_rate" in df.columns
+    if joined:
+        orders = ref.adcvd_orders.select(pl.col("case_number").alias("_case"), "deposit_rate")
+        df = df.join(orders, on="_case", how="left")
+    # without the join no line names a case, and no deposit is expected
+    df = df.with_columns(_fee_exprs(joined)).with_columns(
+        rates.total, pl.lit(ref.versions.get("tariff")).alias("tariff_version"))
     keep = [*lines.columns, "hts10", "tariff_found", "rate_column", "rate_text", "rate_kind",
             "expected_ad_valorem", "expected_specific_usd", "expected_specific_unit",
             "expected_duty_usd", "chapter99_rate", "chapter99_headings",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import dataclass
+from datetime import date
 
 import polars as pl
 
@@ -50,6 +51,16 @@ def _country_wide(chapter99: pl.DataFrame) -> pl.DataFrame | None:
                                          "added_ad_valorem", "in_force_until"))
 
 
+def _wide_ends(wide: pl.DataFrame | None) -> dict[str, date | None]:
+    """Each origin's latest end of a country-wide measure; None when one has no end."""
+    if wide is None:
+        return {}
+    ends = wide.group_by("_origin").agg(
+        pl.when(pl.col("in_force_until").is_null().any()).then(None)
+        .otherwise(pl.col("in_force_until").max()).alias("end"))
+    return {str(o): e for o, e in ends.iter_rows()}
+
+
 def _spans(codes: pl.Series) -> dict[str, tuple[int, int]]:
     """First row and row count of each code in a frame sorted by code."""
     runs = (codes.to_frame("code").with_row_index("row")
@@ -70,6 +81,8 @@ class DutyLookups:
     programs: pl.DataFrame  # _spi, _origin, prog_from, prog_to
     conversions: pl.DataFrame  # _unit, expected_specific_unit, _factor
     country_wide: pl.DataFrame | None  # Chapter 99 country-wide measures by origin
+    #: origin -> last day a country-wide measure of it is in force (None: no end date)
+    country_wide_ends: dict[str, date | None]
 
     @classmethod
     def build(cls, schedule: TariffSchedule) -> DutyLookups:
@@ -79,9 +92,10 @@ class DutyLookups:
                    .sort("hts10", maintain_order=True))
         column2 = pl.DataFrame({"_origin": list(COLUMN2_COUNTRIES),
                                 "_col2_from": [v[0] for v in COLUMN2_COUNTRIES.values()]})
+        wide = _country_wide(schedule.chapter99)
         return cls(schedule.version, tariff, special, _spans(tariff["hts10"]),
                    _spans(special["hts10"]), column2, _programs(), _conversions(),
-                   _country_wide(schedule.chapter99))
+                   wide, _wide_ends(wide))
 
     def for_codes(self, codes: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Tariff and special-rate rows a batch with these HTS numbers can join to."""

@@ -88,7 +88,7 @@ def _finding_weights(found: pl.DataFrame, treatments: pl.DataFrame,
 def _forced(found: pl.DataFrame, treatments: pl.DataFrame, cfg: TargetingConfig) -> pl.DataFrame:
     """Per line: the strongest lane forced by a hard rule or a profile, and what forced it."""
     rules = cfg.hard_rules
-    parts: list[pl.DataFrame] = []
+    masks = []
     for rule in rules.forced_lanes:
         mask = pl.lit(True)
         if rule.category is not None:
@@ -99,8 +99,23 @@ def _forced(found: pl.DataFrame, treatments: pl.DataFrame, cfg: TargetingConfig)
             rank = pl.col("severity").replace_strict(SEVERITY_RANK, default=0,
                                                      return_dtype=pl.Int64)
             mask &= rank >= SEVERITY_RANK[rule.min_severity]
-        parts.append(found.filter(mask.fill_null(False)).select(
-            *KEYS, pl.lit(LANE_RANK[rule.lane]).alias("rank"), pl.lit(rule.name).alias("by")))
+        masks.append(mask.fill_null(False))
+    # One pass tells which rules any finding meets; most lines meet none and no profile
+    # fixes their lane, and then nothing is forced.
+    met = found.select(m.any().alias(str(i)) for i, m in enumerate(masks)).row(0) \
+        if masks else ()
+    profiled = rules.honour_profile_lanes and treatments.get_column("lane").null_count() \
+        < treatments.height
+    if not any(met) and not profiled:
+        return pl.DataFrame(schema={"entry_number": pl.String(), "line_number": pl.Int64(),
+                                    "forced_lane": pl.String(),
+                                    "forced_by": pl.List(pl.String())})
+    parts: list[pl.DataFrame] = []
+    for rule, mask, hit in zip(rules.forced_lanes, masks, met, strict=True):
+        if hit:
+            parts.append(found.filter(mask).select(
+                *KEYS, pl.lit(LANE_RANK[rule.lane]).alias("rank"),
+                pl.lit(rule.name).alias("by")))
     if rules.honour_profile_lanes:
         parts.append(treatments.filter(pl.col("lane").is_not_null()).select(
             *KEYS,

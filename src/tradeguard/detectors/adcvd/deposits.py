@@ -10,6 +10,8 @@ rate times the value (with "rate unknown" evidence when the order list gives no 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import polars as pl
 
 from tradeguard.detectors.adcvd.config import AdcvdConfig
@@ -71,12 +73,27 @@ def deposit_checks(lines: pl.DataFrame, orders: pl.DataFrame, cfg: AdcvdConfig,
                    scope: pl.DataFrame | None = None) -> pl.DataFrame:
     """Findings-shaped rows (plus expected deposit and shortfall) for subject merchandise."""
     s = subject_lines(lines, orders, scope)
+    checks = _deposit_rules(cfg.deposit_tolerance)
+    # One pass tells which checks any line fails; only those select their rows.
+    hit = s.select(when.any().alias(code) for code, when, _ in checks).row(0)
+    parts = [s.filter(when).select(columns)
+             for (_, when, columns), failed in zip(checks, hit, strict=True) if failed]
+    if not parts:
+        return pl.DataFrame(schema=CHECK_SCHEMA)
+    return pl.concat(parts, how="vertical_relaxed").select(
+        [pl.col(c).cast(t) for c, t in CHECK_SCHEMA.items()])
+
+
+@lru_cache(maxsize=8)
+def _deposit_rules(tolerance: float) -> tuple[tuple[str, pl.Expr, tuple[pl.Expr, ...]], ...]:
+    """(reason code, the lines failing it, the finding's columns) of each deposit check,
+    built once per deposit tolerance."""
     has_case = pl.col("declared_case").is_not_null()
     type01_no_case = (pl.col("entry_type") == "01") & ~has_case
     cases = pl.col("subject_cases").list.join(";")
     declared = pl.col("declared_deposit").fill_null(0.0)
     known_short = pl.col("rate").is_not_null() & (
-        declared < pl.col("expected_deposit_usd") * (1 - cfg.deposit_tolerance) - 1.0)
+        declared < pl.col("expected_deposit_usd") * (1 - tolerance) - 1.0)
     unknown_short = pl.col("rate").is_null() & (declared <= 0)
     shortfall = pl.when(pl.col("rate").is_not_null()).then(
         (pl.col("expected_deposit_usd") - declared).clip(lower_bound=0.0))
@@ -118,7 +135,7 @@ def deposit_checks(lines: pl.DataFrame, orders: pl.DataFrame, cfg: AdcvdConfig,
           "expected_deposit_usd": pl.col("expected_deposit_usd"),
           "entered_value_usd": pl.col("value"), "orders_matching_line": cases}),
     ]
-    parts = []
+    rules = []
     for code, severity, when, text, evidence in checks:
         sev = pl.lit(severity)
         if code == "ADCVD_DEPOSIT_SHORT":  # a shortfall at an unknown rate is less certain
@@ -126,15 +143,14 @@ def deposit_checks(lines: pl.DataFrame, orders: pl.DataFrame, cfg: AdcvdConfig,
         elif code == "ADCVD_CASE_WRONG":  # another country's case, goods within its scope
             sev = pl.when(pl.col("declared_in_hts_scope").fill_null(False)).then(
                 pl.lit("medium")).otherwise(sev)
-        parts.append(s.filter(when.fill_null(False)).select(
-            "entry_number", "line_number", pl.lit(code).alias("reason_code"),
+        rules.append((code, when.fill_null(False), (
+            pl.col("entry_number"), pl.col("line_number"), pl.lit(code).alias("reason_code"),
             sev.alias("severity"), text.alias("text"),
             pl.struct([e.alias(k) for k, e in evidence.items()]).struct.json_encode()
             .alias("evidence"),
             # the order the goods fall under (the lead key), else the case declared
             pl.coalesce(pl.col("subject_cases").list.first(), pl.col("declared_case"))
             .alias("case_number"),
-            "expected_deposit_usd", shortfall.alias("shortfall_usd"),
-            pl.col("rate").is_null().alias("rate_assumed")))
-    return pl.concat(parts, how="vertical_relaxed").select(
-        [pl.col(c).cast(t) for c, t in CHECK_SCHEMA.items()])
+            pl.col("expected_deposit_usd"), shortfall.alias("shortfall_usd"),
+            pl.col("rate").is_null().alias("rate_assumed"))))
+    return tuple(rules)

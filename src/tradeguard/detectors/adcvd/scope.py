@@ -54,21 +54,17 @@ def match_scope(lines: pl.DataFrame, orders: pl.DataFrame, *,
     has :data:`MATCH_SCHEMA` (``country`` is the order's subject country) and is vectorised:
     one join per distinct prefix length.
     """
-    prefixes = order_prefixes(orders).with_columns(
-        pl.col("hts_prefix").str.len_chars().alias("_len"))
     has_date = "entry_date" in lines.columns and in_force_only
-    keys = lines.select(
+    keys = lines.lazy().select(
         pl.col("entry_number").cast(pl.String),
         pl.col("line_number").cast(pl.Int64),
         normalise_hts().alias("_hts"),
         *([pl.col("entry_date").cast(pl.Date).alias("_entry_date")] if has_date else []),
     )
-    parts: list[pl.DataFrame] = []
-    for length in sorted(prefixes["_len"].unique().to_list()):
-        of_length = prefixes.filter(pl.col("_len") == length).drop("_len")
-        joined = keys.with_columns(pl.col("_hts").str.slice(0, length).alias("hts_prefix")).join(
-            of_length, on="hts_prefix", how="inner")
-        parts.append(joined)
+    # One query: a join per prefix length, then the date test, the dedup and the order.
+    parts = [keys.with_columns(pl.col("_hts").str.slice(0, length).alias("hts_prefix")).join(
+        of_length.lazy(), on="hts_prefix", how="inner")
+        for length, of_length in prefixes_by_length(orders)]
     if not parts:
         return pl.DataFrame(schema=MATCH_SCHEMA)
     matched = pl.concat(parts, how="vertical_relaxed")
@@ -80,7 +76,25 @@ def match_scope(lines: pl.DataFrame, orders: pl.DataFrame, *,
     matched = matched.sort("hts_prefix", descending=True).unique(
         ["entry_number", "line_number", "case_number"], keep="first", maintain_order=True)
     return matched.select([pl.col(c).cast(t) for c, t in MATCH_SCHEMA.items()]).sort(
-        "entry_number", "line_number", "case_number")
+        "entry_number", "line_number", "case_number").collect()
+
+
+# The last order list's prefixes by length: every batch matches against the same list.
+_KEPT: list[tuple[pl.DataFrame, tuple[tuple[int, pl.DataFrame], ...]]] = []
+
+
+def prefixes_by_length(orders: pl.DataFrame) -> tuple[tuple[int, pl.DataFrame], ...]:
+    """(length, that length's :func:`order_prefixes` rows) for each prefix length, shortest
+    first; built once per order list (reference data keeps its frame)."""
+    for kept_orders, kept in list(_KEPT):
+        if kept_orders is orders:
+            return kept
+    prefixes = order_prefixes(orders).with_columns(
+        pl.col("hts_prefix").str.len_chars().alias("_len"))
+    by_length = tuple((int(length), prefixes.filter(pl.col("_len") == length).drop("_len"))
+                      for length in sorted(prefixes["_len"].unique().to_list()))
+    _KEPT[:] = [(orders, by_length)]  # one list at a time; keeps the frame it keys on alive
+    return by_length
 
 
 def match_orders(lines: pl.DataFrame, orders: pl.DataFrame,

@@ -240,6 +240,8 @@ def mid_findings(df: pl.DataFrame, iso2_not_ca: pl.Series,
     failed = (~formed | ~pl.col("_country_ok") | (has_name & ~pl.col("_name_ok"))
               | (has_name & has_addr & ~pl.col("_address_ok")))
     parties = parties.filter(failed.fill_null(True))
+    if parties.is_empty():  # every manufacturer passes: no line to report, nothing to join
+        return []
     lines = df.filter(pl.col("manufacturer_id").is_in(parties.get_column("manufacturer_id")
                                                       .implode())).join(
         parties, on=KEY, how="inner", nulls_equal=True, maintain_order="left")

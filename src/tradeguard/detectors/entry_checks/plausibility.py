@@ -8,23 +8,52 @@ are worth more than the bulk raw material they are made of (see
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 from polars.expr.whenthen import ChainedThen, Then
 
 from tradeguard.detectors.entry_checks.frame import emit, fmt, txt, usd
 from tradeguard.detectors.entry_checks.reference import CheckTables
+from tradeguard.findings import FINDINGS_SCHEMA
 
 
 def plausibility_findings(df: pl.DataFrame, tables: CheckTables) -> list[pl.DataFrame]:
     """DQ_IMPLAUSIBLE_QUANTITY, DQ_IMPLAUSIBLE_WEIGHT, DQ_IMPLAUSIBLE_VALUE."""
-    cfg = tables.plausibility
-    unit = pl.col("quantity_unit").str.to_uppercase().str.replace_all(r"[.\s]", "")
-    frame = (df.with_columns(unit.alias("_unit"),
-                             pl.col("hts_digits").str.slice(0, 2).alias("_chapter"),
-                             tables.article_min_kg.alias("_min_kg"),
-                             tables.article_max_kg.alias("_max_kg"))
+    checks = _checks(tables)
+    frame = (df.with_columns(checks.prepared)
              .join(tables.units, on="_unit", how="left")
              .join(tables.chapter_floor, on="_chapter", how="left"))
+    frame = frame.filter(checks.any_fails)
+    if frame.is_empty():  # what every emit below gives when no line is flagged
+        return [pl.DataFrame(schema=FINDINGS_SCHEMA)]
+    frame = frame.with_columns(checks.whys)
+    return [emit(frame, mask, code, text, evidence)
+            for mask, code, text, evidence in checks.emitted]
+
+
+@dataclass(frozen=True)
+class _Checks:
+    """The expressions of the plausibility checks for one set of check tables (built once:
+    building them costs more than running them on one entry)."""
+
+    prepared: tuple[pl.Expr, ...]
+    any_fails: pl.Expr
+    whys: tuple[pl.Expr, ...]
+    emitted: tuple[tuple[pl.Expr, str, pl.Expr, dict[str, pl.Expr]], ...]
+
+
+_KEPT: list[tuple[CheckTables, _Checks]] = []
+
+
+def _checks(tables: CheckTables) -> _Checks:
+    for kept_tables, kept in list(_KEPT):
+        if kept_tables is tables:
+            return kept
+    cfg = tables.plausibility
+    unit = pl.col("quantity_unit").str.to_uppercase().str.replace_all(r"[.\s]", "")
+    prepared = (unit.alias("_unit"), pl.col("hts_digits").str.slice(0, 2).alias("_chapter"),
+                tables.article_min_kg.alias("_min_kg"), tables.article_max_kg.alias("_max_kg"))
     qty, gross = pl.col("quantity"), pl.col("gross_weight_kg")
     value = pl.col("entered_value_usd")
     net_kg = qty * pl.col("_kg_per_unit")
@@ -64,24 +93,27 @@ def plausibility_findings(df: pl.DataFrame, tables: CheckTables) -> list[pl.Data
     ]
     # Sentences are built only for the lines some test flags; almost every line passes all.
     tests = [qty <= 0, *(test for test, _ in weight_tests), *(test for test, _ in value_tests)]
-    frame = frame.filter(pl.any_horizontal(tests).fill_null(False))
-    frame = frame.with_columns(_first_why(weight_tests).alias("_weight"),
-                               _first_why(value_tests).alias("_value"))
     common: dict[str, pl.Expr] = {"quantity": qty, "quantity_unit": pl.col("quantity_unit"),
                                   "gross_weight_kg": gross, "entered_value_usd": value,
                                   "hts": pl.col("hts_digits")}
-    return [
-        emit(frame, qty <= 0, "DQ_IMPLAUSIBLE_QUANTITY",
+    checks = _Checks(
+        prepared=prepared,
+        any_fails=pl.any_horizontal(tests).fill_null(False),
+        whys=(_first_why(weight_tests).alias("_weight"), _first_why(value_tests).alias("_value")),
+        emitted=(
+            (qty <= 0, "DQ_IMPLAUSIBLE_QUANTITY",
              fmt("Quantity {} {} is not a quantity of goods.", qty,
-                       txt(pl.col("quantity_unit"))), common),
-        emit(frame, pl.col("_weight").is_not_null(), "DQ_IMPLAUSIBLE_WEIGHT",
+                 txt(pl.col("quantity_unit"))), common),
+            (pl.col("_weight").is_not_null(), "DQ_IMPLAUSIBLE_WEIGHT",
              fmt("Weight is not physically plausible: {}.", pl.col("_weight")),
              {**common, "bound": pl.col("_weight"), "min_kg_per_article": pl.col("_min_kg"),
               "max_kg_per_article": pl.col("_max_kg")}),
-        emit(frame, pl.col("_value").is_not_null(), "DQ_IMPLAUSIBLE_VALUE",
+            (pl.col("_value").is_not_null(), "DQ_IMPLAUSIBLE_VALUE",
              fmt("Value is not plausible for these goods: {}.", pl.col("_value")),
              {**common, "bound": pl.col("_value"), "floor_usd_per_kg": pl.col("_floor")}),
-    ]
+        ))
+    _KEPT[:] = [(tables, checks)]  # one set of tables at a time, as a detector keeps them
+    return checks
 
 
 def _first_why(tests: list[tuple[pl.Expr, pl.Expr]]) -> pl.Expr:

@@ -121,13 +121,18 @@ class ForcedLaborDetector:
             [matches.select("node"), places.select("node")]
         ).drop_nulls().unique()
         paths = trace_paths(nodes, flagged, batch, cfg.max_tiers)
+        # Most batches match no list and name no Xinjiang place: nothing to split by tier.
         parts = [
             _match_hits(matches.filter(pl.col("tier") == 0), upstream=False),
             _match_hits(matches.filter(pl.col("tier") > 0).join(paths, on="node"), upstream=True),
-            _place_hits(places.filter(pl.col("tier") == 0), upstream=False),
-            _place_hits(places.filter(pl.col("tier") > 0).join(paths, on="node"), upstream=True),
-            _traceability_hits(batch, nodes, ctx, cfg),
-        ]
+        ] if matches.height else []
+        if places.height:
+            parts += [
+                _place_hits(places.filter(pl.col("tier") == 0), upstream=False),
+                _place_hits(places.filter(pl.col("tier") > 0).join(paths, on="node"),
+                            upstream=True),
+            ]
+        parts.append(_traceability_hits(batch, nodes, ctx, cfg))
         hits = pl.concat([p for p in parts if p.height], how="vertical_relaxed") if any(
             p.height for p in parts
         ) else _empty_hits()
