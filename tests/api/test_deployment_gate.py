@@ -13,7 +13,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -258,6 +258,28 @@ def test_unreadable_registry_fails_closed(tmp_path: Path) -> None:
     assert any("cannot be read" in w for w in status.warnings)
 
 
+def _stored(site: DemoSite, sql: str) -> list[Any]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(site.db_url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(sa.text(sql)).all())
+    finally:
+        engine.dispose()
+
+
+def stored_model_versions(site: DemoSite) -> dict[str, int]:
+    """``versions.model`` of every stored assessment, counted."""
+    import json
+
+    counts: dict[str, int] = {}
+    for (record,) in _stored(site, "select record from app_assessments"):
+        version = json.loads(record)["versions"]["model"]
+        counts[version] = counts.get(version, 0) + 1
+    return counts
+
+
 def test_demo_registers_its_model_with_card_and_audit(
         demo_client: TestClient, as_user: Callable[[str], dict[str, str]],
         demo_site: DemoSite) -> None:
@@ -269,6 +291,7 @@ def test_demo_registers_its_model_with_card_and_audit(
     assert [v["version"] for v in listed] == [demo_site.summary["model"]] == [record["version"]]
     v = listed[0]
     assert v["card"]["artifact_hash"] == v["version"] and v["card"]["metrics"]
+    assert "held out for the audit" in v["card"]["training_data"]
     assert v["registered_by"] == "model_owner" and v["audit"]["evidence_hash"] == \
         record["evidence"]
     assert v["audit"]["passed"] is record["audit_passed"]
@@ -276,70 +299,78 @@ def test_demo_registers_its_model_with_card_and_audit(
     assert actions[:2] == [("register", "model_owner"), ("audit", "auditor")]
     evidence = demo_client.get("/api/v1/audit/evidence", headers=as_user("auditor")).json()
     assert evidence["versions"]["model"] == v["version"]
+    # The audit looked at the later days scored in shadow, under the site's own targeting.
+    assert evidence["versions"]["targeting"] == demo_site.summary["targeting"]["version"]
+    assert evidence["population"]["lines"] == record["audit"]["lines"] > 0
     status = demo_client.get("/api/v1/deployment", headers=as_user("auditor")).json()
+    versions = stored_model_versions(demo_site)
     if record["audit_passed"]:
         # Approved by someone who neither built nor registered it; the service uses it.
         assert v["state"] == "approved" and v["approved_by"] == "supervisor"
         assert doc["active"]["model:" + v["name"]] == v["version"]
         assert demo_site.model_dir == demo_site.trained_model_dir
         assert status["model_used"] is True
+        assert versions == {v["version"]: demo_site.summary["lines_scored"]}
     else:
         # Not faked: registered, refused approval for its failed audit, and not served.
         assert v["state"] == "registered" and v["approved_by"] is None
         assert record["approval_refused"] == [
             "audit failed: " + ", ".join(v["audit"]["failed_checks"])]
         assert demo_site.model_dir is None and status["model_version"] is None
+        # No stored decision was made by the refused model: scored without it, and saying so.
+        label = f"none (model {v['version']} refused by the deployment gate: registered)"
+        assert versions == {label: demo_site.summary["lines_scored"]}
+        assert demo_site.summary["scored_with"] == label
+        probabilities = _stored(demo_site, "select count(*) from app_assessments where "
+                                "json_extract(record, '$.model_probability') is not null")
+        assert probabilities == [(0,)]
 
 
-@pytest.fixture(scope="module")
-def demo_run(demo_site: DemoSite) -> Iterator[tuple[Any, Any, Any]]:
-    """The demo run's scorer (history before the window) and its declarations."""
-    from tradeguard.api.records import stored_declarations, stored_outcomes
-    from tradeguard.model import load_artifact
-    from tradeguard.pipeline import Scorer
-    from tradeguard.store import open_store
-
-    start = date.fromisoformat(demo_site.summary["window"][0])
-    assert demo_site.trained_model_dir is not None
-    with open_store(demo_site.db_url) as store:
-        current = stored_declarations(store.engine, date_from=start)
-        history = stored_declarations(store.engine, before=start)
-        scorer = Scorer(history_entries=history.entries, history_lines=history.lines,
-                        outcomes=stored_outcomes(store.engine),
-                        model=load_artifact(demo_site.trained_model_dir))
-        yield store.engine, scorer, current
+def test_demo_shadow_audit_stores_and_logs_no_decision(demo_site: DemoSite) -> None:
+    """Only the site's own run is stored and logged: one assessment and one
+    ``decision.scored`` record per line of the window, none from the shadow run."""
+    scored = demo_site.summary["lines_scored"]
+    assert _stored(demo_site, "select count(*) from app_assessments") == [(scored,)]
+    logged = _stored(demo_site, "select event_type, count(*) from decision_log_records "
+                     "group by event_type order by event_type")
+    assert dict(logged)["decision.scored"] == scored
+    assert set(dict(logged)) <= {"decision.scored", "model.registered", "model.approved"}
+    targeting = _stored(demo_site, "select distinct json_extract(record, "
+                        "'$.versions.targeting') from app_assessments")
+    assert targeting == [(demo_site.summary["targeting"]["version"],)]
+    assert demo_site.summary["targeting"]["compliance_sample_rate"] == 0.05
 
 
-def _sections(result: Any) -> dict[str, Any]:
-    return {s.name: s for s in result.sections}
+def _sections(doc: dict[str, Any]) -> dict[str, Any]:
+    return {s["name"]: s for s in doc["sections"]}
 
 
 def test_demo_audit_skips_rescoring_only_when_the_verdict_is_settled(
-        demo_site: DemoSite, demo_run: tuple[Any, Any, Any]) -> None:
-    from tradeguard.api.demo_registry import RESCORED, audit_demo_run
+        demo_site: DemoSite) -> None:
+    import json
 
-    engine, scorer, current = demo_run
-    assert demo_site.trained_model_dir is not None
-    result = audit_demo_run(engine, demo_site.trained_model_dir, scorer, current)
-    by = _sections(result)
-    settled = [c for name, s in by.items() if name not in RESCORED
-               and name in result.policy.blocking_sections for c in s.failed_checks]
-    assert result.passed is demo_site.summary["registry"]["audit_passed"]
+    from tradeguard.api.demo_registry import RESCORED
+
+    doc = json.loads((demo_site.directory / "audit" / "evidence.json").read_text())
+    by = _sections(doc)
+    settled = [c for c in doc["failed_checks"] if c.split(".")[0] not in RESCORED]
+    assert (doc["verdict"] == "pass") is demo_site.summary["registry"]["audit_passed"]
     if settled:  # robustness could not have changed a failing verdict: not run, and said so
-        assert not result.passed and by["robustness"].skipped
-        assert "not run: the verdict already fails on " + ", ".join(settled) in result.data_note
+        assert doc["verdict"] == "fail" and by["robustness"]["skipped"]
+        assert "not run: the verdict already fails on " + ", ".join(settled) in doc["data_note"]
     else:
-        assert not by["robustness"].skipped
+        assert not by["robustness"]["skipped"]
 
 
 @pytest.mark.slow
-def test_demo_audit_rescores_through_the_demo_scorer_when_it_matters(
-        demo_site: DemoSite, demo_run: tuple[Any, Any, Any], tmp_path: Path) -> None:
+def test_demo_audit_rescores_through_the_shadow_scorer_when_it_matters(
+        demo_site: DemoSite, tmp_path: Path) -> None:
     from importlib.resources import files
 
     import yaml
 
-    from tradeguard.api.demo_registry import audit_demo_run
+    from tradeguard.api.demo_registry import audit_in_shadow
+    from tradeguard.governance.audit.demo import audit_demo_folder
     from tradeguard.governance.audit.policy import load_policy
 
     shipped = yaml.safe_load((files("tradeguard.governance.audit") / "policy.yaml")
@@ -350,16 +381,21 @@ def test_demo_audit_rescores_through_the_demo_scorer_when_it_matters(
     shipped["bias"]["ratio_band"] = [0.0, 1e9]
     lenient = tmp_path / "lenient.yaml"
     lenient.write_text(yaml.safe_dump(shipped), encoding="utf-8")
-    engine, scorer, current = demo_run
-    assert demo_site.trained_model_dir is not None
-    result = audit_demo_run(engine, demo_site.trained_model_dir, scorer, current,
-                            policy=load_policy(lenient))
-    by = _sections(result)
+    before = (_stored(demo_site, "select count(*) from app_assessments"),
+              _stored(demo_site, "select count(*) from decision_log_records"))
+    run = audit_demo_folder(demo_site.directory / "data", tmp_path / "rejected",
+                            supply_chain=True)
+    result = audit_in_shadow(run.audit_input, policy=load_policy(lenient))
+    by = {s.name: s for s in result.sections}
     assert not by["robustness"].skipped
     tests = {row["test"] for row in by["robustness"].tables["tests"]}
     assert {"case_and_spacing", "value_rounding", "swapped_origin"} <= tests
     assert result.extra["canaries"]  # the canary scan ran on re-scored output
-    assert "the demo run's own fitted scorer" in result.data_note
+    # The same candidate as the demo registered (training is deterministic), and the shadow
+    # run left the site's database as it was.
+    assert run.artifact.version == demo_site.summary["model"]
+    assert (_stored(demo_site, "select count(*) from app_assessments"),
+            _stored(demo_site, "select count(*) from decision_log_records")) == before
 
 
 def test_status_before_the_scorer_is_built_reports_the_kill_switch(

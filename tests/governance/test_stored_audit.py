@@ -177,7 +177,8 @@ def test_audit_run_reads_the_stored_demo(demo_site: Any, tmp_path: Path) -> None
     assert pop["lines"] == lines and pop["examined"] == examined
     by = {s["name"]: s for s in doc["sections"]}
     assert not by["robustness"]["skipped"] and by["robustness"]["tables"]["tests"]
-    assert doc["versions"]["model"] == demo_site.summary["model"]
+    # The model the stored run was scored with: the approved one, or none when refused.
+    assert doc["versions"]["model"] == demo_site.summary["scored_with"]
 
 
 @pytest.mark.slow

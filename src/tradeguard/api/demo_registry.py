@@ -1,26 +1,24 @@
-"""The demo's model goes through the registry like any other model.
+"""The demo's model goes through the registry like any other model, before it decides anything.
 
-The model owner registers the trained version with its model card, high-impact determination
-and signed impact assessment; the auditor runs the audit harness on what the demo stored
-(the assessments, the exam outcomes, the declarations) and attaches the verdict; the
-supervisor, who neither built nor registered it, approves it — which the registry refuses
-when the audit failed. Nothing is waived: a model that fails stays registered and unapproved,
-and the demo's service then scores without it.
+The candidate was trained on the earlier days of the demo window and scored the later days in
+shadow (:func:`tradeguard.governance.audit.demo.audit_demo_folder`: nothing stored, nothing
+logged as a decision). The model owner registers it with its model card, high-impact
+determination and signed impact assessment; the auditor runs the audit harness on that shadow
+run and attaches the verdict; the supervisor, who neither built nor registered it, approves
+it — which the registry refuses when the audit failed. Nothing is waived: a model that fails
+stays registered and unapproved, and the demo then scores without it.
 
-The audit is the one ``tradeguard audit run --db`` gives, with two economies: the robustness
-re-scoring reuses the demo run's fitted scorer (same history, same date) instead of fitting
-again for each edit, and it is not run at all when another blocking section already failed
-(the evidence says so), since it could not change the verdict.
+One economy: the robustness re-scoring and the canary scan are not run when another blocking
+section already failed (the evidence says so), since they could not change the verdict.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import polars as pl
 
 from tradeguard.settings import Settings
 
@@ -32,7 +30,8 @@ RESCORED = ("robustness", "security")
 
 @dataclass(frozen=True)
 class DemoModelRecord:
-    """What the registry holds about the demo model after the demo was built."""
+    """What the registry holds about the demo model after the demo was built, and what its
+    shadow audit looked at (``population``: audited lines, exams, random-sample exams)."""
 
     version: str
     state: str
@@ -40,6 +39,8 @@ class DemoModelRecord:
     failed_checks: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     evidence: str = ""
+    audit_note: str = ""
+    population: dict[str, Any] = field(default_factory=dict)
 
     @property
     def approved(self) -> bool:
@@ -50,7 +51,9 @@ class DemoModelRecord:
         """For the demo's summary."""
         return {"version": self.version, "state": self.state, "approved": self.approved,
                 "audit_passed": self.audit_passed, "failed_checks": self.failed_checks,
-                "approval_refused": self.refused, "evidence": self.evidence}
+                "approval_refused": self.refused, "evidence": self.evidence,
+                "audit": {"run": "shadow: nothing stored, nothing logged as a decision",
+                          "note": self.audit_note, **self.population}}
 
 
 def reset_registry(settings: Settings) -> None:
@@ -61,22 +64,23 @@ def reset_registry(settings: Settings) -> None:
         stale.unlink(missing_ok=True)
 
 
-def govern_demo_model(settings: Settings, engine: Any, log: Any, artifact: Any,
-                      model_dir: Path, scorer: Any, current: Any) -> DemoModelRecord:
-    """Register, audit and (if the audit passed) approve the demo model (saved in
-    ``model_dir``; ``scorer`` and ``current``: the demo run's scorer and declarations)."""
+def govern_demo_model(settings: Settings, log: Any, run: Any,
+                      policy: Any | None = None) -> DemoModelRecord:
+    """Register the candidate of ``run`` (a shadow :class:`~tradeguard.governance.audit.demo.
+    DemoRun`), audit it, attach the verdict and ask the supervisor to approve it."""
     from tradeguard.governance.audit.report import write_outputs
     from tradeguard.governance.impact import RiskSigner
     from tradeguard.governance.records import ArtifactKind, AuditStamp
     from tradeguard.governance.registry import ApprovalRefused, open_registry
     from tradeguard.security import Principal, Role
 
+    artifact = run.artifact
     registry = open_registry(settings, log=log)
     signer = RiskSigner.from_settings(settings)
     today = registry.clock().date()
     registry.register(Principal(REGISTRAR, frozenset({Role.MODEL_OWNER})),
-                      demo_registration(artifact, signer, today))
-    result = audit_demo_run(engine, model_dir, scorer, current)
+                      demo_registration(artifact, signer, today, run.cut))
+    result = audit_in_shadow(run.audit_input, policy)
     _, _, digest = write_outputs(result, Path(settings.work_dir) / "audit")
     registry.attach_audit(Principal(AUDITOR, frozenset({Role.AUDITOR})), ArtifactKind.MODEL,
                           artifact.version, AuditStamp(
@@ -89,11 +93,13 @@ def govern_demo_model(settings: Settings, engine: Any, log: Any, artifact: Any,
     except ApprovalRefused as exc:
         refused = exc.reasons
     state = registry.find(ArtifactKind.MODEL, None, artifact.version).state.value
+    population = {k: result.extra["population"][k]
+                  for k in ("lines", "examined", "random_sample_examined")}
     return DemoModelRecord(artifact.version, state, result.passed, result.failed_checks,
-                           refused, digest)
+                           refused, digest, result.data_note, population)
 
 
-def demo_registration(artifact: Any, signer: Any, today: Any) -> Any:
+def demo_registration(artifact: Any, signer: Any, today: Any, trained_before: Any) -> Any:
     """The registry record of the demo model: card, determination, signed assessment."""
     from tradeguard.governance.impact import (
         IMPACT_CATEGORIES,
@@ -110,7 +116,8 @@ def demo_registration(artifact: Any, signer: Any, today: Any) -> Any:
                for k in ("valid_auc", "valid_brier", "valid_precision_at_5") if k in m]
     card = card_for_artifact(artifact, REGISTRAR, metrics, (
         f"Demo declarations: {int(m.get('train_rows', 0))} examined lines of the demo window "
-        "with their exam outcomes, past months as history (generated data)"))
+        f"entered before {trained_before}, with their exam outcomes, past months as history "
+        "(generated data); the later days are held out for the audit"))
     determination = HighImpactDetermination(
         categories={c: c == "law_enforcement_action" for c in IMPACT_CATEGORIES},
         high_impact=True, determined_by=ACCOUNTABLE, determined_on=today,
@@ -134,33 +141,19 @@ def demo_registration(artifact: Any, signer: Any, today: Any) -> Any:
         card=card, determination=determination, assessment=assessment)
 
 
-def audit_demo_run(engine: Any, model_dir: Path, scorer: Any, current: Any,
-                   policy: Any | None = None) -> Any:
-    """The audit of the stored demo run under ``policy`` (default: the shipped one),
-    re-scoring only when that can change the verdict."""
-    from tradeguard.governance.audit.demo import split_declarations
+def audit_in_shadow(inp: Any, policy: Any | None = None) -> Any:
+    """The audit of a shadow run under ``policy`` (default: the shipped one), re-scoring
+    edited declarations only when that can change the verdict."""
     from tradeguard.governance.audit.harness import run_audit
     from tradeguard.governance.audit.policy import load_policy
-    from tradeguard.governance.audit.stored import stored_audit_input
 
     policy = policy or load_policy()
-    inp = stored_audit_input(engine, model_dir=model_dir, with_scorer=False)
-    if inp is None:
-        raise RuntimeError("demo audit: nothing was stored to audit")
-    first = run_audit(inp, policy)
+    first = run_audit(dataclasses.replace(inp, score_fn=None), policy)
     settled = [c for s in first.sections if s.name not in RESCORED
                and s.name in policy.blocking_sections for c in s.failed_checks]
-    if settled:
-        first.data_note += (" Robustness and the canary scan were not run: the verdict "
-                            "already fails on " + ", ".join(settled) + ".")
+    if settled or inp.score_fn is None:
+        if settled:
+            first.data_note += (" Robustness and the canary scan were not run: the verdict "
+                                "already fails on " + ", ".join(settled) + ".")
         return first
-    ent_cols, line_cols = current.entries.columns, current.lines.columns
-
-    def score_fn(frame: pl.DataFrame) -> pl.DataFrame:
-        entries, lines = split_declarations(frame, ent_cols, line_cols)
-        return scorer.score(entries, lines).assessments  # type: ignore[no-any-return]
-
-    inp.score_fn = score_fn
-    inp.data_note += (" Robustness re-scores through the demo run's own fitted scorer "
-                      "(history before the window, as the stored run).")
     return run_audit(inp, policy)

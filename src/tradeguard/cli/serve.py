@@ -50,14 +50,18 @@ def serve(
 def demo(
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
     entries: Annotated[int, typer.Option(
-        "--entries", help="Entries in the current window (at least 100).", min=100)] = 600,
+        "--entries", help="Entries in the current window (at least 100). Below the default "
+        "the model's audit usually fails: it is then not approved and not used.",
+        min=100)] = 2000,
     directory: Annotated[Path, typer.Option("--dir", help="Folder for the demo.")] = Path("demo"),
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     no_serve: Annotated[bool, typer.Option(
         "--no-serve", help="Stop after scoring (print the summary and the accounts).")] = False,
     seed: Annotated[int, typer.Option("--seed", help="Demo data seed.")] = 7,
 ) -> None:
-    """Build demo data, ingest, train, score, queue for review, create users, then serve."""
+    """Build demo data, ingest, train and audit the model in shadow, register it, approve it
+    if its audit passed, score with what the deployment gate allows, queue for review, create
+    users, then serve."""
     from tradeguard.api.demo_site import build_demo, demo_settings
 
     typer.echo(f"building the demo in {directory} ...", err=True)
@@ -67,6 +71,7 @@ def demo(
         fail(f"demo: {exc}", EXIT_FAILED)
     print_json({"directory": str(site.directory), "db": site.db_url, **site.summary,
                 "users": site.users})
+    typer.echo(_model_line(site.summary), err=True)
     if no_serve:
         return
     from tradeguard.api import ApiConfig, create_app
@@ -74,6 +79,19 @@ def demo(
     app = create_app(demo_settings(directory), config=ApiConfig(model_dir=site.model_dir))
     typer.echo(f"demo ready: http://{host}:{port}/  — log in with the accounts above", err=True)
     _run(app, host, port)
+
+
+def _model_line(summary: dict[str, object]) -> str:
+    """One line on what the registry decided about the demo's model, and what scored."""
+    record = summary.get("registry")
+    if not isinstance(record, dict):
+        return f"model {summary.get('model')}; scoring without a model"
+    version = str(record["version"])[:16]
+    if record["approved"]:
+        return f"model {version} approved after its audit passed; it scores the demo"
+    refused = record.get("approval_refused")
+    why = "; ".join(map(str, refused)) if isinstance(refused, list) and refused else "refused"
+    return f"model {version} NOT approved ({why}); the demo scores without it"
 
 
 def register(app: typer.Typer) -> None:
