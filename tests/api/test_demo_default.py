@@ -12,7 +12,6 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import polars as pl
 import pytest
@@ -23,6 +22,7 @@ from tradeguard.api import ApiConfig, create_app
 from tradeguard.api.demo_site import DEFAULT_ENTRIES, DemoSite, build_demo, demo_settings
 
 from .conftest import PASSWORDS, bearer
+from .score_requests import last_entry_request
 
 
 def test_cli_demo_builds_the_default_size() -> None:
@@ -61,17 +61,6 @@ def _stored(site: DemoSite) -> pl.DataFrame:
         "targeting": [r["versions"]["targeting"] for r in records],
         "probability": [r["model_probability"] for r in records],
     }, schema={"model": pl.String, "targeting": pl.String, "probability": pl.Float64})
-
-
-def _one_entry(site: DemoSite) -> dict[str, Any]:
-    data = site.directory / "data"
-    entries = pl.read_csv(data / "entries.csv", infer_schema=False)
-    lines = pl.read_csv(data / "lines.csv", infer_schema=False)
-    entry = entries.to_dicts()[-1]
-    chosen = lines.filter(pl.col("entry_number") == entry["entry_number"]).to_dicts()
-    return {"entry": {k: v for k, v in entry.items() if v is not None},
-            "lines": [{k: v for k, v in ln.items() if v is not None and k != "entry_number"}
-                      for ln in chosen]}
 
 
 @pytest.mark.slow
@@ -114,7 +103,7 @@ def test_default_demo_decides_only_with_the_approved_model(default_site: DemoSit
 def test_default_demo_service_scores_with_the_approved_model(
         default_site: DemoSite, default_client: TestClient) -> None:
     version = default_site.summary["model"]
-    r = default_client.post("/api/v1/score", json=_one_entry(default_site),
+    r = default_client.post("/api/v1/score", json=last_entry_request(default_site.directory),
                             headers=bearer(default_client, "officer"))
     assert r.status_code == 200, r.text
     body = r.json()

@@ -31,6 +31,7 @@ from tradeguard.security import Principal, Role
 from tradeguard.settings import Settings, get_settings
 
 from .conftest import bearer
+from .score_requests import last_entry_request
 
 ADMIN = Principal("admin", frozenset({Role.ADMIN}))
 SUPERVISOR = Principal("supervisor", frozenset({Role.SUPERVISOR}))
@@ -86,20 +87,9 @@ def gated(gated_app: Gated) -> Iterator[Gated]:
     gated_app.reset()
 
 
-def _request(site: DemoSite) -> dict[str, Any]:
-    """The demo's last current entry as a score request."""
-    data = site.directory / "data"
-    entries = pl.read_csv(data / "entries.csv", infer_schema=False)
-    lines = pl.read_csv(data / "lines.csv", infer_schema=False)
-    entry = entries.to_dicts()[-1]
-    chosen = lines.filter(pl.col("entry_number") == entry["entry_number"]).to_dicts()
-    return {"entry": {k: v for k, v in entry.items() if v is not None},
-            "lines": [{k: v for k, v in ln.items() if v is not None and k != "entry_number"}
-                      for ln in chosen]}
-
-
 def _score(g: Gated, site: DemoSite) -> dict[str, Any]:
-    r = g.client.post("/api/v1/score", json=_request(site), headers=g.headers("officer"))
+    r = g.client.post("/api/v1/score", json=last_entry_request(site.directory),
+                      headers=g.headers("officer"))
     assert r.status_code == 200, r.text
     out: dict[str, Any] = r.json()
     return out
@@ -183,7 +173,7 @@ def test_kill_switch_turns_ai_lanes_off_while_serving_and_back_on(
     assert status["kill_switch_reason"] == "suspected data poisoning"
 
     # The same answer as a scorer fitted from scratch with the kill switch engaged.
-    req = _request(demo_site)
+    req = last_entry_request(demo_site.directory)
     number = req["entry"]["entry_number"]
     with open_store(demo_site.db_url) as store:
         every = stored_declarations(store.engine)
