@@ -30,6 +30,11 @@ class Settings(BaseSettings):
         description="Published risk profiles (YAML and changes.json) the service scores with; "
         "None = <work_dir>/profiles, which holds the shipped examples until a first publication",
     )
+    targeting_config: Path | None = Field(
+        default=None,
+        description="Targeting configuration YAML the service scores with (lanes, capacity, "
+        "random compliance sample); None = the shipped one",
+    )
     batch_size: int = Field(default=100_000, ge=1_000, description="Rows per streamed batch")
     environment: str = Field(default="development", description="development | test | production")
     secret_key: SecretStr = Field(

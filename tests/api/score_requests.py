@@ -8,12 +8,14 @@ from typing import Any
 import polars as pl
 
 
-def last_entry_request(site_dir: Path) -> dict[str, Any]:
-    """The demo's last current entry with its lines, as ``POST /api/v1/score`` takes it."""
+def entry_request(site_dir: Path, entry_number: str | None = None) -> dict[str, Any]:
+    """One demo entry (default: the last of the current window) with its lines, as
+    ``POST /api/v1/score`` takes it."""
     data = site_dir / "data"
     entries = pl.read_csv(data / "entries.csv", infer_schema=False)
     lines = pl.read_csv(data / "lines.csv", infer_schema=False)
-    entry = entries.to_dicts()[-1]
+    entry = (entries.filter(pl.col("entry_number") == entry_number).to_dicts()[0]
+             if entry_number else entries.to_dicts()[-1])
     chosen = lines.filter(pl.col("entry_number") == entry["entry_number"]).to_dicts()
     return {"entry": {k: v for k, v in entry.items() if v is not None},
             "lines": [{k: v for k, v in ln.items() if v is not None and k != "entry_number"}

@@ -22,7 +22,7 @@ from tradeguard.api import ApiConfig, create_app
 from tradeguard.api.demo_site import DEFAULT_ENTRIES, DemoSite, build_demo, demo_settings
 
 from .conftest import PASSWORDS, bearer
-from .score_requests import last_entry_request
+from .score_requests import entry_request
 
 
 def test_cli_demo_builds_the_default_size() -> None:
@@ -103,7 +103,7 @@ def test_default_demo_decides_only_with_the_approved_model(default_site: DemoSit
 def test_default_demo_service_scores_with_the_approved_model(
         default_site: DemoSite, default_client: TestClient) -> None:
     version = default_site.summary["model"]
-    r = default_client.post("/api/v1/score", json=last_entry_request(default_site.directory),
+    r = default_client.post("/api/v1/score", json=entry_request(default_site.directory),
                             headers=bearer(default_client, "officer"))
     assert r.status_code == 200, r.text
     body = r.json()

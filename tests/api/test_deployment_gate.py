@@ -31,7 +31,7 @@ from tradeguard.security import Principal, Role
 from tradeguard.settings import Settings, get_settings
 
 from .conftest import bearer
-from .score_requests import last_entry_request
+from .score_requests import entry_request
 
 ADMIN = Principal("admin", frozenset({Role.ADMIN}))
 SUPERVISOR = Principal("supervisor", frozenset({Role.SUPERVISOR}))
@@ -88,7 +88,7 @@ def gated(gated_app: Gated) -> Iterator[Gated]:
 
 
 def _score(g: Gated, site: DemoSite) -> dict[str, Any]:
-    r = g.client.post("/api/v1/score", json=last_entry_request(site.directory),
+    r = g.client.post("/api/v1/score", json=entry_request(site.directory),
                       headers=g.headers("officer"))
     assert r.status_code == 200, r.text
     out: dict[str, Any] = r.json()
@@ -173,7 +173,7 @@ def test_kill_switch_turns_ai_lanes_off_while_serving_and_back_on(
     assert status["kill_switch_reason"] == "suspected data poisoning"
 
     # The same answer as a scorer fitted from scratch with the kill switch engaged.
-    req = last_entry_request(demo_site.directory)
+    req = entry_request(demo_site.directory)
     number = req["entry"]["entry_number"]
     with open_store(demo_site.db_url) as store:
         every = stored_declarations(store.engine)

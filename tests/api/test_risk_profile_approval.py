@@ -18,7 +18,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from tests.api.profile_sites import Headers, cached_headers, profiles_site
-from tests.api.score_requests import last_entry_request
+from tests.api.score_requests import entry_request
 
 from tradeguard.api import services_of
 from tradeguard.api.accounts import create_user
@@ -50,7 +50,7 @@ def who(site: tuple[TestClient, Path]) -> Headers:
 @pytest.fixture(scope="module")
 def entry(demo_site: DemoSite) -> dict[str, Any]:
     """The last demo entry with its lines, as ``POST /score`` takes it."""
-    return last_entry_request(demo_site.directory)
+    return entry_request(demo_site.directory)
 
 
 def _referral_profile(importer_id: str, code: str) -> str:

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from tests.api.conftest import bearer
 from tests.api.profile_sites import Headers, cached_headers, profiles_site
-from tests.api.score_requests import last_entry_request
+from tests.api.score_requests import entry_request
 
 from tradeguard.api import ApiConfig, create_app, services_of
 from tradeguard.api.demo_site import DemoSite
@@ -246,7 +246,7 @@ def test_publish_then_approve_changes_the_version_the_log_and_what_scoring_uses(
     assert after["change_log"][0]["reason"] == body["rationale"]
     assert after["change_log"][0]["approved_by"] == "supervisor"
 
-    score = client.post("/api/v1/score", json=last_entry_request(demo_site.directory),
+    score = client.post("/api/v1/score", json=entry_request(demo_site.directory),
                         headers=who("officer"))
     assert score.status_code == 200, score.text
     assert {a["versions"]["rules"] for a in score.json()["assessments"]} == {done["version"]}
@@ -264,7 +264,7 @@ def test_publish_then_approve_changes_the_version_the_log_and_what_scoring_uses(
                            config=ApiConfig(rate_per_second=1000, rate_burst=1000),
                            scorer=fitted)
     with TestClient(restarted) as second:
-        r2 = second.post("/api/v1/score", json=last_entry_request(demo_site.directory),
+        r2 = second.post("/api/v1/score", json=entry_request(demo_site.directory),
                          headers=bearer(second, "officer"))
         assert r2.status_code == 200, r2.text
         assert {a["versions"]["rules"] for a in r2.json()["assessments"]} == {done["version"]}

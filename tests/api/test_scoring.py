@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import polars as pl
 from fastapi.testclient import TestClient
+from tests.api.score_requests import entry_request
 
-from tradeguard.api.demo_site import DemoSite
+from tradeguard.api.demo_site import DemoSite, demo_settings
 
 Headers = Callable[[str], dict[str, str]]
-
-
-def _request(site: DemoSite, entry_number: str | None = None) -> dict[str, Any]:
-    data = site.directory / "data"
-    entries = pl.read_csv(data / "entries.csv", infer_schema=False)
-    lines = pl.read_csv(data / "lines.csv", infer_schema=False)
-    entry = entries.filter(pl.col("entry_number") == entry_number).to_dicts()[0] \
-        if entry_number else entries.to_dicts()[-1]
-    chosen = lines.filter(pl.col("entry_number") == entry["entry_number"]).to_dicts()
-    clean = {k: v for k, v in entry.items() if v is not None}
-    return {"entry": clean,
-            "lines": [{k: v for k, v in ln.items() if v is not None and k != "entry_number"}
-                      for ln in chosen]}
 
 
 def test_score_matches_the_batch_pipeline(demo_client: TestClient, as_user: Headers,
@@ -32,8 +19,9 @@ def test_score_matches_the_batch_pipeline(demo_client: TestClient, as_user: Head
     from tradeguard.model import load_artifact
     from tradeguard.pipeline import score_declarations
     from tradeguard.store import open_store
+    from tradeguard.targeting.config import load_targeting_config
 
-    body = _request(demo_site)
+    body = entry_request(demo_site.directory)
     r = demo_client.post("/api/v1/score", json=body, headers=as_user("officer"))
     assert r.status_code == 200, r.text
     got = {a["line_number"]: a for a in r.json()["assessments"]}
@@ -46,9 +34,15 @@ def test_score_matches_the_batch_pipeline(demo_client: TestClient, as_user: Head
     one_e = every.entries.filter(pl.col("entry_number") == number)
     one_l = every.lines.filter(pl.col("entry_number") == number)
     model = load_artifact(demo_site.model_dir) if demo_site.model_dir else None
+    # The service targets with the demo's configuration (its compliance sample), as the
+    # stored run did.
+    targeting = demo_settings(demo_site.directory).targeting_config
+    assert targeting is not None
+    config = load_targeting_config(targeting)
     expected = score_declarations(one_e, one_l, history_entries=every.entries,
                                   history_lines=every.lines, outcomes=outcomes, model=model,
-                                  as_of=every.entries["entry_date"].max())
+                                  as_of=every.entries["entry_date"].max(), config=config)
+    assert set(expected.assessments["targeting_version"]) == {config.version}
     for row in expected.assessments.iter_rows(named=True):
         a = got[row["line_number"]]
         assert a["lane"] == row["lane"]
@@ -56,12 +50,13 @@ def test_score_matches_the_batch_pipeline(demo_client: TestClient, as_user: Head
         assert a["reasons"] == row["reasons"]
         assert a["input_digest"] == row["input_digest"]
         assert a["versions"]["model"] == row["model_version"]
+        assert a["versions"]["targeting"] == row["targeting_version"]
 
 
 def test_bad_line_is_rejected_naming_row_and_field(demo_client: TestClient,
                                                    as_user: Headers,
                                                    demo_site: DemoSite) -> None:
-    body = _request(demo_site)
+    body = entry_request(demo_site.directory)
     body["lines"][0]["country_of_origin"] = "ZZ"
     r = demo_client.post("/api/v1/score", json=body, headers=as_user("officer"))
     assert r.status_code == 422
@@ -75,7 +70,7 @@ def test_batch_job_reports_progress_and_result(demo_client: TestClient, as_user:
                                                demo_site: DemoSite) -> None:
     import time
 
-    one = _request(demo_site)
+    one = entry_request(demo_site.directory)
     body = {"entries": [one["entry"]],
             "lines": [{**ln, "entry_number": one["entry"]["entry_number"]}
                       for ln in one["lines"]]}

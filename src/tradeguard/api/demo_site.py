@@ -45,6 +45,8 @@ TRAINED = ("officer", "supervisor")
 #: fail (too few exams for the bias, calibration or lift intervals); at 2,000 five of seven
 #: seeds pass, the default seed 7 among them (docs/architecture.md, "The demo").
 DEFAULT_ENTRIES = 2000
+#: The demo's targeting configuration, written next to its database for the service to read.
+TARGETING_FILE = "targeting.yaml"
 DEMO_SAMPLE_NOTE = ("the demo runs a 5% compliance sample (shipped configuration: 1%), the "
                     "configuration its model was audited under: a demo-sized window needs it "
                     "for the audit to hold enough random exams")
@@ -73,6 +75,9 @@ def demo_settings(directory: Path, **overrides: Any) -> Settings:
     from tradeguard.settings import get_settings
 
     db = f"sqlite:///{(directory / 'tradeguard.db').resolve()}"
+    targeting = directory / TARGETING_FILE
+    if targeting.exists():
+        overrides.setdefault("targeting_config", targeting)
     return get_settings(db=db, work_dir=directory, **overrides)
 
 
@@ -99,6 +104,8 @@ def build_demo(directory: Path, *, entries: int = DEFAULT_ENTRIES, seed: int = 7
                passwords: dict[str, str] | None = None,
                settings: Settings | None = None) -> DemoSite:
     """Build the demo installation in ``directory`` (fresh database each time)."""
+    import yaml
+
     from tradeguard.api.accounts import create_user
     from tradeguard.api.demo_registry import govern_demo_model, reset_registry
     from tradeguard.api.records import save_result, stored_declarations, stored_outcomes
@@ -118,6 +125,10 @@ def build_demo(directory: Path, *, entries: int = DEFAULT_ENTRIES, seed: int = 7
     manifest = generate_demo_data(directory / "data", entries=entries, seed=seed)
     start = date.fromisoformat(manifest.window[0])
     config = demo_targeting_config()
+    # The service reads the same configuration (demo_settings points at it), so an entry
+    # scored live gets the lanes the stored run would give it.
+    (directory / TARGETING_FILE).write_text(
+        yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
     with open_store(settings.db) as store:
         loaded = _ingest(settings, store, directory / "data")
         engine = store.engine

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from tradeguard.model import ModelArtifact
     from tradeguard.pipeline import Scorer, ScoringResult
     from tradeguard.refdata import ReferenceData
+    from tradeguard.targeting.config import TargetingConfig
 
 
 log = logging.getLogger(__name__)
@@ -151,15 +152,16 @@ def build_scorer(
     history_entries: pl.DataFrame, history_lines: pl.DataFrame, *,
     outcomes: pl.DataFrame | None = None, model: ModelArtifact | None = None,
     ref: ReferenceData | None = None, as_of: date | None = None,
-    gate: RegistryWatch | None = None,
+    gate: RegistryWatch | None = None, config: TargetingConfig | None = None,
 ) -> EntryScorer:
     """Fit the detectors on the history as of ``as_of`` (default: its latest entry date);
-    with a ``gate``, each score uses what the registry allows at that moment."""
+    with a ``gate``, each score uses what the registry allows at that moment; ``config``:
+    the targeting configuration (default: the shipped one)."""
     from tradeguard.pipeline import Scorer
 
     return EntryScorer(Scorer(
         history_entries=history_entries, history_lines=history_lines, outcomes=outcomes,
-        model=model, ref=ref, baseline_as_of=as_of, pin_baseline=True), gate)
+        model=model, ref=ref, config=config, baseline_as_of=as_of, pin_baseline=True), gate)
 
 
 class LazyScorer:

@@ -85,7 +85,8 @@ def _scorer_from_store(engine: sa.Engine, config: ApiConfig,
 
     With ``settings`` the scorer goes through the deployment gate of that installation's
     registry: the model only while its version is approved, nothing AI-assisted while the
-    kill switch is engaged (see :mod:`tradeguard.api.scoring`).
+    kill switch is engaged (see :mod:`tradeguard.api.scoring`); and it targets with
+    ``settings.targeting_config`` when one is set.
     """
     from tradeguard.api.records import stored_declarations, stored_outcomes
     from tradeguard.api.scoring import build_scorer
@@ -97,13 +98,18 @@ def _scorer_from_store(engine: sa.Engine, config: ApiConfig,
 
         model = load_artifact(config.model_dir)
     gate = None
+    targeting = None
     if settings is not None:
         from tradeguard.governance.deployment import RegistryWatch
         from tradeguard.governance.registry import open_registry
 
         gate = RegistryWatch(open_registry(settings), None if model is None else model.version)
+        if settings.targeting_config is not None:
+            from tradeguard.targeting.config import load_targeting_config
+
+            targeting = load_targeting_config(settings.targeting_config)
     scorer = build_scorer(history.entries, history.lines, outcomes=stored_outcomes(engine),
-                          model=model, gate=gate)
+                          model=model, gate=gate, config=targeting)
     if config.warm_scorer:
         scorer.warm_up(history.entries, history.lines)
     return scorer
