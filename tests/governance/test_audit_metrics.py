@@ -126,3 +126,35 @@ def test_bias_section_fails_on_disparity_and_respects_min_n() -> None:
     sec = bias_section(tiny, policy)
     check = next(c for c in sec.checks if c.name == "importer_size.selection_rate")
     assert check.passed is True and "0 of 2 groups judged" in check.note
+
+
+def test_a_zero_count_among_a_few_cases_is_not_judged() -> None:
+    """A small group whose dozen clean exams hold no selected line has a false-positive rate
+    of 0 with a bootstrap interval of [0, 0]: at the overall rate it would expect about one
+    such exam, so the zero says nothing and the rate is shown, not judged. The same group
+    with enough cases is judged."""
+    policy = load_policy()
+    base = bias_frame(n=4000).with_columns(pl.lit("established").alias("importer_tenure"))
+    few = pl.DataFrame({
+        "importer_size": ["small"] * 60, "importer_tenure": ["new"] * 60,
+        "selected": [True] * 6 + [False] * 54,
+        # 12 clean random-sample exams, none of them selected lines (the selected ones were
+        # not examined)
+        "weight": [0.0] * 6 + [10.0] * 12 + [0.0] * 42,
+        "y": [0.0] * 60, "appealed": [False] * 60, "overturned": [False] * 60})
+    frame = pl.concat([base, few.select(base.columns)], how="vertical_relaxed")
+    rows = {r["group"]: r for r in group_metrics(frame, "importer_tenure", policy)}
+    new = rows["new"]
+    assert new["enough_data"] and new["false_positive_rate"] == 0.0
+    assert new["false_positive_rate_ratio_high"] == 0.0  # the collapsed interval
+    assert 0 < new["false_positive_rate_expected_events"] < policy.bias.min_expected_events
+    assert not new["false_positive_rate_judged"] and new["selection_rate_judged"]
+    check = next(c for c in bias_section(frame, policy).checks
+                 if c.name == "importer_tenure.false_positive_rate")
+    assert check.passed is True and "1 of 2 groups judged" in check.note
+    # with the rule off the collapsed interval is read as a disparity
+    lax = policy.model_copy(update={"bias": policy.bias.model_copy(
+        update={"min_expected_events": 0.0})})
+    check = next(c for c in bias_section(frame, lax).checks
+                 if c.name == "importer_tenure.false_positive_rate")
+    assert check.passed is False and "new" in check.note

@@ -118,12 +118,20 @@ def group_metrics(frame: pl.DataFrame, attr: str, policy: AuditPolicy) -> list[d
     reference = _metric_frame(frame.with_columns(codes.alias(attr)), attr)
     n = onehot.sum(0)
     examined = (f["w"] > 0) @ onehot
+    # The cases each judged rate is taken over: every line; the examined lines that found
+    # nothing (the false-positive rate's inverse-probability-weighted denominator).
+    cases = {"selection_rate": n,
+             "false_positive_rate": ((f["w"] > 0) & (f["y"] == 0)) @ onehot}
     rows = []
     for j, g in enumerate(groups):
+        enough = bool(n[j] >= pol.min_group_lines and examined[j] >= pol.min_group_examined)
         row: dict[str, Any] = {"attribute": attr, "group": g, "lines": int(n[j]),
-                               "examined": int(examined[j]),
-                               "enough_data": bool(n[j] >= pol.min_group_lines
-                                                   and examined[j] >= pol.min_group_examined)}
+                               "examined": int(examined[j]), "enough_data": enough}
+        for m, count in cases.items():
+            overall = float(point[m][0, -1])
+            expected = float(count[j]) * overall if np.isfinite(overall) else 0.0
+            row[f"{m}_expected_events"] = round(expected, 2)
+            row[f"{m}_judged"] = enough and expected >= pol.min_expected_events
         for m in point:
             lo, hi = interval(reps[m][:, j], bs.confidence)
             rlo, rhi = interval(ratio(reps[m][:, j], reps[m][:, -1]), bs.confidence)
@@ -145,7 +153,9 @@ def bias_section(frame: pl.DataFrame, policy: AuditPolicy) -> Section:
                   "appeal overturn rate by importer size, tenure, origin, port and broker, with "
                   f"95% intervals; a group fails when its ratio to the overall rate lies wholly "
                   f"outside {lo_band}-{hi_band}. Groups below {pol.min_group_lines} lines or "
-                  f"{pol.min_group_examined} exams are shown but not judged.")
+                  f"{pol.min_group_examined} exams, and rates the overall rate would give "
+                  f"fewer than {pol.min_expected_events:g} events in the group, are shown but "
+                  "not judged.")
     for attr, rule in pol.groups.items():
         if attr not in frame.columns:
             sec.checks.append(Check(f"{attr}", None, 0, "<=", None,
@@ -154,11 +164,11 @@ def bias_section(frame: pl.DataFrame, policy: AuditPolicy) -> Section:
         rows = group_metrics(frame, attr, policy)
         sec.tables[attr] = rows
         for metric in JUDGED:
-            bad = [r["group"] for r in rows if r["enough_data"]
+            bad = [r["group"] for r in rows if r[f"{metric}_judged"]
                    and r[f"{metric}_ratio_low"] is not None
                    and (r[f"{metric}_ratio_low"] > hi_band
                         or (r[f"{metric}_ratio_high"] or 0) < lo_band)]
-            judged = sum(r["enough_data"] for r in rows)
+            judged = sum(r[f"{metric}_judged"] for r in rows)
             note = f"{judged} of {len(rows)} groups judged" + (
                 f"; outside band: {', '.join(bad[:8])}" if bad else "")
             passed: bool | None = not bad if rule.blocking else None

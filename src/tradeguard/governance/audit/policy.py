@@ -57,6 +57,10 @@ class GroupRule(_Strict):
 class BiasPolicy(_Strict):
     min_group_lines: int
     min_group_examined: int
+    # A rate is judged in a group only where the overall rate would give it at least this
+    # many events: a group's zero count among a few cases says little, and its bootstrap
+    # interval collapses to zero.
+    min_expected_events: float = 5.0
     ratio_band: tuple[float, float]
     groups: dict[str, GroupRule]
 
