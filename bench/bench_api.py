@@ -369,7 +369,9 @@ def _stages(directory: Path, n: int) -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir", type=Path, default=None, help="Existing demo folder to reuse.")
-    ap.add_argument("--entries", type=int, default=100)
+    ap.add_argument("--entries", type=int, default=2000,
+                    help="Demo size when no --dir is given: the default demo's, whose model "
+                    "passes its shadow audit and is approved (smaller demos serve without it).")
     ap.add_argument("--serial", type=int, default=100, help="Requests one at a time.")
     ap.add_argument("--rates", type=str, default="200",
                     help="Open-loop rates (requests/s), comma-separated, run in turn.")
