@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         default=None, description="Base64 Fernet key(s) for confidential fields, comma-separated"
     )
 
+    @property
+    def published_profiles(self) -> Path:
+        """Where published risk profiles and their publication ledger live."""
+        return self.profiles_dir or self.work_dir / "profiles"
+
     def require_production_secrets(self) -> None:
         """Refuse development secrets anywhere but development and test."""
         if self.environment not in {"development", "test"} and (

@@ -8,6 +8,7 @@ does not take the record, the step fails and the published set and the ledger st
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -250,3 +251,38 @@ def test_a_step_the_log_refuses_changes_nothing(
     assert r.status_code == 200, r.text
     assert r.json()["decided_log_seq"] == size and wf.log.size == size + 1
     assert verify_log(wf.log.store, wf.log.signer.verifier_key).ok
+
+
+def test_the_ledger_checks_out_against_the_log_and_a_rewrite_shows(
+        site: tuple[TestClient, FastAPI, Path], who: Headers) -> None:
+    client, _, folder = site
+    pub = _propose(client, who, "GOLF").json()
+    check = f"{URL}/publications/log-check"
+    r = client.get(check, headers=who("auditor"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["agree"] is True and body["differences"] == []
+    assert body["publications"] >= 1 and body["log_records"] >= body["publications"]
+
+    ledger = folder / LEDGER_NAME
+    saved = ledger.read_text(encoding="utf-8")
+    doc = json.loads(saved)
+    mine = next(p for p in doc["publications"] if p["id"] == pub["id"])
+    mine["proposed_by"] = "supervisor"  # as if the supervisor had proposed it
+    ledger.write_text(json.dumps(doc), encoding="utf-8")
+    try:
+        body = client.get(check, headers=who("auditor")).json()
+        assert body["agree"] is False
+        assert body["differences"] == [
+            f"{pub['id']}: proposal record #{pub['proposed_log_seq']}: proposed by analyst on "
+            "the log, supervisor in the ledger"]
+        doc["publications"].remove(mine)  # or dropped from the ledger altogether
+        ledger.write_text(json.dumps(doc), encoding="utf-8")
+        body = client.get(check, headers=who("auditor")).json()
+        assert body["differences"] == [
+            f"log record #{pub['proposed_log_seq']} (profiles.proposed of {pub['id']}) is not "
+            "in the ledger"]
+    finally:
+        ledger.write_text(saved, encoding="utf-8")
+    assert client.get(check, headers=who("auditor")).json()["agree"] is True
+    assert client.get(check, headers=who("importer_a")).status_code == 403

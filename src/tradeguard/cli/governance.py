@@ -44,6 +44,29 @@ def _counts(url: str) -> Any:
         return stored_counts(engine)
 
 
+def _publications(url: str, folder: Path) -> Any:
+    """The publication ledger of ``folder`` checked against the log (None when the folder has
+    no ledger and the log no publication record)."""
+    from tradeguard.governance.oversight_store import publication_records
+    from tradeguard.governance.publication_check import (
+        PUBLICATION_LEDGER,
+        check_publications,
+        ledger_entries,
+    )
+
+    path = folder / PUBLICATION_LEDGER
+    try:
+        entries = ledger_entries(json.loads(path.read_text(encoding="utf-8"))) \
+            if path.is_file() else []
+        with _engine(url) as engine:
+            logged = publication_records(engine)
+    except (OSError, ValueError) as exc:
+        fail(f"{path}: cannot check the publication ledger: {exc}", EXIT_USAGE)
+    if not entries and not logged:
+        return None
+    return check_publications(entries, logged)
+
+
 def monitor(
     out: Annotated[Path, typer.Option("--out", help="Folder for monitoring/<date>.json.")],
     db: _DB = None,
@@ -131,12 +154,16 @@ def oversight(
     counts = _counts(db or settings.db)
     facts = OversightFacts(date.today(), open_registry(settings, directory=registry_dir).state(),
                            counts.events, counts.appeal_outcomes, counts.ai_assisted_actions,
-                           audit, counts.workflow, counts.sources)
+                           audit, counts.workflow, counts.sources,
+                           _publications(db or settings.db, settings.published_profiles))
     out.mkdir(parents=True, exist_ok=True)
     (out / "oversight.md").write_text(oversight_markdown(facts), encoding="utf-8")
     (out / "oversight.html").write_text(oversight_html(facts), encoding="utf-8")
     print_json({"markdown": str(out / "oversight.md"), "html": str(out / "oversight.html"),
-                "events": counts.events, "records": counts.workflow})
+                "events": counts.events, "records": counts.workflow,
+                "publications": None if facts.publications is None else {
+                    "agree": facts.publications.agree,
+                    "differences": list(facts.publications.differences)}})
 
 
 @report_app.command("inventory")

@@ -142,7 +142,7 @@ def define_log_tables(metadata: sa.MetaData, prefix: str = DEFAULT_PREFIX) -> Lo
     return LogTables(records, heads)
 
 
-def _as_bytes(value: object) -> bytes:
+def stored_bytes(value: object) -> bytes:
     """Column value as bytes: an edited SQLite cell can come back as text or NULL."""
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value)
@@ -156,13 +156,13 @@ def _record(row: sa.Row[Any]) -> StoredRecord:
         int(row.seq),
         str(row.event_type),
         str(row.recorded_at),
-        _as_bytes(row.canonical),
-        _as_bytes(row.leaf_hash),
+        stored_bytes(row.canonical),
+        stored_bytes(row.leaf_hash),
     )
 
 
 def _head(row: sa.Row[Any]) -> StoredHead:
-    return StoredHead(int(row.tree_size), _as_bytes(row.root_hash), str(row.checkpoint))
+    return StoredHead(int(row.tree_size), stored_bytes(row.root_hash), str(row.checkpoint))
 
 
 class SqlLogStore:
@@ -259,4 +259,4 @@ class SqlLogStore:
             hashes: sa.ScalarResult[bytes] = conn.execute(
                 sa.select(t.c.leaf_hash).order_by(t.c.seq)
             ).scalars()
-            return [_as_bytes(h) for h in hashes]
+            return [stored_bytes(h) for h in hashes]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from tradeguard.governance.publication_check import PublicationCheck
 from tradeguard.governance.records import ArtifactKind, RegistryState
 
 # Which enforcement area each finding category serves.
@@ -40,6 +41,7 @@ class OversightFacts:
     audit: dict[str, Any] | None = None
     workflow: dict[str, int] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    publications: PublicationCheck | None = None
 
 
 def count_events(records: Iterable[Any]) -> tuple[dict[str, int], dict[str, int], int]:
@@ -155,6 +157,7 @@ def oversight_markdown(f: OversightFacts) -> str:
                   f"{k}: {c.get(k, 0)}" for k in _REGISTRY_EVENTS),
               "- Risk-profile publications logged: " + ", ".join(
                   f"{label}: {c.get(k, 0)}" for k, label in _PROFILE_EVENTS),
+              *([f"- {f.publications.summary()}"] if f.publications is not None else []),
               *_workflow_lines(f), "",
               "Notices state the action, the AI's role, the top reasons, how to correct the "
               "data and how to contest; a challenge is re-reviewed by an officer who was not "

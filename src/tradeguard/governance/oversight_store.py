@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from tradeguard.decisions.events import EventType, LogEvent, decode_record
 from tradeguard.decisions.log_store import DEFAULT_PREFIX as LOG_PREFIX
-from tradeguard.decisions.log_store import define_log_tables
+from tradeguard.decisions.log_store import define_log_tables, stored_bytes
 from tradeguard.decisions.workflow_store import DEFAULT_PREFIX as WORKFLOW_PREFIX
 from tradeguard.decisions.workflow_store import define_workflow_tables
 
@@ -71,4 +72,26 @@ def stored_counts(engine: sa.Engine, log_prefix: str = LOG_PREFIX,
             out.workflow["appeals_overdue_open"] = _count(
                 conn, ap, ap.c.outcome.is_(None), ap.c.due_at < datetime.now(UTC))
             out.appeal_outcomes = _grouped(conn, ap.c.outcome)
+    return out
+
+
+def publication_records(engine: sa.Engine, log_prefix: str = LOG_PREFIX) -> dict[int, LogEvent]:
+    """Every risk-profile publication record on the log, ``seq -> event`` (selected by type in
+    the database; the rest of the log is not read). An undecodable record is a ValueError
+    naming its sequence number: the log's own verification says more."""
+    log = define_log_tables(sa.MetaData(), log_prefix)
+    if log.records.name not in set(sa.inspect(engine).get_table_names()):
+        return {}
+    kinds = [EventType.PROFILES_PROPOSED.value, EventType.PROFILES_APPROVED.value,
+             EventType.PROFILES_REJECTED.value]
+    r = log.records
+    out: dict[int, LogEvent] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(
+                sa.select(r.c.seq, r.c.canonical).where(r.c.event_type.in_(kinds))
+                .order_by(r.c.seq)):
+            try:
+                out[int(row.seq)] = decode_record(stored_bytes(row.canonical)).event
+            except ValueError as exc:
+                raise ValueError(f"decision log record #{row.seq}: {exc}") from exc
     return out

@@ -27,8 +27,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradeguard.api.problems import ApiProblem
+from tradeguard.governance.publication_check import PUBLICATION_LEDGER
 
-LEDGER_NAME = "publications.json"
+LEDGER_NAME = PUBLICATION_LEDGER
 _LOCK_NAME = ".publications.lock"
 #: Threads of one process queue here before taking the file lock.
 _THREADS = threading.Lock()

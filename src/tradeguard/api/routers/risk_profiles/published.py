@@ -45,7 +45,7 @@ RECHECK_SECONDS = 1.0
 
 def profiles_folder(settings: Settings) -> Path:
     """Where published profiles live: the setting, else ``<work_dir>/profiles``."""
-    return settings.profiles_dir or settings.work_dir / "profiles"
+    return settings.published_profiles
 
 
 def yaml_files(folder: Path) -> list[Path]:

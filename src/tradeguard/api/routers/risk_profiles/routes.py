@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from tradeguard.api.deps import PrincipalDep, ServicesDep
+from tradeguard.api.problems import ApiProblem
 from tradeguard.api.routers.risk_profiles.access import check_view
 from tradeguard.api.routers.risk_profiles.backtest import back_test, back_test_rows
 from tradeguard.api.routers.risk_profiles.ledger import PublicationState, read_ledger
@@ -24,6 +25,7 @@ from tradeguard.api.routers.risk_profiles.schemas import (
     BackTestOut,
     CheckOut,
     ProposalIn,
+    PublicationCheckOut,
     PublicationDetailOut,
     PublicationOut,
     PublishIn,
@@ -31,6 +33,8 @@ from tradeguard.api.routers.risk_profiles.schemas import (
     RiskProfilesOut,
 )
 from tradeguard.api.routers.risk_profiles.views import check_rows, overview, publication_row
+from tradeguard.governance.oversight_store import publication_records
+from tradeguard.governance.publication_check import check_publications, ledger_entries
 
 router = APIRouter(prefix="/risk-profiles", tags=["admin"], lifespan=lifespan)
 PublicationId = Annotated[str, Path(pattern=PUBLICATION_ID, examples=["P-0001"])]
@@ -80,6 +84,23 @@ def publications(principal: PrincipalDep, services: ServicesDep,
     ledger = read_ledger(profiles_folder(services.settings))
     return [publication_row(p) for p in reversed(ledger.publications)
             if state is None or p.state == state]
+
+
+@router.get("/publications/log-check", response_model=PublicationCheckOut,
+            summary="Check the publication ledger against the decision log")
+def publications_log_check(principal: PrincipalDep, services: ServicesDep) -> Any:
+    """Every publication's proposal and decision compared with its log record (people,
+    versions, SHA-256 of the files), and every publication record on the log matched to the
+    ledger: a rewritten or pruned ledger shows as a difference."""
+    check_view(services, principal)
+    ledger = read_ledger(profiles_folder(services.settings))
+    try:
+        logged = publication_records(services.engine)
+    except ValueError as exc:
+        raise ApiProblem(503, str(exc), kind="log-unreadable") from exc
+    result = check_publications(ledger_entries(ledger.model_dump(mode="json")), logged)
+    return {"agree": result.agree, "publications": result.publications,
+            "log_records": result.log_records, "differences": list(result.differences)}
 
 
 @router.get("/publications/{publication_id}", response_model=PublicationDetailOut,

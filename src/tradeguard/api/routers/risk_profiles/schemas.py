@@ -82,6 +82,15 @@ class BackTestOut(BaseModel):
     profiles: list[BackTestRow]
 
 
+class PublicationCheckOut(BaseModel):
+    """The publication ledger compared with the decision log's publication records."""
+
+    agree: bool = Field(description="ledger and log say the same thing")
+    publications: int = Field(description="publications in the ledger")
+    log_records: int = Field(description="publication records on the decision log")
+    differences: list[str] = Field(description="every difference, in ledger order")
+
+
 class PublicationOut(BaseModel):
     """A proposed version of the set: who proposed it and why, what it changes, its back-test,
     and who decided on it."""
