@@ -141,16 +141,21 @@ def revoke_api_key(engine: sa.Engine, key_id: str) -> None:
         raise KeyError(f"no API key {key_id}")
 
 
+#: The one row a presented key needs, as a statement built once (it is read per request).
+_KEY_ROW = sa.select(api_keys.c.secret_sha256, api_keys.c.roles, api_keys.c.importer_id,
+                     api_keys.c.revoked_at).where(api_keys.c.key_id == sa.bindparam("key_id"))
+
+
 def principal_for_key(engine: sa.Engine, key: str) -> Principal:
-    """The principal of a presented API key; raises :class:`InvalidCredentials`."""
+    """The principal of a presented API key, its row read now (a revoked key stops at once);
+    raises :class:`InvalidCredentials` for an unknown, revoked or wrong key."""
     import hmac
 
     key_id, secret = split_api_key(key)
     with engine.connect() as conn:
-        row = conn.execute(
-            sa.select(api_keys).where(api_keys.c.key_id == key_id)).mappings().first()
-    if row is None or row["revoked_at"] is not None or not hmac.compare_digest(
-            row["secret_sha256"], secret_digest(secret)):
+        row = conn.execute(_KEY_ROW, {"key_id": key_id}).first()
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(
+            row.secret_sha256, secret_digest(secret)):
         raise InvalidCredentials("unknown or revoked API key")
-    roles = frozenset(Role(r) for r in row["roles"].split(","))
-    return Principal(f"key:{key_id}", roles, row["importer_id"])
+    return Principal(f"key:{key_id}", frozenset(Role(r) for r in row.roles.split(",")),
+                     row.importer_id)

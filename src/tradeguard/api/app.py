@@ -8,11 +8,13 @@ from outside the package: the machines that run this may have no internet).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Mapping, MutableMapping
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tradeguard import __version__
 from tradeguard.api.config import ApiConfig
@@ -53,6 +55,34 @@ SECURITY_HEADERS = {
 }
 
 
+class SecurityHeaders:
+    """ASGI middleware: every HTTP response gets :data:`SECURITY_HEADERS` it does not set itself.
+
+    Plain ASGI rather than ``@app.middleware("http")``: that wrapper runs each request through
+    a task group and memory streams, which costs more CPU than a small scored request's whole
+    routing. Header names are compared without case, so a route's own value always wins.
+    """
+
+    def __init__(self, app: ASGIApp, headers: Mapping[str, str] = SECURITY_HEADERS) -> None:
+        self.app = app
+        self.raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                raw = list(message.get("headers", ()))
+                present = {bytes(k).lower() for k, _ in raw}
+                raw += [(k, v) for k, v in self.raw if k not in present]
+                message = {**message, "headers": raw}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -86,14 +116,7 @@ def create_app(
     for module in ROUTERS:
         app.include_router(module.router)
 
-    @app.middleware("http")
-    async def headers(request: Request,
-                      call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
-
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, body_limit=cfg.max_body_bytes,
                        upload_limit=cfg.max_upload_bytes)
     page = None

@@ -25,6 +25,7 @@ spreadsheet also runs :func:`spreadsheet_safe` (OWASP: prefix a single quote).
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 import polars as pl
@@ -71,6 +72,16 @@ def suspect(cell: pl.Expr, max_chars: int, multi_line: bool) -> pl.Expr:
     """
     control = _CONTROL_BUT_LAYOUT if multi_line else _CONTROL
     return (cell.str.len_bytes() > max_chars) | cell.str.contains(f"^[=@+\\-]|{control}")
+
+
+_SUSPECT = {multi: re.compile(f"^[=@+\\-]|{_CONTROL_BUT_LAYOUT if multi else _CONTROL}")
+            for multi in (False, True)}
+
+
+def suspect_text(cell: str, max_chars: int, multi_line: bool) -> bool:
+    """:func:`suspect` for one trimmed, non-empty cell in Python (the same patterns): a
+    request's few cells are checked without a query."""
+    return len(cell.encode("utf-8")) > max_chars or _SUSPECT[multi_line].search(cell) is not None
 
 
 def text_checks(cell: pl.Expr, max_chars: int, multi_line: bool) -> list[tuple[pl.Expr, pl.Expr]]:

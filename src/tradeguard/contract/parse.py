@@ -37,6 +37,13 @@ _PATTERNS: dict[Rule, tuple[str, str]] = {
     Rule.LOCODE: (r"^[A-Z]{2}[A-Z0-9]{3}$", "malformed UN/LOCODE (expected e.g. CNSHA)"),
     Rule.ADCVD_CASE: (r"^[AC]-\d{3}-\d{3}$", "malformed AD/CVD case (expected A-570-979)"),
 }
+#: Yes/no spellings and their value (read case-insensitively).
+BOOL_SPELLINGS: Mapping[str, bool] = _BOOLS
+
+
+def rule_pattern(rule: Rule) -> str | None:
+    """The regular expression a value of a pattern rule must match (None for other rules)."""
+    return _PATTERNS[rule][0] if rule in _PATTERNS else None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from tradeguard.detectors.base import DetectionContext
 from tradeguard.detectors.origin_reference import NON_ALNUM, place_gazetteer, program_table
+from tradeguard.detectors.origin_request import SMALL_REQUEST, OriginScreen
 from tradeguard.findings import FINDINGS_SCHEMA, Category, conform, empty_findings
 from tradeguard.refdata.trade_programs import TABLES_VERSION
 
@@ -25,6 +26,9 @@ MANUFACTURER_SIGNALS = ("mid", "manufacturer_country", "manufacturer_address")
 #: Batches with at most this many distinct addresses search only the places whose first word
 #: occurs in them; building the matcher over all ~4,400 places costs milliseconds per call.
 _SMALL_BATCH = 1_000
+
+# The empty result of a request with nothing to find (a clone costs under 1 us).
+_NO_FINDINGS = empty_findings()
 
 
 class OriginConfig(BaseModel):
@@ -64,6 +68,7 @@ class OriginDetector:
         self.config = config or OriginConfig()
         self.gazetteer: pl.DataFrame | None = None
         self._patterns: tuple[pl.DataFrame, pl.DataFrame] | None = None
+        self._screen: OriginScreen | None = None
 
     def fit(self, history: pl.DataFrame, ctx: DetectionContext) -> None:
         """Build the place gazetteer once; origin needs no price history."""
@@ -117,8 +122,23 @@ class OriginDetector:
         return found.list.eval(pl.element().replace_strict(lookup, default=None)).list.first()
 
     def __getstate__(self) -> dict[str, object]:
-        # The patterns are derived from the gazetteer; rebuilt on first use after unpickling.
-        return {**self.__dict__, "_patterns": None}
+        # The patterns and the request screen are derived from the gazetteer and config;
+        # rebuilt on first use after unpickling.
+        return {**self.__dict__, "_patterns": None, "_screen": None}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_screen", None)
+
+    def screen(self) -> OriginScreen:
+        """The request screen over this detector's config and gazetteer (kept while
+        they are the same objects: it remembers addresses' countries)."""
+        screen, cfg = self._screen, self.config
+        if screen is None or not screen.built_from(cfg, self.gazetteer):
+            screen = self._screen = OriginScreen(
+                cfg.weights, cfg.min_score, cfg.min_signals, MANUFACTURER_SIGNALS,
+                self._address_country, built_for=(cfg, self.gazetteer))
+        return screen
 
     def detect(self, lines: pl.DataFrame, ctx: DetectionContext) -> pl.DataFrame:
         """Findings for contradicted origins and unsupported FTA claims."""
@@ -126,6 +146,10 @@ class OriginDetector:
             return empty_findings()
         if self.gazetteer is None:
             self.fit(pl.DataFrame(), ctx)
+        if lines.height <= SMALL_REQUEST and not self.screen().may_find(
+                lines, ctx.ref, ctx.as_of):
+            # A request with nothing to find: settled without the batch path's queries.
+            return _NO_FINDINGS.clone()
         frame = lines.with_row_index("_row")
         cols = set(frame.columns)
 

@@ -34,6 +34,12 @@ PRICE_LEVELS: tuple[str, ...] = ("hts10", "hs6", "hs4", "hs4_any")
 # weight per unit is physical: the same article from any origin beats a wider heading
 WEIGHT_LEVELS: tuple[str, ...] = ("hts10", "hts10_any", "hs6", "hs4", "hs4_any")
 ANY_ORIGIN = "*"
+# the statistics a line takes from its price level and from its weight level
+PRICE_COLUMNS: tuple[str, ...] = ("code", "n", "luv_post_med", "luv_post_sig", "uv_p05",
+                                  "uv_p95", "uv_min", "uv_max", "lvpk_n", "lvpk_post_med",
+                                  "lvpk_post_sig")
+WEIGHT_COLUMNS: tuple[str, ...] = ("lkpu_n", "lkpu_post_med", "lkpu_post_sig")
+PEER_COLUMNS: tuple[str, ...] = PRICE_COLUMNS + WEIGHT_COLUMNS
 MAD_TO_SIGMA = 1.4826
 # Measures compared against peers: log unit value, log value per kilogram and log kilograms
 # per declared unit (weight is hard to fake, so a quantity understated against an unchanged
@@ -52,6 +58,16 @@ BASELINE_SCHEMA: dict[str, pl.DataType] = {
     "lkpu_sig": pl.Float64(), "lkpu_post_med": pl.Float64(), "lkpu_post_sig": pl.Float64(),
     "lkpu_weight": pl.Float64(), "window_from": pl.Date(), "window_to": pl.Date(),
 }
+
+
+def peer_levels(use_any_origin: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The levels a line's price and its weight per unit are compared at, most specific
+    first (HS-4 of all origins only when ``use_any_origin``)."""
+    def keep(lvl: str) -> bool:
+        return lvl != "hs4_any" or use_any_origin
+
+    return (tuple(lvl for lvl in PRICE_LEVELS if keep(lvl)),
+            tuple(lvl for lvl in WEIGHT_LEVELS if keep(lvl)))
 
 
 def value_measures(lines: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:

@@ -20,9 +20,10 @@ from tradeguard.detectors.base import DetectionContext
 from tradeguard.detectors.peers import (
     ANY_ORIGIN_LEVELS,
     LEVELS,
-    PRICE_LEVELS,
-    WEIGHT_LEVELS,
+    PRICE_COLUMNS,
+    WEIGHT_COLUMNS,
     build_peer_baseline,
+    peer_levels,
     value_measures,
 )
 from tradeguard.detectors.valuation_corroboration import (
@@ -30,9 +31,17 @@ from tradeguard.detectors.valuation_corroboration import (
     account_base_rates,
     corroborate,
 )
+from tradeguard.detectors.valuation_entry import (
+    ENTRY_LINES,
+    EntryReferences,
+    entry_references,
+    entry_scores,
+    tariff_lookup,
+)
 from tradeguard.detectors.valuation_evidence import ValuationConfig, evidence_scores
 from tradeguard.detectors.valuation_findings import valuation_findings
 from tradeguard.detectors.valuation_history import (
+    PARTIES,
     build_party_history,
     importer_counts,
     importer_lines,
@@ -75,9 +84,6 @@ def _recent(history: pl.DataFrame, ctx: DetectionContext, limit: int) -> pl.Data
     return history.filter(day < ctx.as_of).top_k(limit, by=order)
 
 
-PRICE_COLUMNS = ("code", "n", "luv_post_med", "luv_post_sig", "uv_p05", "uv_p95", "uv_min",
-                 "uv_max", "lvpk_n", "lvpk_post_med", "lvpk_post_sig")
-WEIGHT_COLUMNS = ("lkpu_n", "lkpu_post_med", "lkpu_post_sig")
 # the line's column each level's code is compared with
 LEVEL_KEYS = {"hts10": "hts10", "hs6": "_hs6", "hs4": "_hs4", "hs4_any": "_hs4",
               "hts10_any": "hts10"}
@@ -88,11 +94,10 @@ def _peer_picks(min_peers: int, use_any_origin: bool
                 ) -> tuple[tuple[str, ...], tuple[pl.Expr, ...], tuple[str, ...]]:
     """The levels joined, the expressions picking each line's peer level and statistics
     (the most specific level with ``min_peers``), and the joined columns dropped after."""
-    price_levels = [lvl for lvl in PRICE_LEVELS if lvl != "hs4_any" or use_any_origin]
-    weight_levels = [lvl for lvl in WEIGHT_LEVELS if lvl != "hs4_any" or use_any_origin]
+    price_levels, weight_levels = peer_levels(use_any_origin)
     levels = tuple(lvl for lvl in LEVELS if lvl in price_levels or lvl in weight_levels)
 
-    def pick(col: str, among: list[str], count: str) -> pl.Expr:
+    def pick(col: str, among: tuple[str, ...], count: str) -> pl.Expr:
         expr = pl.lit(None)
         for lvl in reversed(among):
             expr = pl.when(pl.col(f"{lvl}__{count}") >= min_peers).then(
@@ -145,6 +150,7 @@ class _FittedTables:
         self._parties: dict[tuple[str, int, float], tuple[pl.DataFrame, float]] = {}
         self._counts: pl.DataFrame | None = None
         self._peer_rows: dict[tuple[int, bool, int], _PeerRows] = {}
+        self._entry: dict[tuple[int, float], EntryReferences | None] = {}
 
     def peer_rows(self, min_peers: int, use_any_origin: bool,
                   tariff: pl.DataFrame | None) -> _PeerRows:
@@ -177,6 +183,20 @@ class _FittedTables:
         if key not in self._parties:
             self._parties[key] = party_table(self.party_history, kind, min_lines, sigma_floor)
         return self._parties[key]
+
+    def entry_references(self, min_lines: int, sigma_floor: float) -> EntryReferences | None:
+        """The tables as dicts for :func:`entry_scores` (None when a key repeats)."""
+        key = (min_lines, sigma_floor)
+        if key not in self._entry:
+            parties = None
+            if not self.party_history.is_empty():
+                parties = {}
+                for kind, _ in PARTIES:
+                    table = self.party(kind, min_lines, sigma_floor)
+                    assert table is not None
+                    parties[kind] = table
+            self._entry[key] = entry_references(self.baseline, parties, self.importer_counts())
+        return self._entry[key]
 
     def importer_counts(self) -> pl.DataFrame | None:
         """:func:`importer_counts` of the party history (None without a history)."""
@@ -231,12 +251,30 @@ class ValuationDetector:
         if self.baseline is None or self.baseline.is_empty() or lines.is_empty():
             return empty_findings()
         cfg = self._config(ctx)
-        scored = self.score(lines, cfg, ctx)
-        flagged = scored.filter(pl.col("_under") | pl.col("_over") | pl.col("_quantity")
-                                | pl.col("_light"))
+        flagged = self._entry_flagged(lines, cfg, ctx)
+        if flagged is None:
+            scored = self.score(lines, cfg, ctx)
+            flagged = scored.filter(pl.col("_under") | pl.col("_over") | pl.col("_quantity")
+                                    | pl.col("_light"))
         if flagged.is_empty():
             return empty_findings()
         return conform(self._findings(flagged, cfg))
+
+    def _entry_flagged(self, lines: pl.DataFrame, cfg: ValuationConfig,
+                       ctx: DetectionContext) -> pl.DataFrame | None:
+        """The flagged lines of a request-sized batch, worked out from dicts of the fitted
+        tables (:mod:`valuation_entry`: a request holds 1-5 lines, and the batch path's twenty
+        Polars queries cost ~100 us each); None for a larger batch or one that path does not
+        cover."""
+        if lines.height > ENTRY_LINES:
+            return None
+        refs = self._fitted().entry_references(cfg.min_party_lines, cfg.sigma_floor)
+        if refs is None:
+            return None
+        rates = tariff_rates(ctx)
+        found = entry_scores(lines, cfg, refs, self.base_rates,
+                             None if rates is None else tariff_lookup(rates))
+        return None if found is None else found.flagged
 
     def score(self, lines: pl.DataFrame, cfg: ValuationConfig,
               ctx: DetectionContext | None = None) -> pl.DataFrame:

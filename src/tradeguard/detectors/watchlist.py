@@ -17,6 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from tradeguard.detectors.base import DetectionContext, configured
 from tradeguard.detectors.forced_labor.config import party_screening
 from tradeguard.detectors.forced_labor.detector import LIST_TITLES
+from tradeguard.detectors.forced_labor.entry import (
+    ENTRY_LINES,
+    EntryLines,
+    entry_parties,
+    no_findings,
+)
 from tradeguard.detectors.forced_labor.parties import ListScreen, line_parties, with_entry_date
 from tradeguard.detectors.forced_labor.report import HIT_COLUMNS, fmt, item_json, to_findings
 from tradeguard.findings import Category
@@ -81,8 +87,8 @@ class WatchlistDetector:
         return self._screen
 
     def fit(self, history: pl.DataFrame, ctx: DetectionContext) -> None:
-        """No baseline is learned; builds the list index once."""
-        self.screen_for(ctx)
+        """No baseline is learned; builds the list index (and its one-entry lookups) once."""
+        self.screen_for(ctx).index.entry_lookup()
 
     def _parties(self, lines: pl.DataFrame, ctx: DetectionContext) -> pl.DataFrame:
         return line_parties(with_entry_date(lines, ctx.as_of), self._cfg(ctx).roles)
@@ -94,6 +100,12 @@ class WatchlistDetector:
     def detect(self, lines: pl.DataFrame, ctx: DetectionContext) -> pl.DataFrame:
         """Findings for a batch of declaration lines (``FINDINGS_SCHEMA``)."""
         cfg = self._cfg(ctx)
+        if lines.height <= ENTRY_LINES:
+            # One entry's few parties: when none is listed there is nothing to report, and
+            # that takes dict lookups, not frame queries (see forced_labor/entry.py).
+            few = entry_parties(EntryLines(lines), cfg.roles)
+            if few is not None and not self.screen_for(ctx).any_listed(few):
+                return no_findings()
         parties = self._parties(lines, ctx)
         matches = self.screen_for(ctx).screen(parties) if parties.height else parties.clear()
         if matches.is_empty():

@@ -28,6 +28,8 @@ from tradeguard.model._splits import ModelSplits, tree_splits
 if TYPE_CHECKING:
     import lightgbm
 
+    from tradeguard.model._entry_scoring import EntryTables
+
 FORMAT = "tradeguard-model/1"
 MODEL_FILE = "model.txt"
 SIDECAR_FILE = "model.json"
@@ -61,6 +63,13 @@ class ModelArtifact:
     def splits(self) -> ModelSplits:
         """Each tree's split features and thresholds, for grouped TreeSHAP (read once)."""
         return tree_splits(self.booster)
+
+    @cached_property
+    def entry_tables(self) -> EntryTables:
+        """Category indexes, reason groups and tree key layout for scoring one entry."""
+        from tradeguard.model._entry_scoring import entry_tables
+
+        return entry_tables(self)
 
     @cached_property
     def contribution_memo(self) -> ContributionMemo:

@@ -10,8 +10,9 @@ training rows get out-of-fold encodings so the model sees the same kind of noise
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -103,6 +104,135 @@ def _history_groups(history: pl.DataFrame, spec: HistorySpec
     found = (prior, crit_prior, every)
     _KEPT[:] = [(history, spec, found)]  # one at a time; keeps the frame it keys on alive
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLookup:
+    """A history's statistics as dictionaries, for the few lines of one entry: per key of a
+    spec, the group's values -> (rows, outcome sum, critical sum); and the prior rates."""
+
+    prior: float
+    crit_prior: float
+    groups: tuple[dict[tuple[Any, ...], tuple[int, int, int]], ...]
+    totals: tuple[int, int, int] = (0, 0, 0)  # rows, outcome sum, critical sum
+    # Rows left out (a noted subset, :func:`note_subset`), counted per group as ``groups``.
+    removed: tuple[dict[tuple[Any, ...], tuple[int, int, int]], ...] | None = None
+
+
+#: Histories whose lookups are kept: a service scores entries of a few days, each day
+#: against its own past outcomes (the scorer keeps those per day).
+LOOKUPS_KEPT = 8
+_LOOKUPS: list[tuple[pl.DataFrame | None, HistorySpec, HistoryLookup]] = []
+
+
+# Histories noted as another one less a few rows: (subset, whole, the rows left out); a
+# subset is scored right after it is made, so few are kept (each holds a copy of its whole).
+SUBSETS_KEPT = 2
+_SUBSETS: list[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]] = []
+
+
+def note_subset(subset: pl.DataFrame, whole: pl.DataFrame, removed: pl.DataFrame) -> None:
+    """Note that ``subset`` is ``whole`` less the rows ``removed`` (e.g. the past outcomes
+    of a day less a re-scored entry's own lines), so its lookup is ``whole``'s less theirs
+    instead of a new one (integer counts: the same statistics)."""
+    _SUBSETS[:] = [(subset, whole, removed), *_SUBSETS[:SUBSETS_KEPT - 1]]
+
+
+def history_lookup(history: pl.DataFrame | None, spec: HistorySpec) -> HistoryLookup | None:
+    """:func:`history_features`' statistics of ``history`` as a :class:`HistoryLookup` (built
+    once per history frame); None for what only the frame path handles (unit values, key
+    columns that are not text, no history with a critical column)."""
+    if spec.unit_value is not None or (history is None and spec.critical is not None):
+        return None
+    for kept_history, kept_spec, kept in tuple(_LOOKUPS):
+        if kept_history is history and kept_spec == spec:
+            return kept
+    for subset, whole, removed in tuple(_SUBSETS):
+        if subset is history:
+            return _less(history_lookup(whole, spec), removed, spec)
+    if history is None:
+        lookup = HistoryLookup(0.0, 0.0, tuple({} for _ in spec.keys))
+    else:
+        if not _text_keys(history, spec):
+            return None
+        prior, crit_prior, every = _history_groups(history, spec)
+        critical = spec.critical is not None
+        groups = tuple(_group_dict(g, len(k.columns), critical)
+                       for k, g in zip(spec.keys, every, strict=True))
+        first = every[0].select(pl.all().exclude(spec.keys[0].columns)).sum().row(0) \
+            if every and every[0].height else (0, 0, 0)
+        totals = (history.height, first[1] or 0, (first[2] or 0) if critical else 0)
+        lookup = HistoryLookup(prior, crit_prior, groups, totals)
+    _LOOKUPS[:] = [(history, spec, lookup), *_LOOKUPS[:LOOKUPS_KEPT - 1]]
+    return lookup
+
+
+def _text_keys(history: pl.DataFrame, spec: HistorySpec) -> bool:
+    """Whether the key columns are text, as the lines' keys are (joins match them alike)."""
+    return all(history.schema.get(c) == pl.String for k in spec.keys for c in k.columns)
+
+
+def _less(whole: HistoryLookup | None, removed: pl.DataFrame, spec: HistorySpec
+          ) -> HistoryLookup | None:
+    """``whole`` less the ``removed`` rows: their counts per group, totals and priors."""
+    if whole is None or whole.removed is not None or not _text_keys(removed, spec):
+        return None
+    critical = spec.critical is not None
+    names = [spec.outcome, *([spec.critical] if spec.critical is not None else [])]
+    less: list[dict[tuple[Any, ...], tuple[int, int, int]]] = []
+    rows, hits, crit = whole.totals
+    outcomes = removed.select([pl.col(c).cast(pl.Int64) for c in names]).rows()
+    for key in spec.keys:
+        counted: dict[tuple[Any, ...], tuple[int, int, int]] = {}
+        values = removed.select(key.columns).rows()
+        for value, outcome in zip(values, outcomes, strict=True):
+            n, s, c = counted.get(value, (0, 0, 0))
+            counted[value] = (n + 1, s + (outcome[0] or 0),
+                              c + ((outcome[1] or 0) if critical else 0))
+        less.append(counted)
+    rows -= removed.height
+    hits -= sum(o[0] or 0 for o in outcomes)
+    crit -= sum(o[1] or 0 for o in outcomes) if critical else 0
+    # As :func:`_history_groups` works the priors out from the frame's own sums.
+    prior = float(hits) / max(rows, 1)
+    crit_prior = float(crit) / max(rows, 1) if critical else 0.0
+    return HistoryLookup(prior, crit_prior, whole.groups, (rows, hits, crit), tuple(less))
+
+
+def _group_dict(groups: pl.DataFrame, width: int, critical: bool
+                ) -> dict[tuple[Any, ...], tuple[int, int, int]]:
+    """Group values -> (rows, outcome sum, critical sum); groups with a null value are left
+    out (a join never matches them)."""
+    out: dict[tuple[Any, ...], tuple[int, int, int]] = {}
+    for row in groups.rows():
+        values = row[:width]
+        if None in values:
+            continue
+        out[values] = (row[width] or 0, row[width + 1] or 0,
+                       (row[width + 2] or 0) if critical else 0)
+    return out
+
+
+def lookup_stats(lookup: HistoryLookup, spec: HistorySpec,
+                 line: Mapping[str, Any]) -> dict[str, float]:
+    """:meth:`HistorySpec.feature_names` of one line (its key columns by name), as
+    :func:`history_features` works them out (the same operations in the same order)."""
+    m = spec.prior_weight
+    out: dict[str, float] = {}
+    removed = lookup.removed or tuple({} for _ in spec.keys)
+    for key, groups, less in zip(spec.keys, lookup.groups, removed, strict=True):
+        values = tuple(line[c] for c in key.columns)
+        n, hits, critical = (0, 0, 0) if None in values else groups.get(values, (0, 0, 0))
+        if less and None not in values:
+            gone = less.get(values, (0, 0, 0))
+            n, hits, critical = n - gone[0], hits - gone[1], critical - gone[2]
+        count = float(n)
+        out[feature_name(key, STAT_COUNT)] = count
+        out[feature_name(key, STAT_RATE)] = (float(hits) + m * lookup.prior) / (count + m)
+        if spec.critical is not None:
+            out[feature_name(key, STAT_CRITICAL)] = (
+                (float(critical) + m * lookup.crit_prior) / (count + m))
+    return out
 
 
 def history_features(

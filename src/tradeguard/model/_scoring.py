@@ -17,10 +17,9 @@ import polars as pl
 from tradeguard.model._artifact import ModelArtifact
 from tradeguard.model._reasons import top_reasons
 from tradeguard.model._training import feature_matrix
+from tradeguard.model._treeshap import ONE_THREAD_BELOW as _ONE_THREAD_BELOW
 from tradeguard.model._treeshap import contributions as tree_contributions
 from tradeguard.model._treeshap import explain as tree_explain
-
-_ONE_THREAD_BELOW = 1000
 
 
 @dataclass(frozen=True)

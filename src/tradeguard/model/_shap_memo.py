@@ -17,7 +17,7 @@ what a process scored before.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +88,8 @@ class _Tree:
     leaf: np.ndarray = field(default_factory=lambda: np.empty(0))
     rows: int = 0
     remembered: bool = True
+    # key -> row, made when a few rows are first looked up (batches search ``keys``)
+    index: dict[int, int] | None = None
 
     def find(self, keys: np.ndarray) -> np.ndarray:
         """Each key's row, -1 for keys not remembered."""
@@ -112,6 +114,8 @@ class _Tree:
         place = np.searchsorted(self.keys, keys[order])
         self.keys = np.insert(self.keys, place, keys[order])
         self.slots = np.insert(self.slots, place, at[order])
+        if self.index is not None:
+            self.index.update(zip(keys.tolist(), at.tolist(), strict=True))
         return at
 
 
@@ -207,3 +211,29 @@ class ContributionMemo:
             if unknown.size:
                 memo.leaf[at[unknown]] = leaves(unknown)
             return memo.phi[at], memo.leaf[at]
+
+    def remembered(self, keys: Sequence[Sequence[int]], generation: int
+                   ) -> list[tuple[np.ndarray, list[np.ndarray]] | None]:
+        """For the few rows of one entry: per tree, its columns and each row's remembered
+        contributions (``keys[tree]``: the rows' keys, of category ids from ``generation``),
+        read by dictionary rather than by searching arrays; None for a tree with a pattern
+        not remembered (or not remembering), whose rows take :meth:`contributions`."""
+        with self._lock:
+            if generation != self._generation:
+                return [None] * len(keys)
+            out: list[tuple[np.ndarray, list[np.ndarray]] | None] = []
+            for tree, row_keys in enumerate(keys):
+                memo = self._trees.get(tree)
+                if memo is None or not memo.remembered:
+                    out.append(None)
+                    continue
+                if memo.index is None:
+                    memo.index = dict(zip(memo.keys.tolist(), memo.slots.tolist(),
+                                          strict=True))
+                slots = [memo.index.get(k) for k in row_keys]
+                if None in slots:
+                    out.append(None)
+                    continue
+                phi = memo.phi  # rows once written never change; growing copies them
+                out.append((memo.columns, [phi[s] for s in slots]))
+            return out

@@ -34,6 +34,13 @@ from tradeguard.model._splits import ModelSplits, TreeSplits, tree_splits
 __all__ = ["ModelSplits", "TreeSplits", "contributions", "explain", "groups",
            "split_patterns", "tree_splits"]
 
+#: Below this many rows LightGBM predicts on one thread: a few rows are done before an OpenMP
+#: team would have started (and per-row results do not depend on the threads).
+ONE_THREAD_BELOW = 1000
+
+# Up to this many rows are grouped with a dictionary (as pandas groups them, first seen first).
+_FEW_CODES = 64
+
 # Codes above this are compacted before another feature is folded in (int64 headroom).
 _COMPACT_ABOVE = 2**40
 
@@ -82,7 +89,11 @@ def groups(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _factorize(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(group of each row, the distinct codes in group order)."""
+    """(group of each row, the distinct codes in group order: first seen first)."""
+    if code.size <= _FEW_CODES:  # one entry's lines: a dictionary, not a hash table call
+        seen: dict[int, int] = {}
+        group = [seen.setdefault(c, len(seen)) for c in code.tolist()]
+        return np.array(group, dtype=np.int64), np.array(list(seen), dtype=np.int64)
     import pandas as pd
 
     group, distinct = pd.factorize(code)
@@ -103,7 +114,6 @@ class _Terms:
 def _terms(booster: Any, matrix: np.ndarray, splits: ModelSplits,
            memo: ContributionMemo | None, leaves: bool) -> Iterator[_Terms]:
     """Each tree's :class:`_Terms`, in tree order; new patterns only are evaluated."""
-    width = matrix.shape[1] + 1
     bins = splits.bins(matrix)
     bits = splits.category_bits
     ids, generation = (memo.category_ids(matrix, bits) if memo is not None
@@ -114,21 +124,30 @@ def _terms(booster: Any, matrix: np.ndarray, splits: ModelSplits,
         keyed = key is not None and memo is not None
         if key is None:
             key = split_patterns(matrix, bins, tree_split, categories)
-        group, distinct = _factorize(key)
-        representative = np.empty(distinct.size, dtype=np.int64)
-        representative[group] = np.arange(key.size, dtype=np.int64)
-        evaluate = partial(_tree_contributions, booster, matrix, representative, tree, width)
-        leaf_of = partial(_tree_leaves, booster, matrix, representative, tree,
-                          tree_split.leaves) if leaves else None
-        if keyed and memo is not None:
-            columns = tree_columns(tree_split, width)
-            found = memo.contributions(tree, distinct, columns, evaluate, leaf_of, generation)
-            if found is not None:
-                yield _Terms(group, columns, *found)
-                continue
-        phi = evaluate()
-        columns = np.flatnonzero(phi.any(axis=0))
-        yield _Terms(group, columns, phi[:, columns], None if leaf_of is None else leaf_of())
+        yield tree_terms(booster, matrix, tree, tree_split, key,
+                         memo if keyed else None, generation, leaves)
+
+
+def tree_terms(booster: Any, matrix: np.ndarray, tree: int, tree_split: TreeSplits,
+               key: np.ndarray, memo: ContributionMemo | None, generation: int,
+               leaves: bool) -> _Terms:
+    """One tree's :class:`_Terms` for rows of split pattern ``key``: from ``memo`` (given for
+    a key that means the same in every batch of its ``generation``) or evaluated."""
+    width = matrix.shape[1] + 1
+    group, distinct = _factorize(key)
+    representative = np.empty(distinct.size, dtype=np.int64)
+    representative[group] = np.arange(key.size, dtype=np.int64)
+    evaluate = partial(_tree_contributions, booster, matrix, representative, tree, width)
+    leaf_of = partial(_tree_leaves, booster, matrix, representative, tree,
+                      tree_split.leaves) if leaves else None
+    if memo is not None:
+        columns = tree_columns(tree_split, width)
+        found = memo.contributions(tree, distinct, columns, evaluate, leaf_of, generation)
+        if found is not None:
+            return _Terms(group, columns, *found)
+    phi = evaluate()
+    columns = np.flatnonzero(phi.any(axis=0))
+    return _Terms(group, columns, phi[:, columns], None if leaf_of is None else leaf_of())
 
 
 def explain(booster: Any, matrix: np.ndarray, splits: ModelSplits,
@@ -199,7 +218,7 @@ def _tree_contributions(booster: Any, matrix: np.ndarray, representative: np.nda
     (those at positions ``at`` of them, when given)."""
     rows = representative if at is None else representative[at]
     phi = np.asarray(booster.predict(matrix[rows], start_iteration=tree, num_iteration=1,
-                                     pred_contrib=True), dtype=float)
+                                     pred_contrib=True, **_threads(rows.size)), dtype=float)
     return phi[:, :n_features]
 
 
@@ -207,5 +226,11 @@ def _tree_leaves(booster: Any, matrix: np.ndarray, representative: np.ndarray, t
                  values: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
     """One tree's leaf value for the representatives (those at positions ``at``)."""
     rows = representative if at is None else representative[at]
-    leaf = booster.predict(matrix[rows], start_iteration=tree, num_iteration=1, pred_leaf=True)
+    leaf = booster.predict(matrix[rows], start_iteration=tree, num_iteration=1, pred_leaf=True,
+                           **_threads(rows.size))
     return values[np.asarray(leaf, dtype=np.int64).reshape(-1)]
+
+
+def _threads(rows: int) -> dict[str, int]:
+    """LightGBM's thread setting for predicting ``rows`` rows (:data:`ONE_THREAD_BELOW`)."""
+    return {"num_threads": 1} if rows < ONE_THREAD_BELOW else {}

@@ -22,6 +22,7 @@ from functools import lru_cache
 import polars as pl
 
 from tradeguard.findings import SEVERITY_RANK, Category
+from tradeguard.model._entry_features import SMALL_ENTRY_LINES, Line, entry_features
 from tradeguard.model._fields import HTS_DIGITS as _HTS
 from tradeguard.model._fields import MANUFACTURER_ID as _MID
 from tradeguard.model._fields import ORIGIN as _ORIGIN
@@ -31,7 +32,13 @@ from tradeguard.model._fields import log1p as _log1p
 from tradeguard.model._fields import normalised as _normalised
 from tradeguard.model._fields import number as _num
 from tradeguard.model._fields import text as _text
-from tradeguard.model._history import HistoryKey, HistorySpec, history_features
+from tradeguard.model._history import (
+    LOOKUPS_KEPT,
+    HistoryKey,
+    HistorySpec,
+    history_features,
+    note_subset,
+)
 from tradeguard.model._history import out_of_fold_history_features as _oof
 from tradeguard.model._reasons import ReasonCode, history_reasons
 
@@ -222,6 +229,52 @@ def past_outcomes(decl: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
     return history_keys(decl).join(labels.select(*KEYS, LABEL), on=KEYS, how="inner")
 
 
+# Row positions of each (entry, line) in a past-outcomes frame, per frame (as lookups are).
+_LINE_ROWS: list[tuple[pl.DataFrame, dict[tuple[str, int], list[int]]]] = []
+
+
+def without_lines(past: pl.DataFrame, decl: pl.DataFrame) -> pl.DataFrame:
+    """``past`` (:func:`past_outcomes`) without the rows of ``decl``'s lines, so no line sees
+    its own outcome; ``past`` itself when it holds none of them (its statistics stay kept).
+
+    One entry's few lines are looked up in an index of ``past``'s rows, built once per frame,
+    instead of an anti-join over all of it per call; the rows they take out are noted
+    (:func:`~tradeguard.model._history.note_subset`) so the statistics of what is left are
+    the kept ones less theirs. Larger batches are anti-joined.
+    """
+    small = (0 < decl.height <= SMALL_ENTRY_LINES
+             and decl.get_column("entry_number").dtype == pl.String
+             and decl.get_column("line_number").dtype == pl.Int64)
+    rows: list[int] = []
+    if small:
+        index = _line_rows(past)
+        keys = zip(decl.get_column("entry_number").to_list(),
+                   decl.get_column("line_number").to_list(), strict=True)
+        rows = sorted({at for key in keys for at in index.get(key, ())})
+        if not rows:
+            return past
+    current = decl.select(pl.col("entry_number").cast(pl.String),
+                          pl.col("line_number").cast(pl.Int64))
+    kept = past.join(current, on=KEYS, how="anti")
+    if rows:
+        note_subset(kept, past, past[rows])
+    return past if kept.height == past.height else kept
+
+
+def _line_rows(past: pl.DataFrame) -> dict[tuple[str, int], list[int]]:
+    """(entry, line) -> its row positions in ``past`` (null keys left out: never matched)."""
+    for frame, kept in tuple(_LINE_ROWS):
+        if frame is past:
+            return kept
+    index: dict[tuple[str, int], list[int]] = {}
+    for at, key in enumerate(past.select(pl.col("entry_number").cast(pl.String),
+                                         pl.col("line_number").cast(pl.Int64)).iter_rows()):
+        if None not in key:
+            index.setdefault(key, []).append(at)
+    _LINE_ROWS[:] = [(past, index), *_LINE_ROWS[:LOOKUPS_KEPT - 1]]
+    return index
+
+
 def line_features(
     decl: pl.DataFrame, findings: pl.DataFrame, history: pl.DataFrame | None = None
 ) -> pl.DataFrame:
@@ -237,6 +290,14 @@ def line_features(
         schema={**{c: pl.String() for c in HISTORY_COLUMNS}, LABEL: pl.Int64()})
     hist = history_features(hist_source, _history_keys(normalised), LINE_HISTORY_SPEC)
     return pl.concat([base, found, hist], how="horizontal")
+
+
+def entry_line_features(decl: pl.DataFrame, findings: pl.DataFrame,
+                        history: pl.DataFrame | None = None) -> list[Line] | None:
+    """:func:`line_features` of one entry's few lines, per line by name, worked out without
+    a query per step (:mod:`~tradeguard.model._entry_features`); None when the lines need
+    the frame path."""
+    return entry_features(decl, findings, history, LINE_HISTORY_SPEC, FINDING_CATEGORIES)
 
 
 def training_table(

@@ -10,7 +10,7 @@ assessment records the versions of all of it and a digest of the declared fields
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -20,6 +20,7 @@ import polars as pl
 
 from tradeguard.detectors.base import DetectionContext
 from tradeguard.pipeline.registry import DetectorRegistry
+from tradeguard.request_path import REQUEST_LINES
 from tradeguard.targeting.config import TargetingConfig
 from tradeguard.targeting.risk import KEYS, MODEL_SCHEMA
 
@@ -49,7 +50,69 @@ def declarations(entries: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     """Lines joined to their entry headers, every declared field typed (rules' field table)."""
     from tradeguard.rules import conform_lines, declaration_lines
 
+    if lines.height <= PLAIN_DECLARATION_LINES and entries.height <= PLAIN_DECLARATION_LINES:
+        small = _plain_declarations(entries, lines)
+        if small is not None:
+            return small
     return conform_lines(declaration_lines(entries, lines))
+
+
+#: Up to this many lines and entries (a scoring request's), typed frames are joined by row
+#: position: the general join and typing passes cost ~100 us each whatever the size.
+PLAIN_DECLARATION_LINES = REQUEST_LINES
+
+
+def _plain_declarations(entries: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame | None:
+    """:func:`declarations` of a few typed lines (as the contract gives them), or None.
+
+    Each line takes its entry's header by position (the left join's rows, in line order);
+    fields already of their type are left as they are and absent ones added as nulls (as
+    the typing pass does); HTS codes without dots or spaces are already normalised. Lines
+    whose entry is missing, repeated entries, or a field still to parse: the general path.
+    """
+    from tradeguard.rules._fields import derived_columns
+
+    numbers = entries.get_column("entry_number").to_list()
+    at = {n: i for i, n in enumerate(numbers)}
+    if len(at) < len(numbers) or None in at:
+        return None
+    rows: list[int] = []
+    for n in lines.get_column("entry_number").to_list():
+        if n not in at:
+            return None
+        rows.append(at[n])
+    shared = set(lines.columns)
+    frame = lines.hstack([s for s in entries[rows].get_columns() if s.name not in shared])
+    absent = _declared_absent(tuple(frame.columns), tuple(frame.dtypes))
+    if absent is None:
+        return None
+    if absent:
+        frame = frame.hstack([pl.Series(n, [None] * frame.height, dtype=t) for n, t in absent])
+    hts = frame.get_column("hts_code").to_list()
+    if not all(h is None or (h.isascii() and h.isalnum()) for h in hts):
+        return None
+    return frame.with_columns(derived_columns())
+
+
+@lru_cache(maxsize=16)
+def _declared_absent(columns: tuple[str, ...], dtypes: tuple[pl.DataType, ...]
+                     ) -> tuple[tuple[str, pl.DataType], ...] | None:
+    """The declared fields a frame of this shape lacks, with their types (added as nulls);
+    None when a field is not of its type yet or a derived field is there already."""
+    from tradeguard.rules import DECLARED_FIELDS
+    from tradeguard.rules._fields import POLARS_TYPES
+
+    have = dict(zip(columns, dtypes, strict=True))
+    absent = []
+    for name, spec in DECLARED_FIELDS.items():
+        if spec.source == "derived":
+            if name in have:
+                return None
+        elif name not in have:
+            absent.append((name, POLARS_TYPES[spec.kind]))
+        elif have[name] != POLARS_TYPES[spec.kind]:
+            return None
+    return tuple(absent)
 
 
 #: Up to this many lines, dates are cast to text row by row (the same text as formatting
@@ -61,12 +124,85 @@ def input_digest(decl: pl.DataFrame) -> pl.Series:
     """SHA-256 of each line's declared contract fields (typed, in contract order)."""
     from tradeguard.digests import sha256_hex
 
+    if decl.height <= PLAIN_DIGEST_LINES:
+        digests = _plain_digests(decl)
+        if digests is not None:
+            return digests
     if decl.height <= SMALL_DIGEST_BATCH:
         text_expr = _small_digest_text(tuple(decl.columns))
     else:
         text_expr = _digest_text(decl, _digest_fields())
     text = decl.select(text_expr).to_series()
     return sha256_hex(text).alias("input_digest")
+
+
+#: Up to this many lines (a scoring request's), digests are computed in Python: the query
+#: costs more than formatting a few lines' fields.
+PLAIN_DIGEST_LINES = REQUEST_LINES
+
+
+def _plain_float(value: float) -> str | None:
+    """A float as Polars writes it, where Python's shortest form is the same (no exponent)."""
+    return repr(value) if value == 0.0 or 1e-4 <= abs(value) < 1e15 else None
+
+
+def _plain_day(value: date) -> str | None:
+    return value.isoformat() if 1000 <= value.year <= 9999 else None
+
+
+def _plain_format(dtype: pl.DataType) -> Callable[[Any], str | None] | None:
+    """How the general path's text cast writes a non-null value of ``dtype`` (None: a type
+    left to the general path)."""
+    if dtype == pl.String:
+        return str
+    if dtype == pl.Boolean:
+        return lambda v: "true" if v else "false"
+    if dtype.is_integer():
+        return str
+    if dtype == pl.Float64:
+        return _plain_float
+    if dtype == pl.Date:
+        return _plain_day
+    return None
+
+
+@lru_cache(maxsize=16)
+def _plain_plan(columns: tuple[str, ...], dtypes: tuple[pl.DataType, ...]
+                ) -> tuple[tuple[str, int, Callable[[Any], str | None]], ...] | None:
+    """Per digested field: its label, its column's position (-1: absent) and how its values
+    are written; built once per frame shape (None: a type left to the general path)."""
+    at = {c: i for i, c in enumerate(columns)}
+    plan: list[tuple[str, int, Callable[[Any], str | None]]] = []
+    for i, n in enumerate(_digest_fields()):
+        label = ("\x1f" if i else "") + n + "="
+        if n not in at:
+            plan.append((label, -1, str))
+            continue
+        write = _plain_format(dtypes[at[n]])
+        if write is None:
+            return None
+        plan.append((label, at[n], write))
+    return tuple(plan)
+
+
+def _plain_digests(decl: pl.DataFrame) -> pl.Series | None:
+    """:func:`input_digest` of a few lines in Python (the same text, field by field)."""
+    import hashlib
+
+    plan = _plain_plan(tuple(decl.columns), tuple(decl.dtypes))
+    if plan is None:
+        return None
+    out = []
+    for row in decl.rows():
+        parts: list[str] = []
+        for label, at, write in plan:
+            value = row[at] if at >= 0 else None
+            text = "\\N" if value is None else write(value)
+            if text is None:
+                return None
+            parts += (label, text)
+        out.append(hashlib.sha256("".join(parts).encode("utf-8")).hexdigest())
+    return pl.Series("input_digest", out, dtype=pl.String)
 
 
 @lru_cache(maxsize=1)
@@ -126,16 +262,26 @@ def collect_findings(
     return pl.concat([found, rules.findings], how="vertical"), rules, versions
 
 
+def _version_values(versions: Mapping[str, Any]) -> dict[str, Any]:
+    """The version columns' values, from a ``ScoringResult.versions`` block."""
+    return {
+        "model_version": versions["model"],
+        "rules_version": versions["rules"],
+        "list_versions": json.dumps(versions["lists"], sort_keys=True),
+        "refdata_versions": json.dumps(versions["refdata"], sort_keys=True),
+        "detector_versions": json.dumps(versions["detectors"], sort_keys=True),
+        "targeting_version": versions["targeting"],
+    }
+
+
 def version_columns(versions: Mapping[str, Any]) -> list[pl.Expr]:
     """The version columns every assessment carries, from a ``ScoringResult.versions`` block."""
-    return [
-        pl.lit(versions["model"]).alias("model_version"),
-        pl.lit(versions["rules"]).alias("rules_version"),
-        pl.lit(json.dumps(versions["lists"], sort_keys=True)).alias("list_versions"),
-        pl.lit(json.dumps(versions["refdata"], sort_keys=True)).alias("refdata_versions"),
-        pl.lit(json.dumps(versions["detectors"], sort_keys=True)).alias("detector_versions"),
-        pl.lit(versions["targeting"]).alias("targeting_version"),
-    ]
+    return [pl.lit(v).alias(k) for k, v in _version_values(versions).items()]
+
+
+#: Up to this many lines (a scoring request's), assessments are assembled from the laned
+#: frame's columns without a query when they already have their types.
+PLAIN_FINISH_LINES = REQUEST_LINES
 
 
 def finish_assessments(laned: pl.DataFrame, versions: Mapping[str, Any]) -> pl.DataFrame:
@@ -145,18 +291,53 @@ def finish_assessments(laned: pl.DataFrame, versions: Mapping[str, Any]) -> pl.D
     """
     from tradeguard.targeting.assessment import ASSESSMENT_SCHEMA
 
+    if laned.height <= PLAIN_FINISH_LINES:
+        small = _plain_assessments(laned, _version_values(versions), ASSESSMENT_SCHEMA)
+        if small is not None:
+            return small
     return laned.with_columns(version_columns(versions)).select(
         [pl.col(c).cast(t) for c, t in ASSESSMENT_SCHEMA.items()])
+
+
+def _plain_assessments(laned: pl.DataFrame, stamped: dict[str, Any],
+                       schema: Mapping[str, pl.DataType]) -> pl.DataFrame | None:
+    """:func:`finish_assessments` when every column is there with its type (the casts do
+    nothing) and every version is text: the columns themselves, side by side."""
+    have = laned.schema
+    columns = []
+    for name, dtype in schema.items():
+        if name in stamped:
+            value = stamped[name]
+            if dtype != pl.String or not (value is None or isinstance(value, str)):
+                return None
+            columns.append(pl.Series(name, [value] * laned.height, dtype=pl.String))
+        elif have.get(name) == dtype:
+            columns.append(laned.get_column(name))
+        else:
+            return None
+    return pl.DataFrame(columns)
 
 
 def model_scores(
     artifact: ModelArtifact, decl: pl.DataFrame, findings: pl.DataFrame,
     history: pl.DataFrame | None,
 ) -> pl.DataFrame:
-    """Calibrated probabilities and reason codes (with text) per line, :data:`MODEL_SCHEMA`."""
-    from tradeguard.model import reason_texts, score
-    from tradeguard.model.line_features import AT_STAKE, line_features
+    """Calibrated probabilities and reason codes (with text) per line, :data:`MODEL_SCHEMA`.
 
+    One entry's few lines are scored without a query per step (the same values; see
+    :mod:`tradeguard.model._entry_scoring`), larger batches and unusual lines as frames."""
+    from tradeguard.model import reason_texts, score
+    from tradeguard.model._entry_scoring import score_entry
+    from tradeguard.model.line_features import AT_STAKE, entry_line_features, line_features
+
+    lines = entry_line_features(decl, findings, history)
+    entry = score_entry(artifact, lines) if lines is not None else None
+    if lines is not None and entry is not None:
+        values = {"entry_number": [line["entry_number"] for line in lines],
+                  "line_number": [line["line_number"] for line in lines],
+                  "probability": entry.probability, "model_reasons": entry.reasons,
+                  "model_reason_texts": entry.texts}
+        return pl.DataFrame([pl.Series(c, values[c], dtype=t) for c, t in MODEL_SCHEMA.items()])
     features = line_features(decl, findings, history)
     batch = score(artifact, features, at_stake=AT_STAKE)
     texts = reason_texts(artifact)

@@ -45,6 +45,7 @@ from tradeguard.pipeline.run import (
 from tradeguard.security.redaction import confidential_values, redact_texts
 from tradeguard.targeting.assessment import NO_MODEL
 from tradeguard.targeting.lanes import assign_lanes
+from tradeguard.targeting.lanes_request import SMALL_LANE_LINES, few_lines_lanes
 from tradeguard.targeting.online import LaneCutoffs, assign_lanes_online, lane_cutoffs
 from tradeguard.targeting.risk import KEYS, combine_risk
 from tradeguard.targeting.sample import sample_draw
@@ -280,10 +281,9 @@ class Scorer:
             if len(self._past) >= PAST_DAYS_KEPT:
                 self._past.clear()
             self._past[day] = past
-        current = decl.select(pl.col("entry_number").cast(pl.String),
-                              pl.col("line_number").cast(pl.Int64))
-        kept = past.join(current, on=KEYS, how="anti")
-        return past if kept.height == past.height else kept
+        from tradeguard.model.line_features import without_lines
+
+        return without_lines(past, decl)
 
     def find(self, decl: pl.DataFrame, ctx: DetectionContext,
              chain: FittedChain | None = None) -> BatchFindings:
@@ -334,6 +334,10 @@ class Scorer:
         """Lanes for every line of ``lane_input`` (quotas, or online cut-offs if calibrated);
         ``draws``: the lines' random-sample draws (:meth:`sample_draws`) when drawn already."""
         if self.lane_cutoffs is None:
+            if draws is None and lane_input.height <= SMALL_LANE_LINES:  # a request's lines
+                small = few_lines_lanes(lane_input, self.config)
+                if small is not None:
+                    return small
             return assign_lanes(lane_input, self.config, draws)
         return assign_lanes_online(lane_input, self.config, self.lane_cutoffs, draws)
 

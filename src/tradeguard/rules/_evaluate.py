@@ -33,6 +33,7 @@ from tradeguard.rules._model import (
     ProfileStatus,
     profile_status,
 )
+from tradeguard.rules._request import no_hits
 
 DETECTOR = "rules"
 TREATMENT_SCHEMA: dict[str, pl.DataType] = {
@@ -49,6 +50,10 @@ HITS_SCHEMA: dict[str, pl.DataType] = {
     "profile_id": pl.String(),
 }
 _LANES = {rank: lane for lane, rank in LANE_RANK.items()}
+# Empty results, made once (a frame from a schema costs ~50 us; a clone under 1 us).
+_NO_FINDINGS = pl.DataFrame(schema=FINDINGS_SCHEMA)
+_NO_TREATMENTS = pl.DataFrame(schema=TREATMENT_SCHEMA)
+_NO_HITS = pl.DataFrame(schema=HITS_SCHEMA)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,15 +171,18 @@ def evaluate(
     """
     statuses = statuses_on(profile_set, on, lapse_after_days)
     firing = [p for p in profile_set.profiles if statuses[p.id].fires]
-    frame = conform_lines(lines).with_row_index("_row")
     masks = _compiled(profile_set, firing)
-    scored = frame.lazy().with_columns(**masks).collect()
-    if not any(scored.get_column(m).any() for m in masks):
+    scored: pl.DataFrame | None = None
+    # A request's few lines are tested in Python first (``_request``): no hit is the rule.
+    if not no_hits(profile_set, firing, lines):
+        frame = conform_lines(lines).with_row_index("_row")
+        scored = frame.lazy().with_columns(**masks).collect()
+    if scored is None or not any(scored.get_column(m).any() for m in masks):
         # No profile hit (most lines): nothing to gather.
         return RuleEvaluation(
-            findings=pl.DataFrame(schema=FINDINGS_SCHEMA),
-            treatments=pl.DataFrame(schema=TREATMENT_SCHEMA),
-            hits=pl.DataFrame(schema=HITS_SCHEMA),
+            findings=_NO_FINDINGS.clone(),
+            treatments=_NO_TREATMENTS.clone(),
+            hits=_NO_HITS.clone(),
             profile_set_version=profile_set.version,
             evaluated_on=on,
             statuses=statuses,

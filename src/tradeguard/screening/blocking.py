@@ -13,6 +13,13 @@ from __future__ import annotations
 import polars as pl
 
 _ROW_SPAN = 1 << 24  # listed names per index, at most
+#: Key kinds: a word (or adjacent words run together), a sound key, a one-letter deletion,
+#: a pair of words.
+WORD, SOUND, DELETION, PAIR = "t:", "p:", "d:", "b:"
+#: Sound keys are keys from this many letters; words are keyed by deletions from this many.
+SOUND_KEY_MIN, DELETION_WORD_MIN = 2, 4
+#: Decimals a block score is rounded to, so float summation order cannot matter.
+BLOCK_SCORE_DECIMALS = 6
 
 
 def token_rows(named: pl.DataFrame, id_col: str) -> pl.DataFrame:
@@ -31,24 +38,24 @@ def word_keys(words: pl.DataFrame) -> pl.DataFrame:
     — the word, its sound key (two letters or more) and, for words of four letters or more,
     the word and each of its one-letter deletions in the typo space."""
     vocab = words.select("token", "key").unique()
-    sound = vocab.filter(pl.col("key").str.len_chars() >= 2).select(
-        "token", bkey=pl.lit("p:") + pl.col("key"))
-    long_words = vocab.filter(pl.col("token").str.len_chars() >= 4)
+    sound = vocab.filter(pl.col("key").str.len_chars() >= SOUND_KEY_MIN).select(
+        "token", bkey=pl.lit(SOUND) + pl.col("key"))
+    long_words = vocab.filter(pl.col("token").str.len_chars() >= DELETION_WORD_MIN)
     deletions = (
         long_words.with_columns(cut=pl.int_ranges(0, pl.col("token").str.len_chars()))
         .explode("cut")
         .select(
             "token",
-            bkey=pl.lit("d:")
+            bkey=pl.lit(DELETION)
             + pl.col("token").str.slice(0, pl.col("cut"))
             + pl.col("token").str.slice(pl.col("cut") + 1),
         )
     )
     return pl.concat([
-        vocab.select("token", bkey=pl.lit("t:") + pl.col("token")),
+        vocab.select("token", bkey=pl.lit(WORD) + pl.col("token")),
         sound,
         deletions,
-        long_words.select("token", bkey=pl.lit("d:") + pl.col("token")),
+        long_words.select("token", bkey=pl.lit(DELETION) + pl.col("token")),
     ]).unique()
 
 
@@ -60,7 +67,7 @@ def spanning_keys(words: pl.DataFrame, id_col: str) -> pl.DataFrame:
     )
     # Adjacent words joined meet names written as one word (pinyin syllables, "van der").
     joined = adjacent.select(
-        id_col, "pos", bkey=pl.lit("t:") + pl.col("token") + pl.col("token_next")
+        id_col, "pos", bkey=pl.lit(WORD) + pl.col("token") + pl.col("token_next")
     )
     pairs = (
         words.join(words, on=id_col, suffix="_b")
@@ -68,7 +75,7 @@ def spanning_keys(words: pl.DataFrame, id_col: str) -> pl.DataFrame:
         .select(
             id_col,
             pos=pl.lit(-1, dtype=words.schema["pos"]),
-            bkey=pl.lit("b:")
+            bkey=pl.lit(PAIR)
             + pl.min_horizontal("token", "token_b")
             + pl.lit("|")
             + pl.max_horizontal("token", "token_b"),
@@ -129,7 +136,7 @@ def ranked_pairs(per_word: pl.DataFrame, name_weight: pl.DataFrame, keep: int) -
     scored = (
         per_word.group_by(pair=pl.col("word") // 256)
         .agg(
-            block_score=pl.col("weight").sum().round(6),
+            block_score=pl.col("weight").sum().round(BLOCK_SCORE_DECIMALS),
             exact_words=pl.col("exact").sum(),
         )
         .with_columns(

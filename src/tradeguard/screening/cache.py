@@ -87,6 +87,11 @@ class ScreeningCache:
             self._by_settings.clear()
             self._forms.clear()
 
+    def remembers(self, settings: str) -> bool:
+        """Whether any party's results are remembered under ``settings``."""
+        known = self._by_settings.get(settings)
+        return known is not None and known.parties.height > 0
+
     def matches(self, queries: pl.DataFrame, settings: str, screen: Screen) -> pl.DataFrame:
         """Matches of ``queries`` (``id`` + :data:`PARTY_KEY` columns) under ``settings``.
 

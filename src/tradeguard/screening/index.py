@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from tradeguard.screening.blocking import (
+    DELETION,
+    PAIR,
+    SOUND,
+    WORD,
     blocking_keys,
     ranked_pairs,
     spanning_keys,
@@ -28,6 +32,7 @@ from tradeguard.screening.blocking import (
 )
 from tradeguard.screening.cache import NameForms, ScreeningCache, shared_name_forms
 from tradeguard.screening.config import ScreeningConfig
+from tradeguard.screening.entry_lookup import EntryLookup, LookupSlot
 from tradeguard.screening.normalise import name_alternatives, normalise_names
 from tradeguard.screening.quick import name_texts
 from tradeguard.screening.scorer import PreparedName
@@ -57,6 +62,8 @@ class WatchlistIndex:
     cache: ScreeningCache = field(default_factory=ScreeningCache, compare=False, repr=False)
     # Normal forms of declared names, shared with the other indexes (see cache.py).
     forms: NameForms = field(default_factory=shared_name_forms, compare=False, repr=False)
+    # Key table and listed names as Python lists for one entry's few names (entry_lookup.py).
+    entry: LookupSlot = field(default_factory=LookupSlot, compare=False, repr=False)
 
     @classmethod
     def build(
@@ -108,9 +115,9 @@ class WatchlistIndex:
         freq = keys.group_by("bkey").agg(pl.len().alias("df"))
         # Fuzzy keys (sound, one deletion) must be rarer than exact ones to be worth a join.
         cap = (
-            pl.when(pl.col("bkey").str.starts_with("d:"))
+            pl.when(pl.col("bkey").str.starts_with(DELETION))
             .then(cfg.max_key_frequency // 8)
-            .when(pl.col("bkey").str.starts_with("p:"))
+            .when(pl.col("bkey").str.starts_with(SOUND))
             .then(cfg.max_key_frequency // 4)
             .otherwise(cfg.max_key_frequency)
         )
@@ -126,7 +133,7 @@ class WatchlistIndex:
             .join(word_df, on="token")
             .select("name_row", "pos", weight=(pl.lit(total) / pl.col("tdf")).log().clip(0.1))
         )
-        exact = pl.col("bkey").str.starts_with("t:") | pl.col("bkey").str.starts_with("b:")
+        exact = pl.col("bkey").str.starts_with(WORD) | pl.col("bkey").str.starts_with(PAIR)
         keys = (
             keys.join(weights, on=["name_row", "pos"], how="left")
             .with_columns(pl.col("weight").fill_null(_PAIR_WEIGHT), exact=exact)
@@ -172,6 +179,10 @@ class WatchlistIndex:
                               config.candidates_per_name)
         slots = self.names.select("slot", "name_row")
         return ranked.join(slots, on="name_row").select("qid", "slot", "block_score")
+
+    def entry_lookup(self) -> EntryLookup:
+        """The lookups that screen one entry's few names without frame queries (made once)."""
+        return self.entry.get(self.names, self.keys)
 
     def _keys_for(self, wanted: pl.Series) -> pl.DataFrame:
         """The rows of :attr:`keys` whose key is one of ``wanted`` (all rows for big batches)."""

@@ -42,6 +42,23 @@ _PHONETIC_STEPS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: Clean-up of a lower-cased Latin name, step by step: (regular expression, replacement).
+CLEANUP_STEPS: tuple[tuple[str, str], ...] = (
+    (r"\b([a-z])\.", "$1"),  # A.B.C. -> abc, N.A. -> na
+    (r"\.([a-z])\b", "$1"),
+    (r"['’‘`´ʻʼ]", ""),
+    (r"\b(\d+)(?:st|nd|rd|th)\b", "$1"),
+    ("&", " and "),
+    (r"[^a-z0-9]+", " "),
+)
+#: Names with a character outside ASCII go through :func:`transliterate`.
+NON_ASCII = r"[^\x00-\x7f]"
+#: Misspelled legal-form words are looked for among a name's last this many words.
+FORM_TYPO_WORDS = 3
+#: Letters a sound key writes as "a" in first place, and drops after it.
+FIRST_VOWELS, LATER_VOWELS = r"[aeiouyw]", r"[aeiouywh]"
+
+
 def transliterate(text: str) -> str:
     """Latin spelling of a name in any script: Chinese to pinyin, the rest via unidecode."""
     from pypinyin import lazy_pinyin
@@ -95,8 +112,8 @@ def _phonetic(expr: pl.Expr) -> pl.Expr:
     key = expr
     for pattern, repl in _PHONETIC_STEPS:
         key = key.str.replace_all(pattern, repl)
-    first = key.str.slice(0, 1).str.replace(r"[aeiouyw]", "a")
-    rest = key.str.slice(1).str.replace_all(r"[aeiouywh]", "")
+    first = key.str.slice(0, 1).str.replace(FIRST_VOWELS, "a")
+    rest = key.str.slice(1).str.replace_all(LATER_VOWELS, "")
     return (first + rest).str.replace_all(*_DOUBLED)
 
 
@@ -158,7 +175,7 @@ def _fix_form_typos(names: pl.Series) -> pl.Series:
         pl.any_horizontal(
             [
                 pl.lit(words).list.get(k, null_on_oob=True).is_in(known.implode())
-                for k in (-3, -2, -1)
+                for k in range(-FORM_TYPO_WORDS, 0)
             ]
         ).fill_null(False)
     ).to_series()
@@ -168,8 +185,9 @@ def _fix_form_typos(names: pl.Series) -> pl.Series:
     few = pl.lit(words.gather(rows))
     fixed = pl.select(
         pl.concat_list(
-            few.list.head((few.list.len().cast(pl.Int64) - 3).clip(0)),
-            *[few.list.get(k, null_on_oob=True).replace(known, meant) for k in (-3, -2, -1)],
+            few.list.head((few.list.len().cast(pl.Int64) - FORM_TYPO_WORDS).clip(0)),
+            *[few.list.get(k, null_on_oob=True).replace(known, meant)
+              for k in range(-FORM_TYPO_WORDS, 0)],
         )
         .list.drop_nulls()
         .list.join(" ")
@@ -191,22 +209,16 @@ def normalise_names(
     is_person = kind.str.to_lowercase() == "person"
     is_org = (~is_person) & (kind != "")
     raw = pl.col(name_col).cast(pl.String).fill_null("")
-    non_ascii = raw.str.contains(r"[^\x00-\x7f]")
+    non_ascii = raw.str.contains(NON_ASCII)
     latin = (
         pl.when(non_ascii)
         .then(raw.map_elements(transliterate, return_dtype=pl.String))
         .otherwise(raw)
     )
-    text = (
-        latin.str.to_lowercase()
-        .str.replace_all(r"\b([a-z])\.", "$1")  # A.B.C. -> abc, N.A. -> na
-        .str.replace_all(r"\.([a-z])\b", "$1")
-        .str.replace_all(r"['’‘`´ʻʼ]", "")
-        .str.replace_all(r"\b(\d+)(?:st|nd|rd|th)\b", "$1")
-        .str.replace_all("&", " and ")
-        .str.replace_all(r"[^a-z0-9]+", " ")
-        .str.strip_chars()
-    )
+    text = latin.str.to_lowercase()
+    for pattern, repl in CLEANUP_STEPS:
+        text = text.str.replace_all(pattern, repl)
+    text = text.str.strip_chars()
     out = frame.with_columns(_norm_in=text, _person=is_person, _org=is_org)
     out = out.with_columns(_fixed=_fix_form_typos(out.get_column("_norm_in")))
     # Trailing forms are read on a copy with misspelled form words corrected ("joint tsock");

@@ -60,6 +60,12 @@ def _pattern(strict: bool) -> str:
     return rf"(?i)\b(?:{'|'.join(latin)})\b|(?:{'|'.join(han)})"
 
 
+def xuar_pattern(*, strict: bool = True) -> str:
+    """The regular expression of Xinjiang place spellings (strict: skip spellings common
+    elsewhere), for callers that search one text at a time."""
+    return _pattern(strict)
+
+
 def xuar_mentioned(text: str | None, *, strict: bool = True) -> bool:
     """Whether ``text`` names a place in Xinjiang (strict: skip spellings common elsewhere)."""
     return bool(text) and re.search(_pattern(strict), text or "") is not None

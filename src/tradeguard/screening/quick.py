@@ -10,6 +10,8 @@ every pair's strings.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import polars as pl
@@ -22,6 +24,14 @@ _THREADED_PAIRS = 5_000
 TEXTS: tuple[str, ...] = ("flat", "flat_sorted", "flat_unspaced")
 
 Index = npt.NDArray[np.integer]
+#: The screens, cheapest first: (scorer, spelling compared, only for pairs whose word counts
+#: differ by at most :data:`MOST_EXTRA_WORDS`).
+SCREENS: tuple[tuple[Any, str, bool], ...] = ((fuzz.ratio, "flat_unspaced", False),
+                                              (fuzz.ratio, "flat_sorted", False),
+                                              (fuzz.token_set_ratio, "flat", True))
+#: "Few left over": either name may carry one word the other lacks (a declared name without
+#: "GROUP", or with "CO").
+MOST_EXTRA_WORDS = 1
 
 
 def name_texts(tokens: pl.Expr) -> list[pl.Expr]:
@@ -57,14 +67,10 @@ def quick_screens(queries: pl.DataFrame, listed: pl.DataFrame, qids: Index, slot
     words_q = queries.get_column("flat").str.count_matches(" ").to_numpy().astype(np.int64)
     words_l = mine.get_column("flat").str.count_matches(" ").to_numpy().astype(np.int64)
     words_q, words_l = words_q[qids], words_l[at]
-    # "Few left over": either name may carry one word the other lacks (a declared name
-    # without "GROUP", or with "CO").
-    few_extra = np.abs(words_q - words_l) <= 1
+    few_extra = np.abs(words_q - words_l) <= MOST_EXTRA_WORDS
     passed = np.zeros(len(qids), dtype=bool)
-    for scorer, text, only in ((fuzz.ratio, "flat_unspaced", None),
-                               (fuzz.ratio, "flat_sorted", None),
-                               (fuzz.token_set_ratio, "flat", few_extra)):
-        todo = np.flatnonzero(~passed if only is None else ~passed & only)
+    for scorer, text, only_few in SCREENS:
+        todo = np.flatnonzero(~passed & few_extra if only_few else ~passed)
         if todo.size == 0:
             continue
         # Threads pay off only on many pairs; a few hundred are done before threads start.

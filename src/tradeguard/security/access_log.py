@@ -91,13 +91,15 @@ class SqlAccessLog:
         self.engine = engine
         self.metadata = metadata if metadata is not None else sa.MetaData()
         self.table = define_access_table(self.metadata, name)
+        # Built once: a new ``insert().values(...)`` per event costs more than the write.
+        self._insert = sa.insert(self.table)
         if create:
             self.metadata.create_all(engine, tables=[self.table])
 
     def record(self, event: AccessEvent) -> None:
         """Keep one event."""
         with self.engine.begin() as conn:
-            conn.execute(sa.insert(self.table).values(**_row(event)))
+            conn.execute(self._insert, _row(event))
 
     def events(self, subject_id: str | None = None) -> Sequence[AccessEvent]:
         """Events, oldest first, optionally for one principal."""

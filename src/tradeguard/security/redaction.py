@@ -19,6 +19,8 @@ from typing import Any
 
 import polars as pl
 
+from tradeguard.request_path import REQUEST_LINES
+
 # Declared fields treated as confidential in exports, with the label that replaces them.
 CONFIDENTIAL_FIELDS: dict[str, str] = {
     "importer_name": "[importer]",
@@ -41,6 +43,13 @@ _WORD = r"[A-Za-z0-9]+"
 _FOLDS_TO_ASCII = "[\u0130\u212a]"
 
 
+#: Up to this many rows (a scoring request's lines), values and texts are looked at in Python:
+#: the general path's dozen or more queries cost ~100 us each whatever the size.
+SMALL_FRAME_ROWS = REQUEST_LINES
+_TEXT_TYPES = (pl.String(), pl.List(pl.String()))
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
 def confidential_values(*frames: pl.DataFrame | None) -> pl.DataFrame:
     """Distinct confidential values in ``frames`` with their labels, longest first.
 
@@ -49,6 +58,10 @@ def confidential_values(*frames: pl.DataFrame | None) -> pl.DataFrame:
     in order of appearance, so stripping and the dedup across fields see thousands of rows
     rather than hundreds of thousands; the first appearances, hence the result, are the same.
     """
+    if sum(f.height for f in frames if f is not None) <= SMALL_FRAME_ROWS:
+        small = _small_confidential_values(frames)
+        if small is not None:
+            return small
     parts = [
         frame.select(pl.col(field).unique(maintain_order=True).cast(pl.String)
                      .str.strip_chars().alias("value"), pl.lit(label).alias("label"))
@@ -63,6 +76,50 @@ def confidential_values(*frames: pl.DataFrame | None) -> pl.DataFrame:
             .sort(pl.col("value").str.len_chars(), descending=True))
 
 
+def _small_confidential_values(frames: tuple[pl.DataFrame | None, ...]) -> pl.DataFrame | None:
+    """:func:`confidential_values` of a few rows, read in Python up to the final sort (the
+    same rows in the same order, so the sort gives the same frame); None when some value is
+    not text or has anything to strip (Python strips every character Polars strips, so a
+    value Python leaves alone is one Polars leaves alone)."""
+    rows: dict[str, str] = {}
+    for frame in frames:
+        if frame is None:
+            continue
+        for field, label in CONFIDENTIAL_FIELDS.items():
+            if field not in frame.columns:
+                continue
+            column = frame.get_column(field)
+            if column.dtype != pl.String:
+                return None
+            for value in column.to_list():
+                if value is None:
+                    continue
+                if value.strip() != value:
+                    return None
+                if len(value) >= MIN_REDACTED_CHARS and value not in rows:
+                    rows[value] = label
+    values = list(rows)
+    if len({len(v) for v in values}) == len(values):  # no ties: one order, longest first
+        values.sort(key=len, reverse=True)
+    out = pl.DataFrame({"value": values, "label": [rows[v] for v in values]},
+                       schema={"value": pl.String, "label": pl.String})
+    if len({len(v) for v in values}) < len(values):  # ties: the general path's sort orders them
+        return out.sort(pl.col("value").str.len_chars(), descending=True)
+    return out
+
+
+def _occurs_in_none(values: pl.DataFrame, frame: pl.DataFrame, column: str) -> bool:
+    """Whether no value occurs in any text of a few rows, ignoring ASCII case (as the
+    replacement matches): then redaction changes nothing, and the frame is returned as is."""
+    texts = frame.get_column(column).to_list()
+    if isinstance(frame.schema[column], pl.List):
+        texts = [t for ts in texts if ts is not None for t in ts]
+    lowered = [t.translate(_ASCII_LOWER) for t in texts if t is not None]
+    return not any(v.translate(_ASCII_LOWER) in t
+                   for v in values.get_column("value").to_list() if v is not None
+                   for t in lowered)
+
+
 def redact_texts(frame: pl.DataFrame, column: str, values: pl.DataFrame) -> pl.DataFrame:
     """``column`` (text or list of text) with every confidential value replaced by its label.
 
@@ -73,6 +130,9 @@ def redact_texts(frame: pl.DataFrame, column: str, values: pl.DataFrame) -> pl.D
     them first changes nothing.
     """
     if values.is_empty() or column not in frame.columns:
+        return frame
+    if frame.height <= SMALL_FRAME_ROWS and frame.schema[column] in _TEXT_TYPES \
+            and _occurs_in_none(values, frame, column):
         return frame
     is_list = isinstance(frame.schema[column], pl.List)
     texts = frame.get_column(column)

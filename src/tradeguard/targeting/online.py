@@ -19,11 +19,15 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from tradeguard.request_path import REQUEST_LINES
 from tradeguard.targeting.config import TargetingConfig
 from tradeguard.targeting.lanes import LANE_INPUT, line_draws
 
 #: The cut-off of a port whose batch targeted nobody into a lane: that lane is not targeted.
 NEVER = math.inf
+#: Up to this many lines (a scoring request's), lanes are assigned in Python
+#: (:mod:`tradeguard.targeting.lanes_request`): each query here costs ~100 us.
+SMALL_LANE_LINES = REQUEST_LINES
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,12 @@ def assign_lanes_online(
     missing = [c for c in LANE_INPUT if c not in frame.columns]
     if missing:
         raise ValueError(f"lane assignment needs column(s) {missing}")
+    if draws is None and frame.height <= SMALL_LANE_LINES:  # a request's lines, in Python
+        from tradeguard.targeting.lanes_request import few_lines_lanes_online
+
+        small = few_lines_lanes_online(frame, cfg, cutoffs)
+        if small is not None:
+            return small
     sample, cap = cfg.random_sample, cfg.capacity
     ports = frame.get_column("port_of_entry").cast(pl.String).fill_null("").unique().to_list()
     red = {p: max(cutoffs.for_port("red", p), cap.min_risk.red) for p in ports}

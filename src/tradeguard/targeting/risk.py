@@ -21,14 +21,18 @@ from __future__ import annotations
 import polars as pl
 
 from tradeguard.findings import SEVERITY_RANK
+from tradeguard.request_path import REQUEST_LINES
 from tradeguard.targeting.config import LANE_RANK, TargetingConfig
 
 KEYS = ["entry_number", "line_number"]
 # A line's position in the keys being scored: one integer to group, sort and join lines on.
 LINE = "_line"
 RULES_DETECTOR = "rules"
-_MAX_TERM = 0.999  # keeps log(1 - t) finite; a term of 1 would make every other one moot
-_RANK_LANE = {rank: lane for lane, rank in LANE_RANK.items()}
+MAX_TERM = 0.999  # keeps log(1 - t) finite; a term of 1 would make every other one moot
+RANK_LANE = {rank: lane for lane, rank in LANE_RANK.items()}
+#: Up to this many lines (a scoring request's), the score is worked out in Python
+#: (:mod:`tradeguard.targeting.risk_request`): each query here costs ~100 us whatever the size.
+SMALL_RISK_LINES = REQUEST_LINES
 
 RISK_SCHEMA: dict[str, pl.DataType] = {
     "entry_number": pl.String(),
@@ -80,7 +84,7 @@ def _finding_weights(found: pl.DataFrame, treatments: pl.DataFrame,
     weighted = found.join(treatments.select(*KEYS, "risk_weight"), on=KEYS, how="left")
     return weighted.with_columns(
         pl.when(rules).then(pl.col("risk_weight").fill_null(0.0) * risk.rules_weight)
-        .otherwise(sev * cat).clip(0.0, _MAX_TERM).alias("w"),
+        .otherwise(sev * cat).clip(0.0, MAX_TERM).alias("w"),
         pl.when(rules).then(pl.lit("rules")).otherwise(pl.col("category")).alias("source"),
     ).drop("risk_weight")
 
@@ -128,7 +132,7 @@ def _forced(found: pl.DataFrame, treatments: pl.DataFrame, cfg: TargetingConfig)
                       *[p.select([pl.col(c).cast(t) for c, t in schema.items()]) for p in parts]])
     top = hits.group_by(KEYS).agg(pl.col("rank").max())
     return hits.join(top, on=[*KEYS, "rank"], how="semi").group_by(KEYS).agg(
-        pl.col("rank").first().replace_strict(_RANK_LANE, return_dtype=pl.String)
+        pl.col("rank").first().replace_strict(RANK_LANE, return_dtype=pl.String)
         .alias("forced_lane"),
         pl.col("by").unique().sort().alias("forced_by"))
 
@@ -146,7 +150,7 @@ def _reason_rows(weighted: pl.DataFrame, model: pl.DataFrame | None,
         LINE, pl.col("model_reasons").alias("code"), pl.col("model_reason_texts").alias("text"),
         pl.when(probability >= cfg.risk.model_category_min_probability).then(pl.lit("model"))
         .alias("category"),
-        (probability * cfg.risk.model_weight).clip(0.0, _MAX_TERM).alias("w"),
+        (probability * cfg.risk.model_weight).clip(0.0, MAX_TERM).alias("w"),
         lead.alias("lead"),
     ).explode("code", "text").with_columns(
         # The line's first model reason (a first occurrence: a hash pass, not a window).
@@ -213,6 +217,12 @@ def combine_risk(
     the order of ``keys``. Lines are grouped and joined on their position in ``keys``
     (:data:`LINE`), one integer, rather than on the two key columns.
     """
+    if keys.height <= SMALL_RISK_LINES and findings.height <= 8 * SMALL_RISK_LINES:
+        from tradeguard.targeting.risk_request import few_lines_risk
+
+        small = few_lines_risk(keys, findings, treatments, cfg, model)
+        if small is not None:
+            return small
     lines = keys.select(pl.col("entry_number").cast(pl.String),
                         pl.col("line_number").cast(pl.Int64)).with_row_index(LINE)
     found = _on_lines(findings, lines)
@@ -231,7 +241,7 @@ def combine_risk(
         frame = frame.join(model.select(LINE, "probability"), on=LINE, how="left",
                            maintain_order="left")
         model_term = (pl.col("probability").fill_null(0.0) * cfg.risk.model_weight).clip(
-            0.0, _MAX_TERM)
+            0.0, MAX_TERM)
     log_keep = pl.col("log_keep").fill_null(0.0) + (1.0 - model_term).log()
     frame = frame.with_columns(
         (1.0 - log_keep.exp()).clip(0.0, 1.0).alias("evidence_score"),

@@ -7,6 +7,7 @@ indicators, scores) so case leads can be built from the same run without recompu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
@@ -30,11 +31,13 @@ from tradeguard.detectors.adcvd.indicators import (
     new_plant_volume,
     origin_switch,
     seller_subject,
+    start_up_rates,
     subject_places,
     surge,
 )
 from tradeguard.detectors.adcvd.parties import with_party_keys
-from tradeguard.detectors.adcvd.pricing import price_subject
+from tradeguard.detectors.adcvd.pricing import price_subject, ranked_unit_values
+from tradeguard.detectors.adcvd.request import SMALL_REQUEST, RequestScreen
 from tradeguard.detectors.adcvd.routes import documented_routes, known_route
 from tradeguard.detectors.adcvd.scope import match_scope, normalise_hts
 from tradeguard.detectors.adcvd.scoring import score_lines
@@ -57,6 +60,12 @@ INDICATOR_TEXT: dict[str, str] = {
     "ADCVD_EVASION_SUPPLIER_SUBJECT": "declared tier-1 supplier in the subject country",
     "ADCVD_EVASION_UPSTREAM_SUBJECT": "declared upstream supplier in the subject country",
 }
+
+#: Baseline-derived inputs kept before the memory starts afresh.
+_INPUTS_KEPT = 64
+
+# The empty result of a request with nothing to find (a clone costs under 1 us).
+_NO_FINDINGS = empty_findings()
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,8 @@ class AdcvdDetector:
         self.config = config if isinstance(config, AdcvdConfig) else AdcvdConfig(
             **(config or {}))
         self.baseline = EvasionBaseline()
+        self._screen: RequestScreen | None = None
+        self._inputs: dict[tuple[object, ...], tuple[tuple[object, ...], pl.DataFrame]] = {}
 
     def fit(self, history: pl.DataFrame, ctx: DetectionContext) -> None:
         """Aggregate past declaration lines into the evasion baseline (once per history)."""
@@ -137,23 +148,66 @@ class AdcvdDetector:
             # No line could be a third-country evasion: every indicator would be empty.
             none = pl.DataFrame(schema=INDICATOR_SCHEMA)
             return Assessment(batch, checks, cand, none, score_lines(none, cand, cfg))
-        places = subject_places(ctx.ref, sorted(set(scope["subject_country"].to_list())), cfg)
+        base, countries = self.baseline, tuple(sorted(set(scope["subject_country"].to_list())))
+        # Inputs that depend only on the baseline, reference data and config: kept.
+        places = self._kept(("places", ctx.ref, cfg, countries),
+                            lambda: subject_places(ctx.ref, list(countries), cfg))
+        ranked = self._kept(("ranked", base), lambda: ranked_unit_values(base)) \
+            if base.unit_values.height else None
+        rates = self._kept(("start_up_rates", base, cfg), lambda: start_up_rates(base, cfg))
+        routes = self._kept(("routes", orders, ctx.ref, cfg),
+                            lambda: documented_routes(orders, ctx.ref, cfg))
         parts = [
-            new_manufacturer(cand, self.baseline, cfg), mid_subject(cand),
+            new_manufacturer(cand, base, cfg), mid_subject(cand),
             address_subject(cand, places), seller_subject(cand),
-            origin_switch(cand, self.baseline), price_subject(cand, self.baseline, cfg),
-            new_plant_volume(cand, self.baseline, cfg, _span(batch)),
-            surge(cand, self.baseline, cfg), supplier_subject(cand, ctx.supply_chain, cfg),
-            new_importer(cand, self.baseline),
-            known_route(cand, documented_routes(orders, ctx.ref, cfg)),
+            origin_switch(cand, base), price_subject(cand, base, cfg, ranked),
+            new_plant_volume(cand, base, cfg, _span(batch), rates),
+            surge(cand, base, cfg), supplier_subject(cand, ctx.supply_chain, cfg),
+            new_importer(cand, base),
+            known_route(cand, routes),
         ]
         indicators = pl.concat([p.select([pl.col(c).cast(t) for c, t in INDICATOR_SCHEMA.items()])
                                 for p in parts])
         return Assessment(batch, checks, cand, indicators, score_lines(indicators, cand, cfg))
 
     def detect(self, lines: pl.DataFrame, ctx: DetectionContext) -> pl.DataFrame:
-        """Findings for the batch in :data:`tradeguard.findings.FINDINGS_SCHEMA`."""
+        """Findings for the batch in :data:`tradeguard.findings.FINDINGS_SCHEMA`.
+
+        A request-sized frame that provably has nothing to find skips the batch path's
+        queries (:mod:`.request`); every other frame is assessed in full."""
+        if lines.height <= SMALL_REQUEST and not self.screen(ctx).may_find(lines):
+            return _NO_FINDINGS.clone()
         return self.findings(self.assess(lines, ctx))
+
+    def _kept(self, key: tuple[object, ...], make: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        """``make()``, kept under ``key``: a name, then the objects it was made from
+        (compared by identity, so a new baseline or order list makes it again) and values."""
+        slot = (key[0], *(k for k in key[1:] if isinstance(k, tuple)))
+        found = self._inputs.get(slot)
+        if found is None or len(found[0]) != len(key) or not all(
+                a is b for a, b in zip(found[0], key, strict=True)
+                if not isinstance(a, tuple)):
+            if len(self._inputs) >= _INPUTS_KEPT:
+                self._inputs.clear()
+            found = self._inputs[slot] = (key, make())
+        return found[1]
+
+    def screen(self, ctx: DetectionContext) -> RequestScreen:
+        """The request screen for this baseline and order list (built once, then kept)."""
+        orders = ctx.ref.adcvd_orders
+        screen = self._screen
+        if screen is None or not screen.fits(orders, self.baseline, self.config):
+            screen = self._screen = RequestScreen(orders, self.baseline, self.config)
+        return screen
+
+    def __getstate__(self) -> dict[str, object]:
+        # The screen is derived from the baseline; rebuilt on first use after unpickling.
+        return {**self.__dict__, "_screen": None, "_inputs": {}}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_screen", None)
+        self.__dict__.setdefault("_inputs", {})
 
     def findings(self, result: Assessment) -> pl.DataFrame:
         """Findings of an assessment: every check, and each indicator of reported lines."""

@@ -209,7 +209,8 @@ def start_up_rates(base: EvasionBaseline, cfg: AdcvdConfig) -> pl.DataFrame:
 
 
 def new_plant_volume(cand: pl.DataFrame, base: EvasionBaseline, cfg: AdcvdConfig,
-                     batch_span: tuple[date, date] | None = None) -> pl.DataFrame:
+                     batch_span: tuple[date, date] | None = None,
+                     rates: pl.DataFrame | None = None) -> pl.DataFrame:
     """A plant first seen after the order (and after the start of history) shipped, in its first
     ``new_plant_window_days``, more often than a busy start-up does: its shipments (entries; the
     lines of one entry are one shipment) in that window, history and batch together, against a
@@ -217,7 +218,8 @@ def new_plant_volume(cand: pl.DataFrame, base: EvasionBaseline, cfg: AdcvdConfig
     (a plant that did not exist cannot ship at full volume at once), and plants that started in
     history show how fast a real plant ramps up. Only a start-up the batch sees counts (the
     window reaches into ``batch_span``, the batch's first and last entry dates): a plant that
-    started a year ago was judged on earlier batches and has shown its capacity since."""
+    started a year ago was judged on earlier batches and has shown its capacity since.
+    ``rates`` is :func:`start_up_rates` of ``base`` and ``cfg`` when the caller keeps it."""
     if base.start is None or base.plants.height == 0:
         return pl.DataFrame(schema=INDICATOR_SCHEMA)
     settled = base.start + timedelta(days=cfg.established_after_days)
@@ -244,7 +246,8 @@ def new_plant_volume(cand: pl.DataFrame, base: EvasionBaseline, cfg: AdcvdConfig
     ).with_columns(
         ((pl.min_horizontal("until", pl.lit(end)) - pl.col("first_seen")).dt.total_days()
          / 30.44).clip(lower_bound=1.0).alias("months_observed")
-    ).join(start_up_rates(base, cfg), on="primary_case", how="inner").filter(
+    ).join(rates if rates is not None else start_up_rates(base, cfg), on="primary_case",
+           how="inner").filter(
         pl.col("peer_rate") > 0).with_columns(
         (pl.col("peer_rate") * pl.col("months_observed")).alias("expected"))
     if rated.height == 0:

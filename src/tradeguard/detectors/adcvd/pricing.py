@@ -41,12 +41,22 @@ def _percentile(lines: pl.DataFrame, ranked: pl.DataFrame, country: str, name: s
         ((below + 0.5 * equal) / pl.col(f"{name}_n")).alias(name)).drop("_le", "_lt")
 
 
-def price_subject(cand: pl.DataFrame, base: EvasionBaseline, cfg: AdcvdConfig) -> pl.DataFrame:
-    """Lines of plants whose prices rank like the subject country's and unlike the origin's."""
+def ranked_unit_values(base: EvasionBaseline) -> pl.DataFrame:
+    """History unit values with their rank within (HTS 10, unit, origin): the same for every
+    batch scored against one baseline, so a detector may keep it."""
+    return base.unit_values.with_columns(
+        pl.int_range(1, pl.len() + 1).over(*_GROUP, "origin").alias("rank"))
+
+
+def price_subject(cand: pl.DataFrame, base: EvasionBaseline, cfg: AdcvdConfig,
+                  ranked: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Lines of plants whose prices rank like the subject country's and unlike the origin's.
+
+    ``ranked`` is :func:`ranked_unit_values` of ``base`` when the caller keeps it."""
     if base.unit_values.height == 0:
         return pl.DataFrame(schema=INDICATOR_SCHEMA)
-    ranked = base.unit_values.with_columns(
-        pl.int_range(1, pl.len() + 1).over(*_GROUP, "origin").alias("rank"))
+    if ranked is None:
+        ranked = ranked_unit_values(base)
     lines = cand.filter(pl.col("quantity") > 0).with_columns(
         (pl.col("entered_value_usd") / pl.col("quantity")).alias("uv"), plant_key())
     lines = _percentile(_percentile(lines, ranked, "origin", "pct_origin"), ranked,

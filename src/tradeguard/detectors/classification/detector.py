@@ -12,6 +12,7 @@ duty rates and the duty difference.
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,12 +24,18 @@ from pydantic import BaseModel, Field
 from tradeguard.detectors.base import DetectionContext
 from tradeguard.detectors.classification.artifact import SHIPPED_ARTIFACT
 from tradeguard.detectors.classification.model import HSClassifier
+from tradeguard.detectors.classification.request import SMALL_REQUEST, HeadingScreen, Pair
 from tradeguard.detectors.classification.trade_text import normalize_column
 from tradeguard.findings import FINDINGS_SCHEMA, Category, conform, empty_findings
 
 SPECIAL_CHAPTERS: tuple[str, ...] = ("98", "99")
 #: (description, heading) assessments remembered before the memory starts afresh.
 _MEMO_PAIRS = 200_000
+#: Assessments the request screen read, kept for the batch path until it next runs.
+_READ_KEPT = 4_096
+
+# The empty result of a request with nothing to find (a clone costs under 1 us).
+_NO_FINDINGS = empty_findings()
 
 
 def _lists(name: str, rows: npt.NDArray[Any]) -> pl.Series:
@@ -111,6 +118,12 @@ class ClassificationDetector:
         self._model: HSClassifier | None = None
         self._rates: pl.DataFrame | None = None
         self._memo: dict[tuple[str, int], pl.DataFrame] = {}
+        self._screen: HeadingScreen | None = None
+        # Assessments the screen read since the batch path last took a request (see
+        # ``_remember_read``): (model, k, pair -> top-k headings, probabilities, subheadings,
+        # declared heading's probability).
+        self._read: tuple[HSClassifier | None, int, dict[Pair, tuple[Any, ...]]] = (None, 0, {})
+        self._read_lock = threading.Lock()
 
     @property
     def model(self) -> HSClassifier:
@@ -143,6 +156,11 @@ class ClassificationDetector:
         """Findings for lines whose description does not read as the declared heading."""
         if lines.is_empty():
             return empty_findings()
+        if lines.height <= SMALL_REQUEST:
+            if not self.screen().may_find(lines):
+                # A request whose every heading is plausible: settled without batch queries.
+                return _NO_FINDINGS.clone()
+            self._remember_read()  # what the screen just read, the batch path need not
         cfg = self.config
         rates = self._rates if self._rates is not None else heading_rates(ctx)
         frame = lines.with_columns(
@@ -159,11 +177,7 @@ class ClassificationDetector:
         if pairs.is_empty():
             return empty_findings()
         judged = self._assessed(pairs, cfg.top_k)
-        shape = (judged.height, cfg.top_k)
-        top = judged["top_hs4"].explode().to_numpy().astype(str).reshape(shape)
-        prob = judged["_top_prob"].explode().to_numpy().reshape(shape).astype(np.float64)
-        declared_prob = judged["declared_prob"].to_numpy().astype(np.float64)
-        implausible = _implausible(top, prob, declared_prob, judged["_hs4"].to_numpy(), cfg)
+        prob, implausible = self._ruled_out(judged)
         judged = judged.with_columns(
             _lists("top_prob", np.round(prob, 4)),
             pl.col("declared_prob").cast(pl.Float64),
@@ -171,8 +185,77 @@ class ClassificationDetector:
             "_text", "_hs4", "top_hs4", "top_prob", "top_hs6", "declared_prob")
         if judged.is_empty():
             return empty_findings()
-        hit = frame.join(judged, on=["_text", "_hs4"], how="inner")
+        # Findings in line order (the pairs' order above is arbitrary).
+        hit = frame.join(judged, on=["_text", "_hs4"], how="inner", maintain_order="left")
         return conform(self._findings(hit, rates, cfg))
+
+    def _ruled_out(self, judged: pl.DataFrame
+                   ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """The top-``k`` probabilities of assessed pairs and whether the model rules each
+        declared heading out (:func:`_implausible`)."""
+        cfg = self.config
+        shape = (judged.height, cfg.top_k)
+        top = judged["top_hs4"].explode().to_numpy().astype(str).reshape(shape)
+        prob = judged["_top_prob"].explode().to_numpy().reshape(shape).astype(np.float64)
+        declared_prob = judged["declared_prob"].to_numpy().astype(np.float64)
+        return prob, _implausible(top, prob, declared_prob, judged["_hs4"].to_numpy(), cfg)
+
+    def _rules_out(self, pairs: list[Pair]) -> list[bool]:
+        """Whether the model rules out each (normalised description, heading) pair: the
+        model's assessment and :func:`_implausible`, as the batch path reads them (top-k
+        probabilities are float32 there too), straight from the arrays."""
+        cfg = self.config
+        texts = list(dict.fromkeys(p[0] for p in pairs))
+        index = {t: i for i, t in enumerate(texts)}
+        tid = np.array([index[p[0]] for p in pairs], dtype=np.intp)
+        headings = [p[1] for p in pairs]
+        model = self.model
+        a = model.assess(texts, headings, cfg.top_k, pair_text=tid)
+        top, prob, top6 = a.top_hs4[tid], a.top_hs4_prob[tid], a.top_hs6[tid]
+        implausible = _implausible(
+            top.astype(str), prob.astype(np.float64), a.declared_hs4_prob.astype(np.float64),
+            np.array(headings, dtype=object), cfg)
+        with self._read_lock:
+            read = self._read
+            if read[0] is not model or read[1] != cfg.top_k or len(read[2]) >= _READ_KEPT:
+                read = self._read = (model, cfg.top_k, {})
+            for i, pair in enumerate(pairs):
+                read[2][pair] = (top[i], prob[i], top6[i], a.declared_hs4_prob[i])
+        return [bool(x) for x in implausible]
+
+    def _remember_read(self) -> None:
+        """Move the assessments the screen read into the batch path's memory (pairs it
+        holds already left out), so a request the screen leaves to the batch path is not
+        read by the model twice."""
+        with self._read_lock:
+            model, k, read = self._read
+            self._read = (None, 0, {})
+        if not read or model is not self.model:
+            return
+        pairs = list(read)
+        rows = [read[p] for p in pairs]
+        fresh = pl.DataFrame({"_text": [p[0] for p in pairs], "_hs4": [p[1] for p in pairs]},
+                             schema={"_text": pl.String, "_hs4": pl.String}).with_columns(
+            _lists("top_hs4", np.stack([r[0] for r in rows])),
+            _lists("_top_prob", np.stack([r[1] for r in rows])),
+            _lists("top_hs6", np.stack([r[2] for r in rows])),
+            pl.Series("declared_prob", [r[3] for r in rows], dtype=pl.Float32))
+        key = (model.version, k)
+        known = self._memo.get(key)
+        if known is None or known.height >= _MEMO_PAIRS:
+            known = _no_pairs()
+        fresh = fresh.join(known.select("_text", "_hs4"), on=["_text", "_hs4"], how="anti")
+        if fresh.height:
+            self._memo = {key: pl.concat([known, fresh])}
+
+    def screen(self) -> HeadingScreen:
+        """The request screen for this config and model (kept while they are the same
+        objects: it remembers each pair's verdict)."""
+        screen, cfg, model = self._screen, self.config, self.model
+        if screen is None or not screen.built_from(cfg, model):
+            screen = self._screen = HeadingScreen(cfg.min_words, SPECIAL_CHAPTERS,
+                                                  self._rules_out, built_for=(cfg, model))
+        return screen
 
     def _assessed(self, pairs: pl.DataFrame, k: int) -> pl.DataFrame:
         """``pairs`` (distinct ``_text, _hs4``) with the model's top-``k`` headings
@@ -205,14 +288,24 @@ class ClassificationDetector:
 
     def __getstate__(self) -> dict[str, object]:
         # Assessments remembered while scoring stay with the process that scored.
-        return {**self.__dict__, "_memo": {}}
+        state = {**self.__dict__, "_memo": {}, "_screen": None, "_read": (None, 0, {})}
+        del state["_read_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_screen", None)
+        self.__dict__.setdefault("_read", (None, 0, {}))
+        self._read_lock = threading.Lock()
 
     def _findings(self, hit: pl.DataFrame, rates: pl.DataFrame,
                   cfg: ClassificationConfig) -> pl.DataFrame:
         likely = pl.col("top_hs4").list.first()
         hit = hit.with_columns(likely.alias("_likely")).join(
-            rates.rename({"hs4": "_likely", "rate": "likely_rate"}), on="_likely", how="left"
-        ).join(rates.rename({"hs4": "_hs4", "rate": "heading_rate"}), on="_hs4", how="left")
+            rates.rename({"hs4": "_likely", "rate": "likely_rate"}), on="_likely", how="left",
+            maintain_order="left",
+        ).join(rates.rename({"hs4": "_hs4", "rate": "heading_rate"}), on="_hs4", how="left",
+               maintain_order="left")
         top_rates = hit.select(pl.col("top_hs4").list.eval(
             pl.element().replace_strict(dict(zip(rates["hs4"], rates["rate"], strict=True)),
                                         default=None, return_dtype=pl.Float64).round(4)))

@@ -1,13 +1,16 @@
 """``EntryChecks``: the deterministic data-quality detector over a batch of declaration lines.
 
 Every check is a documented reason code (see :mod:`.reasons`) computed for the whole batch
-with Polars joins and expressions. The detector needs no history: ``fit`` is a no-op kept for
-the :class:`~tradeguard.detectors.base.LineDetector` interface.
+with Polars joins and expressions. A request-sized batch is first screened in plain Python
+(:mod:`.request`): only the checks that may flag one of its lines run, and none when no line
+is flagged (the usual case). The detector needs no history: ``fit`` is a no-op kept for the
+:class:`~tradeguard.detectors.base.LineDetector` interface.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -26,6 +29,12 @@ from tradeguard.detectors.entry_checks.party_checks import party_findings
 from tradeguard.detectors.entry_checks.plausibility import plausibility_findings
 from tradeguard.detectors.entry_checks.reasons import DETECTOR_NAME, DETECTOR_VERSION
 from tradeguard.detectors.entry_checks.reference import CheckTables
+from tradeguard.detectors.entry_checks.request import (
+    CHECKS,
+    REQUEST_LINES,
+    line_frame,
+    screen,
+)
 from tradeguard.detectors.entry_checks.tariff_checks import (
     adcvd_type01_findings,
     duty_findings,
@@ -40,6 +49,7 @@ if TYPE_CHECKING:
     from tradeguard.refdata import ReferenceData
 
 log = logging.getLogger(__name__)
+_NO_FINDINGS = conform(empty_findings())
 
 
 @dataclass(frozen=True)
@@ -96,18 +106,34 @@ class EntryChecks:
             self.last_stats = CheckStats(0, {})
             return empty_findings()
         tables = self.tables(ctx.ref, cfg)
-        df = prepare_lines(lines, ctx.as_of)
-        df = with_tariff(df, tables, ctx.as_of)
-        entries = entry_headers(df)
-        parts = [
-            *hts_findings(df), *unit_findings(df),
-            *duty_findings(df, cfg.duty, not_checked), *spi_findings(df, tables),
-            *adcvd_type01_findings(df, tables), *entry_number_findings(entries),
-            *importer_findings(entries), *mid_findings(df, tables.iso2_not_ca, tables.mid_verdicts,
-                                                       tables.mid_memory),
-            *party_findings(df, cfg.parties, set(lines.columns), not_checked),
-            *plausibility_findings(df, tables),
-        ]
+        run: Collection[str] = CHECKS
+        screened = screen(lines, tables, cfg, tables.mid_verdicts, ctx.as_of) \
+            if lines.height <= REQUEST_LINES else None
+        if screened is not None:
+            if not screened.flagged:  # what the checks below give when no line is flagged
+                self.last_stats = CheckStats(screened.rows, {}, screened.not_checked)
+                return _NO_FINDINGS.clone()
+            run, not_checked = screened.flagged, {}
+            df = line_frame(screened)
+        else:
+            df = with_tariff(prepare_lines(lines, ctx.as_of), tables, ctx.as_of)
+        # one row per entry, read by the entry-level checks only
+        entries = entry_headers(df) if {"entry_number", "importer"} & set(run) else df
+        checks: dict[str, Callable[[], list[pl.DataFrame]]] = {
+            "hts": lambda: hts_findings(df), "unit": lambda: unit_findings(df),
+            "duty": lambda: duty_findings(df, cfg.duty, not_checked),
+            "spi": lambda: spi_findings(df, tables),
+            "adcvd": lambda: adcvd_type01_findings(df, tables),
+            "entry_number": lambda: entry_number_findings(entries),
+            "importer": lambda: importer_findings(entries),
+            "mid": lambda: mid_findings(df, tables.iso2_not_ca, tables.mid_verdicts,
+                                        tables.mid_memory),
+            "party": lambda: party_findings(df, cfg.parties, set(lines.columns), not_checked),
+            "plausibility": lambda: plausibility_findings(df, tables),
+        }
+        parts = [part for name in CHECKS if name in run for part in checks[name]()]
+        if screened is not None:
+            not_checked = screened.not_checked  # the checks left out would add to it
         found = pl.concat(parts) if parts else empty_findings()
         if cfg.disabled:
             found = found.filter(~pl.col("reason_code").is_in(list(cfg.disabled)))

@@ -51,6 +51,18 @@ def check_digits(bases: pl.Series) -> pl.Series:
     return pl.Series(bases.name, (10 - values.sum(axis=1) % 10) % 10, dtype=pl.Int64)
 
 
+def check_digit(base: str) -> int:
+    """:func:`check_digits` of one entry number's ten characters (the same table and steps,
+    for a request's one entry)."""
+    total = 0
+    for i, ch in enumerate(base):
+        value = _CHAR_VALUE.get(ch, 0)  # the byte table's value: 0 for other characters
+        if i % 2:
+            value *= 2
+        total += value - 9 if value > 9 else value
+    return (10 - total % 10) % 10
+
+
 def entry_headers(df: pl.DataFrame) -> pl.DataFrame:
     """One row per entry of the batch: number, importer, entry type and line count."""
     return (df.filter(pl.col("entry_number").is_not_null())

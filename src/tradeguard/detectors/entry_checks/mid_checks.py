@@ -43,6 +43,11 @@ REMEMBERED_PARTIES = 50_000
 _RULE = "19 CFR 102 Appendix (MID construction)"
 _SHAPE = r"^[A-Z]{2}[A-Z0-9]{1,6}[0-9]{0,4}[A-Z]{0,3}$"
 _PROVINCE_CODES = sorted(set(CANADA_PROVINCES.values()))
+#: The problems a malformed MID is reported with, in the order they are listed.
+PROBLEM_CHARACTERS = "characters other than capital letters and digits"
+PROBLEM_LENGTH = "longer than 15 characters"
+PROBLEM_COUNTRY = "'{}' is not an ISO country code (Canada uses a province code)"
+PROBLEM_SHAPE = "not country + name letters + address number + city letters"
 
 
 @lru_cache(maxsize=200_000)
@@ -112,13 +117,10 @@ def _party_table(df: pl.DataFrame, iso2_not_ca: pl.Series) -> pl.DataFrame:
     valid_country = (mid.str.slice(0, 2).is_in(iso2_not_ca.implode())
                      | mid.str.slice(0, 2).is_in(_PROVINCE_CODES))
     problems = pl.concat_list(
-        pl.when(mid.str.contains(r"[^A-Z0-9]")).then(pl.lit("characters other than capital "
-                                                              "letters and digits")),
-        pl.when(mid.str.len_chars() > 15).then(pl.lit("longer than 15 characters")),
-        pl.when(~valid_country).then(fmt("'{}' is not an ISO country code (Canada "
-                                               "uses a province code)", mid.str.slice(0, 2))),
-        pl.when(~mid.str.contains(_SHAPE)).then(pl.lit("not country + name letters + "
-                                                       "address number + city letters")),
+        pl.when(mid.str.contains(r"[^A-Z0-9]")).then(pl.lit(PROBLEM_CHARACTERS)),
+        pl.when(mid.str.len_chars() > 15).then(pl.lit(PROBLEM_LENGTH)),
+        pl.when(~valid_country).then(fmt(PROBLEM_COUNTRY, mid.str.slice(0, 2))),
+        pl.when(~mid.str.contains(_SHAPE)).then(pl.lit(PROBLEM_SHAPE)),
     ).list.drop_nulls()
     expected_country = pl.when(country == "CA").then(province).otherwise(country)
     country_ok = (pl.when(country.is_null()).then(pl.lit(True))

@@ -75,18 +75,25 @@ def chapter_floor(cfg: Plausibility) -> pl.DataFrame:
                         schema={"_chapter": pl.String, "_floor": pl.Float64})
 
 
-def article_bounds(cfg: Plausibility) -> tuple[pl.Expr, pl.Expr]:
-    """Per-article kg bounds of ``hts_digits``: the longest matching prefix row wins (the
-    last such row if a prefix is listed twice), else the default band."""
+def article_rows(cfg: Plausibility) -> list[tuple[int, dict[str, tuple[float, float]]]]:
+    """The article weight rows by prefix length, longest first: (length, prefix -> (min,
+    max) kg); a prefix listed twice keeps its last row."""
     by_length: dict[int, dict[str, tuple[float, float]]] = {}
     for row in cfg.article_weight:
         by_length.setdefault(len(row.prefix), {})[row.prefix] = (row.min_kg, row.max_kg)
+    return sorted(by_length.items(), reverse=True)
+
+
+def article_bounds(cfg: Plausibility) -> tuple[pl.Expr, pl.Expr]:
+    """Per-article kg bounds of ``hts_digits``: the longest matching prefix row wins (the
+    last such row if a prefix is listed twice), else the default band."""
+    by_length = article_rows(cfg)
     lo, hi = cfg.article_weight_default
     bounds = []
     for side, default in ((0, lo), (1, hi)):
         found = [pl.col("hts_digits").str.slice(0, n).replace_strict(
             {p: b[side] for p, b in rows.items()}, default=None, return_dtype=pl.Float64)
-            for n, rows in sorted(by_length.items(), reverse=True)]
+            for n, rows in by_length]
         bounds.append(pl.coalesce(*found, pl.lit(float(default), pl.Float64)))
     return bounds[0], bounds[1]
 

@@ -17,8 +17,23 @@ import polars as pl
 from tradeguard.detectors.base import DetectionContext, configured
 from tradeguard.detectors.forced_labor.chain import expand_chain, trace_paths
 from tradeguard.detectors.forced_labor.config import ForcedLaborConfig
+from tradeguard.detectors.forced_labor.entry import (
+    ENTRY_LINES,
+    EntryLines,
+    TariffTexts,
+    entry_parties,
+    names_xinjiang,
+    sector_rules,
+    traceability_findings,
+)
 from tradeguard.detectors.forced_labor.parties import ListScreen, line_parties, with_entry_date
-from tradeguard.detectors.forced_labor.report import HIT_COLUMNS, fmt, item_json, to_findings
+from tradeguard.detectors.forced_labor.report import (
+    HIT_COLUMNS,
+    NO_TRACEABILITY_TEXT,
+    fmt,
+    item_json,
+    to_findings,
+)
 from tradeguard.detectors.forced_labor.sectors import priority_sectors
 from tradeguard.findings import Category
 from tradeguard.screening import xuar_places
@@ -55,6 +70,7 @@ class ForcedLaborDetector:
         self.config = config or ForcedLaborConfig()
         self._screen: ListScreen | None = None
         self._screen_key: tuple[str, ...] = ()
+        self._tariff: TariffTexts | None = None
 
     def _cfg(self, ctx: DetectionContext) -> ForcedLaborConfig:
         return configured(ctx, self.name, self.config)
@@ -71,14 +87,46 @@ class ForcedLaborDetector:
         return self._screen
 
     def fit(self, history: pl.DataFrame, ctx: DetectionContext) -> None:
-        """No baseline is learned: lists and sectors are law. Builds the list index once."""
-        self.screen_for(ctx)
+        """No baseline is learned: lists and sectors are law. Builds the list index (and its
+        one-entry lookups) once, and reads the tariff texts."""
+        self.screen_for(ctx).index.entry_lookup()
+        self._tariff_texts(ctx)
 
     def detect(self, lines: pl.DataFrame, ctx: DetectionContext) -> pl.DataFrame:
         """Findings for a batch of declaration lines (``FINDINGS_SCHEMA``)."""
+        if lines.height <= ENTRY_LINES:
+            found = self._entry_findings(lines, ctx)
+            if found is not None:
+                return found
         return to_findings(
             self.hits(lines, ctx), Category.FORCED_LABOR.value, self.name, self.version
         )
+
+    def _entry_findings(self, lines: pl.DataFrame, ctx: DetectionContext
+                        ) -> pl.DataFrame | None:
+        """One entry's findings without frame queries when it has no supply chain, no listed
+        party and no Xinjiang address (see entry.py): at most ``FL_NO_TRACEABILITY`` ones.
+        None (any doubt) leaves the lines to :meth:`hits`."""
+        if ctx.supply_chain is not None and not ctx.supply_chain.is_empty():
+            return None
+        cfg = self._cfg(ctx)
+        entry = EntryLines(lines)
+        parties = entry_parties(entry, ["manufacturer", "seller"])
+        if (parties is None
+                or any(a is not None and names_xinjiang(a) for _, _, a in parties)
+                or self.screen_for(ctx).any_listed(parties)):
+            return None
+        return traceability_findings(
+            entry, ctx.as_of, self._tariff_texts(ctx), cfg.at_risk_origins,
+            sector_rules(cfg.apparel_requires_cotton, cfg.include_downstream),
+            cfg.severity.get("FL_NO_TRACEABILITY", "medium"), self.name, self.version)
+
+    def _tariff_texts(self, ctx: DetectionContext) -> TariffTexts:
+        """Tariff descriptions by number (read once per tariff frame)."""
+        source = getattr(getattr(ctx.ref, "tariff", None), "frame", None)
+        if self._tariff is None or self._tariff.source is not source:
+            self._tariff = TariffTexts(source, _tariff_text(ctx))
+        return self._tariff
 
     def remember(self, lines: pl.DataFrame, ctx: DetectionContext) -> None:
         """Screen the parties of ``lines`` and their supply chains ahead, so ``detect``
@@ -278,7 +326,7 @@ def _traceability_hits(
         reason_code=pl.lit("FL_NO_TRACEABILITY"),
         severity=pl.lit(""),
         text=fmt(
-            "High-priority UFLPA sector ({}) goods from {} with no supply chain declared",
+            NO_TRACEABILITY_TEXT,
             pl.col("sector"),
             pl.col("country_of_origin"),
         ),

@@ -17,6 +17,7 @@ from datetime import date
 import polars as pl
 
 from tradeguard.screening import MATCH_SCHEMA, ScreeningConfig, WatchlistIndex, screen_names
+from tradeguard.screening.entry import MatchRow, PartyQuery, best_first, entry_match_rows
 
 PARTY_SCHEMA: dict[str, pl.DataType] = {
     "entry_number": pl.String(),
@@ -77,6 +78,9 @@ def line_parties(lines: pl.DataFrame, roles: Sequence[str]) -> pl.DataFrame:
     return frame.filter(pl.col("name").str.strip_chars().str.len_chars() > 0)
 
 
+#: Columns of the party queries screened.
+QUERY_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.String(), "name": pl.String(), "country": pl.String(), "address": pl.String()}
 #: Batches with at most this many distinct parties go through the per-party cache; larger
 #: ones are screened in one vectorised call (repeat parties there are rare and cheap).
 CACHED_BATCH = 64
@@ -96,10 +100,10 @@ class ScreenCache:
     """
 
     size: int = CACHE_SIZE
-    entries: OrderedDict[PartyKey, pl.DataFrame] = field(default_factory=OrderedDict)
+    entries: OrderedDict[PartyKey, tuple[MatchRow, ...]] = field(default_factory=OrderedDict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def get(self, key: PartyKey) -> pl.DataFrame | None:
+    def get(self, key: PartyKey) -> tuple[MatchRow, ...] | None:
         """The cached matches of ``key`` (marked recently used), or None."""
         with self.lock:
             found = self.entries.get(key)
@@ -107,8 +111,8 @@ class ScreenCache:
                 self.entries.move_to_end(key)
             return found
 
-    def put(self, key: PartyKey, matches: pl.DataFrame) -> None:
-        """Remember ``key``'s matches (without the query id column)."""
+    def put(self, key: PartyKey, matches: tuple[MatchRow, ...]) -> None:
+        """Remember ``key``'s match rows (``MATCH_SCHEMA`` order, without the query id)."""
         with self.lock:
             self.entries[key] = matches
             self.entries.move_to_end(key)
@@ -177,29 +181,47 @@ class ListScreen:
         if distinct.height:
             screen_names(distinct.with_row_index("id"), self.index, self.config)
 
+    def any_listed(self, parties: Sequence[PartyKey]) -> bool:
+        """Whether any of a few parties matches a listed name (on any date): when none does,
+        :meth:`screen` finds nothing for them."""
+        return any(self._party_rows(parties).values())
+
+    def _party_rows(self, parties: Sequence[PartyKey]) -> dict[PartyKey, tuple[MatchRow, ...]]:
+        """Match rows (without query id, best first) of a few parties: from the cache, else
+        screened name by name (``entry_match_rows``: a request's parties, where ~60 frame
+        queries would cost milliseconds) or, in a process that screened batches ahead, looked
+        up among those; then remembered."""
+        found = {key: self.cache.get(key) for key in parties}
+        missing = [key for key, hit in found.items() if hit is None]
+        if missing:
+            fresh: dict[str, list[MatchRow]] = {str(i): [] for i in range(len(missing))}
+            queries = [(str(i), *key) for i, key in enumerate(missing)]
+            if self.index.cache.remembers(self.config.model_dump_json()):
+                # Parties were screened ahead in batches (see engines/prescreen.py): look
+                # them up there rather than screen them again.
+                ahead = screen_names(pl.DataFrame(queries, schema=QUERY_SCHEMA, orient="row"),
+                                     self.index, self.config)
+                matches: list[MatchRow] = ahead.rows()
+            else:
+                matches = entry_match_rows(queries, self.index, self.config)
+            for match in matches:
+                fresh[match[0]].append(match[1:])
+            for i, key in enumerate(missing):
+                mine = found[key] = tuple(fresh[str(i)])
+                self.cache.put(key, mine)
+        return {key: hit or () for key, hit in found.items()}
+
     def _screen_distinct(self, queries: pl.DataFrame) -> pl.DataFrame:
-        """``screen_names`` of distinct parties, through the cache for small batches."""
+        """``screen_names`` of distinct parties; small batches (one entry's parties) through
+        the cache and, for parties not in it, the name-by-name path (``entry_match_rows``)."""
         if queries.height > CACHED_BATCH:
             return screen_names(queries, self.index, self.config)
-        rows = queries.select("id", "name", "country", "address").rows()
-        found = {qid: self.cache.get((n, c, a)) for qid, n, c, a in rows}
-        missing = [qid for qid, hit in found.items() if hit is None]
-        if missing:
-            fresh = screen_names(queries.filter(pl.col("id").is_in(missing)), self.index,
-                                 self.config)
-            for qid, n, c, a in rows:
-                if found[qid] is None:
-                    mine = fresh.filter(pl.col("id") == qid).drop("id")
-                    self.cache.put((n, c, a), mine)
-                    found[qid] = mine
-        parts = [hit.select(pl.lit(qid, dtype=pl.String).alias("id"), pl.all())
-                 for qid, hit in found.items() if hit is not None and hit.height]
-        if not parts:
-            return pl.DataFrame(schema=MATCH_SCHEMA)
+        rows: list[PartyQuery] = queries.select("id", "name", "country", "address").rows()
+        found = self._party_rows([(n, c, a) for _, n, c, a in rows])
         # The order ``screen_names`` gives: by query id, best first.
-        return pl.concat(parts, how="vertical").select(list(MATCH_SCHEMA)).sort(
-            ["id", "score", "list", "entity_id", "matched_name"],
-            descending=[False, True, False, False, False], maintain_order=True)
+        matches = best_first([(qid, *match) for qid, n, c, a in rows
+                              for match in found[(n, c, a)]])
+        return pl.DataFrame(matches, schema=MATCH_SCHEMA, orient="row")
 
 
 def _empty_party_matches(parties: pl.DataFrame) -> pl.DataFrame:

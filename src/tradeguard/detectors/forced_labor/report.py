@@ -16,6 +16,23 @@ HIT_COLUMNS = ("entry_number", "line_number", "reason_code", "severity", "text",
 TIE_KEYS = ("role", "list", "entity_id")
 
 
+#: A finding's evidence: how many hits, and each hit's evidence item (a JSON object).
+EVIDENCE_TEXT = '{"count":{},"hits":[{}]}'
+#: The text of a ``FL_NO_TRACEABILITY`` hit: sector, country of origin.
+NO_TRACEABILITY_TEXT = "High-priority UFLPA sector ({}) goods from {} with no supply chain declared"
+
+
+def fill(template: str, *values: object) -> str:
+    """``template`` with each ``{}`` replaced by the next value: :func:`fmt` for one row."""
+    pieces = template.split("{}")
+    if len(pieces) != len(values) + 1:
+        raise ValueError(f"template {template!r} needs {len(pieces) - 1} values")
+    out = pieces[0]
+    for value, piece in zip(values, pieces[1:], strict=True):
+        out += str(value) + piece
+    return out
+
+
 def fmt(template: str, *args: pl.Expr) -> pl.Expr:
     """``template`` with each ``{}`` replaced by the next expression (as text).
 
@@ -73,7 +90,7 @@ def to_findings(
             .then(fmt("{} (and {} more)", pl.col("text"), more))
             .otherwise(pl.col("text")),
             evidence=fmt(
-                '{"count":{},"hits":[{}]}',
+                EVIDENCE_TEXT,
                 pl.col("items").list.len(),
                 pl.col("items").list.join(","),
             ),

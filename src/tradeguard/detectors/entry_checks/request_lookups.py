@@ -1,0 +1,98 @@
+"""The check tables as dicts, for screening a request's lines in plain Python (:mod:`.request`).
+
+Built once per :class:`~.reference.CheckTables` (a few small tables); the tariff row of an HTS
+number is read on its first use and kept.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from tradeguard.detectors.entry_checks.reference import article_rows
+from tradeguard.detectors.entry_checks.request_duty import DutyRates, duty_rates
+
+if TYPE_CHECKING:
+    from tradeguard.detectors.entry_checks.reference import CheckTables
+
+#: HTS numbers whose rows are kept before the memory starts afresh (numbers a request
+#: declares need not be in the tariff, so what is kept is bounded).
+KEPT_NUMBERS = 50_000
+
+
+@dataclass
+class RequestLookups:
+    """The check tables as dicts (built once per tables; tariff rows per HTS number on first
+    use, ~20 us each)."""
+
+    tables: CheckTables
+    duty: DutyRates
+    units: dict[str, tuple[Any, ...]]
+    floors: dict[str, float]
+    articles: list[tuple[int, dict[str, tuple[float, float]]]]
+    programs: dict[str, list[tuple[Any, ...]]]
+    orders: list[tuple[int, dict[tuple[str, str], list[date | None]]]]
+    iso2_not_ca: frozenset[str]
+    tariff_rows: pl.DataFrame  # the tariff columns read, in the order of tables.tariff
+    tariff: dict[str, tuple[Any, ...] | None] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, tables: CheckTables) -> RequestLookups:
+        """Dicts of the small tables (the tariff is read per number later)."""
+        programs: dict[str, list[tuple[Any, ...]]] = {}
+        for row in tables.programs.iter_rows():
+            programs.setdefault(row[0], []).append(row[1:])
+        orders = []
+        for length, table in tables.orders_by_length:
+            by_key: dict[tuple[str, str], list[date | None]] = {}
+            for country, prefix, when in table.select("country", "prefix", "order_date"
+                                                      ).iter_rows():
+                by_key.setdefault((country, prefix), []).append(when)
+            orders.append((length, by_key))
+        return cls(tables, duty_rates(tables.ref),
+                   {r[0]: r[1:] for r in tables.units.select(
+                       "_unit", "_kg_per_unit", "_whole_mass", "_articles_per_unit",
+                       "_unit_min", "_unit_max").iter_rows()},
+                   dict(tables.chapter_floor.select("_chapter", "_floor").iter_rows()),
+                   article_rows(tables.plausibility), programs, orders,
+                   frozenset(tables.iso2_not_ca.to_list()),
+                   tables.tariff.select("tariff_units", "valid_from", "valid_to",
+                                        "tariff_programs"))
+
+    def tariff_row(self, hts10: str | None) -> tuple[Any, ...] | None:
+        """(tariff_units, valid_from, valid_to, tariff_programs) of a listed number."""
+        if hts10 is None:
+            return None
+        if hts10 not in self.tariff:
+            span = self.tables.tariff_spans.get(hts10)
+            if span is not None and span[1] != 1:
+                raise Unsure  # several rows: the join would repeat the line
+            row = None if span is None else self.tariff_rows.row(span[0])
+            if len(self.tariff) >= KEPT_NUMBERS:
+                self.tariff.clear()
+            self.tariff[hts10] = row
+            return row
+        return self.tariff[hts10]
+
+
+class Unsure(Exception):
+    """The plain reading cannot vouch for this input: take the general path."""
+
+
+_KEPT: list[tuple[CheckTables, RequestLookups]] = []
+_KEPT_LOCK = threading.Lock()
+
+
+def request_lookups(tables: CheckTables) -> RequestLookups:
+    """The lookups of ``tables``, built on first use and kept."""
+    with _KEPT_LOCK:
+        for kept_tables, kept in _KEPT:
+            if kept_tables is tables:
+                return kept
+        built = RequestLookups.build(tables)
+        _KEPT[:] = [(tables, built)]  # one set of tables at a time, as a detector keeps them
+        return built

@@ -1,0 +1,219 @@
+"""The model's line features for the few lines of one entry, worked out in plain Python.
+
+A scoring request holds one entry of 1-5 lines. :func:`~tradeguard.model.line_features.
+line_features` builds them with some twenty Polars queries of ~100 us fixed cost each; here
+the lines are read once and the same values are worked out with scalar Python (the same IEEE
+operations in the same order, so the same doubles) and dictionary lookups into the history's
+statistics (:func:`~tradeguard.model._history.history_lookup`).
+
+Only lines this path reads exactly as the frame path does are taken: typed fields (numbers as
+Float64, text as String, flags as Boolean), ASCII text (whose case mapping and white space
+both paths agree on) and finite numbers. For anything else :func:`entry_features` answers
+None and the caller takes the frame path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+from tradeguard.findings import SEVERITY_RANK, Category
+from tradeguard.model._history import HistorySpec, history_lookup, lookup_stats
+from tradeguard.request_path import REQUEST_LINES
+
+#: Up to this many lines a batch may take this path (a request holds 1-5).
+SMALL_ENTRY_LINES = REQUEST_LINES
+
+# ASCII white space as Polars strips it (and as its regex ``\s`` matches it).
+_SPACE = " \t\n\x0b\x0c\r"
+_HTS_DROP = str.maketrans("", "", "." + _SPACE)
+
+_NUMBERS = ("entered_value_usd", "quantity", "gross_weight_kg", "duty_rate", "duty_usd",
+            "additional_duty_usd", "adcvd_deposit_usd")
+_TEXTS = ("country_of_origin", "hts_code", "manufacturer_id", "importer_id",
+          "adcvd_case_number", "chapter99_numbers", "spi", "country_of_export",
+          "manufacturer_country", "entry_type", "mode_of_transport")
+_FLAGS = ("related_party", "trusted_trader")
+_READ = ("entry_number", *_NUMBERS, *_TEXTS)
+_TYPES: tuple[tuple[tuple[str, ...], pl.DataType], ...] = (
+    (_NUMBERS, pl.Float64()), (_TEXTS, pl.String()), (_FLAGS, pl.Boolean()))
+
+_KEYS = frozenset({"entry_number", "line_number"})
+_FOUND = frozenset({"entry_number", "line_number", "category", "severity"})
+_FINDING_TYPES = ((("entry_number", "category", "severity"), pl.String()),
+                  (("line_number",), pl.Int64()))
+
+_MODEL = Category.MODEL.value  # the model's own findings: never a feature
+#: More findings than this are not only one entry's: its own are picked out first.
+_FEW_FINDINGS = 256
+
+Line = dict[str, Any]
+
+
+def _typed(frame: pl.DataFrame, types: Sequence[tuple[Sequence[str], pl.DataType]]) -> bool:
+    """Whether ``frame`` holds each of the fields ``types`` names typed so, when it has it."""
+    present = set(frame.columns)
+    return all(frame.get_column(name).dtype == dtype
+               for names, dtype in types for name in names if name in present)
+
+
+def _text(value: str | None) -> str | None:
+    """A text field stripped, blank as None (``_fields.text``)."""
+    if value is None:
+        return None
+    value = value.strip(_SPACE)
+    return value or None
+
+
+def _log1p(x: float | None) -> float | None:
+    return math.log1p(x) if x is not None and x >= 0 else None
+
+
+def _ratio_log(x: float | None, y: float | None) -> float | None:
+    return math.log(x / y) if x is not None and y is not None and x > 0 and y > 0 else None
+
+
+def _differs(other: str | None, origin: str | None) -> float | None:
+    if other is None or origin is None:
+        return None
+    return 1.0 if other.upper() != origin else 0.0
+
+
+def _present(value: str | None) -> float:
+    return 0.0 if value is None else 1.0
+
+
+def _flag(value: bool | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _plain(rows: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether every text read is ASCII and every number finite (what this path reads
+    exactly)."""
+    for row in rows:
+        for name in _READ:
+            value = row.get(name)
+            if isinstance(value, str):
+                if not value.isascii():
+                    return False
+            elif isinstance(value, float) and not math.isfinite(value):
+                return False
+    return True
+
+
+def _declared(row: Mapping[str, Any], lines_in_entry: int) -> Line:
+    """Declared-field features and history keys of one line (``_declared_exprs``)."""
+    def num(name: str) -> float | None:
+        value: float | None = row.get(name)
+        return value
+
+    value, qty, weight = num("entered_value_usd"), num("quantity"), num("gross_weight_kg")
+    duty, extra, deposit = num("duty_usd"), num("additional_duty_usd"), num("adcvd_deposit_usd")
+    stake = ((0.0 if duty is None else duty) + (0.0 if extra is None else extra)
+             + (0.0 if deposit is None else deposit))
+    text = {name: _text(row.get(name)) for name in _TEXTS}
+    origin = text["country_of_origin"]
+    origin = origin.upper() if origin is not None else None
+    hts = text["hts_code"]
+    hts = hts.translate(_HTS_DROP) if hts is not None else None
+    mid = text["manufacturer_id"]
+    return {
+        "log_value": _log1p(value),
+        "log_unit_value": _ratio_log(value, qty),
+        "log_value_per_kg": _ratio_log(value, weight),
+        "log_quantity": _log1p(qty), "log_weight": _log1p(weight),
+        "duty_rate": num("duty_rate"),
+        "log_duty_at_stake": _log1p(stake),
+        "effective_duty_rate": stake / value if value is not None and value > 0 else None,
+        "has_adcvd_case": _present(text["adcvd_case_number"]),
+        "has_chapter99": _present(text["chapter99_numbers"]),
+        "spi_claimed": _present(text["spi"]),
+        "related_party": _flag(row.get("related_party")),
+        "trusted_trader": _flag(row.get("trusted_trader")),
+        "origin_export_differ": _differs(text["country_of_export"], origin),
+        "manufacturer_origin_differ": _differs(text["manufacturer_country"], origin),
+        "mid_origin_differ": _differs(mid[:2] if mid is not None else None, origin),
+        "lines_in_entry": float(lines_in_entry),
+        "hs_chapter": hts[:2] if hts is not None else None,
+        "country_of_origin": origin,
+        "entry_type": text["entry_type"], "mode_of_transport": text["mode_of_transport"],
+        # history keys (``_history_keys``)
+        "importer_id": text["importer_id"],
+        "manufacturer_id": mid.upper() if mid is not None else None,
+        "hs6": hts[:6] if hts is not None else None,
+    }
+
+
+def _finding_features(lines: list[Line], findings: pl.DataFrame,
+                      categories: Sequence[str]) -> None:
+    """Counts per category, the strongest severity and the total (``finding_features``),
+    added to each line: line findings on their line, entry findings on every line."""
+    columns = ("entry_number", "line_number", "category", "severity")
+    if findings.is_empty():
+        rows: list[tuple[Any, ...]] = []
+    elif findings.height > _FEW_FINDINGS:  # not only the entry's: its own, in one query
+        entries = pl.Series([line["entry_number"] for line in lines], dtype=pl.String)
+        rows = findings.select(columns).filter(
+            pl.col("entry_number").is_in(entries.implode())).rows()
+    else:
+        rows = findings.select(columns).rows()
+    on_line: dict[tuple[Any, Any], list[tuple[str, Any]]] = {}
+    on_entry: dict[Any, list[tuple[str, Any]]] = {}
+    for entry, line, category, severity in rows:
+        if category is None or category == _MODEL or entry is None:
+            continue
+        if line is None:
+            on_entry.setdefault(entry, []).append((category, severity))
+        else:
+            on_line.setdefault((entry, line), []).append((category, severity))
+    for line_row in lines:
+        entry = line_row["entry_number"]
+        found = (on_line.get((entry, line_row["line_number"]), [])
+                 + on_entry.get(entry, []))
+        counts = Counter(category for category, _ in found)
+        for c in categories:
+            line_row[f"findings_{c}"] = float(counts.get(c, 0))
+        ranks = [float(SEVERITY_RANK.get(s, 0)) for _, s in found if s is not None]
+        line_row["findings_max_severity"] = max(ranks, default=0.0)
+        line_row["findings_total"] = float(len(found))
+
+
+def _history_features(lines: list[Line], history: pl.DataFrame | None,
+                      spec: HistorySpec) -> bool:
+    """History statistics per line (``history_features``); False when the history's
+    columns are not ones this path reads as the frame path does."""
+    lookup = history_lookup(history, spec)
+    if lookup is None:
+        return False
+    for line in lines:
+        line.update(lookup_stats(lookup, spec, line))
+    return True
+
+
+def entry_features(decl: pl.DataFrame, findings: pl.DataFrame, history: pl.DataFrame | None,
+                   spec: HistorySpec, categories: Sequence[str]) -> list[Line] | None:
+    """Per line of ``decl`` (in order) its features by name, as ``line_features`` gives them
+    (None for null); None when the lines need the frame path."""
+    if not 0 < decl.height <= SMALL_ENTRY_LINES or not _KEYS.issubset(decl.columns) \
+            or not _typed(decl, ((("entry_number",), pl.String()),
+                                 (("line_number",), pl.Int64()), *_TYPES)):
+        return None
+    if not _FOUND.issubset(findings.columns) or not _typed(findings, _FINDING_TYPES):
+        return None
+    rows = decl.rows(named=True)
+    if not _plain(rows):
+        return None
+    per_entry = Counter(row["entry_number"] for row in rows)
+    lines = []
+    for row in rows:
+        line = _declared(row, per_entry[row["entry_number"]])
+        line["entry_number"], line["line_number"] = row["entry_number"], row["line_number"]
+        lines.append(line)
+    _finding_features(lines, findings, categories)
+    if not _history_features(lines, history, spec):
+        return None
+    return lines

@@ -1,0 +1,194 @@
+"""Profiles over a request-sized frame: does any firing profile hit any of its few lines?
+
+A scoring request holds 1-5 lines and almost never hits a profile, yet evaluating the set's
+compiled expressions costs a few Polars queries (~100 us each, whatever the frame's size).
+Here each condition tree is turned once into plain Python predicates with the same
+two-valued semantics as :mod:`._compile` (a missing value never satisfies a test; ``not`` of
+one is then true), and the lines are tested row by row. Text searches (``contains``,
+``matches``) keep the regular-expression engine profiles are written for: each (pattern,
+value) is asked of it once and remembered. The answer is only "no hit" when that is certain;
+a hit, or a line the predicates cannot read the way the batch path does (a NaN, a frame not
+yet typed), leaves the frame to :func:`._evaluate.evaluate`'s batch path.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+from tradeguard.request_path import REQUEST_LINES
+from tradeguard.rules._compile import _alternation
+from tradeguard.rules._fields import DECLARED_FIELDS, POLARS_TYPES
+from tradeguard.rules._model import Condition, Leaf, NamedList, Profile, ProfileSet, Scalar
+
+#: Frames up to this many lines are tested line by line; larger ones take the batch path.
+SMALL_REQUEST = REQUEST_LINES
+#: (pattern, value) answers of the regular-expression engine kept before starting afresh.
+_SEARCHES_KEPT = 100_000
+
+Row = Mapping[str, Any]
+Predicate = Callable[[Row], bool]
+
+
+class _Unreadable(Exception):
+    """A line the predicates cannot read as the batch path does."""
+
+
+class _Searches:
+    """The regular-expression engine's answer per (pattern, text), remembered."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str], bool] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, pattern: str, text: str) -> bool:
+        key = (pattern, text)
+        found = self._known.get(key)
+        if found is None:
+            found = bool(pl.Series([text], dtype=pl.String).str.contains(pattern)[0])
+            with self._lock:
+                if len(self._known) >= _SEARCHES_KEPT:
+                    self._known.clear()
+                self._known[key] = found
+        return found
+
+
+_SEARCH = _Searches()
+_NULL_NOT_IN: list[bool] = []
+
+
+def _null_not_in() -> bool:
+    """What ``not_in`` gives a missing value in the batch path (asked of Polars once)."""
+    if not _NULL_NOT_IN:
+        probe = ~pl.Series([None], dtype=pl.String).is_in(["x"])
+        _NULL_NOT_IN.append(bool(probe.fill_null(False)[0]))
+    return _NULL_NOT_IN[0]
+
+
+def _leaf(leaf: Leaf, lists: Mapping[str, NamedList]) -> Predicate:
+    """The Python twin of :func:`._compile._leaf`."""
+    name, op = leaf.field, leaf.op
+    values: list[Scalar] = (
+        list(lists[leaf.list_ref].items) if leaf.list_ref is not None else list(leaf.values)
+    )
+    if op == "is_null":
+        return lambda row: row[name] is None
+    if op == "not_null":
+        return lambda row: row[name] is not None
+    if op in ("eq", "ne", "gt", "ge", "lt", "le"):
+        value: Any = values[0]
+        test: Callable[[Any], bool] = {
+            "eq": lambda v: bool(v == value), "ne": lambda v: bool(v != value),
+            "gt": lambda v: bool(v > value), "ge": lambda v: bool(v >= value),
+            "lt": lambda v: bool(v < value), "le": lambda v: bool(v <= value),
+        }[op]
+        return lambda row: row[name] is not None and test(row[name])
+    if op in ("in", "not_in"):
+        members = frozenset(values)
+        if op == "in":
+            return lambda row: row[name] is not None and row[name] in members
+        null_result = _null_not_in()
+        return lambda row: null_result if row[name] is None else row[name] not in members
+    if op == "between":
+        low, high = values[0], values[1]
+        return lambda row: row[name] is not None and bool(low <= row[name] <= high)
+    if op == "prefix":
+        texts = tuple(str(v) for v in values)
+        return lambda row: row[name] is not None and str(row[name]).startswith(texts)
+    pattern = _alternation([str(v) for v in values], escape=op == "contains", prefix="(?i)")
+    return lambda row: row[name] is not None and _SEARCH(pattern, str(row[name]))
+
+
+def predicate(cond: Condition, lists: Mapping[str, NamedList]) -> Predicate:
+    """The Python twin of :func:`._compile.compile_condition` (short-circuit and/or: every
+    part is two-valued, so the order of evaluation cannot change the answer)."""
+    if isinstance(cond, Leaf):
+        return _leaf(cond, lists)
+    parts = [predicate(c, lists) for c in cond.items]
+    if cond.op == "not":
+        inner = parts[0]
+        return lambda row: not inner(row)
+    if len(parts) == 1:
+        return parts[0]
+    if cond.op == "and":
+        return lambda row: all(p(row) for p in parts)
+    return lambda row: any(p(row) for p in parts)
+
+
+#: Predicates of recently used (profile set, firing profiles), as for the compiled masks.
+_PREDICATES: dict[tuple[int, tuple[str, ...]], tuple[ProfileSet, list[Predicate]]] = {}
+_PREDICATE_SETS = 16
+
+
+def _predicates(profile_set: ProfileSet, firing: Sequence[Profile]) -> list[Predicate]:
+    key = (id(profile_set), tuple(p.id for p in firing))
+    found = _PREDICATES.get(key)
+    if found is None or found[0] is not profile_set:
+        tests = [predicate(p.condition, profile_set.lists) for p in firing]
+        if len(_PREDICATES) >= _PREDICATE_SETS:
+            _PREDICATES.pop(next(iter(_PREDICATES)))
+        found = _PREDICATES[key] = (profile_set, tests)
+    return found[1]
+
+
+_TYPED_FIELDS = tuple(n for n, spec in DECLARED_FIELDS.items() if spec.source != "derived")
+# Each declared field's type class (none is parametric: the class says the type).
+_TYPE_CLASSES = {n: type(POLARS_TYPES[DECLARED_FIELDS[n].kind]) for n in _TYPED_FIELDS}
+
+
+def _typed(lines: pl.DataFrame) -> bool:
+    """Whether ``lines`` has every declared field at its type already (``conform_lines``
+    would only recompute the derived fields, which the rows below do themselves)."""
+    types = dict(zip(lines.columns, lines.dtypes, strict=True))
+    return "_row" not in types and all(
+        type(types.get(name)) is cls for name, cls in _TYPE_CLASSES.items())
+
+
+def _row(values: dict[str, Any]) -> dict[str, Any]:
+    """A typed line as ``conform_lines`` leaves it: HTS without dots or spaces, derived
+    fields recomputed; raises :class:`_Unreadable` on what the batch path reads otherwise."""
+    for name in _TYPED_FIELDS:
+        v = values[name]
+        if isinstance(v, float) and math.isnan(v):
+            raise _Unreadable  # NaN orders above every number in the batch path
+    hts = values.get("hts_code")
+    if hts is not None and ("." in hts or any(c.isspace() for c in hts)):
+        raise _Unreadable
+    value, qty, kg = (values.get(c) for c in ("entered_value_usd", "quantity",
+                                              "gross_weight_kg"))
+    values["unit_value_usd"] = _ratio(value, qty)
+    values["value_per_kg_usd"] = _ratio(value, kg)
+    return values
+
+
+def _ratio(value: float | None, divisor: float | None) -> float | None:
+    if value is None or divisor is None or not divisor > 0:
+        return None
+    try:
+        return value / divisor
+    except (OverflowError, ZeroDivisionError) as exc:  # pragma: no cover - defensive
+        raise _Unreadable from exc
+
+
+def no_hits(profile_set: ProfileSet, firing: Sequence[Profile], lines: pl.DataFrame) -> bool:
+    """True only when no profile of ``firing`` hits any line of ``lines`` for certain."""
+    if lines.height > SMALL_REQUEST or not _typed(lines):
+        return False
+    if not firing:
+        return True
+    tests = _predicates(profile_set, firing)
+    try:
+        for values in lines.rows(named=True):
+            row = _row(values)
+            if any(test(row) for test in tests):
+                return False
+    except _Unreadable:
+        return False
+    return True
+
+
+__all__ = ["SMALL_REQUEST", "no_hits", "predicate"]

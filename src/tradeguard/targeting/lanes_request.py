@@ -1,0 +1,172 @@
+""":func:`~tradeguard.targeting.lanes.assign_lanes` for the few lines of one scoring request.
+
+The general path runs about a dozen Polars queries (draws, a sort, a join of port-day draws,
+two window passes per lane), about 100 us each whatever the size, on a request's one to five
+lines. Here the same precedence (forced, random sample, trusted traders, port-day quotas) is
+applied in Python with the same configuration, the same seeded SHA-256 draws and the same
+quota arithmetic, so every lane, selection, probability and draw is the general path's. What
+this path does not model (nulls in keys, ports, days or scores, draws given by the caller,
+columns the general path would overwrite) answers None and the general path runs. Lanes from
+online cut-offs (:func:`~tradeguard.targeting.online.assign_lanes_online`) likewise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from tradeguard.request_path import REQUEST_LINES
+from tradeguard.targeting.config import TargetingConfig
+from tradeguard.targeting.lanes import LANE_INPUT
+from tradeguard.targeting.sample import _HEX_DIGITS, _SCALE
+
+if TYPE_CHECKING:
+    from tradeguard.targeting.online import LaneCutoffs
+
+#: Up to this many lines (a scoring request's), lanes are assigned here.
+SMALL_LANE_LINES = REQUEST_LINES
+#: Columns the lanes add (in this order), and the general path's working columns.
+_ADDED = ("sample_draw", "lane", "selection", "selection_probability")
+_WORKING = ("_order", "_trusted", "_red", "_yellow", "_day_draw", "_port", "_date")
+_ADDED_TYPES: dict[str, pl.DataType] = {
+    "sample_draw": pl.Float64(), "lane": pl.String(), "selection": pl.String(),
+    "selection_probability": pl.Float64(),
+}  # fmt: skip
+
+
+def _draw(seed: int, version: str, first: str, second: str) -> float:
+    """:func:`tradeguard.targeting.sample.sample_draw` of one row."""
+    text = f"{seed}|{version}|{first}|{second}"
+    return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:_HEX_DIGITS], 16) / _SCALE
+
+
+def _quota(n: int, rate: float, rounding: str, day_draw: float) -> int:
+    """:func:`tradeguard.targeting.lanes._quota` of one port-day."""
+    raw = float(n) * rate
+    if rounding == "ceil":
+        return math.ceil(raw - 1e-9)
+    if rounding == "floor":
+        return math.floor(raw + 1e-9)
+    if rounding == "stochastic":
+        return math.floor(raw + day_draw)
+    return math.floor(raw + 0.5)
+
+
+def _lane_rows(frame: pl.DataFrame) -> list[dict[str, Any]] | None:
+    """The lane input of each line, or None when the general path must run (no rows, a
+    column it would overwrite, types it would cast, nulls it would carry, repeated keys)."""
+    if frame.is_empty() or any(c in frame.columns for c in (*_ADDED, *_WORKING)) \
+            or any(c not in frame.columns for c in LANE_INPUT):
+        return None
+    schema = frame.schema
+    if schema["entry_number"] != pl.String or schema["line_number"] != pl.Int64 \
+            or schema["port_of_entry"] != pl.String or schema["entry_date"] != pl.Date \
+            or schema["risk_score"] != pl.Float64 or schema["forced_lane"] != pl.String \
+            or schema["trusted_trader"] != pl.Boolean:
+        return None
+    cols = {c: frame.get_column(c).to_list() for c in LANE_INPUT}
+    rows = [dict(zip(LANE_INPUT, values, strict=True))
+            for values in zip(*cols.values(), strict=True)]
+    keys = {(r["entry_number"], r["line_number"]) for r in rows}
+    if len(keys) < len(rows) or any(
+            r["entry_number"] is None or r["line_number"] is None or r["port_of_entry"] is None
+            or r["entry_date"] is None or not 1000 <= r["entry_date"].year <= 9999
+            or r["risk_score"] is None
+            or math.isnan(r["risk_score"]) or math.copysign(1.0, r["risk_score"]) < 0
+            for r in rows):
+        return None
+    return rows
+
+
+def _with_lanes(frame: pl.DataFrame, rows: list[dict[str, Any]], draws: list[float],
+                lanes: Sequence[str | None], selections: Sequence[str | None],
+                cfg: TargetingConfig) -> pl.DataFrame:
+    """``frame`` with the lanes' columns (an open lane is green, an open selection none)."""
+    sample = cfg.random_sample
+    probability = [1.0 if s in ("forced", "targeted")
+                   else 0.0 if bool(r["trusted_trader"]) and not sample.include_trusted
+                   else sample.rate for r, s in zip(rows, selections, strict=True)]
+    added: dict[str, list[Any]] = {
+        "sample_draw": draws, "lane": [lane or "green" for lane in lanes],
+        "selection": [s or "none" for s in selections], "selection_probability": probability,
+    }
+    return frame.hstack([pl.Series(c, added[c], dtype=t) for c, t in _ADDED_TYPES.items()])
+
+
+def few_lines_lanes(frame: pl.DataFrame, cfg: TargetingConfig) -> pl.DataFrame | None:
+    """What ``assign_lanes(frame, cfg)`` gives, or None when the general path must run."""
+    rows = _lane_rows(frame)
+    if rows is None:
+        return None
+    sample, version = cfg.random_sample, cfg.version  # the version is hashed on each read
+    lanes: list[str | None] = []
+    selections: list[str | None] = []
+    draws: list[float] = []
+    for r in rows:
+        draw = _draw(sample.seed, version, r["entry_number"], str(r["line_number"]))
+        trusted = bool(r["trusted_trader"])
+        forced = r["forced_lane"] is not None
+        drawn = not forced and (not trusted or sample.include_trusted) and draw < sample.rate
+        fast = not forced and not drawn and trusted and cfg.trusted_traders.fast_track
+        lanes.append(r["forced_lane"] if forced else sample.lane if drawn
+                     else "green" if fast else None)
+        selections.append("forced" if forced else "random" if drawn
+                          else "trusted" if fast else None)
+        draws.append(draw)
+    _fill_quotas(rows, lanes, selections, cfg, version)
+    return _with_lanes(frame, rows, draws, lanes, selections, cfg)
+
+
+def few_lines_lanes_online(frame: pl.DataFrame, cfg: TargetingConfig,
+                           cutoffs: LaneCutoffs) -> pl.DataFrame | None:
+    """What ``assign_lanes_online(frame, cfg, cutoffs)`` gives, or None (general path)."""
+    rows = _lane_rows(frame)
+    if rows is None:
+        return None
+    sample, cap, version = cfg.random_sample, cfg.capacity, cfg.version
+    lanes: list[str] = []
+    selections: list[str] = []
+    draws: list[float] = []
+    for r in rows:
+        draw = _draw(sample.seed, version, r["entry_number"], str(r["line_number"]))
+        trusted = bool(r["trusted_trader"])
+        forced = r["forced_lane"] is not None
+        drawn = not forced and (not trusted or sample.include_trusted) and draw < sample.rate
+        fast = not forced and not drawn and trusted and cfg.trusted_traders.fast_track
+        port, risk = r["port_of_entry"], r["risk_score"]
+        to_red = risk >= max(cutoffs.for_port("red", port), cap.min_risk.red)
+        to_yellow = risk >= max(cutoffs.for_port("yellow", port), cap.min_risk.yellow)
+        lanes.append(r["forced_lane"] if forced else sample.lane if drawn else "green" if fast
+                     else "red" if to_red else "yellow" if to_yellow else "green")
+        selections.append("forced" if forced else "random" if drawn else "trusted" if fast
+                          else "targeted" if to_red or to_yellow else "none")
+        draws.append(draw)
+    return _with_lanes(frame, rows, draws, lanes, selections, cfg)
+
+
+def _fill_quotas(rows: list[dict[str, Any]], lanes: list[str | None],
+                 selections: list[str | None], cfg: TargetingConfig, version: str) -> None:
+    """Red, then yellow: each port-day's riskiest open lines up to the lane's quota."""
+    cap, sample = cfg.capacity, cfg.random_sample
+    order = sorted(range(len(rows)), key=lambda i: (
+        rows[i]["port_of_entry"], rows[i]["entry_date"], -rows[i]["risk_score"],
+        rows[i]["entry_number"], rows[i]["line_number"]))
+    days: dict[tuple[str, date], list[int]] = {}
+    for i in order:
+        days.setdefault((rows[i]["port_of_entry"], rows[i]["entry_date"]), []).append(i)
+    for (port, day), members in days.items():
+        day_draw = _draw(sample.seed, f"capacity|{version}", port, day.isoformat())
+        rates = cap.rates_for(port)
+        for lane, rate, least in (("red", rates.red, cap.min_risk.red),
+                                  ("yellow", rates.yellow, cap.min_risk.yellow)):
+            quota = _quota(len(members), rate, cap.rounding, day_draw)
+            room = max(quota - sum(lanes[i] == lane for i in members), 0)
+            for i in members:
+                if room > 0 and lanes[i] is None and rows[i]["risk_score"] >= least:
+                    lanes[i], selections[i] = lane, "targeted"
+                    room -= 1
