@@ -9,6 +9,7 @@ whose other conditions hold, so most requests make no scipy call at all.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -83,8 +84,12 @@ class ScoredLine:
         return -1e9 if self.under_score is None else self.under_score
 
 
+@lru_cache(maxsize=8192)
 def _binom_tail(k: int, n: int, p0: float) -> float:
-    """The binomial tail of ``k`` or more low contracts of ``n`` (as the batch computes it)."""
+    """The binomial tail of ``k`` or more low contracts of ``n`` (as the batch computes it).
+
+    Kept per (k, n, p0): requests repeat the same few counts at the same base rate, and one
+    call of ``binom.sf`` costs ~25 us."""
     return float(np.asarray(binom.sf(np.array([k - 1]), np.array([n]), p0))[0])
 
 

@@ -19,7 +19,12 @@ the parts, :mod:`~tradeguard.network.streaming` in between), so a run costs what
 parties cost; ``detect`` is the same over one part. A scoring request's entry (a few lines)
 is first screened against per-cluster counts kept from the fit
 (:mod:`~tradeguard.network.entry_screen`): when no cluster it touches can pass a rule, its
-findings are known to be none without running the rules over the history.
+findings are known to be none without running the rules over the history. When one might,
+the rules run over the entry and only the history rows its clusters need
+(:mod:`~tradeguard.network.entry_rules`), unless the entry merges known clusters or a
+factory it names might churn MIDs (the general path then). Its new spellings that share no
+usable block with any other record are their own clusters without running Splink
+(:mod:`~tradeguard.network.entry_links`).
 """
 
 from __future__ import annotations
@@ -32,12 +37,22 @@ import polars as pl
 
 from tradeguard.detectors.base import DetectionContext, configured
 from tradeguard.findings import FINDINGS_SCHEMA
+from tradeguard.network.entry_links import BlockCounts, block_counts, unlinkable
+from tradeguard.network.entry_rules import (
+    GATHERED_RULES,
+    HistoryIndex,
+    entry_current,
+    entry_history,
+    history_index,
+)
 from tradeguard.network.entry_screen import (
     ClusterFacts,
+    EntryParty,
     cluster_facts,
     entry_parties,
     entry_records,
     may_raise,
+    rule_candidates,
 )
 from tradeguard.network.findings import (
     DETECTOR_VERSION,
@@ -56,7 +71,7 @@ from tradeguard.network.records import (
     occurrences_of,
     party_records,
 )
-from tradeguard.network.shippers import peer_prices, with_price_flags
+from tradeguard.network.shippers import PRICED_KINDS, peer_prices, with_price_flags
 from tradeguard.network.streaming import PartyTally, own_strings
 from tradeguard.network.violators import violator_clusters
 from tradeguard.request_path import REQUEST_LINES
@@ -67,6 +82,8 @@ Parts = Callable[[], Iterable[pl.DataFrame]]
 # Up to this many lines (a request holds 1-5), ``detect`` first screens the lines' clusters
 # with plain Python: the general path's rules cost dozens of ~100 us queries over the history.
 SMALL_ENTRY_LINES = REQUEST_LINES
+# A few lines' parties with the cluster of each record (None: the general path resolves them).
+EntryScope = tuple[list[EntryParty], dict[str, str], ClusterFacts]
 
 
 def known_outcomes(outcomes: pl.DataFrame | None, as_of: date) -> pl.DataFrame | None:
@@ -101,10 +118,13 @@ class NetworkDetector:
         self._violators: pl.DataFrame | None = None
         self._peers: pl.DataFrame | None = None
         self._facts: ClusterFacts | None = None
+        self._index: HistoryIndex | None = None
+        self._blocks: BlockCounts | None = None
 
     def __getstate__(self) -> dict[str, object]:
         state = self.__dict__.copy()
         state["_facts"] = None  # rebuilt from the fitted frames by the first small entry
+        state["_index"] = state["_blocks"] = None
         return state
 
     def _cfg(self, ctx: DetectionContext) -> NetworkConfig:
@@ -113,7 +133,7 @@ class NetworkDetector:
     def fit(self, history: pl.DataFrame, ctx: DetectionContext) -> None:
         """Resolve the history's parties and fold what the rules read of it."""
         self._known = self._history = self._violators = self._peers = None
-        self._facts = None
+        self._facts = self._index = self._blocks = None
         if history.is_empty():
             return
         occ = occurrences_of([line_parties_plan(history, history=True)])
@@ -153,32 +173,95 @@ class NetworkDetector:
 
     def detect(self, lines: pl.DataFrame, ctx: DetectionContext) -> pl.DataFrame:
         """Findings on the batch's lines whose parties belong to a flagged cluster."""
-        if lines.height <= SMALL_ENTRY_LINES and self._screened_clear(lines, self._cfg(ctx)):
-            return pl.DataFrame(schema=FINDINGS_SCHEMA)
+        if lines.height <= SMALL_ENTRY_LINES:
+            found = self._entry_findings(lines, self._cfg(ctx))
+            if found is not None:
+                return found
         return self.detect_in_parts(lambda: (lines,), ctx)
 
-    def _screened_clear(self, lines: pl.DataFrame, cfg: NetworkConfig) -> bool:
-        """Whether no cluster a few lines' parties belong to can pass a rule (then they have
-        no finding); False sends them down the general path, which finds the exact ones."""
+    def _entry_scope(self, lines: pl.DataFrame) -> EntryScope | None:
+        """A few lines' parties and the cluster of each, new spellings linked as the general
+        path links them; None when the general path must take the lines (a run that merges
+        known clusters changes their counts)."""
         if "line_number" not in lines.columns or not lines.schema["line_number"].is_integer():
-            return False  # the general path reads it (and says what is wrong with it)
-        parties = entry_parties(lines)
-        if not parties:
-            return True
+            return None  # the general path reads it (and says what is wrong with it)
         facts = getattr(self, "_facts", None)
         if facts is None:
             facts = self._facts = cluster_facts(self._known, self._history, self._violators)
+        parties = entry_parties(lines)
         clusters = {p.record_id: facts.record_cluster.get(p.record_id) for p in parties}
         if any(c is None for c in clusters.values()):
-            # New spellings are linked as the general path links them; a run that merges
-            # known clusters changes their counts, so it takes the general path.
-            resolved, merged = self._clusters(entry_records(parties))
-            if not merged.is_empty():
-                return False
-            clusters = dict(zip(resolved["record_id"].to_list(), resolved["cluster"].to_list(),
-                                strict=True))
-        return not may_raise(parties, {r: c for r, c in clusters.items() if c is not None},
-                             facts, cfg)
+            records = entry_records(parties)
+            new = records.filter(pl.col("record_id").is_in(
+                [r for r, c in clusters.items() if c is None]))
+            blocks = getattr(self, "_blocks", None)
+            if blocks is None:
+                blocks = self._blocks = block_counts(self._known)
+            if unlinkable(new, blocks, self.linkage):
+                # No pair to score: each new spelling is its own cluster, as Splink leaves it.
+                clusters.update((r, r) for r in new["record_id"].to_list())
+            else:
+                resolved, merged = self._clusters(records)
+                if not merged.is_empty():
+                    return None
+                clusters.update(zip(resolved["record_id"].to_list(),
+                                    resolved["cluster"].to_list(), strict=True))
+        known = {r: c for r, c in clusters.items() if c is not None}
+        if len(known) < len(clusters):
+            return None
+        return parties, known, facts
+
+    def _screened_clear(self, lines: pl.DataFrame, cfg: NetworkConfig) -> bool:
+        """Whether no cluster a few lines' parties belong to can pass a rule (then they have
+        no finding); False sends them on to the rules."""
+        scope = self._entry_scope(lines)
+        if scope is None:
+            return False
+        parties, clusters, facts = scope
+        return not parties or not may_raise(parties, clusters, facts, cfg)
+
+    def _entry_findings(self, lines: pl.DataFrame, cfg: NetworkConfig) -> pl.DataFrame | None:
+        """A few lines' findings: none when the screen rules every cluster out, else the
+        rules that might flag one run over the lines and the history rows their clusters
+        need (:func:`~tradeguard.network.entry_rules.entry_history`); None leaves the lines
+        to the general path."""
+        scope = self._entry_scope(lines)
+        if scope is None:
+            return None
+        parties, clusters, facts = scope
+        if not parties:
+            return pl.DataFrame(schema=FINDINGS_SCHEMA)
+        candidates = rule_candidates(parties, clusters, facts, cfg)
+        rules = {code for code, flagged in candidates.items() if flagged}
+        if not rules:
+            return pl.DataFrame(schema=FINDINGS_SCHEMA)
+        if not rules <= GATHERED_RULES:
+            return None
+        declared = list(_occurrences(lambda: (lines,)))  # read once, for both passes
+        if not declared:
+            return pl.DataFrame(schema=FINDINGS_SCHEMA)
+        version = self.linkage.version()
+        if rules <= {"NET_VIOLATOR_CLUSTER"}:  # flagged at fit time: no rule to run
+            hits = self._rule_hits(pl.DataFrame(), None, cfg, None, set())
+            return self._attach(lambda: declared, hits, _members(_cluster_frame(clusters),
+                                                                 hits), read=False)
+        if self._peers is not None and "NET_FLY_BY_NIGHT" not in rules:
+            # No run filing to add up: the lines folded directly, priced by the fitted peers.
+            current = entry_current(pl.concat(declared), clusters, self._peers)
+            volume = None
+        else:
+            tally = PartyTally(self._peers)
+            for occ in declared:
+                tally.add(occ)
+            by_code = tally.records.table.select("code", pl.col("record_id").replace_strict(
+                clusters, return_dtype=pl.String).alias("cluster"))
+            current = tally.current_rows(by_code, cfg.shippers)
+            volume = tally.volume(by_code, version)
+        past = self._entry_history(parties, clusters, rules) if self._history is not None \
+            else None
+        hits = self._rule_hits(current, past, cfg, volume, rules)
+        return self._attach(lambda: declared, hits, _members(_cluster_frame(clusters), hits),
+                            read=False)
 
     def detect_in_parts(self, parts: Parts, ctx: DetectionContext) -> pl.DataFrame:
         """Findings on a run's lines read in parts: the same as :meth:`detect` on all of
@@ -197,10 +280,19 @@ class NetworkDetector:
         if tally.empty:
             return pl.DataFrame(schema=FINDINGS_SCHEMA)
         hits, members = self._hits(tally, cfg)
+        return self._attach(parts, hits, members)
+
+    def _attach(self, parts: Parts, hits: dict[str, pl.DataFrame], members: pl.DataFrame,
+                *, read: bool = True) -> pl.DataFrame:
+        """Findings on the lines of ``parts`` whose records are ``members`` of a cluster
+        flagged in ``hits`` (``read``: False when ``parts`` are occurrences already read)."""
         if all(flagged.is_empty() for flagged in hits.values()):
             return pl.DataFrame(schema=FINDINGS_SCHEMA)
         version = pl.lit(self.linkage.version()).alias("linkage_version")
-        rows = [own_strings(found) for occ in _occurrences(parts) if (found := finding_rows(
+        declared = _occurrences(parts) if read else parts()
+        # Rows kept across a run's parts get their own text; a few lines' need not.
+        rows = [own_strings(found) if read else found for occ in declared
+                if (found := finding_rows(
             occ.join(members, on="record_id").with_columns(version), hits)).width]
         return first_findings(pl.concat(rows) if rows else pl.DataFrame())
 
@@ -214,21 +306,59 @@ class NetworkDetector:
         by_code = tally.records.table.select("code", "record_id").join(
             clusters, on="record_id").select("code", "cluster")
         version = self.linkage.version()
-        current = tally.current_rows(by_code, cfg.shippers).with_columns(
-            pl.lit(version).alias("linkage_version"))
-        every = current
+        current = tally.current_rows(by_code, cfg.shippers)
+        past = None
         if self._history is not None:
             past = _relabel(self._history.with_columns(pl.col(pl.Categorical).cast(pl.String)),
                             merged)
-            every = pl.concat([current, past.with_columns(
-                pl.lit(version).alias("linkage_version"), pl.lit(True).alias("history"))],
-                how="diagonal_relaxed")
-        hits = cluster_hits(every, cfg, volume=tally.volume(by_code, version))
+        hits = self._rule_hits(current, past, cfg, tally.volume(by_code, version), None,
+                               merged)
+        return hits, _members(clusters, hits)
+
+    def _rule_hits(self, current: pl.DataFrame, past: pl.DataFrame | None,
+                   cfg: NetworkConfig, volume: pl.DataFrame | None, rules: set[str] | None,
+                   merged: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
+        """The clusters each rule (``rules``, default all) flags over the folded current
+        rows and the history rows ``past`` (``merged``: known clusters a run merged)."""
+        version = pl.lit(self.linkage.version()).alias("linkage_version")
+        every = current.with_columns(version)
+        if past is not None:
+            every = pl.concat([every, past.with_columns(version, pl.lit(True).alias("history"))],
+                              how="diagonal_relaxed")
+        hits = cluster_hits(every, cfg, volume=volume, rules=rules)
         if self._violators is not None and not self._violators.is_empty():
-            hits["NET_VIOLATOR_CLUSTER"] = _relabel(self._violators, merged)
-        flagged = pl.concat([f.select("cluster") for f in hits.values() if not f.is_empty()]
-                            or [pl.DataFrame(schema={"cluster": pl.String})]).unique()
-        return hits, clusters.join(flagged, on="cluster")
+            hits["NET_VIOLATOR_CLUSTER"] = (self._violators if merged is None
+                                            else _relabel(self._violators, merged))
+        return hits
+
+    def _entry_history(self, parties: list[EntryParty], clusters: dict[str, str],
+                       rules: set[str]) -> pl.DataFrame:
+        """The fitted history's rows that ``rules`` read for the entry's clusters."""
+        assert self._history is not None
+        index = getattr(self, "_index", None)
+        if index is None:
+            index = self._index = history_index(self._history)
+        facts = self._facts or ClusterFacts()
+        importers = {clusters[p.record_id] for p in parties if p.kind == "importer"}
+        buyers = {p.identifier for p in parties if p.kind == "importer"}
+        for cluster in importers:
+            buyers |= facts.importer_ids.get(cluster, frozenset())
+        sellers = {clusters[p.record_id] for p in parties if p.kind in PRICED_KINDS}
+        return entry_history(self._history, index, rules, sorted(importers),
+                             sorted(b for b in buyers if b is not None), sorted(sellers))
+
+
+def _cluster_frame(clusters: dict[str, str]) -> pl.DataFrame:
+    """(record_id, cluster) of a few records."""
+    return pl.DataFrame({"record_id": list(clusters), "cluster": list(clusters.values())},
+                        schema={"record_id": pl.String, "cluster": pl.String})
+
+
+def _members(clusters: pl.DataFrame, hits: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """(record_id, cluster) of ``clusters`` in a cluster flagged by any rule."""
+    flagged = pl.concat([f.select("cluster") for f in hits.values() if not f.is_empty()]
+                        or [pl.DataFrame(schema={"cluster": pl.String})]).unique()
+    return clusters.join(flagged, on="cluster")
 
 
 def _relabel(frame: pl.DataFrame, merged: pl.DataFrame) -> pl.DataFrame:

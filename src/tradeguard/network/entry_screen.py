@@ -286,10 +286,11 @@ def _shipper_may_pass(cluster: str, mine: list[EntryParty], facts: ClusterFacts,
             and low >= rule.min_low_lines and low >= rule.min_share * lines - _SHARE_SLACK)
 
 
-def may_raise(parties: list[EntryParty], clusters: dict[str, str], facts: ClusterFacts,
-              cfg: NetworkConfig) -> bool:
-    """Whether any rule might flag a cluster holding one of ``parties`` of a kind the rule
-    raises (``clusters``: record_id -> cluster of every party). False means no finding."""
+def rule_candidates(parties: list[EntryParty], clusters: dict[str, str],
+                    facts: ClusterFacts, cfg: NetworkConfig) -> dict[str, set[str]]:
+    """Per reason code, the clusters holding one of ``parties`` of a kind the rule raises
+    that the rule might flag (``clusters``: record_id -> cluster of every party); a rule
+    with none gives the entry no finding."""
     by_cluster: dict[tuple[str, str], list[EntryParty]] = {}
     for party in parties:
         by_cluster.setdefault((party.kind, clusters[party.record_id]), []).append(party)
@@ -303,13 +304,24 @@ def may_raise(parties: list[EntryParty], clusters: dict[str, str], facts: Cluste
         return [p for k in kinds for p in by_cluster.get((k, cluster), [])]
 
     span = _span(parties, facts)
-    return (bool(touched("NET_VIOLATOR_CLUSTER") & facts.violators)
-            or any(_ring_may_pass(c, of(["importer"], c), parties, clusters, facts, cfg, span)
-                   for c in touched("NET_SHARED_IDENTITY"))
-            or any(c not in facts.importer_ids
-                   and len({p.entry_number for p in of(["importer"], c)})
-                   >= cfg.flyby_min_entries for c in touched("NET_FLY_BY_NIGHT"))
-            or any(_churn_may_pass(c, of(["manufacturer"], c), facts, cfg, span)
-                   for c in touched("NET_MID_CHURN"))
-            or any(_shipper_may_pass(c, of(PRICED_KINDS, c), facts, cfg)
-                   for c in touched("NET_SHIPPER_CLUSTER")))
+    return {
+        "NET_SHARED_IDENTITY": {
+            c for c in touched("NET_SHARED_IDENTITY")
+            if _ring_may_pass(c, of(["importer"], c), parties, clusters, facts, cfg, span)},
+        "NET_MID_CHURN": {c for c in touched("NET_MID_CHURN")
+                          if _churn_may_pass(c, of(["manufacturer"], c), facts, cfg, span)},
+        "NET_FLY_BY_NIGHT": {
+            c for c in touched("NET_FLY_BY_NIGHT")
+            if c not in facts.importer_ids
+            and len({p.entry_number for p in of(["importer"], c)}) >= cfg.flyby_min_entries},
+        "NET_SHIPPER_CLUSTER": {c for c in touched("NET_SHIPPER_CLUSTER")
+                                if _shipper_may_pass(c, of(PRICED_KINDS, c), facts, cfg)},
+        "NET_VIOLATOR_CLUSTER": touched("NET_VIOLATOR_CLUSTER") & facts.violators,
+    }
+
+
+def may_raise(parties: list[EntryParty], clusters: dict[str, str], facts: ClusterFacts,
+              cfg: NetworkConfig) -> bool:
+    """Whether any rule might flag a cluster holding one of ``parties`` of a kind the rule
+    raises (``clusters``: record_id -> cluster of every party). False means no finding."""
+    return any(rule_candidates(parties, clusters, facts, cfg).values())

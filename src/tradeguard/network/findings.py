@@ -25,7 +25,7 @@ the members, names and numbers are in the evidence, for the officer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -155,15 +155,21 @@ def fly_by_night(occ: pl.DataFrame, cfg: NetworkConfig,
 
 def cluster_hits(occ: pl.DataFrame, cfg: NetworkConfig,
                  outcomes: pl.DataFrame | None = None,
-                 volume: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
+                 volume: pl.DataFrame | None = None,
+                 rules: Collection[str] | None = None) -> dict[str, pl.DataFrame]:
     """The clusters each rule flags (reason code -> one row per cluster with its evidence);
     the violator rule runs only with exam ``outcomes``, the shipper rule on occurrences
     carrying price flags (:func:`with_price_flags`). ``volume``: the importers' current
-    filing (:func:`importer_volume`) where ``occ`` holds folded current rows."""
-    hits = {"NET_SHARED_IDENTITY": importer_rings(occ, cfg.ring),
-            "NET_MID_CHURN": mid_churn(occ, cfg.churn),
-            "NET_FLY_BY_NIGHT": fly_by_night(occ, cfg, volume),
-            "NET_SHIPPER_CLUSTER": shipper_clusters(occ, cfg.shippers)}
+    filing (:func:`importer_volume`) where ``occ`` holds folded current rows. ``rules``:
+    the codes to run (default: all); the others flag nothing, in the same order (a rule's
+    place in ``hits`` decides which finding a line cites)."""
+    run: dict[str, Callable[[], pl.DataFrame]] = {
+        "NET_SHARED_IDENTITY": lambda: importer_rings(occ, cfg.ring),
+        "NET_MID_CHURN": lambda: mid_churn(occ, cfg.churn),
+        "NET_FLY_BY_NIGHT": lambda: fly_by_night(occ, cfg, volume),
+        "NET_SHIPPER_CLUSTER": lambda: shipper_clusters(occ, cfg.shippers)}
+    hits = {code: rule() if rules is None or code in rules else pl.DataFrame()
+            for code, rule in run.items()}
     if outcomes is not None and not outcomes.is_empty():
         hits["NET_VIOLATOR_CLUSTER"] = violator_clusters(occ, outcomes, cfg.violators)
     return hits

@@ -38,9 +38,10 @@ from tradeguard.detectors.adcvd.indicators import (
 from tradeguard.detectors.adcvd.parties import with_party_keys
 from tradeguard.detectors.adcvd.pricing import price_subject, ranked_unit_values
 from tradeguard.detectors.adcvd.request import SMALL_REQUEST, RequestScreen
+from tradeguard.detectors.adcvd.request_ties import TieScreen
 from tradeguard.detectors.adcvd.routes import documented_routes, known_route
 from tradeguard.detectors.adcvd.scope import match_scope, normalise_hts
-from tradeguard.detectors.adcvd.scoring import score_lines
+from tradeguard.detectors.adcvd.scoring import SCORE_SCHEMA, score_lines
 from tradeguard.detectors.adcvd.supply import supplier_subject
 from tradeguard.detectors.base import DetectionContext
 from tradeguard.findings import Category, conform, empty_findings
@@ -125,6 +126,7 @@ class AdcvdDetector:
             **(config or {}))
         self.baseline = EvasionBaseline()
         self._screen: RequestScreen | None = None
+        self._ties: tuple[EvasionBaseline, pl.DataFrame, object, TieScreen] | None = None
         self._inputs: dict[tuple[object, ...], tuple[tuple[object, ...], pl.DataFrame]] = {}
 
     def fit(self, history: pl.DataFrame, ctx: DetectionContext) -> None:
@@ -174,10 +176,43 @@ class AdcvdDetector:
         """Findings for the batch in :data:`tradeguard.findings.FINDINGS_SCHEMA`.
 
         A request-sized frame that provably has nothing to find skips the batch path's
-        queries (:mod:`.request`); every other frame is assessed in full."""
-        if lines.height <= SMALL_REQUEST and not self.screen(ctx).may_find(lines):
-            return _NO_FINDINGS.clone()
+        queries (:mod:`.request`); one whose lines can have no transshipment report gets the
+        deposit checks alone (:mod:`.request_ties`); every other frame is assessed in full."""
+        if lines.height <= SMALL_REQUEST:
+            screen = self.screen(ctx)
+            read = screen.triage(lines)
+            if read is not None and not (any(read.third) and screen.may_evade(read)
+                                         and self.ties(ctx).may_tie(
+                                             read, lines.schema, ctx.supply_chain, screen)):
+                if read.deposits_clear:
+                    return _NO_FINDINGS.clone()
+                return self.findings(self._checks(lines, ctx))
         return self.findings(self.assess(lines, ctx))
+
+    def _checks(self, lines: pl.DataFrame, ctx: DetectionContext) -> Assessment:
+        """The deposit checks of ``lines`` with no evasion indicator: :meth:`assess` when
+        no line can be reported (its findings are then the checks alone)."""
+        batch = prepare_lines(lines)
+        orders = ctx.ref.adcvd_orders
+        checks = deposit_checks(batch, orders, self.config, match_scope(batch, orders))
+        none = pl.DataFrame(schema=INDICATOR_SCHEMA)
+        return Assessment(batch, checks, none, none, pl.DataFrame(schema=SCORE_SCHEMA))
+
+    def ties(self, ctx: DetectionContext) -> TieScreen:
+        """The subject-country tie screen for this baseline, order list and reference data
+        (built once, then kept)."""
+        cfg, orders = self.config, ctx.ref.adcvd_orders
+        routes = self._kept(("routes", orders, ctx.ref, cfg),
+                            lambda: documented_routes(orders, ctx.ref, cfg))
+        kept = self._ties
+        if kept is None or kept[0] is not self.baseline or kept[1] is not routes \
+                or kept[2] is not ctx.ref:
+            ref = ctx.ref
+            screen = TieScreen(self.baseline, cfg, routes, lambda country: self._kept(
+                ("places", ref, cfg, (country,)),
+                lambda: subject_places(ref, [country], cfg)))
+            kept = self._ties = (self.baseline, routes, ref, screen)
+        return kept[3]
 
     def _kept(self, key: tuple[object, ...], make: Callable[[], pl.DataFrame]) -> pl.DataFrame:
         """``make()``, kept under ``key``: a name, then the objects it was made from
@@ -202,11 +237,12 @@ class AdcvdDetector:
 
     def __getstate__(self) -> dict[str, object]:
         # The screen is derived from the baseline; rebuilt on first use after unpickling.
-        return {**self.__dict__, "_screen": None, "_inputs": {}}
+        return {**self.__dict__, "_screen": None, "_inputs": {}, "_ties": None}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         self.__dict__.setdefault("_screen", None)
+        self.__dict__.setdefault("_ties", None)
         self.__dict__.setdefault("_inputs", {})
 
     def findings(self, result: Assessment) -> pl.DataFrame:

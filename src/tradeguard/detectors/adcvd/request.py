@@ -7,7 +7,8 @@ correctly and come from plants history has known for long. :class:`RequestScreen
 "nothing to find" for those from dicts built once per order list and baseline, with scalar
 Python over the request's lines. It only ever answers ``False`` (no finding possible) when
 the batch path provably finds nothing; anything it cannot settle, or that might fire, goes to
-the batch path, which then makes the findings. Thresholds come from the detector's
+the batch path, which then makes the findings (or, when no line can be reported,
+:mod:`.request_ties` and the deposit checks do). Thresholds come from the detector's
 :class:`~tradeguard.detectors.adcvd.config.AdcvdConfig`.
 """
 
@@ -44,24 +45,35 @@ _MARGIN_USD = 0.01
 
 
 @dataclass(frozen=True)
-class _Order:
+class Order:
     case_number: str
     country: str | None
     order_date: date | None
     deposit_rate: float | None
+    order_type: str | None
 
 
-class _Unsure(Exception):
+@dataclass(frozen=True)
+class Triage:
+    """A request's lines as read by the screen: the rows, each line's orders in force from
+    a third country, and whether no deposit check fires on any line."""
+
+    rows: list[dict[str, Any]]
+    third: list[list[Order]]
+    deposits_clear: bool
+
+
+class Unsure(Exception):
     """The screen cannot settle a line: the batch path decides."""
 
 
-def _plain(value: Any) -> str | None:
+def plain_text(value: Any) -> str | None:
     """A text field the batch path only strips and upper-cases: ASCII without surrounding
     whitespace, so both sides agree on it; anything else is left to the batch path."""
     if value is None:
         return None
     if not isinstance(value, str) or not value.isascii() or value != value.strip():
-        raise _Unsure
+        raise Unsure
     return value
 
 
@@ -71,13 +83,14 @@ class RequestScreen:
     def __init__(self, orders: pl.DataFrame, baseline: EvasionBaseline,
                  cfg: AdcvdConfig) -> None:
         self.orders, self.baseline, self.cfg = orders, baseline, cfg
-        by_case: dict[str, _Order] = {}
+        by_case: dict[str, Order] = {}
         self.usable = True
         for row in orders.select("case_number", "country", "order_date",
-                                 pl.col("deposit_rate").cast(pl.Float64)).iter_rows():
+                                 pl.col("deposit_rate").cast(pl.Float64),
+                                 pl.col("order_type").cast(pl.String)).iter_rows():
             if row[0] in by_case or row[0] is None:
                 self.usable = False  # a case listed twice: the batch path's joins multiply
-            by_case[row[0]] = _Order(*row)
+            by_case[row[0]] = Order(*row)
         self.by_case = by_case
         self.prefixes: list[tuple[int, dict[str, list[str]]]] = []
         for length, rows in prefixes_by_length(orders):
@@ -98,29 +111,38 @@ class RequestScreen:
 
     def may_find(self, lines: pl.DataFrame) -> bool:
         """False only when the batch path finds nothing for ``lines``; True otherwise."""
-        if not self.usable or lines.height > SMALL_REQUEST:
+        read = self.triage(lines)
+        if read is None or not read.deposits_clear:
             return True
+        if not any(read.third):
+            return False
+        return self.may_evade(read)
+
+    def triage(self, lines: pl.DataFrame) -> Triage | None:
+        """The request's lines read once: the third-country orders of each line and whether
+        every deposit check passes; None when the screen cannot read them (too many lines,
+        other dtypes, texts the batch path would normalise)."""
+        if not self.usable or lines.height > SMALL_REQUEST:
+            return None
         schema = lines.schema
         for name, dtype in _TYPED.items():
             if schema.get(name) != dtype:
-                return True
+                return None
         if any(c in schema and schema[c] != t for c, t in _OPTIONAL.items()):
-            return True
+            return None
         rows = lines.rows(named=True)  # absent optional fields read as None, as prepared
         try:
-            candidates = [self._line(row) for row in rows]
-        except _Unsure:
-            return True
-        if not any(candidates):
-            return False
-        return self._may_evade(rows, candidates, len(rows))
+            read = [self._line(row) for row in rows]
+        except Unsure:
+            return None
+        return Triage(rows, [third for third, _ in read], all(clear for _, clear in read))
 
-    def _matched(self, hts: str | None, day: date | None) -> list[_Order]:
+    def _matched(self, hts: str | None, day: date | None) -> list[Order]:
         """Orders in force on ``day`` whose HTS prefix the line matches (each case once)."""
         if hts is None:
             return []
         digits = hts.translate(_NON_DIGIT)
-        cases: dict[str, _Order] = {}
+        cases: dict[str, Order] = {}
         for length, table in self.prefixes:
             for case in table.get(digits[:length], ()):
                 order = self.by_case[case]
@@ -128,33 +150,40 @@ class RequestScreen:
                     cases[case] = order
         return list(cases.values())
 
-    def _line(self, row: dict[str, Any]) -> bool:
-        """Whether the line is a third-country candidate of the evasion indicators; raises
-        :class:`_Unsure` when a deposit check might fire on it."""
-        hts = _plain(row["hts_code"])
+    def _line(self, row: dict[str, Any]) -> tuple[list[Order], bool]:
+        """The orders in force on the line from another country than its origin (the
+        third-country candidates of the evasion indicators), and whether every deposit check
+        passes on it."""
+        hts = plain_text(row["hts_code"])
         matched = self._matched(hts, row["entry_date"])
-        case = _plain(row.get("adcvd_case_number"))
+        case = plain_text(row.get("adcvd_case_number"))
         declared = case.upper() if case else None
         if not matched and declared is None:
-            return False
-        origin_text = _plain(row["country_of_origin"])
+            return [], True
+        origin_text = plain_text(row["country_of_origin"])
         origin = origin_text.upper() if origin_text is not None else None
         subject = [o for o in matched if origin is not None and o.country == origin]
+        clear = True
         if subject or declared is not None:
-            self._deposit_clear(row, subject, declared)
-        return any(origin is not None and o.country != origin for o in matched)
+            try:
+                self._deposit_clear(row, subject, declared)
+            except Unsure:
+                clear = False
+        third = [o for o in matched
+                 if origin is not None and o.country is not None and o.country != origin]
+        return third, clear
 
-    def _deposit_clear(self, row: dict[str, Any], subject: list[_Order],
+    def _deposit_clear(self, row: dict[str, Any], subject: list[Order],
                        declared: str | None) -> None:
-        """Raise :class:`_Unsure` unless every deposit check passes on this line."""
+        """Raise :class:`Unsure` unless every deposit check passes on this line."""
         valid = declared is not None and any(o.case_number == declared for o in subject)
         if declared is not None and not valid:
-            raise _Unsure  # a declared case that does not cover the line
+            raise Unsure  # a declared case that does not cover the line
         if subject and declared is None:
-            raise _Unsure  # subject merchandise without a case number
-        entry_type = _plain(row.get("entry_type"))
+            raise Unsure  # subject merchandise without a case number
+        entry_type = plain_text(row.get("entry_type"))
         if entry_type is None or entry_type != "03":
-            raise _Unsure  # missing case / entry type checks, or a null the batch path reads
+            raise Unsure  # missing case / entry type checks, or a null the batch path reads
         if not subject:
             return
         if valid:
@@ -166,19 +195,18 @@ class RequestScreen:
         value, deposit = row["entered_value_usd"], row.get("adcvd_deposit_usd")
         paid = deposit if deposit is not None else 0.0
         if not all(math.isfinite(x) for x in (paid, rate or 0.0, value or 0.0)):
-            raise _Unsure  # NaN and infinities order differently in the batch path
+            raise Unsure  # NaN and infinities order differently in the batch path
         if rate is None:  # rate unknown: short only when no deposit is declared
             if paid <= 0:
-                raise _Unsure
+                raise Unsure
             return
         if value is None:
-            raise _Unsure
+            raise Unsure
         bar = rate * value * (1 - self.cfg.deposit_tolerance) - 1.0
         if paid < bar + _MARGIN_USD + 1e-9 * abs(bar):
-            raise _Unsure
+            raise Unsure
 
-    def _may_evade(self, rows: list[dict[str, Any]], candidates: list[bool], height: int
-                   ) -> bool:
+    def may_evade(self, read: Triage) -> bool:
         """Whether a transshipment finding is possible on the candidate lines.
 
         A report needs a supply-side change on the plant (a new plant or a surge): a surge
@@ -186,17 +214,17 @@ class RequestScreen:
         seen after the settled start of history, which no plant is whose MID history saw by
         then (its first-seen date is at most that)."""
         cfg = self.cfg
-        if not cfg.require_link_and_change or height >= cfg.surge_min_count:
+        if not cfg.require_link_and_change or len(read.rows) >= cfg.surge_min_count:
             return True
         if self.settled is None:
             return False  # without history neither new-plant indicator fires
-        for row, candidate in zip(rows, candidates, strict=True):
+        for row, candidate in zip(read.rows, read.third, strict=True):
             if not candidate:
                 continue
             mid = row.get("manufacturer_id")
             try:
-                text = _plain(mid)
-            except _Unsure:
+                text = plain_text(mid)
+            except Unsure:
                 return True
             key = text.upper() if text else None
             seen = self.first_seen_mid.get(key) if key is not None else None

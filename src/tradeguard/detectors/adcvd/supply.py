@@ -49,9 +49,9 @@ def supplier_subject(cand: pl.DataFrame, supply_chain: pl.DataFrame | None, cfg:
                           on="entry_number", how="inner")
     found = (pl.concat([per_line, per_entry], how="diagonal_relaxed")
              .filter(pl.col("supplier_country") == pl.col("subject_country"))
-             .sort("tier")
+             .sort("tier", maintain_order=True)
              .unique(["entry_number", "line_number", "subject_country", "primary_case"],
-                     keep="first")
+                     keep="first", maintain_order=True)
              .with_columns(plant_key())
              .with_columns(pl.len().over("plant", "subject_country", "primary_case")
                            .alias("plant_lines_declaring"))

@@ -25,6 +25,12 @@ from tradeguard.detectors.base import DetectionContext
 from tradeguard.detectors.classification.artifact import SHIPPED_ARTIFACT
 from tradeguard.detectors.classification.model import HSClassifier
 from tradeguard.detectors.classification.request import SMALL_REQUEST, HeadingScreen, Pair
+from tradeguard.detectors.classification.request_findings import (
+    EVIDENCE_KEYS,
+    TEXT_PIECES,
+    Assessed,
+    finding_rows,
+)
 from tradeguard.detectors.classification.trade_text import normalize_column
 from tradeguard.findings import FINDINGS_SCHEMA, Category, conform, empty_findings
 
@@ -124,6 +130,10 @@ class ClassificationDetector:
         # declared heading's probability).
         self._read: tuple[HSClassifier | None, int, dict[Pair, tuple[Any, ...]]] = (None, 0, {})
         self._read_lock = threading.Lock()
+        # Assessments of the pairs the model ruled out, for the request findings: (model, k,
+        # pair -> assessment); and the heading rates as a dict, with the frame it was cut from.
+        self._ruled: tuple[HSClassifier | None, int, dict[Pair, Assessed]] = (None, 0, {})
+        self._rate_dict: tuple[pl.DataFrame | None, dict[object, float | None]] = (None, {})
 
     @property
     def model(self) -> HSClassifier:
@@ -157,9 +167,13 @@ class ClassificationDetector:
         if lines.is_empty():
             return empty_findings()
         if lines.height <= SMALL_REQUEST:
-            if not self.screen().may_find(lines):
+            screen = self.screen()
+            if not screen.may_find(lines):
                 # A request whose every heading is plausible: settled without batch queries.
                 return _NO_FINDINGS.clone()
+            found = self._request_findings(lines, screen)
+            if found is not None:
+                return conform(found)
             self._remember_read()  # what the screen just read, the batch path need not
         cfg = self.config
         rates = self._rates if self._rates is not None else heading_rates(ctx)
@@ -221,7 +235,29 @@ class ClassificationDetector:
                 read = self._read = (model, cfg.top_k, {})
             for i, pair in enumerate(pairs):
                 read[2][pair] = (top[i], prob[i], top6[i], a.declared_hs4_prob[i])
+            ruled = self._ruled
+            if ruled[0] is not model or ruled[1] != cfg.top_k or len(ruled[2]) >= _READ_KEPT:
+                ruled = self._ruled = (model, cfg.top_k, {})
+            for i in np.flatnonzero(implausible):
+                ruled[2][pairs[i]] = read[2][pairs[i]]
         return [bool(x) for x in implausible]
+
+    def _request_findings(self, lines: pl.DataFrame, screen: HeadingScreen
+                          ) -> pl.DataFrame | None:
+        """The findings of a request the screen may find something in, built in Python from
+        the assessments it read (:func:`finding_rows`); None where that path declines."""
+        model, k, ruled = self._ruled
+        rates = self._rates
+        if model is not self.model or k != self.config.top_k or rates is None:
+            return None
+        kept, by_heading = self._rate_dict
+        if kept is not rates:
+            by_heading = dict(zip(rates["hs4"].to_list(), rates["rate"].to_list(), strict=True))
+            self._rate_dict = (rates, by_heading)
+        return finding_rows(
+            lines, screen.pair, ruled, screen.decided, by_heading, self.config.high_duty_usd,
+            (Category.CLASSIFICATION.value, "CLS_HEADING_MISMATCH", self.name,
+             self.version + "+" + model.version, model.version))
 
     def _remember_read(self) -> None:
         """Move the assessments the screen read into the batch path's memory (pairs it
@@ -288,7 +324,8 @@ class ClassificationDetector:
 
     def __getstate__(self) -> dict[str, object]:
         # Assessments remembered while scoring stay with the process that scored.
-        state = {**self.__dict__, "_memo": {}, "_screen": None, "_read": (None, 0, {})}
+        state = {**self.__dict__, "_memo": {}, "_screen": None, "_read": (None, 0, {}),
+                 "_ruled": (None, 0, {}), "_rate_dict": (None, {})}
         del state["_read_lock"]
         return state
 
@@ -296,6 +333,8 @@ class ClassificationDetector:
         self.__dict__.update(state)
         self.__dict__.setdefault("_screen", None)
         self.__dict__.setdefault("_read", (None, 0, {}))
+        self.__dict__.setdefault("_ruled", (None, 0, {}))
+        self.__dict__.setdefault("_rate_dict", (None, {}))
         self._read_lock = threading.Lock()
 
     def _findings(self, hit: pl.DataFrame, rates: pl.DataFrame,
@@ -318,23 +357,17 @@ class ClassificationDetector:
         severity = (pl.when(pl.col("duty_diff") >= cfg.high_duty_usd).then(pl.lit("high"))
                     .when(pl.col("duty_diff") > 0).then(pl.lit("medium"))
                     .otherwise(pl.lit("low")))
+        words = [pl.lit(piece) for piece in TEXT_PIECES]
         text = pl.concat_str([
-            pl.lit("Description reads as heading "), likely, pl.lit(" ("), _pct(confident),
-            pl.lit("% likely), not the declared heading "), pl.col("_hs4"), pl.lit(" ("),
-            _pct(pl.col("declared_prob")), pl.lit("%). Duty difference at the likely heading: $"),
-            pl.col("duty_diff").fill_null(0.0).cast(pl.String), pl.lit("."),
+            words[0], likely, words[1], _pct(confident), words[2], pl.col("_hs4"), words[3],
+            _pct(pl.col("declared_prob")), words[4],
+            pl.col("duty_diff").fill_null(0.0).cast(pl.String), words[5],
         ])
-        evidence = pl.struct(
-            pl.col("_hs4").alias("declared_heading"),
-            pl.col("declared_prob").round(4).alias("declared_heading_probability"),
-            pl.col("top_hs4").alias("likely_headings"),
-            pl.col("top_prob").alias("likely_probabilities"),
-            pl.col("top_rates").alias("likely_general_ad_valorem_rates"),
-            pl.col("top_hs6").alias("likely_subheadings"),
-            pl.col("heading_rate").alias("declared_heading_general_rate"),
-            pl.col("duty_diff").alias("duty_difference_usd"),
-            pl.lit(self.model.version).alias("model_version"),
-        ).struct.json_encode()
+        evidence = pl.struct(*[value.alias(key) for key, value in zip(EVIDENCE_KEYS, (
+            pl.col("_hs4"), pl.col("declared_prob").round(4), pl.col("top_hs4"),
+            pl.col("top_prob"), pl.col("top_rates"), pl.col("top_hs6"),
+            pl.col("heading_rate"), pl.col("duty_diff"), pl.lit(self.model.version)),
+            strict=True)]).struct.json_encode()
         return hit.select(
             pl.col("entry_number").cast(pl.String), pl.col("line_number").cast(pl.Int64),
             pl.lit(Category.CLASSIFICATION.value).alias("category"),

@@ -57,6 +57,11 @@ class HeadingScreen:
             return None
         return text, heading
 
+    def decided(self, pair: Pair) -> bool | None:
+        """The verdict remembered for ``pair`` (True: the model rules the heading out), None
+        when not yet decided."""
+        return self._decided.get(pair)
+
     def may_find(self, lines: pl.DataFrame) -> bool:
         """False only when the batch path finds nothing for ``lines``; True otherwise."""
         schema = lines.schema

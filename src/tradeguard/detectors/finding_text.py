@@ -1,0 +1,90 @@
+"""Numbers and evidence JSON written exactly as Polars writes them, for findings built in Python.
+
+A request holds 1-5 lines, and building a finding's sentence and evidence with Polars
+expressions costs ~1-2 ms of fixed work per detector; the request paths build them in Python
+instead, and must give the same text byte for byte. Polars writes a float (``cast(pl.String)``,
+``struct.json_encode``) with the shortest round-trip digits (as Python's ``repr``) but lays
+them out its own way (``0.00001``, ``2.5e-7``, ``1e16``), and rounds by scaling (``round``:
+74.65 -> 74.6, where Python's ``round`` gives 74.7). Values this cannot write as Polars does
+raise :class:`Declined`, and the caller leaves the request to the batch path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+# Characters a string may hold to be written to JSON as it is (nothing to escape).
+_PLAIN = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.-_+:/ ")
+
+
+class Declined(Exception):
+    """A value the Python path cannot write exactly as the batch path does."""
+
+
+def polars_round(value: float, digits: int) -> float:
+    """``value`` rounded as Polars' ``round`` does: scaled, rounded half to even, scaled back."""
+    return float(np.round(np.float64(value), digits))
+
+
+def number_text(value: float) -> str:
+    """A finite float as Polars writes it: shortest digits, plain within 1e-5..1e16."""
+    if not math.isfinite(value):
+        raise Declined(value)
+    text = repr(value)
+    sign = ""
+    if text[0] == "-":
+        sign, text = "-", text[1:]
+    mantissa, _, exp = text.partition("e")
+    whole, _, frac = mantissa.partition(".")
+    if frac == "0":
+        frac = ""
+    digits = (whole + frac).lstrip("0")
+    if not digits:
+        return sign + "0.0"
+    # value = digits x 10^k; kk: where the decimal point falls after the digits' start
+    k = (int(exp) if exp else 0) - len(frac)
+    stripped = digits.rstrip("0")
+    k += len(digits) - len(stripped)
+    digits = stripped
+    kk = len(digits) + k
+    if k >= 0 and kk <= 16:
+        return sign + digits + "0" * k + ".0"
+    if 0 < kk <= 16:
+        return sign + digits[:kk] + "." + digits[kk:]
+    if -5 < kk <= 0:
+        return sign + "0." + "0" * -kk + digits
+    head = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    return f"{sign}{head}e{kk - 1}"
+
+
+def json_value(value: object) -> str:
+    """One evidence value as ``struct.json_encode`` writes it (None: null)."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return number_text(value)
+    if isinstance(value, str):
+        if set(value) <= _PLAIN:
+            return f'"{value}"'
+        raise Declined(value)
+    if isinstance(value, list):
+        return "[" + ",".join(json_value(v) for v in value) + "]"
+    if isinstance(value, tuple):  # a nested struct: (keys, values)
+        keys, values = value
+        return json_object(keys, values)
+    raise Declined(value)
+
+
+def json_object(keys: Sequence[str], values: Sequence[object]) -> str:
+    """An evidence object (keys in order) as ``struct.json_encode`` writes it."""
+    return "{" + ",".join(f'"{k}":{json_value(v)}'
+                          for k, v in zip(keys, values, strict=True)) + "}"
