@@ -80,3 +80,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(_EXIT_STATUS[-1])
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One demo data set (3,000 entries, seed 11) shared by the tests that compare the request
+    path with the general one and by the pipeline tests (generating it takes seconds)."""
+    from tradeguard.demo import generate_demo_data
+
+    out = tmp_path_factory.mktemp("demo")
+    generate_demo_data(out, entries=3000, seed=11)
+    return out

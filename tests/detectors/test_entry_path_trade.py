@@ -21,8 +21,12 @@ from typing import Any
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from tests.request_demo import (
+    ENTRIES_USED,
+    demo_declarations,
+    split_latest,
+)
 
-from tradeguard.demo import generate_demo_data
 from tradeguard.detectors import origin as origin_module
 from tradeguard.detectors.adcvd import detector as adcvd_module
 from tradeguard.detectors.adcvd.detector import AdcvdDetector
@@ -35,25 +39,14 @@ from tradeguard.refdata import ReferenceData, load_reference_data
 from tradeguard.rules import _request as rules_request
 from tradeguard.rules import evaluate, load_profile_set, shipped_profiles_dir
 
-ENTRIES_USED = 120
 SIZE_BARS = {"adcvd": adcvd_module, "origin": origin_module,
              "classification": classification_module, "rules": rules_request}
 
 
-def _read(d: Path, name: str) -> pl.DataFrame:
-    return pl.read_csv(d / f"{name}.csv", infer_schema_length=0)
-
-
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[pl.DataFrame, pl.DataFrame]:
+def demo(demo_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(history declarations, the latest ENTRIES_USED entries' declarations)."""
-    out = tmp_path_factory.mktemp("demo")
-    generate_demo_data(out, entries=3000, seed=11)
-    decl = declarations(_read(out, "entries"), _read(out, "lines"))
-    numbers = (decl.select("entry_number", "entry_date").unique()
-               .sort("entry_date", "entry_number").tail(ENTRIES_USED)["entry_number"])
-    recent = pl.col("entry_number").is_in(numbers.implode())
-    return decl.filter(~recent), decl.filter(recent)
+    return split_latest(demo_declarations(demo_dir))
 
 
 @pytest.fixture(scope="module")

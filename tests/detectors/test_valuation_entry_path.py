@@ -16,8 +16,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from tests.request_demo import (
+    demo_declarations,
+    split_latest,
+)
 
-from tradeguard.demo import generate_demo_data
 from tradeguard.detectors import valuation as valuation_module
 from tradeguard.detectors.base import DetectionContext
 from tradeguard.detectors.valuation import ValuationDetector, tariff_rates
@@ -31,27 +34,15 @@ from tradeguard.detectors.valuation_entry import (
     tariff_lookup,
 )
 from tradeguard.detectors.valuation_evidence import ValuationConfig
-from tradeguard.pipeline.run import declarations
 from tradeguard.refdata import load_reference_data
 
-ENTRIES_USED = 120
 FLAGS = ["_under", "_over", "_quantity", "_light"]
 
 
-def _read(d: Path, name: str) -> pl.DataFrame:
-    return pl.read_csv(d / f"{name}.csv", infer_schema_length=0)
-
-
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[pl.DataFrame, pl.DataFrame]:
+def demo(demo_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(history declarations, the latest ENTRIES_USED entries' declarations)."""
-    out = tmp_path_factory.mktemp("demo")
-    generate_demo_data(out, entries=3000, seed=11)
-    decl = declarations(_read(out, "entries"), _read(out, "lines"))
-    numbers = (decl.select("entry_number", "entry_date").unique()
-               .sort("entry_date", "entry_number").tail(ENTRIES_USED)["entry_number"])
-    recent = pl.col("entry_number").is_in(numbers.implode())
-    return decl.filter(~recent), decl.filter(recent)
+    return split_latest(demo_declarations(demo_dir))
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from tests.request_demo import (
+    demo_declarations,
+    read_demo,
+    split_latest,
+)
 
-from tradeguard.demo import generate_demo_data
 from tradeguard.findings import FINDINGS_SCHEMA
 from tradeguard.model import ModelArtifact, score, train_model
 from tradeguard.model import _entry_features as entry_features_module
@@ -37,14 +41,9 @@ from tradeguard.model.line_features import (
     training_table,
     without_lines,
 )
-from tradeguard.pipeline.run import declarations, known_past_outcomes, model_scores
+from tradeguard.pipeline.run import known_past_outcomes, model_scores
 
-ENTRIES_USED = 120
 RESCORED = 30  # history entries scored again: their own outcomes must leave the history
-
-
-def _read(d: Path, name: str) -> pl.DataFrame:
-    return pl.read_csv(d / f"{name}.csv", infer_schema_length=0)
 
 
 def _findings(decl: pl.DataFrame, seed: int) -> pl.DataFrame:
@@ -69,16 +68,11 @@ def _findings(decl: pl.DataFrame, seed: int) -> pl.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
+def demo(demo_dir: Path) -> dict[str, pl.DataFrame]:
     """History and latest entries' declarations, outcomes, findings, past outcomes, model."""
-    folder = tmp_path_factory.mktemp("entry_path")
-    generate_demo_data(folder, entries=3000, seed=11)
-    decl = declarations(_read(folder, "entries"), _read(folder, "lines"))
-    outcomes = _read(folder, "outcomes")
-    numbers = (decl.select("entry_number", "entry_date").unique()
-               .sort("entry_date", "entry_number").tail(ENTRIES_USED)["entry_number"])
-    recent = pl.col("entry_number").is_in(numbers.implode())
-    history, current = decl.filter(~recent), decl.filter(recent)
+    decl = demo_declarations(demo_dir)
+    outcomes = read_demo(demo_dir, "outcomes")
+    history, current = split_latest(decl)
     findings = _findings(decl, seed=3)
     table = training_table(history, findings, outcomes)
     features = feature_columns(table)

@@ -18,8 +18,13 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 from tests.network.test_detector import AS_OF, Line, decl, population, violator_history
+from tests.request_demo import (
+    ENTRIES_USED,
+    demo_declarations,
+    read_demo,
+    split_latest,
+)
 
-from tradeguard.demo import generate_demo_data
 from tradeguard.detectors.base import DetectionContext
 from tradeguard.findings import FINDINGS_SCHEMA
 from tradeguard.network import detector as detector_module
@@ -29,10 +34,8 @@ from tradeguard.network.entry_rules import REST_CLUSTER, entry_history, history_
 from tradeguard.network.entry_screen import entry_parties, entry_records
 from tradeguard.network.linkage import LinkageConfig
 from tradeguard.network.shippers import PRICED_KINDS
-from tradeguard.pipeline.run import declarations
 from tradeguard.refdata import load_reference_data
 
-ENTRIES_USED = 120
 LATER_LINES = 40
 REDECLARED = 40
 RESPELT = 3
@@ -56,26 +59,16 @@ def linked_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(detector_module, "link_new_records", once)
 
 
-def _read(d: Path, name: str) -> pl.DataFrame:
-    return pl.read_csv(d / f"{name}.csv", infer_schema_length=0)
-
-
 @pytest.fixture(scope="module")
 def ctx() -> DetectionContext:
     return DetectionContext(ref=load_reference_data(), as_of=AS_OF)
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory
-         ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def demo(demo_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(history declarations, the latest ENTRIES_USED entries' declarations, outcomes)."""
-    out = tmp_path_factory.mktemp("demo")
-    generate_demo_data(out, entries=3000, seed=11)
-    decl_ = declarations(_read(out, "entries"), _read(out, "lines"))
-    numbers = (decl_.select("entry_number", "entry_date").unique()
-               .sort("entry_date", "entry_number").tail(ENTRIES_USED)["entry_number"])
-    recent = pl.col("entry_number").is_in(numbers.implode())
-    return decl_.filter(~recent), decl_.filter(recent), _read(out, "outcomes")
+    history, current = split_latest(demo_declarations(demo_dir))
+    return history, current, read_demo(demo_dir, "outcomes")
 
 
 def both(detector: NetworkDetector, lines: pl.DataFrame, ctx: DetectionContext

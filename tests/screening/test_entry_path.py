@@ -18,8 +18,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from tests.request_demo import (
+    demo_declarations,
+    latest_entries,
+    read_demo,
+)
 
-from tradeguard.demo import generate_demo_data
 from tradeguard.detectors import watchlist as wl_module
 from tradeguard.detectors.base import DetectionContext
 from tradeguard.detectors.forced_labor import detector as fl_module
@@ -29,14 +33,12 @@ from tradeguard.detectors.forced_labor.entry import names_xinjiang
 from tradeguard.detectors.forced_labor.parties import ListScreen, ScreenCache
 from tradeguard.detectors.watchlist import WatchlistDetector
 from tradeguard.engines.shipping import pack
-from tradeguard.pipeline.run import declarations
 from tradeguard.refdata import load_reference_data
 from tradeguard.screening import ScreeningConfig, normalise_names, screen_names, xuar_places
 from tradeguard.screening.cache import ScreeningCache
 from tradeguard.screening.entry import screen_entry
 from tradeguard.screening.entry_lookup import name_form
 
-ENTRIES_USED = 120
 Party = tuple[str | None, str | None, str | None]
 #: Entries the forced-labor detector left to its batch path on the entry path's first pass.
 GENERAL_CALLS: list[list[str]] = []
@@ -48,10 +50,6 @@ EDGE_NAMES = [None, "", "   ", "Co., Ltd.", "Mr. John Smith", "李明贸易有�
               "ACME Trading co ldt", "The 1st National Bank", "a.b.c. trading & co",
               "Hoshine Silicon Industry (Shanshan) Co Ltd", "OAO  Rosneft'", "X",
               "Ürümqi Cotton Textile Joint Tsock Co", "Dr. Ali bin Hassan al-Tikriti"]
-
-
-def _read(d: Path, name: str) -> pl.DataFrame:
-    return pl.read_csv(d / f"{name}.csv", infer_schema_length=0)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -77,20 +75,18 @@ def _one_index_per_list_set() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
+def demo(demo_dir: Path) -> dict[str, pl.DataFrame]:
     """The latest ENTRIES_USED entries' declarations plus the entries with a forced-labor or
     watch-list finding (the demo plants listed parties), the supply chain and every line."""
-    out = tmp_path_factory.mktemp("demo")
-    generate_demo_data(out, entries=3000, seed=11)
-    decl = declarations(_read(out, "entries"), _read(out, "lines"))
-    numbers = (decl.select("entry_number", "entry_date").unique()
-               .sort("entry_date", "entry_number").tail(ENTRIES_USED)["entry_number"])
+    out = demo_dir
+    decl = demo_declarations(out)
+    numbers = latest_entries(decl)
     ctx = _ctx(decl)
     flagged = pl.concat([ForcedLaborDetector().detect(decl, ctx),
                          WatchlistDetector().detect(decl, ctx)])["entry_number"].unique().sort()
     chosen = pl.concat([numbers, flagged.head(30)]).unique()
     return {"current": decl.filter(pl.col("entry_number").is_in(chosen.implode())),
-            "all": decl, "chain": _read(out, "supply_chain")}
+            "all": decl, "chain": read_demo(out, "supply_chain")}
 
 
 def _entries(decl: pl.DataFrame) -> list[pl.DataFrame]:

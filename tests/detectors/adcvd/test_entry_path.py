@@ -14,34 +14,30 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from tests.request_demo import (
+    ENTRIES_USED,
+    demo_declarations,
+    split_latest,
+)
 
-from tradeguard.demo import generate_demo_data
 from tradeguard.detectors.adcvd import detector as adcvd_module
 from tradeguard.detectors.adcvd.detector import AdcvdDetector
 from tradeguard.detectors.base import DetectionContext
-from tradeguard.pipeline.run import declarations
 from tradeguard.refdata import ReferenceData, load_reference_data
 
-ENTRIES_USED = 120
 REMEMBERED = 800  # older entries, scored against a history that holds them
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[pl.DataFrame, pl.DataFrame]:
+def demo(demo_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(history declarations, the latest ENTRIES_USED entries' declarations)."""
-    out = tmp_path_factory.mktemp("demo")
-    generate_demo_data(out, entries=3000, seed=11)
-    decl = declarations(*(pl.read_csv(out / f"{name}.csv", infer_schema_length=0)
-                          for name in ("entries", "lines")))
-    numbers = (decl.select("entry_number", "entry_date").unique()
-               .sort("entry_date", "entry_number").tail(ENTRIES_USED)["entry_number"])
-    recent = pl.col("entry_number").is_in(numbers.implode())
-    return decl.filter(~recent), decl.filter(recent)
+    return split_latest(demo_declarations(demo_dir))
 
 
 @pytest.fixture(scope="module")

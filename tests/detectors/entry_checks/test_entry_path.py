@@ -18,8 +18,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from tests.request_demo import (
+    demo_declarations,
+    split_latest,
+)
 
-from tradeguard.demo import generate_demo_data
 from tradeguard.detectors.base import DetectionContext
 from tradeguard.detectors.entry_checks import EntryChecks, detector, mid_checks, request
 from tradeguard.detectors.entry_checks.entry_level import check_digit, check_digits
@@ -27,29 +30,19 @@ from tradeguard.detectors.entry_checks.frame import prepare_lines
 from tradeguard.detectors.entry_checks.mid_plain import plain_verdict
 from tradeguard.detectors.entry_checks.request_duty import DutyRates, round_cents
 from tradeguard.detectors.entry_checks.tariff_checks import with_tariff
-from tradeguard.pipeline.run import declarations
 from tradeguard.refdata import ReferenceData, load_reference_data
 from tradeguard.refdata.duty_frame import expected_duty_frame
 
 from .conftest import ON
 
-ENTRIES_USED = 120
 Breaks = Callable[[pl.DataFrame, int], pl.DataFrame]
 
 
-def _read(d: Path, name: str) -> pl.DataFrame:
-    return pl.read_csv(d / f"{name}.csv", infer_schema_length=0)
-
-
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[pl.DataFrame, pl.DataFrame]:
+def demo(demo_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(all demo declarations, those of the latest ENTRIES_USED entries)."""
-    out = tmp_path_factory.mktemp("demo")
-    generate_demo_data(out, entries=3000, seed=11)
-    decl = declarations(_read(out, "entries"), _read(out, "lines"))
-    numbers = (decl.select("entry_number", "entry_date").unique()
-               .sort("entry_date", "entry_number").tail(ENTRIES_USED)["entry_number"])
-    return decl, decl.filter(pl.col("entry_number").is_in(numbers.implode()))
+    decl = demo_declarations(demo_dir)
+    return decl, split_latest(decl)[1]
 
 
 def _entries(decl: pl.DataFrame) -> list[pl.DataFrame]:

@@ -1,0 +1,36 @@
+"""The demo set the request-path tests share (``demo_dir``: 3,000 entries, seed 11) and how
+they cut it: the latest entries are the requests, everything before them the history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from tradeguard.pipeline.run import declarations
+
+#: Requests per test: the latest entries of the demo set.
+ENTRIES_USED = 120
+
+
+def read_demo(folder: Path, name: str) -> pl.DataFrame:
+    """One demo file with every cell as text, as a request carries it."""
+    return pl.read_csv(folder / f"{name}.csv", infer_schema_length=0)
+
+
+def demo_declarations(folder: Path) -> pl.DataFrame:
+    """Every demo line joined to its entry and typed."""
+    return declarations(read_demo(folder, "entries"), read_demo(folder, "lines"))
+
+
+def latest_entries(decl: pl.DataFrame, n: int = ENTRIES_USED) -> pl.Series:
+    """The numbers of the ``n`` latest entries (by date, then number)."""
+    return (decl.select("entry_number", "entry_date").unique()
+            .sort("entry_date", "entry_number").tail(n)["entry_number"])
+
+
+def split_latest(decl: pl.DataFrame, n: int = ENTRIES_USED
+                 ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(history: every line but the latest ``n`` entries', those entries' lines)."""
+    recent = pl.col("entry_number").is_in(latest_entries(decl, n).implode())
+    return decl.filter(~recent), decl.filter(recent)
