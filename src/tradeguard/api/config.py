@@ -13,12 +13,13 @@ class ApiConfig:
     ``rate_per_second``/``rate_burst`` bound each client (user, API key or address) with a
     token bucket; ``max_body_bytes`` bounds JSON bodies and ``max_upload_bytes`` file uploads.
     ``model_dir`` points at a model artifact folder used by the synchronous scorer.
-    ``warm_scorer`` fits that scorer (and scores one stored entry) while the service starts,
-    so the first request does not wait seconds for it; a served process sets it, tests that
-    never score leave it off. ``max_waiting_scores`` bounds the single-entry score requests a
-    process holds at once (scoring or waiting to): past it a request is answered 503 with
-    Retry-After at once, rather than queued until its client has given up and then scored
-    for nobody while newer requests wait behind it.
+    ``warm_scorer`` fits that scorer and scores the latest stored entries (once as a batch,
+    then one at a time, answers dropped) while the service starts, so the first requests do
+    not wait for fitting or for the lookups the request paths build on first use; a served
+    process sets it, tests that never score leave it off. ``max_waiting_scores`` bounds the
+    single-entry score requests a process holds at once (scoring or waiting to): past it a
+    request is answered 503 with Retry-After at once, rather than queued until its client has
+    given up and then scored for nobody while newer requests wait behind it.
     """
 
     rate_per_second: float = 20.0

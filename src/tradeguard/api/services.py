@@ -81,7 +81,8 @@ def open_workflow(engine: sa.Engine, settings: Settings) -> Workflow:
 def _scorer_from_store(engine: sa.Engine, config: ApiConfig,
                        settings: Settings | None = None) -> EntryScorer:
     """Fit the scorer on every stored entry, with the model from ``config.model_dir``
-    (and, with ``config.warm_scorer``, score the latest stored entry once).
+    (and, with ``config.warm_scorer``, score the latest stored entries once: see
+    :meth:`~tradeguard.api.scoring.EntryScorer.warm_up`).
 
     With ``settings`` the scorer goes through the deployment gate of that installation's
     registry: the model only while its version is approved, nothing AI-assisted while the
