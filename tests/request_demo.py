@@ -3,11 +3,14 @@ they cut it: the latest entries are the requests, everything before them the his
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 
+from tradeguard.detectors.base import DetectionContext
 from tradeguard.pipeline.run import declarations
+from tradeguard.refdata import ReferenceData
 
 #: Requests per test: the latest entries of the demo set.
 ENTRIES_USED = 120
@@ -34,3 +37,9 @@ def split_latest(decl: pl.DataFrame, n: int = ENTRIES_USED
     """(history: every line but the latest ``n`` entries', those entries' lines)."""
     recent = pl.col("entry_number").is_in(latest_entries(decl, n).implode())
     return decl.filter(~recent), decl.filter(recent)
+
+
+def request_context(ref: ReferenceData, frame: pl.DataFrame) -> DetectionContext:
+    """The detection context of a request: its own latest entry date (a fixed day if none)."""
+    day = frame["entry_date"].max() if frame.height else None
+    return DetectionContext(ref=ref, as_of=day if isinstance(day, date) else date(2026, 7, 1))

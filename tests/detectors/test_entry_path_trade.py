@@ -24,13 +24,13 @@ from polars.testing import assert_frame_equal
 from tests.request_demo import (
     ENTRIES_USED,
     demo_declarations,
+    request_context,
     split_latest,
 )
 
 from tradeguard.detectors import origin as origin_module
 from tradeguard.detectors.adcvd import detector as adcvd_module
 from tradeguard.detectors.adcvd.detector import AdcvdDetector
-from tradeguard.detectors.base import DetectionContext
 from tradeguard.detectors.classification import detector as classification_module
 from tradeguard.detectors.classification.detector import ClassificationDetector
 from tradeguard.detectors.origin import OriginDetector
@@ -54,11 +54,6 @@ def ref() -> ReferenceData:
     return load_reference_data()
 
 
-def _ctx(ref: ReferenceData, frame: pl.DataFrame) -> DetectionContext:
-    day = frame["entry_date"].max() if frame.height else None
-    return DetectionContext(ref=ref, as_of=day if isinstance(day, date) else date(2026, 7, 1))
-
-
 @contextmanager
 def _batch_path(name: str) -> Iterator[None]:
     """Every frame takes the batch path inside this block."""
@@ -72,7 +67,7 @@ class _Paths:
 
     def __init__(self, ref: ReferenceData, history: pl.DataFrame) -> None:
         self.ref = ref
-        ctx = _ctx(ref, history)
+        ctx = request_context(ref, history)
         self.detectors: dict[str, Any] = {
             "adcvd": AdcvdDetector(), "origin": OriginDetector(),
             "classification": ClassificationDetector()}
@@ -84,7 +79,7 @@ class _Paths:
     def check(self, frame: pl.DataFrame, wants: dict[str, Any] | None = None
               ) -> dict[str, Any]:
         """Both paths on ``frame`` (the batch path's results may be given: ``wants``)."""
-        ctx = _ctx(self.ref, frame)
+        ctx = request_context(self.ref, frame)
         known = wants is not None
         wants = wants if wants is not None else {}
         for name, detector in self.detectors.items():

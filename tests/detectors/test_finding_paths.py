@@ -10,7 +10,6 @@ way), without history and on an empty frame, and require identical frames.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import pytest
 from polars.testing import assert_frame_equal
 from tests.request_demo import (
     demo_declarations,
+    request_context,
     split_latest,
 )
 
@@ -45,11 +45,6 @@ def ref() -> ReferenceData:
     return load_reference_data()
 
 
-def _ctx(ref: ReferenceData, frame: pl.DataFrame) -> DetectionContext:
-    day = frame["entry_date"].max() if frame.height else None
-    return DetectionContext(ref=ref, as_of=day if isinstance(day, date) else date(2026, 7, 1))
-
-
 def _entries(decl: pl.DataFrame) -> list[pl.DataFrame]:
     return [part for _, part in decl.group_by("entry_number", maintain_order=True)]
 
@@ -72,7 +67,7 @@ class _Classification:
     def __init__(self, ref: ReferenceData, history: pl.DataFrame) -> None:
         self.ref = ref
         self.detector = ClassificationDetector()
-        self.detector.fit(history, _ctx(ref, history))
+        self.detector.fit(history, request_context(ref, history))
         self.found = 0
         self.built = 0  # findings the request path built (not declined)
         build = self.detector._request_findings
@@ -85,7 +80,7 @@ class _Classification:
         self.detector._request_findings = counted  # type: ignore[method-assign,assignment]
 
     def check(self, frame: pl.DataFrame) -> pl.DataFrame:
-        ctx = _ctx(self.ref, frame)
+        ctx = request_context(self.ref, frame)
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(classification_module, "SMALL_REQUEST", -1)
             want = self.detector.detect(frame, ctx)
@@ -180,7 +175,7 @@ def test_numbers_are_written_as_polars_writes_them() -> None:
 def valuation(demo: tuple[pl.DataFrame, pl.DataFrame], ref: ReferenceData
               ) -> tuple[ValuationDetector, DetectionContext]:
     history, current = demo
-    ctx = _ctx(ref, current)
+    ctx = request_context(ref, current)
     detector = ValuationDetector()
     detector.fit(history, ctx)
     return detector, ctx
