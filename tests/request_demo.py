@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -43,3 +44,20 @@ def request_context(ref: ReferenceData, frame: pl.DataFrame) -> DetectionContext
     """The detection context of a request: its own latest entry date (a fixed day if none)."""
     day = frame["entry_date"].max() if frame.height else None
     return DetectionContext(ref=ref, as_of=day if isinstance(day, date) else date(2026, 7, 1))
+
+
+def one_by_one(decl: pl.DataFrame) -> list[pl.DataFrame]:
+    """Each entry's lines as its own frame (one scoring request each), in first-seen order."""
+    return [part for _, part in decl.group_by("entry_number", maintain_order=True)]
+
+
+def edited(frame: pl.DataFrame, **values: Any) -> pl.DataFrame:
+    """``frame`` with columns set to ``values`` (a callable gets the column), types kept."""
+    columns = []
+    for name, value in values.items():
+        dtype = frame.schema[name]
+        if callable(value):
+            columns.append(value(pl.col(name)).cast(dtype).alias(name))
+        else:
+            columns.append(pl.lit(value, dtype=dtype).alias(name))
+    return frame.with_columns(columns)

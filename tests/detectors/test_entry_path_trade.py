@@ -24,6 +24,8 @@ from polars.testing import assert_frame_equal
 from tests.request_demo import (
     ENTRIES_USED,
     demo_declarations,
+    edited,
+    one_by_one,
     request_context,
     split_latest,
 )
@@ -102,22 +104,6 @@ class _Paths:
         return wants
 
 
-def _entries(decl: pl.DataFrame) -> list[pl.DataFrame]:
-    return [part for _, part in decl.group_by("entry_number", maintain_order=True)]
-
-
-def _edited(frame: pl.DataFrame, **values: Any) -> pl.DataFrame:
-    """``frame`` with columns set to ``values`` (a callable gets the column), types kept."""
-    columns = []
-    for name, value in values.items():
-        dtype = frame.schema[name]
-        if callable(value):
-            columns.append(value(pl.col(name)).cast(dtype).alias(name))
-        else:
-            columns.append(pl.lit(value, dtype=dtype).alias(name))
-    return frame.with_columns(columns)
-
-
 # Edits that reach the edges of the checks the screens settle.
 EDITS: list[dict[str, Any]] = [
     {"adcvd_case_number": None}, {"adcvd_case_number": "A-570-000"},
@@ -156,7 +142,7 @@ def test_every_demo_entry_gets_the_batch_findings(
     demo: tuple[pl.DataFrame, pl.DataFrame], paths: _Paths,
 ) -> None:
     _, current = demo
-    entries = _entries(current)
+    entries = one_by_one(current)
     assert len(entries) == ENTRIES_USED
     # First seen (nothing remembered yet), then again with what the screens remembered.
     wants = [paths.check(one) for one in entries]
@@ -201,7 +187,7 @@ def test_edited_entries_get_the_batch_findings(
         paths.check(one)
     for one in chosen:
         for edit in EDITS:
-            paths.check(_edited(one, **edit))
+            paths.check(edited(one, **edit))
     # Several entries at once (a surge needs lines enough), and a request of one line.
     paths.check(pl.concat(chosen))
     paths.check(chosen[0].head(1))
@@ -213,7 +199,7 @@ def test_without_history_and_empty_frames(
 ) -> None:
     history, current = demo
     bare = _Paths(ref, history.clear())
-    for one in [*_entries(current)[:20], *_touching(history.tail(3000), ref)]:
+    for one in [*one_by_one(current)[:20], *_touching(history.tail(3000), ref)]:
         bare.check(one)
     bare.check(current.clear())
 

@@ -19,6 +19,8 @@ import pytest
 from polars.testing import assert_frame_equal
 from tests.request_demo import (
     demo_declarations,
+    edited,
+    one_by_one,
     request_context,
     split_latest,
 )
@@ -43,22 +45,6 @@ def demo(demo_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
 @pytest.fixture(scope="module")
 def ref() -> ReferenceData:
     return load_reference_data()
-
-
-def _entries(decl: pl.DataFrame) -> list[pl.DataFrame]:
-    return [part for _, part in decl.group_by("entry_number", maintain_order=True)]
-
-
-def _edited(frame: pl.DataFrame, **values: Any) -> pl.DataFrame:
-    """``frame`` with columns set to ``values`` (a callable gets the column), types kept."""
-    columns = []
-    for name, value in values.items():
-        dtype = frame.schema[name]
-        if callable(value):
-            columns.append(value(pl.col(name)).cast(dtype).alias(name))
-        else:
-            columns.append(pl.lit(value, dtype=dtype).alias(name))
-    return frame.with_columns(columns)
 
 
 class _Classification:
@@ -102,13 +88,13 @@ def _foreign_descriptions(current: pl.DataFrame, count: int) -> list[pl.DataFram
     (most of these read as another heading: a finding)."""
     texts = current.select("description", pl.col("hts_code").str.slice(0, 2).alias("ch"))
     out = []
-    for i, one in enumerate(_entries(current)[:count]):
+    for i, one in enumerate(one_by_one(current)[:count]):
         chapter = one["hts_code"].str.slice(0, 2)[0]
         other = texts.filter(pl.col("ch") != chapter)
         if other.is_empty():
             continue
         pick = other["description"][(7 * i) % other.height]
-        out.append(_edited(one, description=pick))
+        out.append(edited(one, description=pick))
     return out
 
 
@@ -127,7 +113,7 @@ def test_classification_request_findings_are_the_batch_findings(
     demo: tuple[pl.DataFrame, pl.DataFrame], classification: _Classification,
 ) -> None:
     _, current = demo
-    for one in _entries(current):
+    for one in one_by_one(current):
         classification.check(one)
     foreign = _foreign_descriptions(current, 40)
     found = classification.found
@@ -137,7 +123,7 @@ def test_classification_request_findings_are_the_batch_findings(
     assert classification.built > (classification.found - found), "the request path built them"
     for one in foreign[:8]:
         for edit in CLASSIFICATION_EDITS:
-            classification.check(_edited(one, **edit))
+            classification.check(edited(one, **edit))
     # Several entries at once, a duplicated line, the declared rate missing as a column.
     classification.check(pl.concat(foreign[:6]))
     classification.check(pl.concat([foreign[0], foreign[0]]))
@@ -253,7 +239,7 @@ def test_valuation_request_findings_take_the_plain_path(
         return out
 
     monkeypatch.setattr(valuation_findings_module, "plain_findings", counted)
-    entries = _entries(demo[1])
+    entries = one_by_one(demo[1])
     fast = [detector.detect(one, ctx) for one in entries]
     assert built and min(built) >= 0, "the flagged lines of a request are written in Python"
     monkeypatch.setattr(valuation_findings_module, "PLAIN_LINES", -1)

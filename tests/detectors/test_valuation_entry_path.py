@@ -18,6 +18,7 @@ import pytest
 from polars.testing import assert_frame_equal
 from tests.request_demo import (
     demo_declarations,
+    one_by_one,
     split_latest,
 )
 
@@ -55,10 +56,6 @@ def fitted(demo: tuple[pl.DataFrame, pl.DataFrame]) -> tuple[ValuationDetector,
     detector = ValuationDetector()
     detector.fit(history, ctx)
     return detector, ctx
-
-
-def _entries(decl: pl.DataFrame) -> list[pl.DataFrame]:
-    return [part for _, part in decl.group_by("entry_number", maintain_order=True)]
 
 
 def _references(detector: ValuationDetector, cfg: ValuationConfig) -> EntryReferences:
@@ -117,9 +114,9 @@ def test_every_demo_entry_gives_the_batch_flags(
 ) -> None:
     history, current = demo
     detector, ctx = fitted
-    entries = _entries(current)
+    entries = one_by_one(current)
     # some past entries too: their parties and keys all have a history
-    known = _entries(history)[-20:]
+    known = one_by_one(history)[-20:]
     assert _check(detector, entries + known, ctx).height > 0
     kinds = _check(detector, _moved(entries), ctx)
     assert kinds.height >= 40
@@ -152,7 +149,7 @@ def test_detect_gives_the_batch_findings(
 ) -> None:
     _, current = demo
     detector, ctx = fitted
-    frames = _entries(current)[:20] + _moved(_entries(current)[:20])
+    frames = one_by_one(current)[:20] + _moved(one_by_one(current)[:20])
     fast = [detector.detect(one, ctx) for one in frames]
     monkeypatch.setattr(valuation_module, "ENTRY_LINES", -1)  # the batch path
     for one, got in zip(frames, fast, strict=True):
@@ -166,7 +163,7 @@ def test_first_seen_parties_nulls_and_no_base_rates(
 ) -> None:
     _, current = demo
     detector, ctx = fitted
-    entries = _entries(current)[:30]
+    entries = one_by_one(current)[:30]
     i = pl.int_range(pl.len())
     new_parties = [one.with_columns(pl.lit("NEW-IMPORTER").alias("importer_id"),
                                     pl.format("NEW-{}", pl.col("manufacturer_id"))
@@ -200,7 +197,7 @@ def test_without_party_history_and_with_another_configuration(
 ) -> None:
     _, current = demo
     detector, ctx = fitted
-    frames = _moved(_entries(current)[:20])
+    frames = _moved(one_by_one(current)[:20])
     bare = ValuationDetector(baseline=detector.baseline, party_history=pl.DataFrame())
     bare.base_rates = detector.base_rates
     _check(bare, frames, ctx)
@@ -230,7 +227,7 @@ def test_frames_left_to_the_batch_path(
     detector, ctx = fitted
     cfg = detector.config
     refs = _references(detector, cfg)
-    one = _entries(current)[0]
+    one = one_by_one(current)[0]
     value = pl.col("entered_value_usd")
     for odd in (one.with_columns(pl.lit("CÔTE").alias("country_of_origin")),
                 one.with_columns(pl.lit(float("nan")).alias("entered_value_usd")),

@@ -19,6 +19,7 @@ import polars as pl
 import pytest
 from tests.request_demo import (
     demo_declarations,
+    one_by_one,
     read_demo,
     split_latest,
 )
@@ -89,10 +90,6 @@ def demo(demo_dir: Path) -> dict[str, pl.DataFrame]:
             "examined": examined, "artifact": artifact}  # type: ignore[dict-item]
 
 
-def _entries(decl: pl.DataFrame) -> list[pl.DataFrame]:
-    return [part for _, part in decl.group_by("entry_number", maintain_order=True)]
-
-
 def _frame_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(entry_features_module, "SMALL_ENTRY_LINES", 0)
     monkeypatch.setattr(line_features_module, "SMALL_ENTRY_LINES", 0)
@@ -123,9 +120,9 @@ def test_every_demo_entry_scores_as_on_the_frame_path(
 ) -> None:
     artifact: ModelArtifact = demo["artifact"]  # type: ignore[assignment]
     past, findings = demo["past"], demo["findings"]
-    rescored = _entries(demo["examined"])[:RESCORED]
+    rescored = one_by_one(demo["examined"])[:RESCORED]
     removed = 0
-    for one in [*_entries(demo["current"]), *rescored]:
+    for one in [*one_by_one(demo["current"]), *rescored]:
         kept = without_lines(past, one)
         with monkeypatch.context() as patch:
             _frame_path(patch)
@@ -134,14 +131,14 @@ def test_every_demo_entry_scores_as_on_the_frame_path(
         removed += past.height - kept.height
         _compare(artifact, one, findings, kept, monkeypatch)
     assert removed > 0, "re-scored entries take their own outcomes out"
-    assert without_lines(past, _entries(demo["current"])[0]) is past
+    assert without_lines(past, one_by_one(demo["current"])[0]) is past
 
 
 def test_first_seen_patterns_and_parties_score_as_on_the_frame_path(
     demo: dict[str, pl.DataFrame], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     artifact: ModelArtifact = demo["artifact"]  # type: ignore[assignment]
-    entries = _entries(demo["current"])[:25]
+    entries = one_by_one(demo["current"])[:25]
     for one in entries:
         fresh = dataclasses.replace(artifact)  # nothing remembered: every pattern is new
         unseen = one.with_columns(pl.lit("NEW-IMPORTER").alias("importer_id"),
@@ -154,7 +151,7 @@ def test_unusual_lines_score_as_on_the_frame_path(
     demo: dict[str, pl.DataFrame], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     artifact: ModelArtifact = demo["artifact"]  # type: ignore[assignment]
-    one = _entries(demo["current"])[0].head(1)
+    one = one_by_one(demo["current"])[0].head(1)
     findings, past = demo["findings"], demo["past"]
     variants = [
         one.with_columns(pl.lit(None, dtype=pl.Float64).alias(c) for c in (

@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 from polars.expr.whenthen import ChainedThen, Then
 from polars.testing import assert_frame_equal
+from tests.request_demo import one_by_one
 
 from tradeguard.contract import KeyTracker, schema_for, validate_batch
 from tradeguard.contract import validate as validate_module
@@ -50,10 +51,6 @@ def demo(demo_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     return decl.filter(~recent), decl.filter(recent), _read(demo_dir, "outcomes")
 
 
-def _entries(decl: pl.DataFrame) -> list[pl.DataFrame]:
-    return [part for _, part in decl.group_by("entry_number", maintain_order=True)]
-
-
 def test_valuation_kept_peer_rows_give_the_batch_evidence(
     demo: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -65,7 +62,7 @@ def test_valuation_kept_peer_rows_give_the_batch_evidence(
     detector.fit(history, ctx)
     cfg = detector.config
     keys = ["entry_number", "line_number"]
-    entries = _entries(current)
+    entries = one_by_one(current)
     monkeypatch.setattr(valuation_module, "SMALL_PEER_KEYS", -1)  # the general plan
     batch = detector._evidence(current, cfg, ctx)
     planned = [detector._evidence(one, cfg, ctx) for one in entries]
@@ -94,7 +91,7 @@ def test_past_outcomes_kept_per_day_give_the_same_model_history(
     keys = ["entry_number", "line_number"]
     # an entry already in the history (re-scored) and new entries
     for one in [history.filter(pl.col("entry_number") == kept["entry_number"][0]),
-                *_entries(current)[:40]]:
+                *one_by_one(current)[:40]]:
         want = past_outcome_history(one, examined, outcomes, day)
         assert want is not None
         got = kept.join(one.select(pl.col("entry_number").cast(pl.String),
@@ -119,7 +116,7 @@ def test_duty_frame_without_chapter99_join_when_no_measure_applies(
                                         for i in range(current.height)], dtype=pl.String),
         pl.Series("entry_date", [date(2025, 9, 1) + timedelta(days=17 * i % 400)
                                  for i in range(current.height)]))
-    frames = [*_entries(current), *_entries(varied)]
+    frames = [*one_by_one(current), *one_by_one(varied)]
     fast = [expected_duty_frame(one, ref) for one in frames]
     monkeypatch.setattr(duty_frame, "_chapter99_may_apply", lambda df, lookups: True)
     joined = [expected_duty_frame(one, ref) for one in frames]
@@ -178,8 +175,8 @@ def test_small_batch_input_digest_equals_the_general_one(
     demo: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _, current, _ = demo
-    small = [input_digest(one) for one in _entries(current)]
+    small = [input_digest(one) for one in one_by_one(current)]
     monkeypatch.setattr(run_module, "SMALL_DIGEST_BATCH", -1)
-    general = [input_digest(one) for one in _entries(current)]
+    general = [input_digest(one) for one in one_by_one(current)]
     assert all(a.equals(b) for a, b in zip(small, general, strict=True))
     assert pl.concat(small).n_unique() == current.height

@@ -21,6 +21,7 @@ from polars.testing import assert_frame_equal
 from tests.request_demo import (
     demo_declarations,
     latest_entries,
+    one_by_one,
     read_demo,
 )
 
@@ -89,10 +90,6 @@ def demo(demo_dir: Path) -> dict[str, pl.DataFrame]:
             "all": decl, "chain": read_demo(out, "supply_chain")}
 
 
-def _entries(decl: pl.DataFrame) -> list[pl.DataFrame]:
-    return [part for _, part in decl.group_by("entry_number", maintain_order=True)]
-
-
 def _ctx(decl: pl.DataFrame, chain: pl.DataFrame | None = None) -> DetectionContext:
     day = decl.get_column("entry_date").max()
     assert isinstance(day, date)
@@ -137,7 +134,7 @@ def test_entry_screening_gives_the_batch_rows(
     # Listed names as declared (with and without the listed country) make sure hits are met.
     planted: list[Party] = [(n, c if i % 2 else None, None) for i, (n, c) in enumerate(
         lists.select("variant", "country").gather_every(max(1, lists.height // 60)).iter_rows())]
-    groups = [_parties(lines) for lines in _entries(current)]
+    groups = [_parties(lines) for lines in one_by_one(current)]
     groups += [planted[i:i + 4] for i in range(0, len(planted), 4)]
     groups.append([(n, "CN", "Urumqi, Xinjiang") for n in EDGE_NAMES])
     hits = 0
@@ -185,7 +182,7 @@ def test_detector_findings_per_entry_equal_the_batch_path(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     current = demo["current"]
-    entries = _entries(current)
+    entries = one_by_one(current)
     GENERAL_CALLS.clear()
     first, again, batch = _both_paths(detector, entries, _ctx(current), monkeypatch)
     for a, b, want in zip(first, again, batch, strict=True):
@@ -200,7 +197,7 @@ def test_detector_findings_per_entry_equal_the_batch_path(
         assert len(GENERAL_CALLS) < len(flagged)
 
 
-def _edge_entries(decl: pl.DataFrame) -> list[pl.DataFrame]:
+def _edgeone_by_one(decl: pl.DataFrame) -> list[pl.DataFrame]:
     """Odd entries: no lines, null and blank names, a listed name, Xinjiang addresses,
     cotton from China, another text type for names."""
     one = decl.head(1)
@@ -248,7 +245,7 @@ def test_edge_entries_equal_the_batch_path(
     least: int, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     current = demo["current"]
-    entries = _edge_entries(current)
+    entries = _edgeone_by_one(current)
     first, again, batch = _both_paths(detector, entries, _ctx(current), monkeypatch)
     for a, b, want in zip(first, again, batch, strict=True):
         assert_frame_equal(a, want)
@@ -260,7 +257,7 @@ def test_entries_with_a_supply_chain_equal_the_batch_path(
     demo: dict[str, pl.DataFrame], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     current, chain = demo["current"], demo["chain"]
-    entries = _entries(current)
+    entries = one_by_one(current)
     first, again, batch = _both_paths(ForcedLaborDetector, entries, _ctx(current, chain),
                                       monkeypatch)
     for a, b, want in zip(first, again, batch, strict=True):
@@ -300,7 +297,7 @@ def test_a_fitted_detector_pickles_without_its_lookups(
     fitted.fit(pl.DataFrame(), ctx)
     copy = pickle.loads(pack(fitted))  # as a fitted run is shipped to batch workers
     assert copy._tariff is not None and not copy._tariff.by_number
-    for lines in _entries(current)[:20]:
+    for lines in one_by_one(current)[:20]:
         assert_frame_equal(copy.detect(lines, ctx), fitted.detect(lines, ctx))
 
 
@@ -311,7 +308,7 @@ def test_parties_screened_ahead_give_the_same_findings(
 ) -> None:
     current = demo["current"]
     ctx = _ctx(current)
-    entries = _entries(current)[-40:]
+    entries = one_by_one(current)[-40:]
     _, _, batch = _both_paths(detector, entries, ctx, monkeypatch)
     ahead = detector()
     ahead.fit(pl.DataFrame(), ctx)

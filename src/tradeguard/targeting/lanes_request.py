@@ -103,10 +103,39 @@ def few_lines_lanes(frame: pl.DataFrame, cfg: TargetingConfig) -> pl.DataFrame |
     rows = _lane_rows(frame)
     if rows is None:
         return None
-    sample, version = cfg.random_sample, cfg.version  # the version is hashed on each read
+    version = cfg.version  # the version is hashed on each read
+    draws, lanes, selections = _before_risk(rows, cfg, version)
+    _fill_quotas(rows, lanes, selections, cfg, version)
+    return _with_lanes(frame, rows, draws, lanes, selections, cfg)
+
+
+def few_lines_lanes_online(frame: pl.DataFrame, cfg: TargetingConfig,
+                           cutoffs: LaneCutoffs) -> pl.DataFrame | None:
+    """What ``assign_lanes_online(frame, cfg, cutoffs)`` gives, or None (general path)."""
+    rows = _lane_rows(frame)
+    if rows is None:
+        return None
+    cap = cfg.capacity
+    draws, lanes, selections = _before_risk(rows, cfg, cfg.version)
+    for i, r in enumerate(rows):
+        if lanes[i] is not None:
+            continue
+        port, risk = r["port_of_entry"], r["risk_score"]
+        if risk >= max(cutoffs.for_port("red", port), cap.min_risk.red):
+            lanes[i], selections[i] = "red", "targeted"
+        elif risk >= max(cutoffs.for_port("yellow", port), cap.min_risk.yellow):
+            lanes[i], selections[i] = "yellow", "targeted"
+    return _with_lanes(frame, rows, draws, lanes, selections, cfg)
+
+
+def _before_risk(rows: list[dict[str, Any]], cfg: TargetingConfig, version: str
+                 ) -> tuple[list[float], list[str | None], list[str | None]]:
+    """Each line's sample draw and the lanes decided before risk, in precedence order:
+    forced, the random sample, the trusted-trader track (None: open for risk to decide)."""
+    sample = cfg.random_sample
+    draws: list[float] = []
     lanes: list[str | None] = []
     selections: list[str | None] = []
-    draws: list[float] = []
     for r in rows:
         draw = _draw(sample.seed, version, r["entry_number"], str(r["line_number"]))
         trusted = bool(r["trusted_trader"])
@@ -118,35 +147,7 @@ def few_lines_lanes(frame: pl.DataFrame, cfg: TargetingConfig) -> pl.DataFrame |
         selections.append("forced" if forced else "random" if drawn
                           else "trusted" if fast else None)
         draws.append(draw)
-    _fill_quotas(rows, lanes, selections, cfg, version)
-    return _with_lanes(frame, rows, draws, lanes, selections, cfg)
-
-
-def few_lines_lanes_online(frame: pl.DataFrame, cfg: TargetingConfig,
-                           cutoffs: LaneCutoffs) -> pl.DataFrame | None:
-    """What ``assign_lanes_online(frame, cfg, cutoffs)`` gives, or None (general path)."""
-    rows = _lane_rows(frame)
-    if rows is None:
-        return None
-    sample, cap, version = cfg.random_sample, cfg.capacity, cfg.version
-    lanes: list[str] = []
-    selections: list[str] = []
-    draws: list[float] = []
-    for r in rows:
-        draw = _draw(sample.seed, version, r["entry_number"], str(r["line_number"]))
-        trusted = bool(r["trusted_trader"])
-        forced = r["forced_lane"] is not None
-        drawn = not forced and (not trusted or sample.include_trusted) and draw < sample.rate
-        fast = not forced and not drawn and trusted and cfg.trusted_traders.fast_track
-        port, risk = r["port_of_entry"], r["risk_score"]
-        to_red = risk >= max(cutoffs.for_port("red", port), cap.min_risk.red)
-        to_yellow = risk >= max(cutoffs.for_port("yellow", port), cap.min_risk.yellow)
-        lanes.append(r["forced_lane"] if forced else sample.lane if drawn else "green" if fast
-                     else "red" if to_red else "yellow" if to_yellow else "green")
-        selections.append("forced" if forced else "random" if drawn else "trusted" if fast
-                          else "targeted" if to_red or to_yellow else "none")
-        draws.append(draw)
-    return _with_lanes(frame, rows, draws, lanes, selections, cfg)
+    return draws, lanes, selections
 
 
 def _fill_quotas(rows: list[dict[str, Any]], lanes: list[str | None],

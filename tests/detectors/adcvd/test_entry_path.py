@@ -23,6 +23,8 @@ from polars.testing import assert_frame_equal
 from tests.request_demo import (
     ENTRIES_USED,
     demo_declarations,
+    edited,
+    one_by_one,
     split_latest,
 )
 
@@ -84,10 +86,6 @@ class _Paths:
         assert_frame_equal(got, want)
 
 
-def _entries(decl: pl.DataFrame) -> list[pl.DataFrame]:
-    return [part for _, part in decl.group_by("entry_number", maintain_order=True)]
-
-
 def _in_scope(decl: pl.DataFrame, ref: ReferenceData) -> pl.DataFrame:
     """Lines under some order's HTS prefix, whatever their origin."""
     prefixes = ref.adcvd_orders.explode("hts_prefixes").select(
@@ -112,7 +110,7 @@ def test_every_demo_entry_gets_the_batch_findings(
     demo: tuple[pl.DataFrame, pl.DataFrame], paths: _Paths, ref: ReferenceData,
 ) -> None:
     history, current = demo
-    entries = _entries(current)
+    entries = one_by_one(current)
     assert len(entries) == ENTRIES_USED
     for one in entries:
         paths.check(one)
@@ -122,22 +120,13 @@ def test_every_demo_entry_gets_the_batch_findings(
     older = history.filter(pl.col("entry_number").is_in(
         history["entry_number"].unique(maintain_order=True).tail(REMEMBERED).implode()))
     touching = pl.concat([_in_scope(older, ref), older.drop_nulls("adcvd_case_number")])
-    for one in _entries(older.filter(pl.col("entry_number").is_in(
+    for one in one_by_one(older.filter(pl.col("entry_number").is_in(
             touching["entry_number"].implode()))):
         paths.check(one)
     # The comparison means something only if both paths have work: findings, and requests
     # the tie screen settles that the supply-change screen could not.
     assert paths.found >= 5 and paths.settled_by_ties >= 5, (paths.found,
                                                              paths.settled_by_ties)
-
-
-def _edited(frame: pl.DataFrame, **values: Any) -> pl.DataFrame:
-    columns = []
-    for name, value in values.items():
-        dtype = frame.schema[name]
-        columns.append((value(pl.col(name)) if callable(value) else pl.lit(value, dtype))
-                       .cast(dtype).alias(name))
-    return frame.with_columns(columns)
 
 
 # Edits that reach the edges of the ties the screen rules out.
@@ -183,14 +172,14 @@ def test_edited_entries_get_the_batch_findings(
     assert len(chosen) >= 4
     for one in chosen:
         for edit in EDITS:
-            paths.check(_edited(one, **edit))
+            paths.check(edited(one, **edit))
         # a new plant on a route, shipping again: history's shipments count
-        paths.check(_edited(one, manufacturer_id="VNNEWPLA1HAN", country_of_origin="VN"))
+        paths.check(edited(one, manufacturer_id="VNNEWPLA1HAN", country_of_origin="VN"))
     paths.check(pl.concat(chosen))
-    paths.check(pl.concat([_edited(one, manufacturer_id="VNNEWPLA1HAN") for one in chosen]))
+    paths.check(pl.concat([edited(one, manufacturer_id="VNNEWPLA1HAN") for one in chosen]))
     reported = paths.found
     for edit in NEW_PLANT_EDITS:
-        later = [_edited(one, entry_date=lambda c: c + pl.duration(days=60), **edit)
+        later = [edited(one, entry_date=lambda c: c + pl.duration(days=60), **edit)
                  for one in chosen]
         for one in later:
             paths.check(one)
@@ -225,7 +214,7 @@ def test_without_history_and_empty_frames(
     history, current = demo
     bare = _Paths(ref, history.clear())
     third = _third_country(history.tail(3000), ref)
-    for one in [*_entries(current)[:20], *_entries(third.head(40))]:
+    for one in [*one_by_one(current)[:20], *one_by_one(third.head(40))]:
         bare.check(one)
     bare.check(current.clear())
 

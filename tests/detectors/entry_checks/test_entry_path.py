@@ -20,6 +20,7 @@ import pytest
 from polars.testing import assert_frame_equal
 from tests.request_demo import (
     demo_declarations,
+    one_by_one,
     split_latest,
 )
 
@@ -43,10 +44,6 @@ def demo(demo_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(all demo declarations, those of the latest ENTRIES_USED entries)."""
     decl = demo_declarations(demo_dir)
     return decl, split_latest(decl)[1]
-
-
-def _entries(decl: pl.DataFrame) -> list[pl.DataFrame]:
-    return [part for _, part in decl.group_by("entry_number", maintain_order=True)]
 
 
 def _compare(entries: list[pl.DataFrame], ref: ReferenceData,
@@ -78,7 +75,7 @@ def _compare(entries: list[pl.DataFrame], ref: ReferenceData,
 def test_demo_entries_give_the_general_findings(
         demo: tuple[pl.DataFrame, pl.DataFrame], monkeypatch: pytest.MonkeyPatch) -> None:
     _, current = demo
-    entries = _entries(current)
+    entries = one_by_one(current)
     decided, flagged = _compare(entries, load_reference_data(), monkeypatch)
     assert decided == len(entries), "demo entries are read on the plain path"
     assert 0 < flagged < len(entries)
@@ -149,7 +146,7 @@ def test_varied_entries_give_the_general_findings(
         demo: tuple[pl.DataFrame, pl.DataFrame], monkeypatch: pytest.MonkeyPatch,
         variant: str) -> None:
     _, current = demo
-    entries = _entries(current)[::3]
+    entries = one_by_one(current)[::3]
     if variant == "duty":
         varied = [_declared_duty(one, i) for i, one in enumerate(entries)]
     elif variant == "shuffled":
@@ -163,7 +160,7 @@ def test_varied_entries_give_the_general_findings(
 def test_inputs_the_plain_path_does_not_read_take_the_general_path(
         demo: tuple[pl.DataFrame, pl.DataFrame], monkeypatch: pytest.MonkeyPatch) -> None:
     _, current = demo
-    one = _entries(current)[0]
+    one = one_by_one(current)[0]
     odd = [
         one.with_columns(pl.col("entry_date").cast(pl.String)),  # text dates
         one.with_columns(pl.lit(float("nan")).alias("quantity")),
@@ -212,7 +209,7 @@ def test_plain_expected_duty_is_the_duty_frame(
         demo: tuple[pl.DataFrame, pl.DataFrame]) -> None:
     _, current = demo
     ref = load_reference_data()
-    varied = pl.concat([_shuffled(one, i) for i, one in enumerate(_entries(current))])
+    varied = pl.concat([_shuffled(one, i) for i, one in enumerate(one_by_one(current))])
     # numbers of every rate kind (conditional, specific, compound), in several units
     kinds = ref.tariff.frame.group_by("general_kind").head(6)["hts10"]
     template = varied.head(1).drop("hts_code", "quantity_unit", "country_of_origin")

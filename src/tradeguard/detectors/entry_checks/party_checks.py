@@ -18,9 +18,10 @@ _RULES = {
 }
 
 
-def party_findings(df: pl.DataFrame, rules: PartyRules, present: set[str],
-                   stats: dict[str, int]) -> list[pl.DataFrame]:
-    """DQ_PARTY_MISSING per line: one finding listing every missing party field."""
+def party_fields(rules: PartyRules, present: set[str], rows: int,
+                 stats: dict[str, int]) -> list[str]:
+    """The party fields a formal line must name that the batch has as columns; each required
+    one it lacks is counted in ``stats`` (``party_column_absent:<field>``, ``rows`` lines)."""
     wanted: list[str] = []
     if rules.require_mid:
         wanted.append("manufacturer_id")
@@ -30,8 +31,14 @@ def party_findings(df: pl.DataFrame, rules: PartyRules, present: set[str],
         wanted.append("seller_name")
     for name in wanted:
         if name not in present:
-            stats[f"party_column_absent:{name}"] = df.height
-    fields = [f for f in wanted if f in present]
+            stats[f"party_column_absent:{name}"] = rows
+    return [f for f in wanted if f in present]
+
+
+def party_findings(df: pl.DataFrame, rules: PartyRules, present: set[str],
+                   stats: dict[str, int]) -> list[pl.DataFrame]:
+    """DQ_PARTY_MISSING per line: one finding listing every missing party field."""
+    fields = party_fields(rules, present, df.height, stats)
     if not fields:
         return []
     formal = ~pl.col("entry_type").is_in(list(rules.informal_entry_types)).fill_null(False)

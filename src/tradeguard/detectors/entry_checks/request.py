@@ -29,6 +29,7 @@ from tradeguard.detectors.entry_checks.entry_level import check_digit
 from tradeguard.detectors.entry_checks.frame import _NUMBER_COLUMNS, _TEXT_COLUMNS
 from tradeguard.detectors.entry_checks.mid_checks import KEY, REMEMBERED_PARTIES, _checked
 from tradeguard.detectors.entry_checks.mid_plain import plain_verdict
+from tradeguard.detectors.entry_checks.party_checks import party_fields
 from tradeguard.detectors.entry_checks.request_duty import Ambiguous
 from tradeguard.detectors.entry_checks.request_lookups import (
     RequestLookups,
@@ -344,18 +345,7 @@ def _party_flags(lines: pl.DataFrame, col: dict[str, list[Any]], cfg: EntryCheck
                  flagged: set[str], not_checked: dict[str, int]) -> None:
     """Parties a formal entry line must name (:func:`~.party_checks.party_findings`)."""
     rules = cfg.parties
-    wanted: list[str] = []
-    if rules.require_mid:
-        wanted.append("manufacturer_id")
-    if rules.require_manufacturer_name_address:
-        wanted += ["manufacturer_name", "manufacturer_address"]
-    if rules.require_seller:
-        wanted.append("seller_name")
-    present = set(lines.columns)
-    for name in wanted:
-        if name not in present:
-            not_checked[f"party_column_absent:{name}"] = lines.height
-    fields = [f for f in wanted if f in present]
+    fields = party_fields(rules, set(lines.columns), lines.height, not_checked)
     for i, entry_type in enumerate(col["entry_type"]):
         formal = entry_type is None or entry_type not in rules.informal_entry_types
         if formal and any(col[f][i] is None for f in fields):
