@@ -65,6 +65,30 @@ def bench_app() -> Any:
         model_dir=d / "model", rate_per_second=100000, rate_burst=100000, warm_scorer=True))
 
 
+def _cpu_reference_ms() -> float:
+    """CPU ms of a fixed pure-Python loop (best of five): this machine's speed, so results
+    from hosts of the same kind but different processors can be compared."""
+    best = float("inf")
+    for _ in range(5):
+        t = time.process_time()
+        s = 0
+        for i in range(1_000_000):
+            s += i * i
+        best = min(best, time.process_time() - t)
+    return round(best * 1000, 1)
+
+
+def _cpu_model() -> str:
+    """The processor's name as the kernel reports it ('unknown' where it does not)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
 def _port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -459,8 +483,9 @@ def main() -> None:
              str(args.stages)], env=env, check=True, capture_output=True, text=True).stdout)
         if args.stages else {},
         "target": {"p99_ms": 20, "rate_rps": 200},
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+        "machine": f"{platform.machine()} ({_cpu_model()}), {os.cpu_count()} cores, Python "
                    f"{platform.python_version()}",
+        "cpu_reference_ms": _cpu_reference_ms(),
         "loadavg_before": [round(x, 2) for x in load_before],
         "date": date.today().isoformat(),
     }
@@ -486,7 +511,8 @@ def _markdown(r: dict[str, Any]) -> str:
     met = bool(at200) and at200[0]["p99_ms"] is not None and at200[0]["p99_ms"] <= 20 \
         and at200[0]["timed_out"] == 0 and at200[0]["errors"] == 0 \
         and at200[0]["shed_503"] == 0
-    return f"""Machine: {r["machine"]}; load average before the run {r["loadavg_before"]}.
+    return f"""Machine: {r["machine"]}; load average before the run {r["loadavg_before"]};
+CPU reference (a fixed 1M-step Python loop, best of five): {r.get("cpu_reference_ms")} ms.
 Served by uvicorn, {r["workers"]} worker processes, \
 {", ".join(f"{k}={v}" for k, v in r["threads_per_worker"].items())},
 API-key authentication, {r["distinct_bodies"]} distinct demo entries (1 to 5 lines) cycled.

@@ -103,9 +103,17 @@ class Finding:
         )
 
 
+_EMPTY: list[pl.DataFrame] = []
+
+
 def empty_findings() -> pl.DataFrame:
-    """A findings frame with no rows and the canonical schema."""
-    return pl.DataFrame(schema=FINDINGS_SCHEMA)
+    """A findings frame with no rows and the canonical schema.
+
+    Made once and cloned (a frame from a schema costs ~90 us, a clone under 1 us); the clone
+    keeps a caller's in-place edit away from the shared frame."""
+    if not _EMPTY:
+        _EMPTY.append(pl.DataFrame(schema=FINDINGS_SCHEMA))
+    return _EMPTY[0].clone()
 
 
 def findings_frame(findings: Iterable[Finding]) -> pl.DataFrame:
@@ -116,6 +124,18 @@ def findings_frame(findings: Iterable[Finding]) -> pl.DataFrame:
 
 _CATEGORIES = frozenset(c.value for c in Category)
 _SCHEMA = pl.Schema(FINDINGS_SCHEMA)
+_NAMES = list(FINDINGS_SCHEMA)
+# Every findings type is a plain one (no parameters): its class says the type.
+_TYPES = tuple(type(t) for t in FINDINGS_SCHEMA.values())
+#: Up to this many rows, a frame's categories are read in Python (one Polars query less).
+_FEW_ROWS = 512
+
+
+def is_canonical(frame: pl.DataFrame) -> bool:
+    """Whether ``frame`` has exactly the canonical columns, order and types, read from its
+    names and type classes (building and comparing a ``Schema`` costs tens of microseconds)."""
+    return frame.columns == _NAMES and all(
+        type(t) is k for t, k in zip(frame.dtypes, _TYPES, strict=True))
 
 
 def conform(frame: pl.DataFrame) -> pl.DataFrame:
@@ -123,13 +143,28 @@ def conform(frame: pl.DataFrame) -> pl.DataFrame:
 
     A frame already in that shape (as most are) is returned as it is, with no query run.
     """
+    if is_canonical(frame):
+        if frame.height:
+            _check_categories(frame)
+        return frame
     missing = set(FINDINGS_SCHEMA) - set(frame.columns)
     if missing:
         raise ValueError(f"findings frame lacks columns: {sorted(missing)}")
     if frame.height:
-        unknown = set(frame["category"].unique().drop_nulls().to_list()) - _CATEGORIES
-        if unknown:
-            raise ValueError(f"findings use categories outside the contract: {sorted(unknown)}")
+        _check_categories(frame)
     if frame.schema == _SCHEMA:
         return frame
     return frame.select([pl.col(c).cast(t) for c, t in FINDINGS_SCHEMA.items()])
+
+
+def _check_categories(frame: pl.DataFrame) -> None:
+    """Fail loudly on a category outside the contract."""
+    column = frame.get_column("category")
+    if frame.height <= _FEW_ROWS and column.dtype == pl.String:
+        seen = set(column.to_list())
+        seen.discard(None)
+    else:
+        seen = set(column.unique().drop_nulls().to_list())
+    unknown = seen - _CATEGORIES
+    if unknown:
+        raise ValueError(f"findings use categories outside the contract: {sorted(unknown)}")

@@ -4,8 +4,9 @@ The answer is checked and rendered in the request's worker thread (not by FastAP
 one), the security headers are added by a plain ASGI middleware, services and (on SQLite) the
 caller are resolved on the event loop, and credentials are read with statements built once.
 These tests hold each of those to what it replaced: the same bytes for every demo entry, the
-same headers on every kind of response, and credentials that are still checked against the
-database on every request (a revoked key or a disabled account stops working at once).
+same headers on every kind of response, and credentials whose rows are reused for at most a
+second (a key revoked or an account disabled through the service stops working at once; see
+``test_score_path_auth.py`` for changes made by another process).
 """
 
 from __future__ import annotations
@@ -189,7 +190,7 @@ def test_security_headers_on_the_service(demo_client: TestClient) -> None:
             assert r.headers.get_list(name) == [value], (r.url, name)
 
 
-def test_api_key_checked_against_the_database_on_every_request(
+def test_api_key_revoked_through_the_service_stops_at_once(
     empty_app_factory: Any, login: Any,
 ) -> None:
     client = empty_app_factory()

@@ -31,7 +31,7 @@ from tradeguard.detectors.classification import detector as classification_modul
 from tradeguard.detectors.classification.detector import ClassificationDetector
 from tradeguard.detectors.finding_text import json_object, number_text
 from tradeguard.detectors.valuation import ValuationDetector
-from tradeguard.detectors.valuation_entry_findings import plain_findings
+from tradeguard.detectors.valuation_entry_findings import findings_of_rows, plain_findings
 from tradeguard.detectors.valuation_evidence import ValuationConfig
 from tradeguard.refdata import ReferenceData, load_reference_data
 
@@ -238,7 +238,14 @@ def test_valuation_request_findings_take_the_plain_path(
         built.append(-1 if out is None else out.height)
         return out
 
+    def counted_rows(*args: Any) -> pl.DataFrame | None:
+        out = findings_of_rows(*args)
+        built.append(-1 if out is None else out.height)
+        return out
+
     monkeypatch.setattr(valuation_findings_module, "plain_findings", counted)
+    # a request's flagged lines are written from their values, the flagged frame not built
+    monkeypatch.setattr(valuation_findings_module, "findings_of_rows", counted_rows)
     entries = one_by_one(demo[1])
     fast = [detector.detect(one, ctx) for one in entries]
     assert built and min(built) >= 0, "the flagged lines of a request are written in Python"

@@ -71,6 +71,11 @@ def _findings(decl: pl.DataFrame, seed: int) -> pl.DataFrame:
 @pytest.fixture(scope="module")
 def demo(demo_dir: Path) -> dict[str, pl.DataFrame]:
     """History and latest entries' declarations, outcomes, findings, past outcomes, model."""
+    return demo_model(demo_dir)
+
+
+def demo_model(demo_dir: Path) -> dict[str, pl.DataFrame]:
+    """What :func:`demo` holds, built (for other modules' fixtures)."""
     decl = demo_declarations(demo_dir)
     outcomes = read_demo(demo_dir, "outcomes")
     history, current = split_latest(decl)
@@ -112,6 +117,9 @@ def _compare(artifact: ModelArtifact, one: pl.DataFrame, findings: pl.DataFrame,
     for line, row in zip(lines, features.iter_rows(named=True), strict=True):
         assert {f: line[f] for f in artifact.features} == {f: row[f] for f in artifact.features}
     assert np.array_equal(entry.contributions, batch.contributions)
+    # the leaves added up are LightGBM's raw prediction, bit for bit
+    assert np.array_equal(entry.raw, batch.frame["raw_score"].to_numpy())
+    assert np.array_equal(entry.probability, batch.frame["probability"].to_numpy())
     assert got.equals(want), (got, want)
 
 

@@ -444,6 +444,7 @@ def _same_redaction(frames: tuple[pl.DataFrame | None, ...], texts: pl.DataFrame
 
     small_values = redaction.confidential_values(*frames)
     small = {c: redaction.redact_texts(texts, c, small_values) for c in texts.columns}
+    declared = {c: redaction.redact_declared(texts, c, *frames) for c in texts.columns}
     monkeypatch.setattr(redaction, "SMALL_FRAME_ROWS", -1)
     values = redaction.confidential_values(*frames)
     general = {c: redaction.redact_texts(texts, c, values) for c in texts.columns}
@@ -452,6 +453,8 @@ def _same_redaction(frames: tuple[pl.DataFrame | None, ...], texts: pl.DataFrame
     assert small_values.equals(values), (small_values.to_dicts(), values.to_dicts())
     for c in texts.columns:
         assert small[c].equals(general[c]), (small[c].to_dicts(), general[c].to_dicts())
+        assert declared[c].schema == general[c].schema
+        assert declared[c].equals(general[c]), (declared[c].to_dicts(), general[c].to_dicts())
 
 
 def test_redaction_of_each_entry_as_the_general_path(
@@ -566,6 +569,24 @@ def test_declarations_of_each_request_as_the_general_path(
         (entries, lines.with_columns(pl.lit("US").alias("importer_country"))),  # shared
         (entries.drop("trusted_trader"), lines.drop("gross_weight_kg")),
         (entries, lines.with_columns(pl.lit(1.0).alias("unit_value_usd"))),
+        # Derived fields: NaN, infinite, negative, zero and tiny divisors and values.
+        (entries, lines.with_columns(pl.lit(float("nan")).alias("quantity"))),
+        (entries, lines.with_columns(pl.lit(float("nan")).alias("entered_value_usd"))),
+        (entries, lines.with_columns(pl.lit(float("inf")).alias("gross_weight_kg"))),
+        (entries, lines.with_columns(pl.lit(float("inf")).alias("entered_value_usd"))),
+        (entries, lines.with_columns(pl.lit(-2.5).alias("quantity"),
+                                     pl.lit(-0.0).alias("gross_weight_kg"))),
+        (entries, lines.with_columns(pl.lit(5e-324).alias("quantity"),
+                                     pl.lit(1e308).alias("entered_value_usd"))),
+        (entries, lines.with_columns(pl.lit(None, dtype=pl.Float64).alias("quantity"))),
+        (entries, lines.drop("entered_value_usd")),
+        # Several entries: lines of the second only, interleaved, or one line each.
+        (pl.concat([other, entries]), lines),
+        (pl.concat([entries, other]),
+         pl.concat([lines, typed[1][1]], how="diagonal").reverse()),
+        (pl.concat([other, entries]), lines.head(1)),
+        (pl.concat([other, entries]),
+         pl.concat([typed[1][1].head(1), lines.head(1)], how="diagonal")),
     ]:
         _same_declarations(e, ln, monkeypatch)
 

@@ -22,6 +22,7 @@ from tradeguard.api.auth import (
     split_api_key,
     verify_password,
 )
+from tradeguard.api.fresh_principals import RECENT, FreshPrincipals
 from tradeguard.security import Principal, Role
 from tradeguard.store.app_tables import api_keys, users
 
@@ -99,10 +100,12 @@ def list_accounts(engine: sa.Engine) -> list[Account]:
 
 
 def set_active(engine: sa.Engine, username: str, active: bool) -> None:
-    """Enable or disable an account (disabled users' tokens stop working at once)."""
+    """Enable or disable an account (disabled users' tokens stop working at once here, and
+    within :data:`~tradeguard.api.fresh_principals.PRINCIPAL_MAX_AGE` in other processes)."""
     with engine.begin() as conn:
         done = conn.execute(users.update().where(users.c.username == username)
                             .values(active=active)).rowcount
+    RECENT.forget(_ACCOUNT + username)
     if not done:
         raise KeyError(f"no user {username}")
 
@@ -133,10 +136,12 @@ def create_api_key(
 
 
 def revoke_api_key(engine: sa.Engine, key_id: str) -> None:
-    """Stop a key from working."""
+    """Stop a key from working (at once here, and within
+    :data:`~tradeguard.api.fresh_principals.PRINCIPAL_MAX_AGE` in other processes)."""
     with engine.begin() as conn:
         done = conn.execute(api_keys.update().where(api_keys.c.key_id == key_id)
                             .values(revoked_at=datetime.now(UTC))).rowcount
+    RECENT.forget(_KEY + key_id)
     if not done:
         raise KeyError(f"no API key {key_id}")
 
@@ -144,18 +149,52 @@ def revoke_api_key(engine: sa.Engine, key_id: str) -> None:
 #: The one row a presented key needs, as a statement built once (it is read per request).
 _KEY_ROW = sa.select(api_keys.c.secret_sha256, api_keys.c.roles, api_keys.c.importer_id,
                      api_keys.c.revoked_at).where(api_keys.c.key_id == sa.bindparam("key_id"))
+#: The one row a bearer token's account needs.
+_ACCOUNT_ROW = sa.select(users.c.username, users.c.roles, users.c.importer_id,
+                         users.c.active).where(users.c.username == sa.bindparam("username"))
+#: How keys and accounts are named among the principals kept (see :mod:`.fresh_principals`).
+_KEY, _ACCOUNT = "key:", "user:"
 
 
-def principal_for_key(engine: sa.Engine, key: str) -> Principal:
-    """The principal of a presented API key, its row read now (a revoked key stops at once);
-    raises :class:`InvalidCredentials` for an unknown, revoked or wrong key."""
+def principal_for_key(engine: sa.Engine, key: str, *,
+                      recent: FreshPrincipals = RECENT) -> Principal:
+    """The principal of a presented API key, its row read at most
+    :data:`~tradeguard.api.fresh_principals.PRINCIPAL_MAX_AGE` seconds ago (a key revoked
+    here stops at once); raises :class:`InvalidCredentials` for an unknown, revoked or wrong
+    key."""
     import hmac
 
     key_id, secret = split_api_key(key)
+    digest = secret_digest(secret)
+    kept = recent.get(engine, _KEY + key_id, digest)
+    if kept is not None:
+        return kept
+    ticket = recent.ticket()
     with engine.connect() as conn:
         row = conn.execute(_KEY_ROW, {"key_id": key_id}).first()
     if row is None or row.revoked_at is not None or not hmac.compare_digest(
-            row.secret_sha256, secret_digest(secret)):
+            row.secret_sha256, digest):
         raise InvalidCredentials("unknown or revoked API key")
-    return Principal(f"key:{key_id}", frozenset(Role(r) for r in row.roles.split(",")),
-                     row.importer_id)
+    principal = Principal(f"key:{key_id}", frozenset(Role(r) for r in row.roles.split(",")),
+                          row.importer_id)
+    recent.keep(engine, _KEY + key_id, digest, principal, ticket)
+    return principal
+
+
+def principal_for_account(engine: sa.Engine, username: str, *,
+                          recent: FreshPrincipals = RECENT) -> Principal:
+    """The principal of an account a valid token names, its row read at most
+    :data:`~tradeguard.api.fresh_principals.PRINCIPAL_MAX_AGE` seconds ago (an account
+    disabled here stops at once); raises :class:`InvalidCredentials` when it is inactive."""
+    kept = recent.get(engine, _ACCOUNT + username, "")
+    if kept is not None:
+        return kept
+    ticket = recent.ticket()
+    with engine.connect() as conn:
+        row = conn.execute(_ACCOUNT_ROW, {"username": username}).first()
+    if row is None or not row.active:
+        raise InvalidCredentials("account no longer active")
+    principal = Principal(row.username, frozenset(Role(r) for r in row.roles.split(",")),
+                          row.importer_id)
+    recent.keep(engine, _ACCOUNT + username, "", principal, ticket)
+    return principal

@@ -3,9 +3,10 @@
 Authentication is OAuth2 bearer tokens for people and ``X-API-Key`` for systems. Every
 authenticated request also spends one token of its client's rate-limit bucket.
 
-The credentials are checked against the database on every request (a revoked key or a
-disabled account stops working at once), with statements built once at import: building a
-SQLAlchemy ``select`` per call costs more than the one-row read itself.
+The credentials' rows are read with statements built once at import (building a SQLAlchemy
+``select`` per call costs more than the one-row read itself) and reused for at most a second
+(:mod:`tradeguard.api.fresh_principals`): a key revoked or an account disabled through the
+service stops working at once, from another process within that second.
 """
 
 from __future__ import annotations
@@ -13,17 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import Depends, Query, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from starlette.concurrency import run_in_threadpool
 
-from tradeguard.api.accounts import principal_for_key
+from tradeguard.api.accounts import principal_for_account, principal_for_key
 from tradeguard.api.auth import InvalidCredentials
 from tradeguard.api.problems import ApiProblem
 from tradeguard.api.services import Services
-from tradeguard.security import Principal, Role
-from tradeguard.store.app_tables import users
+from tradeguard.security import Principal
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
@@ -43,19 +42,9 @@ async def request_services(request: Request) -> Services:
 
 ServicesDep = Annotated[Services, Depends(request_services)]
 
-_ACCOUNT_ROW = sa.select(users.c.username, users.c.roles, users.c.importer_id,
-                         users.c.active).where(users.c.username == sa.bindparam("username"))
-
-
 def principal_from_token(services: Services, token: str) -> Principal:
     """The principal of a session or bearer token; the account must still be active."""
-    username = services.tokens.subject(token)
-    with services.engine.connect() as conn:
-        row = conn.execute(_ACCOUNT_ROW, {"username": username}).first()
-    if row is None or not row.active:
-        raise InvalidCredentials("account no longer active")
-    return Principal(row.username, frozenset(Role(r) for r in row.roles.split(",")),
-                     row.importer_id)
+    return principal_for_account(services.engine, services.tokens.subject(token))
 
 
 def throttle(services: Services, client: str) -> None:

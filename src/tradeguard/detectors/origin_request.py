@@ -21,6 +21,7 @@ from typing import Any
 
 import polars as pl
 
+from tradeguard.detectors.column_types import column_types
 from tradeguard.detectors.origin_reference import program_table
 from tradeguard.request_path import REQUEST_LINES
 
@@ -109,7 +110,7 @@ class OriginScreen:
 
     def may_find(self, lines: pl.DataFrame, ref: Any, on: date) -> bool:
         """False only when the batch path finds nothing for ``lines``; True otherwise."""
-        schema = lines.schema
+        schema = column_types(lines)
         if not self.usable or lines.height > SMALL_REQUEST or "_row" in schema or any(
                 schema.get(c, pl.String) != pl.String for c in _TEXT_COLUMNS):
             return True

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 
 import polars as pl
@@ -60,9 +61,10 @@ BASELINE_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+@cache
 def peer_levels(use_any_origin: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The levels a line's price and its weight per unit are compared at, most specific
-    first (HS-4 of all origins only when ``use_any_origin``)."""
+    first (HS-4 of all origins only when ``use_any_origin``; kept: a request asks per line)."""
     def keep(lvl: str) -> bool:
         return lvl != "hs4_any" or use_any_origin
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import polars as pl
 
@@ -118,25 +119,61 @@ __all__ = ["ENTRY_LINES", "FINDING_INPUTS", "EntryReferences", "EntryScores", "L
 
 @dataclass(frozen=True, slots=True)
 class EntryScores:
-    """Each line's flags, in order, and the flagged lines with :data:`FINDING_INPUTS`."""
+    """Each line's flags, in order, and the flagged lines' values (:data:`FINDING_INPUTS`
+    and more, as worked out here)."""
 
     flags: list[LineFlags]
-    flagged: pl.DataFrame
+    values: list[dict[str, object]]
+
+    @property
+    def flagged(self) -> pl.DataFrame:
+        """The flagged lines as the frame of :data:`FINDING_INPUTS` (built on demand: a frame
+        of 90 columns costs ~0.3 ms, and the findings are written from :meth:`rows`)."""
+        if not self.values:
+            return _none_flagged()
+        return pl.DataFrame([tuple(v[c] for c in FINDING_INPUTS) for v in self.values],
+                            schema=FINDING_INPUTS, orient="row")
+
+    def rows(self) -> list[dict[str, object]] | None:
+        """The flagged lines' :data:`FINDING_INPUTS` as :attr:`flagged` would give them back
+        (``rows(named=True)``), or None when a value is not of its column's type as written
+        here (then :attr:`flagged` casts it)."""
+        out = []
+        for v in self.values:
+            row: dict[str, object] = {}
+            for column, kind in _KIND_OF.items():
+                value = v[column]
+                if value is not None and type(value) is not kind:
+                    if kind is not float or type(value) is not int or abs(value) > _EXACT:
+                        return None
+                    value = float(value)  # as a Float64 column holds it
+                row[column] = value
+            out.append(row)
+        return out
 
 
-# the types this path reads each column as (None: the column may be left out)
-_COVERED: dict[str, tuple[pl.DataType | None, ...]] = {
-    "line_number": (pl.Int64(),), **{c: (pl.String(),) for c in _TEXT},
-    **{c: (pl.Float64(),) for c in _NUMBERS},
-    "related_party": (None, pl.Boolean(), pl.String()), "duty_rate": (None, pl.Float64())}
+# the Python type each FINDING_INPUTS column gives back; integers up to 2**53 are floats exactly
+_PYTHON_TYPES: dict[type[pl.DataType], type] = {pl.Float64: float, pl.Int64: int,
+                                                pl.String: str, pl.Boolean: bool}
+_KIND_OF = {c: _PYTHON_TYPES[type(t)] for c, t in FINDING_INPUTS.items()}
+_EXACT = 2**53
+
+
+# the types this path reads each column as (None: the column may be left out); none of them
+# has parameters, so a column's type class says all
+_COVERED: dict[str, tuple[type[pl.DataType] | None, ...]] = {
+    "line_number": (pl.Int64,), **{c: (pl.String,) for c in _TEXT},
+    **{c: (pl.Float64,) for c in _NUMBERS},
+    "related_party": (None, pl.Boolean, pl.String), "duty_rate": (None, pl.Float64)}
 
 
 def covered(lines: pl.DataFrame) -> bool:
-    """Whether ``lines`` is small and has the columns and types this path reads."""
+    """Whether ``lines`` is small and has the columns and types this path reads (the types'
+    classes compared: a Polars type's ``==`` costs microseconds, and a request reads 13)."""
     if lines.height > ENTRY_LINES:
         return False
-    schema = lines.schema
-    return all(schema.get(c) in types for c, types in _COVERED.items())
+    types = {name: type(dtype) for name, dtype in zip(lines.columns, lines.dtypes, strict=True)}
+    return all(types.get(c) in allowed for c, allowed in _COVERED.items())
 
 
 def _text(value: object) -> str | None:
@@ -202,22 +239,46 @@ def _pick(levels: dict[str, dict[Key, Row]], among: tuple[str, ...], count: str,
     return None, None
 
 
-def _stat(row: Row | None, column: str) -> object:
-    return None if row is None else row[_PEER_INDEX[column]]
+def _stats(row: Row | None, columns: tuple[int, ...]) -> tuple[Any, ...]:
+    """The values at ``columns`` of a peer row (None each without one)."""
+    if row is None:
+        return (None,) * len(columns)
+    return tuple([row[i] for i in columns])
+
+
+_PARTY_AT = (0, 1, 2, 3, 4)
+_NO_OWN: dict[str, float | None] = dict.fromkeys(("z", "ratio", "lines", "spread", "floor",
+                                                   "ceiling"))
 
 
 def _own(luv: float | None, found: Row | None, pooled2: float, prior: float
          ) -> dict[str, float | None]:
-    """One party kind's signal (as :func:`party_z`): z, ratio, lines, spread, floor, ceiling."""
+    """One party kind's signal (as :func:`party_z`): z, ratio, lines, spread, floor, ceiling
+    (``found``: the party's row, its statistics floats as :class:`PartyRows` keeps them)."""
     if found is None:
-        return dict.fromkeys(("z", "ratio", "lines", "spread", "floor", "ceiling"))
-    n, p_med, p_sig, p_min, p_max = (as_float(v) for v in found)
-    assert n is not None and p_sig is not None
+        return _NO_OWN
+    count, p_med, p_sig, p_min, p_max = _stats(found, _PARTY_AT)
+    n = as_float(count)
+    assert n is not None and isinstance(p_sig, float)
     sig2 = (n * (p_sig * p_sig) + prior * pooled2) / (n + prior)
     spread = math.sqrt(sig2 * (1 + (math.pi / 2) / n))
     return {"z": divide(minus(luv, p_med), spread), "ratio": exp_or_null(minus(luv, p_med)),
             "lines": n, "spread": spread, "floor": exp_or_null(minus(luv, p_min)),
             "ceiling": exp_or_null(minus(luv, p_max))}
+
+
+# the peer row's columns read for the price and for the weight per unit
+_PRICE_AT = tuple(_PEER_INDEX[c] for c in ("code", "n", "luv_post_med", "luv_post_sig",
+                                           "uv_p05", "uv_p95", "uv_min", "uv_max", "lvpk_n",
+                                           "lvpk_post_med", "lvpk_post_sig"))
+_WEIGHT_AT = tuple(_PEER_INDEX[c] for c in ("lkpu_n", "lkpu_post_med", "lkpu_post_sig"))
+# each party kind's output columns, and each signal's party kind (None: the peers' spread)
+_OWN_NAMES = {kind: (f"z_{kind}", f"ratio_{kind}", f"{kind}_history_lines",
+                     f"floor_ratio_{kind}", f"ceiling_ratio_{kind}") for kind in _KINDS}
+_SIGNALS = tuple((signal, base, f"w_{signal}",
+                  PARTY_SPREADS[signal].removesuffix("_spread") if signal in PARTY_SPREADS
+                  else None) for signal, base in SIGNAL_WEIGHTS.items())
+_OWN_RATIO_KINDS = tuple(s.removeprefix("z_") for s in PARTY_SPREADS)
 
 
 def _evidence(line: dict[str, object], refs: EntryReferences, cfg: ValuationConfig,
@@ -244,19 +305,15 @@ def _evidence(line: dict[str, object], refs: EntryReferences, cfg: ValuationConf
     keys = _level_keys(hts10, unit, origin)
     level, price = _pick(refs.levels, price_levels, "n", keys, cfg.min_peers)
     kpu_level, heavy = _pick(refs.levels, weight_levels, "lkpu_n", keys, cfg.min_peers)
-    peer_n = as_float(_stat(price, "n"))
-    med, sig = as_float(_stat(price, "luv_post_med")), as_float(_stat(price, "luv_post_sig"))
-    kg_n, kpu_n = as_float(_stat(price, "lvpk_n")), as_float(_stat(heavy, "lkpu_n"))
-    kg_med = as_float(_stat(price, "lvpk_post_med"))
-    kg_sig = as_float(_stat(price, "lvpk_post_sig"))
-    kpu_med = as_float(_stat(heavy, "lkpu_post_med"))
-    kpu_sig = as_float(_stat(heavy, "lkpu_post_sig"))
-    uv_min, uv_max = as_float(_stat(price, "uv_min")), as_float(_stat(price, "uv_max"))
-    v.update(peer_level=level, peer_code=_stat(price, "code"), peer_n=_stat(price, "n"),
-             peer_luv_post_med=med, peer_uv_p05=_stat(price, "uv_p05"),
-             peer_uv_p95=_stat(price, "uv_p95"), peer_uv_min=uv_min, peer_uv_max=uv_max,
-             peer_lvpk_n=_stat(price, "lvpk_n"), peer_lvpk_post_med=kg_med,
-             peer_kpu_level=kpu_level, peer_lkpu_post_med=kpu_med)
+    # the statistics are floats in the tables (EntryReferences); the counts are converted
+    code, count, med, sig, p05, p95, uv_min, uv_max, kg_count, kg_med, kg_sig = \
+        _stats(price, _PRICE_AT)
+    kpu_count, kpu_med, kpu_sig = _stats(heavy, _WEIGHT_AT)
+    peer_n, kg_n, kpu_n = as_float(count), as_float(kg_count), as_float(kpu_count)
+    v.update(peer_level=level, peer_code=code, peer_n=count, peer_luv_post_med=med,
+             peer_uv_p05=p05, peer_uv_p95=p95, peer_uv_min=uv_min, peer_uv_max=uv_max,
+             peer_lvpk_n=kg_count, peer_lvpk_post_med=kg_med, peer_kpu_level=kpu_level,
+             peer_lkpu_post_med=kpu_med)
 
     ids = {"importer_id": importer, "manufacturer_id": manufacturer}
     own: dict[str, dict[str, float | None]] = {}
@@ -268,11 +325,11 @@ def _evidence(line: dict[str, object], refs: EntryReferences, cfg: ValuationConf
             party = "|".join(p for p in parts if p is not None)
             found = refs.parties[kind].rows.get((party, hts10, unit))
         pooled2 = refs.parties[kind].pooled2 if refs.parties is not None else 0.0
-        own[kind] = _own(luv, found, pooled2, cfg.party_prior_lines)
-        v.update({f"z_{kind}": own[kind]["z"], f"ratio_{kind}": own[kind]["ratio"],
-                  f"{kind}_history_lines": None if found is None else found[0],
-                  f"floor_ratio_{kind}": own[kind]["floor"],
-                  f"ceiling_ratio_{kind}": own[kind]["ceiling"]})
+        mine = own[kind] = _own(luv, found, pooled2, cfg.party_prior_lines)
+        z_name, ratio_name, lines_name, floor_name, ceiling_name = _OWN_NAMES[kind]
+        v[z_name], v[ratio_name] = mine["z"], mine["ratio"]
+        v[lines_name] = None if found is None else found[0]
+        v[floor_name], v[ceiling_name] = mine["floor"], mine["ceiling"]
     if refs.importers is None:
         importer_lines = None
     else:
@@ -296,13 +353,12 @@ def _evidence(line: dict[str, object], refs: EntryReferences, cfg: ValuationConf
              ratio_kpu=ratio_kpu, ad_valorem_rate=rate, related=related)
 
     weights: dict[str, float] = {}
-    for signal, base in SIGNAL_WEIGHTS.items():
-        spread_of = PARTY_SPREADS.get(signal)
-        spread = own[spread_of.removesuffix("_spread")]["spread"] if spread_of else None
+    for signal, base, weight_name, spread_of in _SIGNALS:
+        spread = own[spread_of]["spread"] if spread_of else None
         gain = divide(sig, spread)
         weights[signal] = base if gain is None else \
             base * min(max(gain * gain, 0.0), cfg.max_precision_gain)
-        v[f"w_{signal}"] = weights[signal]
+        v[weight_name] = weights[signal]
     terms = {s: times(z[s], weights[s]) for s in SIGNAL_WEIGHTS}
     num = tree_sum([0.0 if t is None else t for t in terms.values()])
     den = tree_sum([0.0 if z[s] is None else weights[s] for s in SIGNAL_WEIGHTS])
@@ -316,7 +372,7 @@ def _evidence(line: dict[str, object], refs: EntryReferences, cfg: ValuationConf
     over_score = largest(z_unit, z_kg)
     cut = max(cfg.related_under_ratio if related else cfg.under_ratio,
               cfg.new_importer_under_ratio if new_importer else cfg.under_ratio)
-    own_ratios = [own[s.removeprefix("z_")]["ratio"] for s in PARTY_SPREADS]
+    own_ratios = [own[kind]["ratio"] for kind in _OWN_RATIO_KINDS]
     low_uv = at_most(ratio_uv, cut)
     low_kg = at_most(ratio_kg, cut)
     low_own = any(at_most(r, cut) for r in own_ratios)
@@ -394,11 +450,8 @@ def entry_scores(lines: pl.DataFrame, cfg: ValuationConfig, refs: EntryReference
         flags = corroborate_lines(scored, cfg, rates or AccountBaseRates(None, None))
     except (NotCovered, OverflowError):
         return None
-    flagged = [tuple(ln.values[c] for c in FINDING_INPUTS)
-               for ln, f in zip(scored, flags, strict=True) if f.flagged]
-    if not flagged:  # most requests: building a frame of 90 columns costs ~0.3 ms
-        return EntryScores(flags, _none_flagged())
-    return EntryScores(flags, pl.DataFrame(flagged, schema=FINDING_INPUTS, orient="row"))
+    return EntryScores(flags, [ln.values for ln, f in zip(scored, flags, strict=True)
+                               if f.flagged])
 
 
 @cache

@@ -15,16 +15,22 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import polars as pl
 from scipy.special import ndtr
 
-from tradeguard.detectors.finding_text import Declined, json_object, number_text, polars_round
+from tradeguard.detectors.finding_text import (
+    Declined,
+    findings_frame_of,
+    json_object,
+    number_text,
+    polars_round,
+)
 from tradeguard.detectors.valuation_evidence import SIGNAL_WEIGHTS, ValuationConfig
-from tradeguard.findings import FINDINGS_SCHEMA, Category
+from tradeguard.findings import Category
 
 #: The finding sentence's fixed pieces, shared with the expression path.
 WORDS: dict[str, str] = {
@@ -322,9 +328,16 @@ def plain_findings(flagged: pl.DataFrame, cfg: ValuationConfig, detector: str,
     schema = flagged.schema
     if not all(type(schema.get(c)) in _READABLE[c] for c in _COLUMNS):
         return None
+    return findings_of_rows(flagged.rows(named=True), cfg, detector, version)
+
+
+def findings_of_rows(rows: Sequence[Mapping[str, Value]], cfg: ValuationConfig,
+                     detector: str, version: str) -> pl.DataFrame | None:
+    """:func:`plain_findings` of flagged lines given as the rows of such a frame (each column
+    of :data:`_COLUMNS` with a value of its frame type), or None."""
     out: list[tuple[object, ...]] = []
     try:
-        for r in flagged.rows(named=True):
+        for r in rows:
             if any(isinstance(r[c], float) and not math.isfinite(r[c]) for c in _COLUMNS):
                 return None
             z = r["z_uv"]
@@ -342,4 +355,4 @@ def plain_findings(flagged: pl.DataFrame, cfg: ValuationConfig, detector: str,
                 detector, version))
     except Declined:
         return None
-    return pl.DataFrame(out, schema=FINDINGS_SCHEMA, orient="row")
+    return findings_frame_of(out)

@@ -18,11 +18,17 @@ from tradeguard.detectors.peers import ANY_ORIGIN_LEVELS, LEVELS, PEER_COLUMNS
 Key = tuple[object, ...]
 Row = tuple[object, ...]
 
+# Peer columns kept as stored (the code, and counts the findings state as integers); the other
+# statistics are cut as floats once here, as the request path would convert each per line.
+_AS_STORED = frozenset({"code", "n", "lvpk_n", "lkpu_n"})
+_PARTY_STATS = ("_p_med", "_p_sig", "_p_min", "_p_max")
+
 
 @dataclass(frozen=True, slots=True)
 class PartyRows:
     """One party kind's history (:func:`party_table`): (party, HTS-10, unit) -> (lines,
-    median, spread, lowest, highest) of log unit value, and the pooled variance of the kind."""
+    median, spread, lowest, highest) of log unit value (floats), and the pooled variance of
+    the kind."""
 
     rows: dict[Key, Row]
     pooled2: float
@@ -30,8 +36,9 @@ class PartyRows:
 
 @dataclass(frozen=True, slots=True)
 class EntryReferences:
-    """The fitted tables as dicts: peer rows per level, party histories per kind, and each
-    importer's lines in the window (None without a party history)."""
+    """The fitted tables as dicts: peer rows per level (the statistics but the code and the
+    counts as floats), party histories per kind, and each importer's lines in the window
+    (None without a party history)."""
 
     levels: dict[str, dict[Key, Row]]
     parties: dict[str, PartyRows] | None
@@ -61,7 +68,9 @@ def entry_references(baseline: pl.DataFrame,
     for lvl in LEVELS:
         on = ["code", "unit"] + ([] if lvl in ANY_ORIGIN_LEVELS else ["origin"])
         part = baseline.filter(pl.col("level") == lvl).select(
-            *[pl.col(c).alias(f"_on_{c}") for c in on], *PEER_COLUMNS)
+            *[pl.col(c).alias(f"_on_{c}") for c in on],
+            *[pl.col(c) if c in _AS_STORED else pl.col(c).cast(pl.Float64)
+              for c in PEER_COLUMNS])
         found = _unique(part.rows(), len(on))
         if found is None:
             return None
@@ -71,7 +80,8 @@ def entry_references(baseline: pl.DataFrame,
         kinds = {}
         for kind, (own, pooled2) in parties.items():
             rows = _unique(own.select("_party", "hts10", "unit", f"{kind}_history_lines",
-                                      "_p_med", "_p_sig", "_p_min", "_p_max").rows(), 3)
+                                      *[pl.col(c).cast(pl.Float64) for c in _PARTY_STATS]
+                                      ).rows(), 3)
             if rows is None:
                 return None
             kinds[kind] = PartyRows(rows, pooled2)

@@ -9,6 +9,8 @@ binomial tail probability) behind it; its reason code says which review found it
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 import polars as pl
 from scipy.special import ndtr
@@ -17,6 +19,8 @@ from tradeguard.detectors.valuation_entry_findings import (
     EVIDENCE,
     SIGNALS,
     WORDS,
+    Value,
+    findings_of_rows,
     plain_findings,
 )
 from tradeguard.detectors.valuation_evidence import SIGNAL_WEIGHTS, ValuationConfig
@@ -26,6 +30,17 @@ from tradeguard.request_path import REQUEST_LINES
 #: Up to this many flagged lines (a request's), findings are built in plain Python
 #: (:func:`plain_findings`): the expressions below cost ~1.5 ms whatever the frame's size.
 PLAIN_LINES = REQUEST_LINES
+
+
+def request_findings(rows: Sequence[Mapping[str, Value]], cfg: ValuationConfig,
+                     detector: str, version: str) -> pl.DataFrame | None:
+    """The findings of a request's flagged lines, given as the rows of the flagged frame
+    (:meth:`EntryScores.rows`), written in Python without that frame being built; None to
+    leave them to :func:`valuation_findings`. The frame comes out in :data:`FINDINGS_SCHEMA`
+    with the contract's categories: nothing to conform."""
+    if len(rows) > PLAIN_LINES:
+        return None
+    return findings_of_rows(rows, cfg, detector, version)
 
 
 def _fmt(expr: pl.Expr) -> pl.Expr:

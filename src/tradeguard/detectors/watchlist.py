@@ -66,13 +66,20 @@ class WatchlistDetector:
         self.config = config or WatchlistConfig()
         self._screen: ListScreen | None = None
         self._screen_key: tuple[str, ...] = ()
+        self._screen_for: tuple[object, object] | None = None  # (reference data, settings)
 
     def _cfg(self, ctx: DetectionContext) -> WatchlistConfig:
         return configured(ctx, self.name, self.config)
 
     def screen_for(self, ctx: DetectionContext) -> ListScreen:
-        """The list index for this context's list versions (built once, then reused)."""
+        """The list index for this context's list versions (built once, then reused; the
+        same reference data and settings objects as last time need no versions read: that
+        costs more than the rest of a request with no listed party)."""
         cfg = self._cfg(ctx)
+        seen = self.__dict__.get("_screen_for")
+        if self._screen is not None and seen is not None and seen[0] is ctx.ref \
+                and seen[1] is cfg:
+            return self._screen
         versions = dict(getattr(ctx.ref, "versions", {}) or {})
         key = (*(f"{n}={versions.get(n, '')}" for n in cfg.lists), cfg.model_dump_json())
         if self._screen is None or key != self._screen_key:
@@ -84,7 +91,12 @@ class WatchlistDetector:
                 ctx.ref.watchlists, versions, cfg.lists, cfg.screening, keep=keep
             )
             self._screen_key = key
+        self._screen_for = (ctx.ref, cfg)
         return self._screen
+
+    def __getstate__(self) -> dict[str, object]:
+        # the reference data last screened for stays with this process, not in a pickle
+        return {k: v for k, v in self.__dict__.items() if k != "_screen_for"}
 
     def fit(self, history: pl.DataFrame, ctx: DetectionContext) -> None:
         """No baseline is learned; builds the list index (and its one-entry lookups) once."""

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import polars as pl
@@ -39,13 +40,21 @@ _TEXTS = ("country_of_origin", "hts_code", "manufacturer_id", "importer_id",
           "manufacturer_country", "entry_type", "mode_of_transport")
 _FLAGS = ("related_party", "trusted_trader")
 _READ = ("entry_number", *_NUMBERS, *_TEXTS)
-_TYPES: tuple[tuple[tuple[str, ...], pl.DataType], ...] = (
-    (_NUMBERS, pl.Float64()), (_TEXTS, pl.String()), (_FLAGS, pl.Boolean()))
+# The fields a line is read for (the others of a declaration are never looked at).
+_FIELDS = ("entry_number", "line_number", *_NUMBERS, *_TEXTS, *_FLAGS)
+# The type each field must have where a frame holds it (the classes: these types take no
+# parameters, so a class test is the equality test without Polars' slower comparison).
+_TYPES: dict[str, type[pl.DataType]] = {
+    "entry_number": pl.String, "line_number": pl.Int64,
+    **dict.fromkeys(_NUMBERS, pl.Float64), **dict.fromkeys(_TEXTS, pl.String),
+    **dict.fromkeys(_FLAGS, pl.Boolean)}
 
 _KEYS = frozenset({"entry_number", "line_number"})
-_FOUND = frozenset({"entry_number", "line_number", "category", "severity"})
-_FINDING_TYPES = ((("entry_number", "category", "severity"), pl.String()),
-                  (("line_number",), pl.Int64()))
+_FINDING_COLUMNS = ("entry_number", "line_number", "category", "severity")
+_FOUND = frozenset(_FINDING_COLUMNS)
+_FINDING_TYPES: dict[str, type[pl.DataType]] = {
+    "entry_number": pl.String, "category": pl.String, "severity": pl.String,
+    "line_number": pl.Int64}
 
 _MODEL = Category.MODEL.value  # the model's own findings: never a feature
 #: More findings than this are not only one entry's: its own are picked out first.
@@ -54,11 +63,12 @@ _FEW_FINDINGS = 256
 Line = dict[str, Any]
 
 
-def _typed(frame: pl.DataFrame, types: Sequence[tuple[Sequence[str], pl.DataType]]) -> bool:
-    """Whether ``frame`` holds each of the fields ``types`` names typed so, when it has it."""
-    present = set(frame.columns)
-    return all(frame.get_column(name).dtype == dtype
-               for names, dtype in types for name in names if name in present)
+def _typed(columns: Sequence[str], frame: pl.DataFrame,
+           types: Mapping[str, type[pl.DataType]]) -> bool:
+    """Whether ``frame`` (of ``columns``) holds each of the fields ``types`` names typed so,
+    when it has it."""
+    return all(type(dtype) is types.get(name, type(dtype))
+               for name, dtype in zip(columns, frame.dtypes, strict=True))
 
 
 def _text(value: str | None) -> str | None:
@@ -93,15 +103,13 @@ def _flag(value: bool | None) -> float | None:
 
 def _plain(rows: Sequence[Mapping[str, Any]]) -> bool:
     """Whether every text read is ASCII and every number finite (what this path reads
-    exactly)."""
+    exactly); a line's texts are tested joined, in one call."""
     for row in rows:
-        for name in _READ:
-            value = row.get(name)
-            if isinstance(value, str):
-                if not value.isascii():
-                    return False
-            elif isinstance(value, float) and not math.isfinite(value):
-                return False
+        values = [row.get(name) for name in _READ]
+        if not "".join([v for v in values if isinstance(v, str)]).isascii():
+            return False
+        if not all(math.isfinite(v) for v in values if isinstance(v, float)):
+            return False
     return True
 
 
@@ -148,19 +156,32 @@ def _declared(row: Mapping[str, Any], lines_in_entry: int) -> Line:
     }
 
 
-def _finding_features(lines: list[Line], findings: pl.DataFrame,
+@lru_cache(maxsize=8)
+def _finding_names(categories: tuple[str, ...]) -> tuple[tuple[tuple[str, str], ...],
+                                                       dict[str, float]]:
+    """(category, its feature) pairs, and every finding feature of a line without findings."""
+    names = tuple((c, f"findings_{c}") for c in categories)
+    return names, {**{name: 0.0 for _, name in names},
+                   "findings_max_severity": 0.0, "findings_total": 0.0}
+
+
+def _finding_features(lines: list[Line], findings: pl.DataFrame, present: list[str],
                       categories: Sequence[str]) -> None:
     """Counts per category, the strongest severity and the total (``finding_features``),
-    added to each line: line findings on their line, entry findings on every line."""
-    columns = ("entry_number", "line_number", "category", "severity")
+    added to each line: line findings on their line, entry findings on every line
+    (``present``: the findings' columns)."""
+    names, nothing = _finding_names(tuple(categories))
+    columns = _FINDING_COLUMNS
+    rows: Iterable[tuple[Any, ...]]
     if findings.is_empty():
-        rows: list[tuple[Any, ...]] = []
+        rows = ()
     elif findings.height > _FEW_FINDINGS:  # not only the entry's: its own, in one query
         entries = pl.Series([line["entry_number"] for line in lines], dtype=pl.String)
         rows = findings.select(columns).filter(
             pl.col("entry_number").is_in(entries.implode())).rows()
-    else:
-        rows = findings.select(columns).rows()
+    else:  # a few rows: read whole, no query
+        at = [present.index(c) for c in columns]
+        rows = [tuple(row[i] for i in at) for row in findings.rows()]
     on_line: dict[tuple[Any, Any], list[tuple[str, Any]]] = {}
     on_entry: dict[Any, list[tuple[str, Any]]] = {}
     for entry, line, category, severity in rows:
@@ -174,9 +195,12 @@ def _finding_features(lines: list[Line], findings: pl.DataFrame,
         entry = line_row["entry_number"]
         found = (on_line.get((entry, line_row["line_number"]), [])
                  + on_entry.get(entry, []))
+        if not found:
+            line_row.update(nothing)
+            continue
         counts = Counter(category for category, _ in found)
-        for c in categories:
-            line_row[f"findings_{c}"] = float(counts.get(c, 0))
+        for c, name in names:
+            line_row[name] = float(counts.get(c, 0))
         ranks = [float(SEVERITY_RANK.get(s, 0)) for _, s in found if s is not None]
         line_row["findings_max_severity"] = max(ranks, default=0.0)
         line_row["findings_total"] = float(len(found))
@@ -198,13 +222,17 @@ def entry_features(decl: pl.DataFrame, findings: pl.DataFrame, history: pl.DataF
                    spec: HistorySpec, categories: Sequence[str]) -> list[Line] | None:
     """Per line of ``decl`` (in order) its features by name, as ``line_features`` gives them
     (None for null); None when the lines need the frame path."""
-    if not 0 < decl.height <= SMALL_ENTRY_LINES or not _KEYS.issubset(decl.columns) \
-            or not _typed(decl, ((("entry_number",), pl.String()),
-                                 (("line_number",), pl.Int64()), *_TYPES)):
+    columns = decl.columns
+    if not 0 < decl.height <= SMALL_ENTRY_LINES or not _KEYS.issubset(columns) \
+            or not _typed(columns, decl, _TYPES):
         return None
-    if not _FOUND.issubset(findings.columns) or not _typed(findings, _FINDING_TYPES):
+    found = findings.columns
+    if not _FOUND.issubset(found) or not _typed(found, findings, _FINDING_TYPES):
         return None
-    rows = decl.rows(named=True)
+    # the fields read, by name (a field the declaration lacks is None, as ``get`` gives it)
+    at = {name: i for i, name in enumerate(columns)}
+    fields = [(name, at[name]) for name in _FIELDS if name in at]
+    rows = [{name: row[i] for name, i in fields} for row in decl.rows()]
     if not _plain(rows):
         return None
     per_entry = Counter(row["entry_number"] for row in rows)
@@ -213,7 +241,7 @@ def entry_features(decl: pl.DataFrame, findings: pl.DataFrame, history: pl.DataF
         line = _declared(row, per_entry[row["entry_number"]])
         line["entry_number"], line["line_number"] = row["entry_number"], row["line_number"]
         lines.append(line)
-    _finding_features(lines, findings, categories)
+    _finding_features(lines, findings, found, categories)
     if not _history_features(lines, history, spec):
         return None
     return lines

@@ -1,48 +1,81 @@
-"""The trees' contributions for the few lines of one entry, read from the remembered patterns.
+"""The trees' contributions and raw score for the few lines of one entry, from the memo.
 
 Grouped TreeSHAP (:mod:`~tradeguard.model._treeshap`) spends some tens of microseconds of
 NumPy and pandas calls on each tree of each batch, whatever its size: milliseconds for one
 entry over the line model's trees, although nearly every pattern of a request was met before.
 For a request's few lines each line's interval among every numeric feature's thresholds is
-found by bisection, every tree's key in one gather over a table laid out once per model
-(:class:`KeyPlan`), and the remembered rows by dictionary
-(:meth:`~tradeguard.model._shap_memo.ContributionMemo.remembered`). A tree with a pattern not
-remembered takes the general step for that tree (:func:`~tradeguard.model._treeshap.
-tree_terms`). The rows are then added up per column in tree order from zero, the additions
-:func:`~tradeguard.model._treeshap.contributions` makes, so the sums are the same doubles.
+counted in one comparison, every tree's key found in one gather over a table laid out once per
+model (:class:`KeyPlan`), and every tree's remembered row (its columns and leaf value) read in
+one gather from the memo's flat store (:meth:`~tradeguard.model._shap_memo.ContributionMemo.
+entry_values`). Trees with a pattern not remembered take the general step first (:func:`~
+tradeguard.model._treeshap.tree_terms`), which remembers it. The values are then added up per
+column in tree order from zero, the additions :func:`~tradeguard.model._treeshap.contributions`
+makes, so the sums are the same doubles; and the leaf values likewise, the additions of
+LightGBM's own raw prediction (:func:`~tradeguard.model._treeshap.explain` relies on the same),
+with the leaves not yet known read in one ``pred_leaf`` call and kept.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from tradeguard.model._shap_memo import ContributionMemo, tree_columns
 from tradeguard.model._splits import _ZERO, ModelSplits
-from tradeguard.model._treeshap import split_patterns, tree_terms
+from tradeguard.model._treeshap import tree_terms
 
 
 @dataclass(frozen=True)
 class KeyPlan:
-    """A model's tree keys as one gather: the key of row ``r`` in tree ``t`` is the sum over
-    ``j`` of ``table[offset[t, j] + bins[r, position[t, j]]]`` plus its category ids times
-    their place values; padding points at a zero. ``keyed``: trees that have a key."""
+    """A model's tree keys as one gather: the key of row ``r`` in tree ``t`` adds up
+    ``table[offset[i] + bins[r, position[i]]]`` over the tree's fields ``i`` (from
+    ``first[t]``; a tree without numeric splits has one field reading a zero), plus its
+    category ids times their place values (``category_position``: padding points at a zero).
 
-    thresholds: tuple[tuple[list[float], int], ...]  # per numeric feature, as in ``position``
-    features: tuple[int, ...]
+    The intervals: matrix columns ``features`` with ``sizes`` thresholds each, laid end to end
+    in ``thresholds`` (``threshold_feature``: the position in ``features`` of each, ``bounds``:
+    where each feature's start). The memo rows: place ``i`` of a row's values is place
+    ``inner[i]`` of tree ``tree_of[i]``'s row and adds to column ``targets[i]`` (``width`` for
+    the leaf value, at ``leaf_at`` per tree, ``leaf_start`` into its row; ``columns``: the
+    trees' own). ``leaves``: every tree's leaf values end to end, each from ``leaf_offset``.
+    ``usable``: every tree has a key and every numeric split feature thresholds."""
+
+    features: np.ndarray
+    sizes: np.ndarray
+    thresholds: np.ndarray
+    threshold_feature: np.ndarray
+    bounds: np.ndarray
     position: np.ndarray
     offset: np.ndarray
+    first: np.ndarray
     table: np.ndarray
     categorical: tuple[int, ...]
     category_position: np.ndarray
     category_place: np.ndarray
-    keyed: tuple[bool, ...]
     columns: tuple[np.ndarray, ...]
-    flat_columns: np.ndarray  # every tree's columns, in tree order, as one array
+    tree_of: np.ndarray
+    inner: np.ndarray
+    targets: np.ndarray
+    leaf_at: np.ndarray
+    leaf_start: np.ndarray
+    leaves: np.ndarray
+    leaf_offset: np.ndarray
     width: int
+    usable: bool
+    leaf_sums: bool
+    # row count -> where each of that many rows' values add up (row after row)
+    spread: dict[int, np.ndarray] = field(default_factory=dict, compare=False)
+
+    def places(self, rows: int) -> np.ndarray:
+        """:attr:`targets` for ``rows`` rows laid end to end (row ``r`` from ``r`` times
+        ``width + 1``), worked out once per row count."""
+        at = self.spread.get(rows)
+        if at is None:
+            at = (self.targets + (self.width + 1) * np.arange(rows)[:, None]).ravel()
+            self.spread[rows] = at
+        return at
 
 
 def key_plan(splits: ModelSplits, n_features: int) -> KeyPlan:
@@ -51,12 +84,15 @@ def key_plan(splits: ModelSplits, n_features: int) -> KeyPlan:
     column = {f: i for i, f in enumerate(features)}
     categorical = tuple(splits.category_bits)
     category_column = {f: i for i, f in enumerate(categorical)}
+    sizes = np.array([splits.thresholds[f].size for f in features], dtype=np.int64)
     tables: list[np.ndarray] = []
     size = 0
-    rows: list[list[tuple[int, int]]] = []
+    fields: list[tuple[int, int]] = []
+    first: list[int] = []
     category_rows: list[list[tuple[int, int]]] = []
+    padding: list[int] = []  # fields that read the zeros after the table
     for tree in splits.trees:
-        fields: list[tuple[int, int]] = []
+        first.append(len(fields))
         category_fields: list[tuple[int, int]] = []
         if tree.placed is not None:
             for (feature, _, _), placed in zip(tree.numeric, tree.placed, strict=True):
@@ -65,92 +101,126 @@ def key_plan(splits: ModelSplits, n_features: int) -> KeyPlan:
                 size += placed.size
             category_fields = [(category_column[f], place) for f, place in
                                zip(tree.categorical, tree.category_places, strict=True)]
-        rows.append(fields)
+        if len(fields) == first[-1]:
+            padding.append(len(fields))
+            fields.append((0, 0))
         category_rows.append(category_fields)
-    zero = size  # a zero at the end of the table, for padding
-    tables.append(np.zeros(1, dtype=np.int64))
-    depth = max((len(r) for r in rows), default=0) or 1
-    position = np.full((len(rows), depth), len(features), dtype=np.int64)
-    offset = np.full((len(rows), depth), zero, dtype=np.int64)
-    for t, fields in enumerate(rows):
-        for j, (col, start) in enumerate(fields):
-            position[t, j], offset[t, j] = col, start
+    # zeros after the table, as many as the intervals of the first feature
+    tables.append(np.zeros(int(sizes[0]) + 3 if sizes.size else 1, dtype=np.int64))
+    offset = np.array([start for _, start in fields], dtype=np.int64)
+    offset[padding] = size
     category_depth = max((len(r) for r in category_rows), default=0) or 1
-    category_position = np.full((len(rows), category_depth), len(categorical), dtype=np.int64)
-    category_place = np.zeros((len(rows), category_depth), dtype=np.int64)
+    category_position = np.full((len(category_rows), category_depth), len(categorical),
+                                dtype=np.int64)
+    category_place = np.zeros((len(category_rows), category_depth), dtype=np.int64)
     for t, category_fields in enumerate(category_rows):
         for j, (col, place) in enumerate(category_fields):
             category_position[t, j], category_place[t, j] = col, place
     width = n_features + 1
     columns = tuple(tree_columns(tree, width) for tree in splits.trees)
+    # each tree's row in the memo's store: its columns, then its leaf value
+    spans = [c.size + 1 for c in columns]
+    leaf_counts = [tree.leaves.size for tree in splits.trees]
+    usable = (all(tree.placed is not None for tree in splits.trees) and sizes.size > 0
+              and bool((sizes > 0).all()) and len(splits.trees) > 0)
     return KeyPlan(
-        thresholds=tuple((splits.thresholds[f].tolist(), splits.thresholds[f].size)
-                         for f in features),
-        features=features, position=position, offset=offset, table=np.concatenate(tables),
+        features=np.array(features, dtype=np.int64), sizes=sizes,
+        thresholds=np.concatenate([np.zeros(0), *(splits.thresholds[f] for f in features)]),
+        threshold_feature=np.repeat(np.arange(len(features), dtype=np.int64), sizes),
+        bounds=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64),
+        position=np.array([col for col, _ in fields], dtype=np.int64), offset=offset,
+        first=np.array(first, dtype=np.int64), table=np.concatenate(tables),
         categorical=categorical, category_position=category_position,
-        category_place=category_place,
-        keyed=tuple(tree.placed is not None for tree in splits.trees),
-        columns=columns, flat_columns=np.concatenate([np.zeros(0, dtype=np.int64), *columns]),
-        width=width)
+        category_place=category_place, columns=columns,
+        tree_of=np.repeat(np.arange(len(columns), dtype=np.int64), spans),
+        inner=np.concatenate([np.zeros(0, dtype=np.int64),
+                              *(np.arange(n, dtype=np.int64) for n in spans)]),
+        targets=np.concatenate([np.zeros(0, dtype=np.int64),
+                                *(np.append(c, width) for c in columns)]).astype(np.int64),
+        leaf_at=(np.cumsum(spans) - 1).astype(np.int64),
+        leaf_start=np.array([c.size for c in columns], dtype=np.int64),
+        leaves=np.concatenate([np.zeros(0), *(tree.leaves for tree in splits.trees)]),
+        leaf_offset=np.concatenate([[0], np.cumsum(leaf_counts)[:-1]]).astype(np.int64)
+        if leaf_counts else np.zeros(0, dtype=np.int64),
+        width=width, usable=usable, leaf_sums=splits.leaf_sums)
 
 
 def _bins(plan: KeyPlan, matrix: np.ndarray) -> np.ndarray:
-    """Rows x numeric features (+ a zero column for padding): each value's model-wide
-    interval, as :meth:`ModelSplits.bins` finds it."""
-    out = np.zeros((matrix.shape[0], len(plan.features) + 1), dtype=np.int64)
-    for r, row in enumerate(matrix[:, list(plan.features)].tolist()):
-        for i, (x, (thresholds, k)) in enumerate(zip(row, plan.thresholds, strict=True)):
-            out[r, i] = (k + 2 if x != x else k + 1 if abs(x) <= _ZERO
-                         else bisect_left(thresholds, x))
+    """Rows x numeric features: each value's model-wide interval, as
+    :meth:`ModelSplits.bins` finds it (the thresholds below the value, counted; zero and NaN
+    past them)."""
+    x = matrix[:, plan.features]
+    below = np.add.reduceat(plan.thresholds < x[:, plan.threshold_feature], plan.bounds,
+                            axis=1, dtype=np.int64)
+    out: np.ndarray = np.where(x != x, plan.sizes + 2,
+                               np.where(np.abs(x) <= _ZERO, plan.sizes + 1, below))
     return out
 
 
+def _keys(plan: KeyPlan, matrix: np.ndarray, ids: dict[int, np.ndarray | None]
+          ) -> np.ndarray | None:
+    """Rows x trees: every tree's key of each row; None when a category outgrew its ids."""
+    parts = plan.table[plan.offset + _bins(plan, matrix)[:, plan.position]]
+    keys: np.ndarray = np.add.reduceat(parts, plan.first, axis=1)
+    if plan.categorical:
+        category = np.zeros((matrix.shape[0], len(plan.categorical) + 1), dtype=np.int64)
+        for i, feature in enumerate(plan.categorical):
+            given = ids.get(feature)
+            if given is None:
+                return None
+            category[:, i] = given
+        keys += (category[:, plan.category_position] * plan.category_place).sum(axis=2)
+    return keys
+
+
+def _remembered(booster: Any, matrix: np.ndarray, splits: ModelSplits, plan: KeyPlan,
+                memo: ContributionMemo, keys: np.ndarray, generation: int
+                ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Every tree's stored row for each row (rows x places) and where the rows start; trees
+    with a pattern not remembered are evaluated (and remembered) first. None when the memo
+    started afresh or a tree does not remember."""
+    listed = keys.tolist()
+    found = memo.entry_values(listed, generation, plan.columns, plan.tree_of, plan.inner)
+    if isinstance(found, list):
+        for tree in found:
+            tree_terms(booster, matrix, tree, splits.trees[tree], keys[:, tree].copy(),
+                       memo, generation, False)
+        found = memo.entry_values(listed, generation, plan.columns, plan.tree_of, plan.inner)
+    return found if isinstance(found, tuple) else None
+
+
 def entry_contributions(booster: Any, matrix: np.ndarray, splits: ModelSplits,
-                        plan: KeyPlan, memo: ContributionMemo) -> np.ndarray | None:
+                        plan: KeyPlan, memo: ContributionMemo
+                        ) -> tuple[np.ndarray, np.ndarray | None] | None:
     """Rows x (features + 1) TreeSHAP contributions of a few rows (bias last), as
     :func:`~tradeguard.model._treeshap.contributions` gives them with the identity
-    projection and ``memo``; None when a category outgrew its ids (the general path)."""
+    projection and ``memo``, and the raw scores as LightGBM predicts them (None for a model
+    whose raw score is not its leaves added up); None when the rows take the general path (a
+    category outgrew its ids, a tree has no key or does not remember, the memo started
+    afresh)."""
     rows, width = matrix.shape[0], plan.width
-    if rows == 0:
-        return np.zeros((0, width))
+    if not plan.usable or rows == 0:
+        return None
     ids, generation = memo.category_ids(matrix, splits.category_bits)
-    category = np.zeros((rows, len(plan.categorical) + 1), dtype=np.int64)
-    for i, feature in enumerate(plan.categorical):
-        given = ids.get(feature)
-        if given is None:
-            return None
-        category[:, i] = given
-    bins = _bins(plan, matrix)
-    keys = plan.table[plan.offset[None, :, :] + bins[:, plan.position]].sum(axis=2)
-    keys += (category[:, plan.category_position] * plan.category_place[None]).sum(axis=2)
-    per_tree = keys.T.tolist()
-    found = memo.remembered(per_tree, generation)
-    values: list[np.ndarray]
-    if all(f is not None for f in found):
-        # every tree's remembered columns are its ``tree_columns``, as laid out in the plan
-        values = [f[1][r] for r in range(rows) for f in found if f is not None]
-        at = (plan.flat_columns[None, :] + width * np.arange(rows)[:, None]).ravel()
-    else:
-        values = []
-        places: list[np.ndarray] = []
-        model_bins: dict[int, np.ndarray] | None = None
-        categories: dict[int, tuple[np.ndarray, int]] = {}
-        for tree, kept in enumerate(found):
-            if kept is not None:
-                columns, phi = kept[0], np.vstack(kept[1])
-            else:
-                if plan.keyed[tree]:
-                    key = np.asarray(per_tree[tree], dtype=np.int64)
-                else:
-                    model_bins = model_bins if model_bins is not None else splits.bins(matrix)
-                    key = split_patterns(matrix, model_bins, splits.trees[tree], categories)
-                terms = tree_terms(booster, matrix, tree, splits.trees[tree], key,
-                                   memo if plan.keyed[tree] else None, generation, False)
-                columns, phi = terms.columns, terms.phi[terms.group]
-            for r in range(rows):
-                values.append(phi[r])
-                places.append(columns + r * width)
-        at = np.concatenate(places) if places else np.zeros(0, dtype=np.int64)
-        # tree-major here: each cell still gets its trees' terms in tree order
-    flat = np.concatenate(values) if values else np.zeros(0)
-    return np.bincount(at, weights=flat, minlength=rows * width).reshape(rows, width)
+    keys = _keys(plan, matrix, ids)
+    if keys is None:
+        return None
+    found = _remembered(booster, matrix, splits, plan, memo, keys, generation)
+    if found is None:
+        return None
+    values, starts = found
+    if plan.leaf_sums:
+        leaves = values[:, plan.leaf_at]
+        unknown = np.isnan(leaves)
+        if unknown.any():
+            leaf = np.asarray(booster.predict(matrix, pred_leaf=True, num_threads=1))
+            if leaf.shape != keys.shape:
+                return None
+            leaves = plan.leaves[plan.leaf_offset + leaf.astype(np.int64)]
+            values[:, plan.leaf_at] = leaves
+            memo.note_leaves((starts + plan.leaf_start)[unknown], leaves[unknown], generation)
+    # row by row, tree by tree: each cell gets its trees' terms in tree order, from zero
+    total = np.bincount(plan.places(rows), weights=values.ravel(),
+                        minlength=rows * (width + 1)).reshape(rows, width + 1)
+    raw = total[:, width].copy() if plan.leaf_sums else None
+    return np.ascontiguousarray(total[:, :width]), raw

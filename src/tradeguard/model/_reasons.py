@@ -147,3 +147,16 @@ def _strongest(grouped: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         strength[:, i] = rest[rows, column]
         rest[rows, column] = -np.inf
     return order, strength
+
+
+def strongest_few(grouped: list[list[float]], k: int) -> list[list[int]] | None:
+    """Per row (a few rows, as lists) the columns :func:`_strongest` ranks first among its
+    ``k`` and :func:`top_reasons` keeps (above zero), in its order: a stable descending sort,
+    equal values in column order. None when a row holds a NaN (the array path ranks it)."""
+    out: list[list[int]] = []
+    for row in grouped:
+        if any(v != v for v in row):
+            return None
+        top = sorted(range(len(row)), key=row.__getitem__, reverse=True)[:k]
+        out.append([c for c in top if row[c] > 0])
+    return out

@@ -12,6 +12,10 @@ features the tree splits on (and the bias) are kept; the others are exact zeros,
 checked when a pattern is first evaluated (a tree for which they are not is never remembered).
 The values are the ones evaluating the pattern again would give, so results do not depend on
 what a process scored before.
+
+A process that scores single entries also keeps every pattern's row, with its leaf value, in
+one flat array under a dictionary key per tree (:meth:`ContributionMemo.entry_values`): the
+few rows of a request then read all their trees in one gather instead of a call per tree.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from itertools import repeat
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -29,12 +34,18 @@ if TYPE_CHECKING:
 #: Patterns kept over all trees before the memory starts afresh: about 110 bytes each (the
 #: line model's trees keep ten or eleven columns; arrays grow by doubling), so at most about
 #: 60-110 MB (a worker of the 1M-line benchmark keeps 171,000, 21 MB, after five batches).
+#: A process scoring single entries keeps each row once more for them (about 200 bytes with
+#: its dictionary entry); a request's entry meets some thousands of patterns, not batches'.
 MEMO_PATTERNS = 500_000
 #: Most bits of a category id in a tree's key: ids 0 (missing) to 65,535.
 CATEGORY_BITS = 16
 
 # (positions of the representatives to evaluate, all when None) -> their rows
 Evaluate = Callable[..., np.ndarray]
+
+# The single-entry index of a tree whose rows are not kept (it does not remember): never
+# written to, every key missing.
+_NEVER: dict[int, int] = {}
 
 
 def tree_columns(splits: TreeSplits, width: int) -> np.ndarray:
@@ -88,8 +99,6 @@ class _Tree:
     leaf: np.ndarray = field(default_factory=lambda: np.empty(0))
     rows: int = 0
     remembered: bool = True
-    # key -> row, made when a few rows are first looked up (batches search ``keys``)
-    index: dict[int, int] | None = None
 
     def find(self, keys: np.ndarray) -> np.ndarray:
         """Each key's row, -1 for keys not remembered."""
@@ -114,8 +123,6 @@ class _Tree:
         place = np.searchsorted(self.keys, keys[order])
         self.keys = np.insert(self.keys, place, keys[order])
         self.slots = np.insert(self.slots, place, at[order])
-        if self.index is not None:
-            self.index.update(zip(keys.tolist(), at.tolist(), strict=True))
         return at
 
 
@@ -132,6 +139,11 @@ class ContributionMemo:
         self._categories: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._size = 0  # patterns kept over all trees
         self._generation = 0
+        # For single entries: per tree, key -> where its row (columns, then leaf) starts in
+        # ``_store`` (None until a request first reads the tree; _NEVER if not remembering).
+        self._indexes: list[dict[int, int] | None] = []
+        self._store = np.empty(0)
+        self._stored = 0
 
     def __len__(self) -> int:
         return self._size
@@ -147,6 +159,39 @@ class ContributionMemo:
         self._categories.clear()
         self._size = 0
         self._generation += 1
+        self._indexes = []
+        self._store = np.empty(0)
+        self._stored = 0
+
+    def _keep(self, rows: np.ndarray, leaf: np.ndarray) -> np.ndarray:
+        """Append ``rows`` (patterns x columns) and their ``leaf`` to the flat store; where
+        each row starts."""
+        block = np.column_stack([rows, leaf]).ravel()
+        start, end = self._stored, self._stored + block.size
+        if end > self._store.size:
+            grown = np.empty(max(2 * self._store.size, end, 1024))
+            grown[:start] = self._store[:start]
+            self._store = grown
+        self._store[start:end] = block
+        self._stored = end
+        starts: np.ndarray = start + np.arange(rows.shape[0], dtype=np.int64) * (
+            rows.shape[1] + 1)
+        return starts
+
+    def _index(self, tree: int, columns: np.ndarray) -> dict[int, int]:
+        """Tree ``tree``'s index for single entries, its remembered rows copied into the
+        store (empty for a tree not met yet; :data:`_NEVER` for one that does not remember
+        or keeps other ``columns`` than the caller reads)."""
+        memo = self._trees.get(tree)
+        if memo is None:
+            return {}
+        if not memo.remembered or not np.array_equal(memo.columns, columns):
+            return _NEVER
+        starts = self._keep(memo.phi[:memo.rows], memo.leaf[:memo.rows])
+        return dict(zip(memo.keys.tolist(), starts[memo.slots].tolist(), strict=True))
+
+    def _indexed(self, tree: int) -> dict[int, int] | None:
+        return self._indexes[tree] if tree < len(self._indexes) else None
 
     def category_ids(self, matrix: np.ndarray, bits: Mapping[int, int]
                      ) -> tuple[dict[int, np.ndarray | None], int]:
@@ -201,10 +246,16 @@ class ContributionMemo:
                 if rows[:, others].any():
                     self._size -= memo.rows
                     self._trees[tree] = _Tree(columns, remembered=False)
+                    if self._indexed(tree) is not None:
+                        self._indexes[tree] = _NEVER
                     return None
                 leaf = leaves(new) if leaves is not None else np.full(new.size, np.nan)
                 at[new] = memo.add(keys[new], rows[:, columns], leaf)
                 self._size += new.size
+                index = self._indexed(tree)
+                if index is not None and index is not _NEVER:
+                    starts = self._keep(rows[:, columns], leaf)
+                    index.update(zip(keys[new].tolist(), starts.tolist(), strict=True))
             if leaves is None:
                 return memo.phi[at], None
             unknown = np.flatnonzero(np.isnan(memo.leaf[at]))
@@ -212,28 +263,35 @@ class ContributionMemo:
                 memo.leaf[at[unknown]] = leaves(unknown)
             return memo.phi[at], memo.leaf[at]
 
-    def remembered(self, keys: Sequence[Sequence[int]], generation: int
-                   ) -> list[tuple[np.ndarray, list[np.ndarray]] | None]:
-        """For the few rows of one entry: per tree, its columns and each row's remembered
-        contributions (``keys[tree]``: the rows' keys, of category ids from ``generation``),
-        read by dictionary rather than by searching arrays; None for a tree with a pattern
-        not remembered (or not remembering), whose rows take :meth:`contributions`."""
+    def entry_values(self, keys: Sequence[Sequence[int]], generation: int,
+                     columns: Sequence[np.ndarray], tree_of: np.ndarray, inner: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray] | list[int] | None:
+        """For the few rows of one entry (``keys``: per row, every tree's key, of category
+        ids from ``generation``; ``columns``: each tree's :func:`tree_columns`): per row the
+        values at ``tree_of``/``inner`` (a tree, a place in its row: columns, then the leaf
+        value, NaN until known), with where each row's tree rows start. Else the trees with a
+        pattern not remembered (they take :meth:`contributions`), or None when the ids are
+        of an earlier generation."""
         with self._lock:
             if generation != self._generation:
-                return [None] * len(keys)
-            out: list[tuple[np.ndarray, list[np.ndarray]] | None] = []
-            for tree, row_keys in enumerate(keys):
-                memo = self._trees.get(tree)
-                if memo is None or not memo.remembered:
-                    out.append(None)
-                    continue
-                if memo.index is None:
-                    memo.index = dict(zip(memo.keys.tolist(), memo.slots.tolist(),
-                                          strict=True))
-                slots = [memo.index.get(k) for k in row_keys]
-                if None in slots:
-                    out.append(None)
-                    continue
-                phi = memo.phi  # rows once written never change; growing copies them
-                out.append((memo.columns, [phi[s] for s in slots]))
-            return out
+                return None
+            if len(self._indexes) < len(columns) or None in self._indexes:
+                self._indexes.extend([None] * (len(columns) - len(self._indexes)))
+                self._indexes = [self._index(tree, columns[tree]) if index is None else index
+                                 for tree, index in enumerate(self._indexes)]
+            indexes = cast(list[dict[int, int]], self._indexes)
+            # per row every tree's start, -1 for a key not kept (one C loop per row)
+            found = [list(map(dict.get, indexes, row, repeat(-1))) for row in keys]
+            starts = np.array(found, dtype=np.int64)
+            if any(-1 in row for row in found):
+                trees: list[int] = np.flatnonzero((starts < 0).any(axis=0)).tolist()
+                return trees
+            values: np.ndarray = self._store[starts[:, tree_of] + inner]
+            return values, starts
+
+    def note_leaves(self, at: np.ndarray, values: np.ndarray, generation: int) -> None:
+        """Keep leaf values found for rows of :meth:`entry_values` (``at``: their places in
+        the store, of ``generation``)."""
+        with self._lock:
+            if generation == self._generation:
+                self._store[at] = values

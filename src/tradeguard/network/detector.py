@@ -21,8 +21,10 @@ is first screened against per-cluster counts kept from the fit
 (:mod:`~tradeguard.network.entry_screen`): when no cluster it touches can pass a rule, its
 findings are known to be none without running the rules over the history. When one might,
 the rules run over the entry and only the history rows its clusters need
-(:mod:`~tradeguard.network.entry_rules`), unless the entry merges known clusters or a
-factory it names might churn MIDs (the general path then). Its new spellings that share no
+(:mod:`~tradeguard.network.entry_rules`; in plain Python when only the importer ring,
+shipper and violator rules might flag one, :mod:`~tradeguard.network.entry_verdicts`),
+unless the entry merges known clusters or a factory it names might churn MIDs (the general
+path then). Its new spellings that share no
 usable block with any other record are their own clusters without running Splink
 (:mod:`~tradeguard.network.entry_links`).
 """
@@ -36,7 +38,7 @@ from typing import ClassVar
 import polars as pl
 
 from tradeguard.detectors.base import DetectionContext, configured
-from tradeguard.findings import FINDINGS_SCHEMA
+from tradeguard.findings import empty_findings
 from tradeguard.network.entry_links import BlockCounts, block_counts, unlinkable
 from tradeguard.network.entry_rules import (
     GATHERED_RULES,
@@ -53,6 +55,22 @@ from tradeguard.network.entry_screen import (
     entry_records,
     may_raise,
     rule_candidates,
+)
+from tradeguard.network.entry_verdicts import (
+    RANKED,
+    RING,
+    SHIPPER,
+    VERDICT_RULES,
+    VIOLATOR,
+    Texts,
+    entry_findings,
+    importer_rows,
+    line_prices,
+    past_rows,
+    ring_hits,
+    rule_texts,
+    shipper_hits,
+    span,
 )
 from tradeguard.network.findings import (
     DETECTOR_VERSION,
@@ -120,11 +138,14 @@ class NetworkDetector:
         self._facts: ClusterFacts | None = None
         self._index: HistoryIndex | None = None
         self._blocks: BlockCounts | None = None
+        self._cuts: dict[str, float | None] | None = None
+        self._violator_findings: tuple[str, Texts] | None = None
 
     def __getstate__(self) -> dict[str, object]:
         state = self.__dict__.copy()
         state["_facts"] = None  # rebuilt from the fitted frames by the first small entry
-        state["_index"] = state["_blocks"] = None
+        state["_index"] = state["_blocks"] = state["_cuts"] = None
+        state["_violator_findings"] = None
         return state
 
     def _cfg(self, ctx: DetectionContext) -> NetworkConfig:
@@ -134,6 +155,7 @@ class NetworkDetector:
         """Resolve the history's parties and fold what the rules read of it."""
         self._known = self._history = self._violators = self._peers = None
         self._facts = self._index = self._blocks = None
+        self._cuts = self._violator_findings = None
         if history.is_empty():
             return
         occ = occurrences_of([line_parties_plan(history, history=True)])
@@ -183,7 +205,8 @@ class NetworkDetector:
         """A few lines' parties and the cluster of each, new spellings linked as the general
         path links them; None when the general path must take the lines (a run that merges
         known clusters changes their counts)."""
-        if "line_number" not in lines.columns or not lines.schema["line_number"].is_integer():
+        if "line_number" not in lines.columns \
+                or not lines.get_column("line_number").dtype.is_integer():
             return None  # the general path reads it (and says what is wrong with it)
         facts = getattr(self, "_facts", None)
         if facts is None:
@@ -230,16 +253,20 @@ class NetworkDetector:
             return None
         parties, clusters, facts = scope
         if not parties:
-            return pl.DataFrame(schema=FINDINGS_SCHEMA)
+            return empty_findings()
         candidates = rule_candidates(parties, clusters, facts, cfg)
         rules = {code for code, flagged in candidates.items() if flagged}
         if not rules:
-            return pl.DataFrame(schema=FINDINGS_SCHEMA)
+            return empty_findings()
+        if rules <= VERDICT_RULES:
+            found = self._entry_verdicts(lines, parties, clusters, rules, cfg)
+            if found is not None:
+                return found
         if not rules <= GATHERED_RULES:
             return None
         declared = list(_occurrences(lambda: (lines,)))  # read once, for both passes
         if not declared:
-            return pl.DataFrame(schema=FINDINGS_SCHEMA)
+            return empty_findings()
         version = self.linkage.version()
         if rules <= {"NET_VIOLATOR_CLUSTER"}:  # flagged at fit time: no rule to run
             hits = self._rule_hits(pl.DataFrame(), None, cfg, None, set())
@@ -263,6 +290,70 @@ class NetworkDetector:
         return self._attach(lambda: declared, hits, _members(_cluster_frame(clusters), hits),
                             read=False)
 
+    def _entry_verdicts(self, lines: pl.DataFrame, parties: list[EntryParty],
+                        clusters: dict[str, str], rules: set[str], cfg: NetworkConfig
+                        ) -> pl.DataFrame | None:
+        """A few lines' findings when only the importer ring, shipper and violator rules
+        might flag their clusters, worked out in plain Python
+        (:mod:`~tradeguard.network.entry_verdicts`); None leaves them to the rules' queries.
+        """
+        if any(p.line_number is None for p in parties):
+            return None
+        version = self.linkage.version()
+        hits: dict[str, Texts] = {}
+        if rules & {RING, SHIPPER}:
+            if self._history is None or self._peers is None:
+                return None
+            index = getattr(self, "_index", None)
+            if index is None:
+                index = self._index = history_index(self._history)
+            facts = self._facts or ClusterFacts()
+            if RING in rules:
+                importers = {clusters[p.record_id] for p in parties if p.kind == "importer"}
+                past = past_rows(self._history, importer_rows(index, importers))
+                dates = span(parties, facts.earliest, facts.latest)
+                hits[RING] = rule_texts(RING, ring_hits(parties, clusters, past, facts, dates,
+                                                        cfg.ring, version))
+            if SHIPPER in rules:
+                if {"country", "price_key"} & set(self._history.columns):
+                    return None  # seller rows the facts do not fold
+                prices = line_prices(lines, self._peer_cuts())
+                if prices is None:
+                    return None
+                totals = (int(index.priced.sum()), int(index.low.sum()))
+                flagged = shipper_hits(parties, clusters, facts, prices, totals, cfg.shippers,
+                                       version)
+                if flagged is None:
+                    return None
+                hits[SHIPPER] = rule_texts(SHIPPER, flagged)
+        ranked = list(RANKED)
+        if self._violators is not None and not self._violators.is_empty():
+            ranked.append(VIOLATOR)
+            hits[VIOLATOR] = self._violator_texts(version)
+        return entry_findings(parties, clusters, hits, ranked)
+
+    def _peer_cuts(self) -> dict[str, float | None]:
+        """The fitted peer low cut of each HTS number and unit (kept once per fit)."""
+        cuts = getattr(self, "_cuts", None)
+        if cuts is None:
+            peers = self._peers if self._peers is not None else pl.DataFrame(
+                schema={"price_key": pl.String, "low_cut": pl.Float64})
+            cuts = self._cuts = dict(zip(peers["price_key"].to_list(),
+                                         peers["low_cut"].to_list(), strict=True))
+        return cuts
+
+    def _violator_texts(self, version: str) -> Texts:
+        """The texts and evidence of the fit's violator clusters (written once per fit)."""
+        kept = getattr(self, "_violator_findings", None)
+        if kept is None or kept[0] != version:
+            assert self._violators is not None
+            # The evidence names the detector's linkage version, not the fit's. The fit's
+            # frame comes in pieces that ``pl.format`` cannot read (a Polars panic): one piece.
+            flagged = self._violators.rechunk().with_columns(
+                pl.lit(version).alias("linkage_version"))
+            kept = self._violator_findings = (version, rule_texts(VIOLATOR, flagged))
+        return kept[1]
+
     def detect_in_parts(self, parts: Parts, ctx: DetectionContext) -> pl.DataFrame:
         """Findings on a run's lines read in parts: the same as :meth:`detect` on all of
         them at once, however they are cut.
@@ -278,7 +369,7 @@ class NetworkDetector:
         for occ in _occurrences(parts):
             tally.add(occ)
         if tally.empty:
-            return pl.DataFrame(schema=FINDINGS_SCHEMA)
+            return empty_findings()
         hits, members = self._hits(tally, cfg)
         return self._attach(parts, hits, members)
 
@@ -287,7 +378,7 @@ class NetworkDetector:
         """Findings on the lines of ``parts`` whose records are ``members`` of a cluster
         flagged in ``hits`` (``read``: False when ``parts`` are occurrences already read)."""
         if all(flagged.is_empty() for flagged in hits.values()):
-            return pl.DataFrame(schema=FINDINGS_SCHEMA)
+            return empty_findings()
         version = pl.lit(self.linkage.version()).alias("linkage_version")
         declared = _occurrences(parts) if read else parts()
         # Rows kept across a run's parts get their own text; a few lines' need not.

@@ -26,9 +26,10 @@ too; when one might, the detector takes the general path, which gives the exact 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 
 import polars as pl
 
@@ -60,7 +61,8 @@ _SHARE_SLACK = 1e-6
 @dataclass(frozen=True)
 class EntryParty:
     """One party occurrence of a request line: its record fields, the entry it is on, its
-    date and the line's importer number (the buyer)."""
+    date and the line's importer number (the buyer); ``row`` and ``line_number`` say which
+    line of the batch declared it (where a finding on it sits)."""
 
     kind: str
     name: str
@@ -70,8 +72,10 @@ class EntryParty:
     entry_number: str | None
     date: date | None
     importer: str | None
+    row: int = 0
+    line_number: int | None = None
 
-    @property
+    @cached_property
     def record_id(self) -> str:
         """The record's id, built as :func:`~tradeguard.network.records.occurrences_of`
         builds it (fields joined by ``|``, missing ones empty)."""
@@ -163,9 +167,11 @@ def cluster_facts(known: pl.DataFrame | None, history: pl.DataFrame | None,
     )
 
 
-def _column(lines: pl.DataFrame, name: str | None) -> list[str | None]:
-    """A declared field of every line as text, cast as the general path casts it."""
-    if name is None or name not in lines.columns:
+def _column(lines: pl.DataFrame, name: str | None, present: Collection[str]
+            ) -> list[str | None]:
+    """A declared field of every line as text, cast as the general path casts it
+    (``present``: the lines' columns)."""
+    if name is None or name not in present:
         return [None] * lines.height
     values = lines.get_column(name)
     if values.dtype != pl.String:
@@ -173,9 +179,9 @@ def _column(lines: pl.DataFrame, name: str | None) -> list[str | None]:
     return values.to_list()
 
 
-def _dates(lines: pl.DataFrame) -> list[date | None]:
+def _dates(lines: pl.DataFrame, present: Collection[str]) -> list[date | None]:
     """The lines' entry dates, cast as the general path casts them."""
-    if "entry_date" not in lines.columns:
+    if "entry_date" not in present:
         return [None] * lines.height
     values = lines.get_column("entry_date")
     if values.dtype != pl.Date:
@@ -183,23 +189,39 @@ def _dates(lines: pl.DataFrame) -> list[date | None]:
     return values.to_list()
 
 
+def _line_numbers(lines: pl.DataFrame, present: Collection[str]) -> list[int | None]:
+    """The lines' numbers when they are integers (as the general path reads them), else
+    none (the general path then reads and checks them itself)."""
+    if "line_number" not in present:
+        return [None] * lines.height
+    values = lines.get_column("line_number")
+    if not values.dtype.is_integer():
+        return [None] * lines.height
+    if values.dtype != pl.Int64:
+        values = values.cast(pl.Int64, strict=False)
+    return values.to_list()
+
+
 def entry_parties(lines: pl.DataFrame) -> list[EntryParty]:
     """The party occurrences of a few declaration lines, in the general path's order
     (importers, manufacturers, then sellers, line by line); nameless parties dropped."""
-    entries = _column(lines, "entry_number")
-    buyers = _column(lines, "importer_id")
-    days = _dates(lines)
+    present = frozenset(lines.columns)
+    entries = _column(lines, "entry_number", present)
+    buyers = _column(lines, "importer_id", present)
+    days = _dates(lines, present)
+    numbers = _line_numbers(lines, present)
     parties: list[EntryParty] = []
     for kind, fields in _PARTY_FIELDS:
-        names, addresses, countries, ids = (_column(lines, f) for f in fields)
+        names, addresses, countries, ids = (_column(lines, f, present) for f in fields)
         if kind == "importer":
             countries = [_IMPORTER_COUNTRY if c is None else c for c in countries]
-        for name, address, country, identifier, entry, day, buyer in zip(
-                names, addresses, countries, ids, entries, days, buyers, strict=True):
+        for row, (name, address, country, identifier, entry, day, buyer, number) in enumerate(
+                zip(names, addresses, countries, ids, entries, days, buyers, numbers,
+                    strict=True)):
             if name is None or name.strip(_WHITE_SPACE) == "":
                 continue
             parties.append(EntryParty(kind, name, address, country, identifier, entry, day,
-                                      buyer))
+                                      buyer, row, number))
     return parties
 
 

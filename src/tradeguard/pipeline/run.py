@@ -67,11 +67,10 @@ def _plain_declarations(entries: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFr
 
     Each line takes its entry's header by position (the left join's rows, in line order);
     fields already of their type are left as they are and absent ones added as nulls (as
-    the typing pass does); HTS codes without dots or spaces are already normalised. Lines
-    whose entry is missing, repeated entries, or a field still to parse: the general path.
+    the typing pass does); HTS codes without dots or spaces are already normalised; the
+    derived fields are divided out in Python (the same IEEE division). Lines whose entry is
+    missing, repeated entries, a field still to parse or a NaN: the general path.
     """
-    from tradeguard.rules._fields import derived_columns
-
     numbers = entries.get_column("entry_number").to_list()
     at = {n: i for i, n in enumerate(numbers)}
     if len(at) < len(numbers) or None in at:
@@ -82,27 +81,60 @@ def _plain_declarations(entries: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFr
             return None
         rows.append(at[n])
     shared = set(lines.columns)
-    frame = lines.hstack([s for s in entries[rows].get_columns() if s.name not in shared])
-    absent = _declared_absent(tuple(frame.columns), tuple(frame.dtypes))
+    header = [s for s in entries.get_columns() if s.name not in shared]
+    if rows and len(set(rows)) == 1:  # one entry's lines: its header, repeated
+        one = rows[0]
+        if not (entries.height == 1 and len(rows) == 1):
+            header = [s.new_from_index(one, len(rows)) for s in header]
+    else:
+        header = [s for s in entries[rows].get_columns() if s.name not in shared]
+    columns = [*lines.get_columns(), *header]
+    absent = _declared_absent(tuple(s.name for s in columns),
+                              tuple(type(s.dtype) for s in columns))
     if absent is None:
         return None
-    if absent:
-        frame = frame.hstack([pl.Series(n, [None] * frame.height, dtype=t) for n, t in absent])
-    hts = frame.get_column("hts_code").to_list()
+    height = lines.height
+    columns += [pl.Series(n, [None] * height, dtype=t) for n, t in absent]
+    named = {s.name: s for s in columns}
+    hts = named["hts_code"].to_list()
     if not all(h is None or (h.isascii() and h.isalnum()) for h in hts):
         return None
-    return frame.with_columns(derived_columns())
+    derived = _plain_derived(*(named[n].to_list() for n in (
+        "entered_value_usd", "quantity", "gross_weight_kg")))
+    if derived is None:
+        return None
+    return lines.hstack([*header, *columns[len(lines.columns) + len(header):], *derived])
+
+
+def _plain_derived(value: list[float | None], quantity: list[float | None],
+                   weight: list[float | None]) -> list[pl.Series] | None:
+    """The derived fields of a few lines as :func:`~tradeguard.rules._fields.derived_columns`
+    gives them (a zero or missing divisor gives null); None on a NaN, which Polars orders
+    above every number."""
+    if any(v != v for v in (*value, *quantity, *weight) if v is not None):
+        return None
+
+    def ratio(divisors: list[float | None]) -> list[float | None]:
+        return [v / d if v is not None and d is not None and d > 0 else None
+                for v, d in zip(value, divisors, strict=True)]
+
+    return [pl.Series("unit_value_usd", ratio(quantity), dtype=pl.Float64),
+            pl.Series("value_per_kg_usd", ratio(weight), dtype=pl.Float64)]
 
 
 @lru_cache(maxsize=16)
-def _declared_absent(columns: tuple[str, ...], dtypes: tuple[pl.DataType, ...]
+def _declared_absent(columns: tuple[str, ...], kinds: tuple[type[pl.DataType], ...]
                      ) -> tuple[tuple[str, pl.DataType], ...] | None:
     """The declared fields a frame of this shape lacks, with their types (added as nulls);
-    None when a field is not of its type yet or a derived field is there already."""
+    None when a field is not of its type yet or a derived field is there already.
+
+    Columns are told by their type classes: every declared field's type is a plain one,
+    which a column has exactly when its class is that type's (a cheaper cache key than the
+    types themselves, whose hashing and comparison run in Python)."""
     from tradeguard.rules import DECLARED_FIELDS
     from tradeguard.rules._fields import POLARS_TYPES
 
-    have = dict(zip(columns, dtypes, strict=True))
+    have = dict(zip(columns, kinds, strict=True))
     absent = []
     for name, spec in DECLARED_FIELDS.items():
         if spec.source == "derived":
@@ -110,7 +142,7 @@ def _declared_absent(columns: tuple[str, ...], dtypes: tuple[pl.DataType, ...]
                 return None
         elif name not in have:
             absent.append((name, POLARS_TYPES[spec.kind]))
-        elif have[name] != POLARS_TYPES[spec.kind]:
+        elif have[name] is not type(POLARS_TYPES[spec.kind]):
             return None
     return tuple(absent)
 
@@ -150,27 +182,29 @@ def _plain_day(value: date) -> str | None:
     return value.isoformat() if 1000 <= value.year <= 9999 else None
 
 
-def _plain_format(dtype: pl.DataType) -> Callable[[Any], str | None] | None:
-    """How the general path's text cast writes a non-null value of ``dtype`` (None: a type
-    left to the general path)."""
-    if dtype == pl.String:
+def _plain_format(kind: type[pl.DataType]) -> Callable[[Any], str | None] | None:
+    """How the general path's text cast writes a non-null value of a column whose type's
+    class is ``kind`` (None: a type left to the general path). The types written here have
+    no parameters, so the class says the type."""
+    if kind is pl.String:
         return str
-    if dtype == pl.Boolean:
+    if kind is pl.Boolean:
         return lambda v: "true" if v else "false"
-    if dtype.is_integer():
+    if kind.is_integer():
         return str
-    if dtype == pl.Float64:
+    if kind is pl.Float64:
         return _plain_float
-    if dtype == pl.Date:
+    if kind is pl.Date:
         return _plain_day
     return None
 
 
 @lru_cache(maxsize=16)
-def _plain_plan(columns: tuple[str, ...], dtypes: tuple[pl.DataType, ...]
+def _plain_plan(columns: tuple[str, ...], dtypes: tuple[type[pl.DataType], ...]
                 ) -> tuple[tuple[str, int, Callable[[Any], str | None]], ...] | None:
     """Per digested field: its label, its column's position (-1: absent) and how its values
-    are written; built once per frame shape (None: a type left to the general path)."""
+    are written; built once per frame shape, told by its columns' type classes (None: a
+    type left to the general path)."""
     at = {c: i for i, c in enumerate(columns)}
     plan: list[tuple[str, int, Callable[[Any], str | None]]] = []
     for i, n in enumerate(_digest_fields()):
@@ -189,7 +223,7 @@ def _plain_digests(decl: pl.DataFrame) -> pl.Series | None:
     """:func:`input_digest` of a few lines in Python (the same text, field by field)."""
     import hashlib
 
-    plan = _plain_plan(tuple(decl.columns), tuple(decl.dtypes))
+    plan = _plain_plan(tuple(decl.columns), tuple(map(type, decl.dtypes)))
     if plan is None:
         return None
     out = []
@@ -292,7 +326,7 @@ def finish_assessments(laned: pl.DataFrame, versions: Mapping[str, Any]) -> pl.D
     from tradeguard.targeting.assessment import ASSESSMENT_SCHEMA
 
     if laned.height <= PLAIN_FINISH_LINES:
-        small = _plain_assessments(laned, _version_values(versions), ASSESSMENT_SCHEMA)
+        small = _plain_assessments(laned, _stamped(versions), ASSESSMENT_SCHEMA)
         if small is not None:
             return small
     return laned.with_columns(version_columns(versions)).select(
@@ -303,19 +337,80 @@ def _plain_assessments(laned: pl.DataFrame, stamped: dict[str, Any],
                        schema: Mapping[str, pl.DataType]) -> pl.DataFrame | None:
     """:func:`finish_assessments` when every column is there with its type (the casts do
     nothing) and every version is text: the columns themselves, side by side."""
-    have = laned.schema
+    have = dict(zip(laned.columns, laned.dtypes, strict=True))
     columns = []
     for name, dtype in schema.items():
         if name in stamped:
             value = stamped[name]
-            if dtype != pl.String or not (value is None or isinstance(value, str)):
+            if type(dtype) is not pl.String or not (value is None or isinstance(value, str)):
                 return None
-            columns.append(pl.Series(name, [value] * laned.height, dtype=pl.String))
-        elif have.get(name) == dtype:
+            columns.append(_repeated(name, value, laned.height))
+        elif same_type(have.get(name), dtype):
             columns.append(laned.get_column(name))
         else:
             return None
     return pl.DataFrame(columns)
+
+
+#: Types equal when their classes are (no parameters).
+_PLAIN_TYPES = frozenset([pl.String, pl.Boolean, pl.Date, pl.Float64, pl.Float32, pl.Int64,
+                          pl.Int32, pl.Int16, pl.Int8, pl.UInt64, pl.UInt32, pl.UInt16,
+                          pl.UInt8, pl.Null])
+
+
+def same_type(have: pl.DataType | None, want: pl.DataType) -> bool:
+    """``have == want`` for a column's type, told from the classes where they say it all
+    (a Polars type comparison costs a few microseconds; a frame's schema tens)."""
+    if have is None:
+        return False
+    kind = type(want)
+    if type(have) is not kind:
+        return have == want
+    if kind in _PLAIN_TYPES:
+        return True
+    if isinstance(want, pl.List) and isinstance(have, pl.List) \
+            and isinstance(have.inner, pl.DataType) and isinstance(want.inner, pl.DataType):
+        return same_type(have.inner, want.inner)
+    return have == want
+
+
+#: Version stamps by version block, and constant columns by (name, value, lines): a scorer
+#: stamps every request with the same few blocks.
+_STAMPS: dict[tuple[Any, ...], dict[str, Any]] = {}
+_REPEATED: dict[tuple[str, str | None, int], pl.Series] = {}
+_KEPT = 64
+
+
+def _stamped(versions: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`_version_values`, remembered for blocks of text versions (a key of texts
+    only, so values that compare equal but write differently, 1 and 1.0, never share)."""
+    parts = [versions.get(k) for k in ("model", "rules", "targeting")]
+    key: list[Any] = list(parts)
+    for k in ("lists", "refdata", "detectors"):
+        block = versions.get(k)
+        if not isinstance(block, dict):
+            return _version_values(versions)
+        key.append(tuple(block.items()))
+    texts = [*parts, *(x for block in key[3:] for kv in block for x in kv)]
+    if not all(type(x) is str for x in texts):
+        return _version_values(versions)
+    found = _STAMPS.get(tuple(key))
+    if found is None:
+        if len(_STAMPS) >= _KEPT:
+            _STAMPS.clear()
+        found = _STAMPS[tuple(key)] = _version_values(versions)
+    return dict(found)
+
+
+def _repeated(name: str, value: str | None, height: int) -> pl.Series:
+    """A text column of ``height`` copies of ``value`` (made once; frames share it)."""
+    key = (name, value, height)
+    found = _REPEATED.get(key)
+    if found is None:
+        if len(_REPEATED) >= _KEPT:
+            _REPEATED.clear()
+        found = _REPEATED[key] = pl.Series(name, [value] * height, dtype=pl.String)
+    return found
 
 
 def model_scores(
@@ -326,18 +421,24 @@ def model_scores(
 
     One entry's few lines are scored without a query per step (the same values; see
     :mod:`tradeguard.model._entry_scoring`), larger batches and unusual lines as frames."""
-    from tradeguard.model import reason_texts, score
     from tradeguard.model._entry_scoring import score_entry
-    from tradeguard.model.line_features import AT_STAKE, entry_line_features, line_features
+    from tradeguard.model.line_features import entry_line_features
 
     lines = entry_line_features(decl, findings, history)
     entry = score_entry(artifact, lines) if lines is not None else None
     if lines is not None and entry is not None:
-        values = {"entry_number": [line["entry_number"] for line in lines],
-                  "line_number": [line["line_number"] for line in lines],
-                  "probability": entry.probability, "model_reasons": entry.reasons,
-                  "model_reason_texts": entry.texts}
-        return pl.DataFrame([pl.Series(c, values[c], dtype=t) for c, t in MODEL_SCHEMA.items()])
+        # the rows in one call: a Series per column costs more (a list column above all)
+        return pl.from_dicts(
+            [{"entry_number": line["entry_number"], "line_number": line["line_number"],
+              "probability": probability, "model_reasons": reasons,
+              "model_reason_texts": texts}
+             for line, probability, reasons, texts in zip(
+                 lines, entry.probability.tolist(), entry.reasons, entry.texts, strict=True)],
+            schema=MODEL_SCHEMA)
+    # imported here: a name from the package costs more than one from a module
+    from tradeguard.model import reason_texts, score
+    from tradeguard.model.line_features import AT_STAKE, line_features
+
     features = line_features(decl, findings, history)
     batch = score(artifact, features, at_stake=AT_STAKE)
     texts = reason_texts(artifact)

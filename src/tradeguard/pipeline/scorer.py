@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tradeguard.detectors.base import DetectionContext, LineDetector
-from tradeguard.findings import conform, empty_findings
+from tradeguard.findings import conform, empty_findings, is_canonical
+from tradeguard.pipeline.lane_request import plain_keys, plain_lane_frame
 from tradeguard.pipeline.registry import LEARNED_DETECTORS, DetectorError, default_registry
 from tradeguard.pipeline.run import (
     KILL_SWITCH_OFF,
@@ -42,7 +43,9 @@ from tradeguard.pipeline.run import (
     model_scores,
     past_outcome_history,
 )
-from tradeguard.security.redaction import confidential_values, redact_texts
+from tradeguard.security.redaction import confidential_values as confidential_values
+from tradeguard.security.redaction import redact_declared
+from tradeguard.security.redaction import redact_texts as redact_texts  # timed by name in bench
 from tradeguard.targeting.assessment import NO_MODEL
 from tradeguard.targeting.lanes import assign_lanes
 from tradeguard.targeting.lanes_request import SMALL_LANE_LINES, few_lines_lanes
@@ -69,6 +72,7 @@ class FittedChain:
 
     def __init__(self, detectors: Sequence[tuple[str, LineDetector]]) -> None:
         self.detectors = tuple(detectors)
+        self._versions: dict[str, str] | None = None
 
     def __iter__(self) -> Iterator[tuple[str, LineDetector]]:
         return iter(self.detectors)
@@ -78,8 +82,13 @@ class FittedChain:
 
     @property
     def versions(self) -> dict[str, str]:
-        """``name -> Class@version`` of every detector, in run order."""
-        return {n: f"{type(d).name}@{type(d).version}" for n, d in self.detectors}
+        """``name -> Class@version`` of every detector, in run order (worked out once: the
+        chain's detectors are fixed; each caller gets its own copy)."""
+        known = self.__dict__.get("_versions")
+        if known is None:
+            known = {n: f"{type(d).name}@{type(d).version}" for n, d in self.detectors}
+            self._versions = known
+        return dict(known)
 
     def only(self, names: Collection[str]) -> FittedChain:
         """The detectors called one of ``names`` (same fitted objects, same order)."""
@@ -92,14 +101,28 @@ class FittedChain:
     def detect(
         self, decl: pl.DataFrame, ctx: DetectionContext,
     ) -> tuple[pl.DataFrame, dict[str, str]]:
-        """Every detector over ``decl``; any failure stops the run with its name."""
-        parts: list[pl.DataFrame] = [empty_findings()]
+        """Every detector over ``decl``; any failure stops the run with its name.
+
+        Detectors without findings (most, on a request) are left out of the concatenation:
+        their frames add no rows and have the canonical schema once conformed."""
+        parts: list[pl.DataFrame] = []
         for name, detector in self.detectors:
             try:
-                parts.append(conform(detector.detect(decl, ctx)))
+                found = conform(detector.detect(decl, ctx))
             except Exception as exc:
                 raise DetectorError(name, "detect", exc) from exc
-        return pl.concat(parts, how="vertical"), self.versions
+            if found.height:
+                parts.append(found)
+        return _stacked(parts), self.versions
+
+
+def _stacked(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    """Canonical findings frames one under the other, as ``pl.concat`` gives them: frames
+    without rows add nothing, so they are skipped, and a single frame is returned as is."""
+    kept = [f for f in frames if f.height]
+    if not kept:
+        return empty_findings()
+    return kept[0] if len(kept) == 1 else pl.concat(kept, how="vertical")
 
 
 def fit_chain(
@@ -131,8 +154,10 @@ class BatchFindings:
 
     def findings(self, extra: pl.DataFrame | None = None) -> pl.DataFrame:
         """Every finding of the batch: detectors', ``extra`` (cross-entry), then rules'."""
-        middle = [] if extra is None else [extra]
-        return pl.concat([self.detected, *middle, self.rule_findings], how="vertical")
+        parts = [self.detected, *([] if extra is None else [extra]), self.rule_findings]
+        if all(is_canonical(f) for f in parts):
+            return _stacked(parts)
+        return pl.concat(parts, how="vertical")
 
 
 @dataclass(frozen=True)
@@ -313,21 +338,16 @@ class Scorer:
         scores = None
         if self.model is not None:
             scores = model_scores(self.model, decl, findings, past)
-        keys = decl.select(pl.col("entry_number").cast(pl.String),
-                           pl.col("line_number").cast(pl.Int64))
+        keys = plain_keys(decl)
+        if keys is None:
+            keys = decl.select(pl.col("entry_number").cast(pl.String),
+                               pl.col("line_number").cast(pl.Int64))
         risk = combine_risk(keys, findings, found.treatments, self.config, scores)
         # Assessments are exported and logged: their reasons name roles, not declared parties.
-        risk = redact_texts(risk, "reason_texts", confidential_values(decl, ctx.supply_chain))
-        header = decl.select(
-            pl.col("port_of_entry").cast(pl.String), pl.col("entry_date").cast(pl.Date),
-            pl.col("trusted_trader").cast(pl.Boolean), input_digest(decl))
-        frame = pl.concat([risk, header], how="horizontal")
-        if scores is not None:
-            frame = frame.join(scores.select(*KEYS, pl.col("probability").alias(
-                "model_probability")), on=KEYS, how="left", maintain_order="left")
-        else:
-            frame = frame.with_columns(
-                pl.lit(None, dtype=pl.Float64).alias("model_probability"))
+        risk = redact_declared(risk, "reason_texts", decl, ctx.supply_chain)
+        frame = plain_lane_frame(risk, decl, scores)
+        if frame is None:
+            frame = _lane_frame(risk, decl, scores)
         return LaneInputs(frame, findings, found.detector_versions, found.rule_warnings)
 
     def lanes(self, lane_input: pl.DataFrame, draws: pl.Series | None = None) -> pl.DataFrame:
@@ -351,9 +371,18 @@ class Scorer:
         """The versions block of a result: model, rules, targeting, lists, refdata, detectors."""
         return {
             "model": self.model_version, "rules": self.profiles.version,
-            "targeting": self.config.version, "lists": self.lists, "refdata": self.refdata,
-            "detectors": detector_versions,
+            "targeting": self._targeting_version(), "lists": self.lists,
+            "refdata": self.refdata, "detectors": detector_versions,
         }
+
+    def _targeting_version(self) -> str:
+        """The targeting configuration's version, hashed once per configuration (a frozen
+        model; hashing its JSON costs ~35 us a request)."""
+        known = self.__dict__.get("_targeting")
+        if known is None or known[0] is not self.config:
+            known = (self.config, self.config.version)
+            self.__dict__["_targeting"] = known
+        return str(known[1])
 
     def score(
         self, entries: pl.DataFrame, lines: pl.DataFrame,
@@ -392,6 +421,20 @@ class Scorer:
             warnings.append("AI-assisted lanes are switched off (kill switch): no model; "
                             f"detectors left out: {', '.join(self.switched_off)}")
         return tuple(warnings)
+
+
+def _lane_frame(risk: pl.DataFrame, decl: pl.DataFrame,
+                scores: pl.DataFrame | None) -> pl.DataFrame:
+    """The risk columns with the header fields, the input digest and the model probability
+    (the general path of :func:`tradeguard.pipeline.lane_request.plain_lane_frame`)."""
+    header = decl.select(
+        pl.col("port_of_entry").cast(pl.String), pl.col("entry_date").cast(pl.Date),
+        pl.col("trusted_trader").cast(pl.Boolean), input_digest(decl))
+    frame = pl.concat([risk, header], how="horizontal")
+    if scores is not None:
+        return frame.join(scores.select(*KEYS, pl.col("probability").alias(
+            "model_probability")), on=KEYS, how="left", maintain_order="left")
+    return frame.with_columns(pl.lit(None, dtype=pl.Float64).alias("model_probability"))
 
 
 def _examined_history(

@@ -138,6 +138,8 @@ def _predicates(profile_set: ProfileSet, firing: Sequence[Profile]) -> list[Pred
 _TYPED_FIELDS = tuple(n for n, spec in DECLARED_FIELDS.items() if spec.source != "derived")
 # Each declared field's type class (none is parametric: the class says the type).
 _TYPE_CLASSES = {n: type(POLARS_TYPES[DECLARED_FIELDS[n].kind]) for n in _TYPED_FIELDS}
+# The fields that can hold a NaN once typed: the numbers.
+_NUMBER_FIELDS = tuple(n for n in _TYPED_FIELDS if DECLARED_FIELDS[n].kind == "number")
 
 
 def _typed(lines: pl.DataFrame) -> bool:
@@ -151,9 +153,9 @@ def _typed(lines: pl.DataFrame) -> bool:
 def _row(values: dict[str, Any]) -> dict[str, Any]:
     """A typed line as ``conform_lines`` leaves it: HTS without dots or spaces, derived
     fields recomputed; raises :class:`_Unreadable` on what the batch path reads otherwise."""
-    for name in _TYPED_FIELDS:
+    for name in _NUMBER_FIELDS:  # a typed frame (``_typed``) holds floats nowhere else
         v = values[name]
-        if isinstance(v, float) and math.isnan(v):
+        if v is not None and math.isnan(v):
             raise _Unreadable  # NaN orders above every number in the batch path
     hts = values.get("hts_code")
     if hts is not None and ("." in hts or any(c.isspace() for c in hts)):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import re
 from importlib.resources import files
 from pathlib import Path
@@ -23,6 +24,8 @@ from tradeguard.findings import SEVERITY_RANK, Category
 Lane = Literal["green", "yellow", "red"]
 LANE_RANK: dict[str, int] = {"green": 1, "yellow": 2, "red": 3}
 SHIPPED_CONFIG = "default.yaml"
+#: Where a configuration keeps its version once hashed (beside its fields, not one of them).
+_VERSION_MEMO = "_version_memo"
 
 
 class _Strict(BaseModel):
@@ -145,10 +148,25 @@ class TargetingConfig(_Strict):
 
     @property
     def version(self) -> str:
-        """``<name>+<first 12 hex of SHA-256 of the canonical JSON>``."""
+        """``<name>+<first 12 hex of SHA-256 of the canonical JSON>``.
+
+        Hashed once per configuration (every scored request reads it; a hash costs tens of
+        microseconds). The memo keeps the field values it was worked out from, so a copy with
+        a part replaced (``model_copy(update=...)`` copies the memo too) hashes afresh.
+        """
+        fields = self.__dict__
+        parts = tuple(fields[name] for name in _FIELDS)
+        memo = fields.get(_VERSION_MEMO)
+        if memo is not None and all(map(operator.is_, memo[0], parts)):
+            return str(memo[1])
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True,
                                separators=(",", ":"))
-        return f"{self.name}+{hashlib.sha256(canonical.encode()).hexdigest()[:12]}"
+        version = f"{self.name}+{hashlib.sha256(canonical.encode()).hexdigest()[:12]}"
+        fields[_VERSION_MEMO] = (parts, version)
+        return version
+
+
+_FIELDS = tuple(TargetingConfig.model_fields)
 
 
 def load_targeting_config(path: Path | None = None) -> TargetingConfig:

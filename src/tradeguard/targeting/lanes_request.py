@@ -23,6 +23,7 @@ import polars as pl
 from tradeguard.request_path import REQUEST_LINES
 from tradeguard.targeting.config import TargetingConfig
 from tradeguard.targeting.lanes import LANE_INPUT
+from tradeguard.targeting.request_frames import RequestFrame, signature, signatures
 from tradeguard.targeting.sample import _HEX_DIGITS, _SCALE
 
 if TYPE_CHECKING:
@@ -37,6 +38,13 @@ _ADDED_TYPES: dict[str, pl.DataType] = {
     "sample_draw": pl.Float64(), "lane": pl.String(), "selection": pl.String(),
     "selection_probability": pl.Float64(),
 }  # fmt: skip
+_ADDED_FRAME = RequestFrame(_ADDED_TYPES)
+#: The lane input's types, as the general path would leave them (no cast).
+_INPUT_TYPES = signatures({
+    "entry_number": pl.String(), "line_number": pl.Int64(), "port_of_entry": pl.String(),
+    "entry_date": pl.Date(), "risk_score": pl.Float64(), "forced_lane": pl.String(),
+    "trusted_trader": pl.Boolean(),
+})  # fmt: skip
 
 
 def _draw(seed: int, version: str, first: str, second: str) -> float:
@@ -60,18 +68,16 @@ def _quota(n: int, rate: float, rounding: str, day_draw: float) -> int:
 def _lane_rows(frame: pl.DataFrame) -> list[dict[str, Any]] | None:
     """The lane input of each line, or None when the general path must run (no rows, a
     column it would overwrite, types it would cast, nulls it would carry, repeated keys)."""
-    if frame.is_empty() or any(c in frame.columns for c in (*_ADDED, *_WORKING)) \
-            or any(c not in frame.columns for c in LANE_INPUT):
+    names = set(frame.columns)
+    if frame.is_empty() or not names.isdisjoint(_ADDED + _WORKING) \
+            or not names.issuperset(LANE_INPUT):
         return None
-    schema = frame.schema
-    if schema["entry_number"] != pl.String or schema["line_number"] != pl.Int64 \
-            or schema["port_of_entry"] != pl.String or schema["entry_date"] != pl.Date \
-            or schema["risk_score"] != pl.Float64 or schema["forced_lane"] != pl.String \
-            or schema["trusted_trader"] != pl.Boolean:
+    # The types of the input's columns only (a frame's ``dtypes`` makes one per column).
+    columns = [frame.get_column(c) for c in LANE_INPUT]
+    if any(signature(s.dtype) != _INPUT_TYPES[s.name] for s in columns):
         return None
-    cols = {c: frame.get_column(c).to_list() for c in LANE_INPUT}
-    rows = [dict(zip(LANE_INPUT, values, strict=True))
-            for values in zip(*cols.values(), strict=True)]
+    cols = [s.to_list() for s in columns]
+    rows = [dict(zip(LANE_INPUT, values, strict=True)) for values in zip(*cols, strict=True)]
     keys = {(r["entry_number"], r["line_number"]) for r in rows}
     if len(keys) < len(rows) or any(
             r["entry_number"] is None or r["line_number"] is None or r["port_of_entry"] is None
@@ -91,11 +97,10 @@ def _with_lanes(frame: pl.DataFrame, rows: list[dict[str, Any]], draws: list[flo
     probability = [1.0 if s in ("forced", "targeted")
                    else 0.0 if bool(r["trusted_trader"]) and not sample.include_trusted
                    else sample.rate for r, s in zip(rows, selections, strict=True)]
-    added: dict[str, list[Any]] = {
+    return frame.hstack(_ADDED_FRAME.series({
         "sample_draw": draws, "lane": [lane or "green" for lane in lanes],
         "selection": [s or "none" for s in selections], "selection_probability": probability,
-    }
-    return frame.hstack([pl.Series(c, added[c], dtype=t) for c, t in _ADDED_TYPES.items()])
+    }))
 
 
 def few_lines_lanes(frame: pl.DataFrame, cfg: TargetingConfig) -> pl.DataFrame | None:
@@ -103,7 +108,7 @@ def few_lines_lanes(frame: pl.DataFrame, cfg: TargetingConfig) -> pl.DataFrame |
     rows = _lane_rows(frame)
     if rows is None:
         return None
-    version = cfg.version  # the version is hashed on each read
+    version = cfg.version
     draws, lanes, selections = _before_risk(rows, cfg, version)
     _fill_quotas(rows, lanes, selections, cfg, version)
     return _with_lanes(frame, rows, draws, lanes, selections, cfg)

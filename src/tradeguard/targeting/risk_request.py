@@ -22,6 +22,8 @@ import polars as pl
 
 from tradeguard.findings import FINDINGS_SCHEMA, SEVERITY_RANK
 from tradeguard.targeting.config import LANE_RANK, TargetingConfig
+from tradeguard.targeting.request_frames import RequestFrame, conforms, signatures
+from tradeguard.targeting.risk import MAX_TERM, RANK_LANE, RISK_SCHEMA, RULES_DETECTOR
 
 #: The findings' fields, in the order each finding's JSON lists them (as the general path).
 FINDING_FIELDS = ("category", "reason_code", "severity", "text", "evidence", "detector",
@@ -35,6 +37,12 @@ _MODEL_COLUMNS: dict[str, pl.DataType] = {
     "entry_number": pl.String(), "line_number": pl.Int64(), "probability": pl.Float64(),
     "model_reasons": pl.List(pl.String()), "model_reason_texts": pl.List(pl.String()),
 }  # fmt: skip
+# The inputs' types as compared (worked out once), and the output's columns grouped by type.
+_KEY_TYPES = signatures({"entry_number": pl.String(), "line_number": pl.Int64()})
+_FINDING_TYPES = signatures(FINDINGS_SCHEMA)
+_TREATMENT_TYPES = signatures(_TREATMENT_SCHEMA)
+_MODEL_TYPES = signatures(_MODEL_COLUMNS)
+_RISK_FRAME = RequestFrame(RISK_SCHEMA, given=("entry_number", "line_number"))
 #: A hard rule's reason pattern this path matches as plain text (a literal pattern).
 _LITERAL = re.compile(r"[A-Za-z0-9_ ]+")
 
@@ -62,10 +70,6 @@ def _clip(x: float, low: float, high: float) -> float:
     return min(max(x, low), high)
 
 
-def _has_schema(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> bool:
-    return all(frame.schema.get(c) == t for c, t in schema.items())
-
-
 def _unique_keys(frame: pl.DataFrame) -> dict[Key, int]:
     """Row of each (entry_number, line_number) of ``frame``; fallback on nulls or repeats."""
     out: dict[Key, int] = {}
@@ -89,13 +93,10 @@ def few_lines_risk(keys: pl.DataFrame, findings: pl.DataFrame, treatments: pl.Da
 
 def _few_lines_risk(keys: pl.DataFrame, findings: pl.DataFrame, treatments: pl.DataFrame,
                     cfg: TargetingConfig, model: pl.DataFrame | None) -> pl.DataFrame:
-    from tradeguard.targeting.risk import MAX_TERM, RANK_LANE, RISK_SCHEMA, RULES_DETECTOR
-
-    if keys.is_empty() or keys.schema.get("entry_number") != pl.String \
-            or keys.schema.get("line_number") != pl.Int64 \
-            or dict(findings.schema) != FINDINGS_SCHEMA \
-            or not _has_schema(treatments, _TREATMENT_SCHEMA) \
-            or (model is not None and not _has_schema(model, _MODEL_COLUMNS)):
+    if keys.is_empty() or not conforms(keys, _KEY_TYPES) \
+            or findings.width != len(_FINDING_TYPES) or not conforms(findings, _FINDING_TYPES) \
+            or not conforms(treatments, _TREATMENT_TYPES) \
+            or (model is not None and not conforms(model, _MODEL_TYPES)):
         raise _Fallback
     max_term, lane_of = MAX_TERM, RANK_LANE
     risk = cfg.risk
@@ -104,11 +105,12 @@ def _few_lines_risk(keys: pl.DataFrame, findings: pl.DataFrame, treatments: pl.D
     by_entry: dict[str, list[int]] = {}
     for i, (entry, _) in enumerate(lines):
         by_entry.setdefault(entry, []).append(i)
-    treated = _unique_keys(treatments)
-    trt = treatments.to_dicts()
+    # Most requests have no treatment and no finding: nothing to read then.
+    treated = _unique_keys(treatments) if treatments.height else {}
+    trt = treatments.to_dicts() if treatments.height else []
 
     # Findings on the lines (a line's own first, then entry-level ones on each line).
-    rows = findings.to_dicts()
+    rows = findings.to_dicts() if findings.height else []
     for f in rows:
         if any(f[c] is None for c in ("category", "reason_code", "severity", "text",
                                       "detector")):
@@ -185,8 +187,6 @@ def _few_lines_risk(keys: pl.DataFrame, findings: pl.DataFrame, treatments: pl.D
         listed.setdefault(i, []).append(json.dumps({c: f[c] for c in FINDING_FIELDS},
                                                    ensure_ascii=False, separators=(",", ":")))
     columns: dict[str, list[Any]] = {
-        "entry_number": [e for e, _ in lines],
-        "line_number": [n for _, n in lines],
         "risk_score": [s[0] for s in scores],
         "evidence_score": [s[1] for s in scores],
         "relief": [s[2] for s in scores],
@@ -198,7 +198,9 @@ def _few_lines_risk(keys: pl.DataFrame, findings: pl.DataFrame, treatments: pl.D
         "findings": ["[" + ",".join(listed[i]) + "]" if i in listed else "[]"
                      for i in range(len(lines))],
     }
-    return pl.DataFrame(columns, schema=RISK_SCHEMA)
+    # The keys come out as they came in (one row per line, in order, checked above).
+    return _RISK_FRAME.build(columns, {c: keys.get_column(c) for c in ("entry_number",
+                                                                       "line_number")})
 
 
 def _model_reasons(model_rows: list[tuple[int, dict[str, Any]]], cfg: TargetingConfig,

@@ -67,6 +67,8 @@ _INPUTS_KEPT = 64
 
 # The empty result of a request with nothing to find (a clone costs under 1 us).
 _NO_FINDINGS = empty_findings()
+_NO_INDICATORS = pl.DataFrame(schema=INDICATOR_SCHEMA)
+_NO_SCORES = pl.DataFrame(schema=SCORE_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -80,15 +82,16 @@ class Assessment:
     scores: pl.DataFrame
 
 
-def prepare_lines(lines: pl.DataFrame) -> pl.DataFrame:
-    """Declaration lines with the typed columns and party keys the indicators read."""
+def prepare_lines(lines: pl.DataFrame, party_keys: bool = True) -> pl.DataFrame:
+    """Declaration lines with the typed columns and party keys the indicators read (the
+    deposit checks alone read no party key: ``party_keys=False`` leaves them out)."""
     optional = {"manufacturer_name": pl.String, "manufacturer_address": pl.String,
                 "seller_name": pl.String, "seller_country": pl.String,
                 "quantity_unit": pl.String, "importer_id": pl.String,
                 "importer_name": pl.String, "entry_date": pl.Date}
     frame = lines.with_columns([pl.lit(None, t).alias(c) for c, t in optional.items()
                                 if c not in lines.columns])
-    frame = with_party_keys(frame).with_columns(
+    frame = (with_party_keys(frame) if party_keys else frame).with_columns(
         pl.col("entry_number").cast(pl.String), pl.col("line_number").cast(pl.Int64),
         pl.col("entry_date").cast(pl.Date),
         pl.col("country_of_origin").cast(pl.String).str.to_uppercase().alias("origin"),
@@ -192,11 +195,11 @@ class AdcvdDetector:
     def _checks(self, lines: pl.DataFrame, ctx: DetectionContext) -> Assessment:
         """The deposit checks of ``lines`` with no evasion indicator: :meth:`assess` when
         no line can be reported (its findings are then the checks alone)."""
-        batch = prepare_lines(lines)
+        batch = prepare_lines(lines, party_keys=False)
         orders = ctx.ref.adcvd_orders
         checks = deposit_checks(batch, orders, self.config, match_scope(batch, orders))
-        none = pl.DataFrame(schema=INDICATOR_SCHEMA)
-        return Assessment(batch, checks, none, none, pl.DataFrame(schema=SCORE_SCHEMA))
+        none = _NO_INDICATORS.clear()
+        return Assessment(batch, checks, none, none, _NO_SCORES.clear())
 
     def ties(self, ctx: DetectionContext) -> TieScreen:
         """The subject-country tie screen for this baseline, order list and reference data
@@ -251,6 +254,11 @@ class AdcvdDetector:
                  pl.lit(self.name).alias("detector"),
                  pl.lit(self.version).alias("detector_version")]
         checks = result.checks.with_columns(stamp)
+        cols = ["entry_number", "line_number", "category", "reason_code", "severity", "text",
+                "evidence", "detector", "detector_version"]
+        if result.scores.is_empty() or result.indicators.is_empty():
+            # no line reported for evasion (the deposit checks alone): the checks, as below
+            return conform(checks.select(cols)) if checks.height else empty_findings()
         reported = result.scores.filter(pl.col("reported"))
         evasion = result.indicators.join(
             reported.select("entry_number", "line_number", "subject_country", "score",
@@ -273,6 +281,4 @@ class AdcvdDetector:
         frames = [f for f in (checks, evasion) if f.height]
         if not frames:
             return empty_findings()
-        cols = ["entry_number", "line_number", "category", "reason_code", "severity", "text",
-                "evidence", "detector", "detector_version"]
         return conform(pl.concat([f.select(cols) for f in frames], how="vertical_relaxed"))

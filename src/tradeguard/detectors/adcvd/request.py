@@ -24,6 +24,7 @@ import polars as pl
 from tradeguard.detectors.adcvd.baseline import EvasionBaseline
 from tradeguard.detectors.adcvd.config import AdcvdConfig
 from tradeguard.detectors.adcvd.scope import prefixes_by_length
+from tradeguard.detectors.column_types import column_types
 from tradeguard.request_path import REQUEST_LINES
 
 #: Frames up to this many lines are screened line by line; larger ones take the batch path.
@@ -124,7 +125,7 @@ class RequestScreen:
         other dtypes, texts the batch path would normalise)."""
         if not self.usable or lines.height > SMALL_REQUEST:
             return None
-        schema = lines.schema
+        schema = column_types(lines)
         for name, dtype in _TYPED.items():
             if schema.get(name) != dtype:
                 return None

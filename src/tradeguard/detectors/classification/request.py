@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from tradeguard.detectors.classification.trade_text import normalize_description
+from tradeguard.detectors.column_types import column_types
 from tradeguard.request_path import REQUEST_LINES
 
 #: Frames up to this many lines are screened line by line; larger ones take the batch path.
@@ -64,7 +65,7 @@ class HeadingScreen:
 
     def may_find(self, lines: pl.DataFrame) -> bool:
         """False only when the batch path finds nothing for ``lines``; True otherwise."""
-        schema = lines.schema
+        schema = column_types(lines)
         if (lines.height > SMALL_REQUEST or schema.get("description") != pl.String
                 or schema.get("hts_code") != pl.String):
             return True

@@ -18,8 +18,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from tradeguard.detectors.finding_text import Declined, json_object, number_text, polars_round
-from tradeguard.findings import FINDINGS_SCHEMA
+from tradeguard.detectors.column_types import column_types
+from tradeguard.detectors.finding_text import (
+    Declined,
+    findings_frame_of,
+    json_object,
+    number_text,
+    polars_round,
+)
 
 Pair = tuple[str, str]
 #: (top-k headings, their float32 probabilities, top-k subheadings, declared probability).
@@ -44,7 +50,7 @@ def _pct(probability: float) -> str:
 
 
 def _covered(lines: pl.DataFrame) -> bool:
-    schema = lines.schema
+    schema = column_types(lines)
     return (schema.get("entry_number") == pl.String and schema.get("line_number") == pl.Int64
             and schema.get("description") == pl.String and schema.get("hts_code") == pl.String
             and schema.get("entered_value_usd") in _NUMBERS
@@ -117,4 +123,4 @@ def finding_rows(lines: pl.DataFrame, pair: Callable[[Any, Any], Pair | None],
                         detector, version))
     except Declined:
         return None
-    return pl.DataFrame(out, schema=FINDINGS_SCHEMA, orient="row")
+    return findings_frame_of(out)

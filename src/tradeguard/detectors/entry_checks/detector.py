@@ -2,9 +2,10 @@
 
 Every check is a documented reason code (see :mod:`.reasons`) computed for the whole batch
 with Polars joins and expressions. A request-sized batch is first screened in plain Python
-(:mod:`.request`): only the checks that may flag one of its lines run, and none when no line
-is flagged (the usual case). The detector needs no history: ``fit`` is a no-op kept for the
-:class:`~tradeguard.detectors.base.LineDetector` interface.
+(:mod:`.request`): no check runs when no line is flagged (the usual case), and the findings of
+the checks that may flag a line are written in plain Python too (:mod:`.request_findings`),
+or by those checks alone when the plain writing declines. The detector needs no history:
+``fit`` is a no-op kept for the :class:`~tradeguard.detectors.base.LineDetector` interface.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from tradeguard.detectors.entry_checks.request import (
     line_frame,
     screen,
 )
+from tradeguard.detectors.entry_checks.request_findings import plain_findings
 from tradeguard.detectors.entry_checks.tariff_checks import (
     adcvd_type01_findings,
     duty_findings,
@@ -113,6 +115,10 @@ class EntryChecks:
             if not screened.flagged:  # what the checks below give when no line is flagged
                 self.last_stats = CheckStats(screened.rows, {}, screened.not_checked)
                 return _NO_FINDINGS.clone()
+            plain = plain_findings(screened, cfg, lines.columns)
+            if plain is not None:  # the flagged checks' findings, written in plain Python
+                self.last_stats = CheckStats(screened.rows, plain[1], screened.not_checked)
+                return plain[0]
             run, not_checked = screened.flagged, {}
             df = line_frame(screened)
         else:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -52,9 +53,10 @@ CHECKS = ("hts", "unit", "duty", "spi", "adcvd", "entry_number", "importer", "mi
 # Python's ``str.strip()`` would also strip \x1c-\x1f).
 _SPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
           "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
-_DOT_OR_SPACE = re.compile("[." + re.escape(_SPACE) + "]")
+DOT_OR_SPACE = re.compile("[." + re.escape(_SPACE) + "]")
 _ENTRY_NUMBER = re.compile(ENTRY_NUMBER_PATTERN)
 _STAT = re.compile(r"[0-9]{10}")
+_NOT_DIGIT = re.compile(r"[^0-9]")
 _CHAPTER = re.compile(r"[0-9]+")
 _CODES = ("entry_number", "entry_type", "hts_code", "country_of_origin", "quantity_unit", "spi",
           "adcvd_case_number", "manufacturer_country")
@@ -64,13 +66,17 @@ _INTEGERS = frozenset({pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt1
 _TEXTS = frozenset({pl.String, pl.Null})
 _NUMBERS = _INTEGERS | {pl.Float64}
 _DATES = frozenset({pl.Date, pl.Null})
+# Types every value of which converts to Python without fail (dates are read first).
+_ROW_SAFE = _NUMBERS | {pl.Float32, pl.UInt64, pl.String, pl.Boolean, pl.Categorical, pl.Enum}
+# The input columns read.
+_READ = (*_TEXT_COLUMNS, *_NUMBER_COLUMNS, "line_number", "entry_date")
 
 
 @dataclass
 class Screen:
     """Checks that may flag a line (empty: the batch gives no finding), the run statistics
     the general path would record, the rows its line frame would have, and the values read
-    (for :func:`line_frame`)."""
+    (for :func:`line_frame` and :mod:`.request_findings`)."""
 
     flagged: set[str]
     not_checked: dict[str, int]
@@ -78,18 +84,14 @@ class Screen:
     look: RequestLookups
     columns: dict[str, list[Any]]
     tariffs: list[tuple[Any, ...] | None]
-
-
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    stripped = str(value).strip(_SPACE)
-    return stripped or None
+    verdicts: dict[tuple[str | None, ...], tuple[object, ...]]  # MID verdicts by party
 
 
 def _columns(lines: pl.DataFrame, as_of: date) -> dict[str, list[Any]]:
     """The normalised columns of :func:`~.frame.prepare_lines`, plus ``_raw_hts``."""
-    schema = lines.schema
+    # the column types as a dict (``lines.schema`` checks every type again, ~20 us)
+    schema = dict(zip(lines.columns, lines.dtypes, strict=True))
+    read = _read(lines, schema)
     out: dict[str, list[Any]] = {}
     n = lines.height
     for name in _TEXT_COLUMNS:
@@ -98,45 +100,64 @@ def _columns(lines: pl.DataFrame, as_of: date) -> dict[str, list[Any]]:
             continue
         if type(schema[name]) not in _TEXTS:
             raise Unsure
-        out[name] = [_text(v) for v in lines.get_column(name).to_list()]
+        out[name] = [None if v is None else (v.strip(_SPACE) or None) for v in read[name]]
     for name in _NUMBER_COLUMNS:
         if name not in schema:
             out[name] = [None] * n
             continue
         if type(schema[name]) not in _NUMBERS:
             raise Unsure
-        values = [None if v is None else float(v) for v in lines.get_column(name).to_list()]
+        values = [None if v is None else float(v) for v in read[name]]
         if any(v is not None and not math.isfinite(v) for v in values):
             raise Unsure
         out[name] = values
     if "line_number" in schema:
         if type(schema["line_number"]) not in _INTEGERS:
             raise Unsure
-        out["line_number"] = lines.get_column("line_number").to_list()
+        out["line_number"] = list(read["line_number"])
     else:
         out["line_number"] = [None] * n
     if "entry_date" in schema:
         if type(schema["entry_date"]) not in _DATES:
             raise Unsure
-        try:
-            days = lines.get_column("entry_date").to_list()
-        except ValueError:  # a year Python's dates cannot hold
-            raise Unsure from None
+        days = read["entry_date"]
         if any(d is not None and d.year < 1000 for d in days):
             raise Unsure
         out["entry_date"] = [as_of if d is None else d for d in days]
     else:
         out["entry_date"] = [as_of] * n
     if "hts_code" in schema:
-        out["_raw_hts"] = lines.get_column("hts_code").to_list()
+        out["_raw_hts"] = list(read["hts_code"])
     else:
         out["_raw_hts"] = [None] * n
-    for name in _CODES:
-        if any(v is not None and not v.isascii() for v in out[name]):
-            raise Unsure
-    if any(v is not None and not v.isascii() for v in out["_raw_hts"]):
+    # one text of every code read (ASCII only if each is)
+    if not "".join(v for name in (*_CODES, "_raw_hts") for v in out[name] if v).isascii():
         raise Unsure
     return out
+
+
+def _read(lines: pl.DataFrame, schema: dict[str, Any]) -> dict[str, Sequence[Any]]:
+    """The values of the columns, read as rows in one call (a third of the cost of reading
+    twenty columns one by one) when every column's values convert to Python for sure. Dates
+    are read alone first: a year Python cannot hold fails there, not in a panic of
+    ``rows()``. With a column of any other type, the columns read are taken one by one."""
+    read: dict[str, Sequence[Any]] = {}
+    for name, dtype in schema.items():
+        if type(dtype) is pl.Date:
+            read[name] = _column(lines, name)
+        elif type(dtype) not in _ROW_SAFE:
+            return {name: _column(lines, name) for name in _READ if name in schema}
+    rows = lines.rows()
+    read.update(zip(schema, zip(*rows, strict=True), strict=True) if rows
+                else dict.fromkeys(schema, ()))
+    return read
+
+
+def _column(lines: pl.DataFrame, name: str) -> list[Any]:
+    try:
+        return lines.get_column(name).to_list()
+    except ValueError:  # a year Python's dates cannot hold
+        raise Unsure from None
 
 
 def screen(lines: pl.DataFrame, tables: CheckTables, cfg: EntryChecksConfig,
@@ -165,9 +186,9 @@ def _screen(lines: pl.DataFrame, tables: CheckTables, cfg: EntryChecksConfig,
     for i in range(n):
         hts_code = col["hts_code"][i]
         raw_hts = col["_raw_hts"][i]
-        digits = None if raw_hts is None else _DOT_OR_SPACE.sub("", raw_hts)
+        digits = None if raw_hts is None else DOT_OR_SPACE.sub("", raw_hts)
         when: date = col["entry_date"][i]
-        hts10 = None if hts_code is None else re.sub(r"[^0-9]", "", hts_code)
+        hts10 = None if hts_code is None else _NOT_DIGIT.sub("", hts_code)
         tariff = look.tariff_row(hts10)
         col["hts_digits"].append(digits)
         col["hts10"].append(hts10)
@@ -179,7 +200,7 @@ def _screen(lines: pl.DataFrame, tables: CheckTables, cfg: EntryChecksConfig,
         if not is_stat or not in_force:
             flagged.add("hts")
         unit = col["quantity_unit"][i]
-        unit = None if unit is None else _DOT_OR_SPACE.sub("", unit.upper())
+        unit = None if unit is None else DOT_OR_SPACE.sub("", unit.upper())
         # unit: the tariff's first unit
         if tariff is not None and tariff[0] and unit is not None and tariff[0][0] is not None \
                 and tariff[0][0] != unit:
@@ -209,7 +230,7 @@ def _screen(lines: pl.DataFrame, tables: CheckTables, cfg: EntryChecksConfig,
     _party_flags(lines, col, cfg, flagged, not_checked)
     if _mid_flags(look, col, remembered):
         flagged.add("mid")
-    return Screen(flagged, not_checked, n, look, col, tariffs)
+    return Screen(flagged, not_checked, n, look, col, tariffs, remembered)
 
 
 def line_frame(screened: Screen) -> pl.DataFrame:
@@ -330,11 +351,15 @@ def _implausible(look: RequestLookups, col: dict[str, list[Any]], i: int, digits
 
 def _entry_flags(col: dict[str, list[Any]], flagged: set[str]) -> None:
     """Entry number format and check digit, and the importer of record, per entry."""
+    checked: set[str] = set()
     for i, number in enumerate(col["entry_number"]):
         if number is None:
             continue
         if col["importer_id"][i] is None or col["importer_name"][i] is None:
             flagged.add("importer")  # any line of the entry: the check reads its first
+        if number in checked:  # an entry's lines share its number
+            continue
+        checked.add(number)
         upper = number.upper()
         if _ENTRY_NUMBER.fullmatch(upper) is None \
                 or int(upper[12]) != check_digit(upper.replace("-", "")[:10]):

@@ -36,6 +36,9 @@ class RequestLookups:
     articles: list[tuple[int, dict[str, tuple[float, float]]]]
     programs: dict[str, list[tuple[Any, ...]]]
     orders: list[tuple[int, dict[tuple[str, str], list[date | None]]]]
+    #: (order_date, case_number, product) of the orders by prefix length and (country,
+    #: prefix), in the order of the tables' rows
+    order_cases: list[tuple[int, dict[tuple[str, str], list[tuple[Any, ...]]]]]
     iso2_not_ca: frozenset[str]
     tariff_rows: pl.DataFrame  # the tariff columns read, in the order of tables.tariff
     tariff: dict[str, tuple[Any, ...] | None] = field(default_factory=dict)
@@ -46,19 +49,22 @@ class RequestLookups:
         programs: dict[str, list[tuple[Any, ...]]] = {}
         for row in tables.programs.iter_rows():
             programs.setdefault(row[0], []).append(row[1:])
-        orders = []
+        orders, cases = [], []
         for length, table in tables.orders_by_length:
             by_key: dict[tuple[str, str], list[date | None]] = {}
-            for country, prefix, when in table.select("country", "prefix", "order_date"
-                                                      ).iter_rows():
+            case_rows: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+            for country, prefix, when, case, product in table.select(
+                    "country", "prefix", "order_date", "case_number", "product").iter_rows():
                 by_key.setdefault((country, prefix), []).append(when)
+                case_rows.setdefault((country, prefix), []).append((when, case, product))
             orders.append((length, by_key))
+            cases.append((length, case_rows))
         return cls(tables, duty_rates(tables.ref),
                    {r[0]: r[1:] for r in tables.units.select(
                        "_unit", "_kg_per_unit", "_whole_mass", "_articles_per_unit",
                        "_unit_min", "_unit_max").iter_rows()},
                    dict(tables.chapter_floor.select("_chapter", "_floor").iter_rows()),
-                   article_rows(tables.plausibility), programs, orders,
+                   article_rows(tables.plausibility), programs, orders, cases,
                    frozenset(tables.iso2_not_ca.to_list()),
                    tables.tariff.select("tariff_units", "valid_from", "valid_to",
                                         "tariff_programs"))

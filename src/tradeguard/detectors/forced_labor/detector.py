@@ -70,21 +70,32 @@ class ForcedLaborDetector:
         self.config = config or ForcedLaborConfig()
         self._screen: ListScreen | None = None
         self._screen_key: tuple[str, ...] = ()
+        self._screen_for: tuple[object, object] | None = None  # (reference data, settings)
         self._tariff: TariffTexts | None = None
 
     def _cfg(self, ctx: DetectionContext) -> ForcedLaborConfig:
         return configured(ctx, self.name, self.config)
 
     def screen_for(self, ctx: DetectionContext) -> ListScreen:
-        """The list index for this context's list versions (built once, then reused)."""
+        """The list index for this context's list versions (built once, then reused; the
+        same reference data and settings objects as last time need no versions read)."""
         cfg = self._cfg(ctx)
+        seen = self.__dict__.get("_screen_for")
+        if self._screen is not None and seen is not None and seen[0] is ctx.ref \
+                and seen[1] is cfg:
+            return self._screen
         key = (*_versions_key(ctx, cfg.lists), cfg.screening.model_dump_json())
         if self._screen is None or key != self._screen_key:
             self._screen = ListScreen.build(
                 ctx.ref.watchlists, dict(ctx.ref.versions), cfg.lists, cfg.screening
             )
             self._screen_key = key
+        self._screen_for = (ctx.ref, cfg)
         return self._screen
+
+    def __getstate__(self) -> dict[str, object]:
+        # the reference data last screened for stays with this process, not in a pickle
+        return {k: v for k, v in self.__dict__.items() if k != "_screen_for"}
 
     def fit(self, history: pl.DataFrame, ctx: DetectionContext) -> None:
         """No baseline is learned: lists and sectors are law. Builds the list index (and its

@@ -21,10 +21,12 @@ from functools import lru_cache
 
 import polars as pl
 
+from tradeguard.detectors.column_types import column_types
+from tradeguard.detectors.finding_text import findings_frame_of
 from tradeguard.detectors.forced_labor.parties import LINE_ROLES, PartyKey
 from tradeguard.detectors.forced_labor.report import EVIDENCE_TEXT, NO_TRACEABILITY_TEXT, fill
 from tradeguard.detectors.forced_labor.sectors import COTTON, sector_table
-from tradeguard.findings import FINDINGS_SCHEMA, Category, empty_findings
+from tradeguard.findings import Category, empty_findings
 from tradeguard.request_path import REQUEST_LINES
 from tradeguard.screening.places import xuar_pattern, xuar_places
 
@@ -51,7 +53,7 @@ class EntryLines:
 
     def __init__(self, lines: pl.DataFrame) -> None:
         self.frame = lines
-        self.schema = lines.schema
+        self.schema = column_types(lines)
 
     def texts(self, name: str | None) -> list[str | None] | None:
         """A text column's values (``None`` values where it is absent); ``None`` (take the
@@ -222,8 +224,7 @@ def traceability_findings(
     if not found:
         return no_findings()
     found.sort(key=lambda f: (f[0], f[1]))
-    return pl.DataFrame(
+    return findings_frame_of(
         [(entry, line, Category.FORCED_LABOR.value, "FL_NO_TRACEABILITY", severity, text,
           fill(EVIDENCE_TEXT, 1, item), detector, version)
-         for entry, line, text, item in found],
-        schema=FINDINGS_SCHEMA, orient="row")
+         for entry, line, text, item in found])
