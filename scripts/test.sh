@@ -10,5 +10,5 @@ echo "== ruff"; .venv/bin/ruff check src tests bench
 echo "== mypy"; .venv/bin/mypy
 # Spark tests run in a process of their own: starting the JVM gateway forks, and a fork after
 # LightGBM's OpenMP and Polars' thread pools have started is not safe.
-echo "== pytest"; .venv/bin/pytest -q -m "not spark" "$@"
+echo "== pytest"; .venv/bin/pytest -q -m "not spark" --durations=15 "$@"
 echo "== pytest (Spark, local mode)"; .venv/bin/pytest -q -m spark "$@"

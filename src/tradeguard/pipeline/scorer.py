@@ -43,9 +43,7 @@ from tradeguard.pipeline.run import (
     model_scores,
     past_outcome_history,
 )
-from tradeguard.security.redaction import confidential_values as confidential_values
 from tradeguard.security.redaction import redact_declared
-from tradeguard.security.redaction import redact_texts as redact_texts  # timed by name in bench
 from tradeguard.targeting.assessment import NO_MODEL
 from tradeguard.targeting.lanes import assign_lanes
 from tradeguard.targeting.lanes_request import SMALL_LANE_LINES, few_lines_lanes
