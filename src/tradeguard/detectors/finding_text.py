@@ -11,8 +11,10 @@ raise :class:`Declined`, and the caller leaves the request to the batch path.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
+from datetime import date
 
 import numpy as np
 import polars as pl
@@ -92,9 +94,11 @@ def json_value(value: object) -> str:
     if isinstance(value, float):
         return number_text(value)
     if isinstance(value, str):
-        if set(value) <= _PLAIN:
-            return f'"{value}"'
-        raise Declined(value)
+        # serde_json escapes what ``json.dumps`` does without ASCII-escaping (checked on every
+        # character up to U+3000 in the tests).
+        return f'"{value}"' if set(value) <= _PLAIN else json.dumps(value, ensure_ascii=False)
+    if isinstance(value, date):
+        return f'"{value.isoformat()}"'
     if isinstance(value, list):
         return "[" + ",".join(json_value(v) for v in value) + "]"
     if isinstance(value, tuple):  # a nested struct: (keys, values)

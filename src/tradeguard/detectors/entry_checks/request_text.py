@@ -11,12 +11,11 @@ written exactly raises :class:`~tradeguard.detectors.finding_text.Declined`.
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Sequence
 from datetime import date
 
 from tradeguard.detectors.finding_text import Declined, number_text, polars_round
+from tradeguard.detectors.finding_text import json_object as evidence
 
 __all__ = ["Declined", "evidence", "polars_round", "round_sig_figs", "text", "usd"]
 
@@ -90,26 +89,3 @@ def round_sig_figs(value: float | None, digits: int) -> float | None:
     return _round_half_away(value * magnitude) / magnitude
 
 
-def _json(value: object) -> str:
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return number_text(value)
-    if isinstance(value, date):
-        return f'"{value.isoformat()}"'
-    if isinstance(value, list):
-        return "[" + ",".join(_json(v) for v in value) + "]"
-    raise Declined(value)
-
-
-def evidence(keys: Sequence[str], values: Sequence[object]) -> str:
-    """The evidence object ``struct.json_encode`` writes for these fields (keys in order)."""
-    return "{" + ",".join(f'"{k}":{_json(v)}' for k, v in zip(keys, values, strict=True)) + "}"
