@@ -30,7 +30,7 @@ import math
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import polars as pl
@@ -124,25 +124,26 @@ def importer_rows(index: HistoryIndex, importers: Iterable[str]) -> list[np.ndar
     return [index.by_cluster[c] for c in importers if c in index.by_cluster]
 
 
-def _floats(lines: pl.DataFrame, name: str, present: Collection[str]) -> list[float | None]:
-    """A declared number of every line, cast as the general path casts it (``present``:
-    the lines' columns)."""
+def _column(lines: pl.DataFrame, name: str, present: Collection[str],
+            dtype: type[pl.DataType]) -> list[Any]:
+    """A declared field of every line, cast to ``dtype`` as the general path casts it
+    (``present``: the lines' columns; an absent field is null on every line)."""
     if name not in present:
         return [None] * lines.height
     values = lines.get_column(name)
-    if values.dtype != pl.Float64:
-        values = values.cast(pl.Float64, strict=False)
+    if values.dtype != dtype:
+        values = values.cast(dtype, strict=False)
     return values.to_list()
+
+
+def _floats(lines: pl.DataFrame, name: str, present: Collection[str]) -> list[float | None]:
+    """A declared number of every line as a float."""
+    return _column(lines, name, present, pl.Float64)
 
 
 def _texts(lines: pl.DataFrame, name: str, present: Collection[str]) -> list[str | None]:
-    """A declared field of every line as text, cast as the general path casts it."""
-    if name not in present:
-        return [None] * lines.height
-    values = lines.get_column(name)
-    if values.dtype != pl.String:
-        values = values.cast(pl.String, strict=False)
-    return values.to_list()
+    """A declared field of every line as text."""
+    return _column(lines, name, present, pl.String)
 
 
 def line_prices(lines: pl.DataFrame, cuts: Mapping[str, float | None]
