@@ -54,6 +54,14 @@ def _revoke_elsewhere(engine: sa.Engine, key_id: str) -> None:
                      .values(revoked_at=datetime.now(UTC)))
 
 
+def _analyst_key(empty_app_factory: Any) -> tuple[Any, sa.Engine, str, str]:
+    """A fresh service, its database and an analyst system's API key (id, secret)."""
+    client = empty_app_factory()
+    engine = services_of(client.app).engine
+    key_id, key = create_api_key(engine, "system", ["analyst"], created_by="test")
+    return client, engine, key_id, key
+
+
 def _disable_elsewhere(engine: sa.Engine, username: str) -> None:
     with engine.begin() as conn:
         conn.execute(users.update().where(users.c.username == username).values(active=False))
@@ -62,9 +70,7 @@ def _disable_elsewhere(engine: sa.Engine, username: str) -> None:
 def test_a_key_revoked_elsewhere_stops_within_a_second(
     empty_app_factory: Any, clock: Clock,
 ) -> None:
-    client = empty_app_factory()
-    engine = services_of(client.app).engine
-    key_id, key = create_api_key(engine, "system", ["analyst"], created_by="test")
+    client, engine, key_id, key = _analyst_key(empty_app_factory)
     headers = {"X-API-Key": key}
     assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
     _revoke_elsewhere(engine, key_id)
@@ -81,9 +87,7 @@ def test_a_key_revoked_elsewhere_stops_within_a_second(
 def test_a_key_revoked_here_stops_at_once_whatever_the_engine(
     empty_app_factory: Any, clock: Clock,
 ) -> None:
-    client = empty_app_factory()
-    engine = services_of(client.app).engine
-    key_id, key = create_api_key(engine, "system", ["analyst"], created_by="test")
+    client, engine, key_id, key = _analyst_key(empty_app_factory)
     assert client.get("/api/v1/auth/me", headers={"X-API-Key": key}).status_code == 200
     other = sa.create_engine(engine.url)  # as the CLI opens the same database
     revoke_api_key(other, key_id)
@@ -92,9 +96,7 @@ def test_a_key_revoked_here_stops_at_once_whatever_the_engine(
 
 
 def test_a_kept_key_answers_only_its_own_secret(empty_app_factory: Any, clock: Clock) -> None:
-    client = empty_app_factory()
-    engine = services_of(client.app).engine
-    key_id, key = create_api_key(engine, "system", ["analyst"], created_by="test")
+    client, engine, key_id, key = _analyst_key(empty_app_factory)
     assert principal_for_key(engine, key).subject_id == f"key:{key_id}"
     for wrong in (f"tgk_{key_id}_wrong", key + "x", key[:-1]):
         with pytest.raises(InvalidCredentials):
