@@ -1,8 +1,8 @@
 """Latency and CPU cost of the single-entry scoring endpoint (``POST /api/v1/score``).
 
 Builds a demo installation (or reuses ``--dir``), serves it the way ``tradeguard serve`` does
-(uvicorn, one worker process per core, Polars on one thread per worker, scorer fitted at
-start-up) in a child process, then measures over loopback:
+(uvicorn, one worker process per core each on its own socket, Polars on one thread per worker,
+scorer fitted at start-up) in a child process, then measures over loopback:
 
 1. service time, one request at a time;
 2. an open-loop load at each ``--rates`` value for ``--seconds``: request *i* is due at
@@ -44,9 +44,10 @@ from typing import Any
 import polars as pl
 
 SERVER = """
-import sys, uvicorn
-uvicorn.run("bench_api:bench_app", factory=True, host="127.0.0.1", port=int(sys.argv[1]),
-            workers=int(sys.argv[2]), log_level="warning", timeout_keep_alive=300)
+import sys
+from tradeguard.worker_sockets import run_workers
+run_workers("bench_api:bench_app", "127.0.0.1", int(sys.argv[1]), int(sys.argv[2]),
+            log_level="warning", timeout_keep_alive=300)
 """
 BENCH_KEY_FILE = "bench_api_key.txt"
 
@@ -160,7 +161,9 @@ async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
 
 @dataclass
 class _Pool:
-    """Idle keep-alive connections; a request that finds none opens a new one."""
+    """Idle keep-alive connections, the longest idle taken first (so the load spreads over
+    every open connection, and so over every worker process, as it would from many
+    clients); a request that finds none opens a new one."""
 
     port: int
     idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = field(default_factory=list)
@@ -168,7 +171,7 @@ class _Pool:
 
     async def take(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         while self.idle:
-            conn = self.idle.pop()
+            conn = self.idle.pop(0)
             if not conn[0].at_eof():  # the server may close an idle connection
                 return conn
             conn[1].close()
@@ -430,7 +433,10 @@ def main() -> None:
                   if httpx.post(url, json=b, headers=headers, timeout=300).status_code == 200]
         startup_s = time.perf_counter() - started
         requests = [_request_bytes(port, key, b) for b in bodies]
-        asyncio.run(_open_loop(port, requests, 20.0, 3.0, args.timeout))  # every worker warm
+        # Every worker warm: each body sent over ~16 connections spread over the workers (the
+        # cost of parties first seen by a process is measured in step 4, not in the loads).
+        asyncio.run(_open_loop(port, requests, 100.0, 16 * len(requests) / 100.0,
+                               args.timeout))
         serial: list[float] = []
         with httpx.Client(timeout=args.timeout) as client:
             for i in range(args.serial):

@@ -16,10 +16,12 @@ class ApiConfig:
     ``warm_scorer`` fits that scorer and scores the latest stored entries (once as a batch,
     then one at a time, answers dropped) while the service starts, so the first requests do
     not wait for fitting or for the lookups the request paths build on first use; a served
-    process sets it, tests that never score leave it off. ``max_waiting_scores`` bounds the
-    single-entry score requests a process holds at once (scoring or waiting to): past it a
-    request is answered 503 with Retry-After at once, rather than queued until its client has
-    given up and then scored for nobody while newer requests wait behind it.
+    process sets it, tests that never score leave it off; what start-up built is then frozen
+    out of the cyclic garbage collector (``gc.freeze``), so its full passes see only what
+    requests create. ``max_waiting_scores`` bounds the single-entry score requests a process
+    holds at once (scoring or waiting to): past it a request is answered 503 with Retry-After
+    at once, rather than queued until its client has given up and then scored for nobody
+    while newer requests wait behind it.
     """
 
     rate_per_second: float = 20.0

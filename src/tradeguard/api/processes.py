@@ -7,6 +7,9 @@ the settings and migrates the database once; each worker then builds its app fro
 settings (the environment, as :func:`tradeguard.settings.get_settings` reads it) and fits its
 scorer before it takes requests (``ApiConfig.warm_scorer``).
 
+Each worker listens on a socket of its own bound to the same port, so the kernel deals
+connections out over the workers evenly (see :mod:`tradeguard.worker_sockets`).
+
 In-process state stays per worker: the rate limiter's buckets (a deployment puts a shared
 limiter in front, see :mod:`tradeguard.api.limits`) and caches. Jobs and everything else a
 client reads back live in the database, so any worker can answer for them.
@@ -19,12 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tradeguard.cores import default_workers, worker_threads
+from tradeguard.worker_sockets import run_workers
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-__all__ = ["MODEL_ENV", "app_from_environment", "default_workers", "serve_workers",
-           "worker_threads"]
+__all__ = ["MODEL_ENV", "app_from_environment", "default_workers", "run_workers",
+           "serve_workers", "worker_threads"]
 
 #: Where the parent tells its workers which model artifact to score with.
 MODEL_ENV = "TRADEGUARD_SERVE_MODEL"
@@ -48,13 +52,10 @@ def serve_workers(host: str, port: int, workers: int, *, db: str | None = None,
     ``db`` and ``model`` are passed to the workers through the environment, and so are the
     thread counts of :func:`worker_threads` (unless already set).
     """
-    import uvicorn
-
     if db:
         os.environ["TRADEGUARD_DB"] = db
     if model is not None:
         os.environ[MODEL_ENV] = str(model.resolve())
     for name, value in worker_threads(workers).items():
         os.environ.setdefault(name, value)
-    uvicorn.run(f"{__name__}:app_from_environment", factory=True, host=host, port=port,
-                workers=workers, log_level=log_level)
+    run_workers(f"{__name__}:app_from_environment", host, port, workers, log_level=log_level)

@@ -42,7 +42,10 @@ def serve(
     typer.echo(f"tradeguard serving {settings.db} on http://{host}:{port}/ (API: /docs), "
                f"{count} worker(s)", err=True)
     if count > 1:  # the app above checked the settings and migrated the database once
-        serve_workers(host, port, count, db=settings.db, model=model)
+        try:
+            serve_workers(host, port, count, db=settings.db, model=model)
+        except OSError as exc:
+            fail(f"serve: {exc}", EXIT_FAILED)
     else:
         _run(app, host, port)
 
