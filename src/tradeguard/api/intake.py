@@ -37,13 +37,12 @@ def validated(kind: str, rows: Sequence[Mapping[str, Any]], *, label: str,
     ``known_entries``: the entry numbers rows may refer to, as a column or as plain strings
     (a request's one entry number needs no Polars query to look up).
     """
-    from tradeguard.contract import schema_for, validate_batch
     from tradeguard.contract.plain_rows import accept_plain_rows
-    from tradeguard.contract.validate import ROW
+    from tradeguard.contract.schema import schema_for
 
     schema = schema_for(kind)
     today = date.today()
-    cells = [{k: _cell(v) for k, v in r.items()} for r in rows]
+    cells = [{k: v if v.__class__ is str else _cell(v) for k, v in r.items()} for r in rows]
     numbers = _known_numbers(known_entries)
     # A request's rows are few: when every cell is already in its stored form, they are
     # typed in Python (the general path's twenty-odd queries cost ~100 us each); any other
@@ -52,6 +51,8 @@ def validated(kind: str, rows: Sequence[Mapping[str, Any]], *, label: str,
         plain = accept_plain_rows(cells, schema, today=today, known_entries=numbers)
         if plain is not None:
             return plain
+    from tradeguard.contract.validate import ROW, validate_batch
+
     columns = list(dict.fromkeys([*schema.names, *(k for r in rows for k in r)]))
     data = {c: [r.get(c) for r in cells] for c in columns}
     raw = pl.DataFrame(data, schema={c: pl.String for c in columns}).with_columns(

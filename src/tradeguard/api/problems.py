@@ -126,11 +126,17 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
-                   for k, v in scope.get("headers", [])}
-        is_upload = headers.get("content-type", "").startswith("multipart/form-data")
+        kind = length = None  # the last of each, as a dict of the headers would keep
+        for name, value in scope.get("headers", []):
+            name = name.lower()  # only ASCII letters lower into these ASCII names
+            if name == b"content-type":
+                kind = value
+            elif name == b"content-length":
+                length = value
+        is_upload = kind is not None \
+            and kind.decode("latin-1").startswith("multipart/form-data")
         limit = self.upload_limit if is_upload else self.body_limit
-        declared = headers.get("content-length")
+        declared = None if length is None else length.decode("latin-1")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, receive, send, limit)
             return

@@ -154,10 +154,11 @@ def _reader(f: Field) -> Reader | None:
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """What reading one schema's plain rows needs, cut once per schema: each field with its
-    reader, the column names, the typed frame schema and where the key and entry number sit."""
+    """What reading one schema's plain rows needs, cut once per schema: each field's name,
+    whether it is required and its reader, the column names, the typed frame schema and where
+    the key and entry number sit."""
 
-    readers: tuple[tuple[Field, Reader], ...]
+    readers: tuple[tuple[str, bool, Reader], ...]
     names: frozenset[str]
     frame_schema: pl.Schema
     key_at: tuple[int, ...]
@@ -187,7 +188,7 @@ def _new_plan(schema: FileSchema) -> _Plan | None:
         read = _reader(f)
         if read is None:
             return None
-        out.append((f, read))
+        out.append((f.name, f.required, read))
     names = schema.names
     return _Plan(
         readers=tuple(out), names=frozenset(names),
@@ -221,14 +222,15 @@ def accept_plain_rows(
     typed: list[tuple[Any, ...]] = []
     keys: set[tuple[Any, ...]] = set()
     for row in rows:
-        for name, cell in row.items():
-            if name not in names and (name.startswith("__") or not _extra_is_plain(cell)):
-                return None
+        if not names.issuperset(row):  # columns the contract does not know: each looked at
+            for name, cell in row.items():
+                if name not in names and (name.startswith("__") or not _extra_is_plain(cell)):
+                    return None
         values: list[Any] = []
-        for f, read in plan.readers:
-            cell = row.get(f.name)
+        for name, required, read in plan.readers:
+            cell = row.get(name)
             if cell is None or cell == "":
-                if f.required:
+                if required:
                     return None
                 values.append(None)
                 continue

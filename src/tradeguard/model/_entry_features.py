@@ -66,9 +66,25 @@ Line = dict[str, Any]
 def _typed(columns: Sequence[str], frame: pl.DataFrame,
            types: Mapping[str, type[pl.DataType]]) -> bool:
     """Whether ``frame`` (of ``columns``) holds each of the fields ``types`` names typed so,
-    when it has it."""
-    return all(type(dtype) is types.get(name, type(dtype))
-               for name, dtype in zip(columns, frame.dtypes, strict=True))
+    when it has it (their places in a frame of these columns found once)."""
+    key = (tuple(columns), id(types))
+    kept = _PLACES.get(key)
+    if kept is None or kept[0] is not types:
+        if len(_PLACES) >= _PLACES_KEPT:
+            _PLACES.clear()
+        at = {name: i for i, name in enumerate(columns)}
+        kept = _PLACES[key] = (types, tuple((at[name], kind) for name, kind in types.items()
+                                            if name in at))
+    places = kept[1]
+    dtypes = frame.dtypes
+    return all(type(dtypes[i]) is kind for i, kind in places)
+
+
+# (columns, the types checked) -> those types, and (place, type) of each field checked that
+# the frame has
+_PLACES: dict[tuple[tuple[str, ...], int], tuple[Mapping[str, type[pl.DataType]],
+                                                 tuple[tuple[int, type[pl.DataType]], ...]]] = {}
+_PLACES_KEPT = 64
 
 
 def _text(value: str | None) -> str | None:
@@ -108,7 +124,10 @@ def _plain(rows: Sequence[Mapping[str, Any]]) -> bool:
         values = [row.get(name) for name in _READ]
         if not "".join([v for v in values if isinstance(v, str)]).isascii():
             return False
-        if not all(math.isfinite(v) for v in values if isinstance(v, float)):
+        numbers = [v for v in values if isinstance(v, float)]
+        # a finite sum means every number is finite; any other sum (an overflow, say) is
+        # checked number by number
+        if not math.isfinite(sum(numbers)) and not all(map(math.isfinite, numbers)):
             return False
     return True
 

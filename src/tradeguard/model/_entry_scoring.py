@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import chain
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -106,7 +107,7 @@ def _matrix(lines: list[Line], names: tuple[str, ...], tables: EntryTables
                     return None
                 values[c] = index.get(value, math.nan)
         rows.append(values)
-    if {type(v) for row in rows for v in row} <= _PLAIN:
+    if set(map(type, chain.from_iterable(rows))) <= _PLAIN:
         return np.array(rows, dtype=float)
     return _checked_matrix(lines, names, tables.categories)
 

@@ -213,25 +213,50 @@ def _group_dict(groups: pl.DataFrame, width: int, critical: bool
     return out
 
 
+# Per spec, each key's columns and the names of its statistics (count, rate, critical or
+# None); found by identity first (a spec's hash walks all its keys).
+_StatNames = tuple[tuple[tuple[str, ...], str, str, str | None], ...]
+_STAT_NAMES: list[tuple[HistorySpec, _StatNames]] = []
+
+
+def _stat_names(spec: HistorySpec) -> _StatNames:
+    """Each key of ``spec``: its columns and its statistics' names, worked out once."""
+    for kept, names in _STAT_NAMES:
+        if kept is spec:
+            return names
+    names = tuple(
+        (key.columns, feature_name(key, STAT_COUNT), feature_name(key, STAT_RATE),
+         feature_name(key, STAT_CRITICAL) if spec.critical is not None else None)
+        for key in spec.keys)
+    _STAT_NAMES[:] = [(spec, names), *_STAT_NAMES[:LOOKUPS_KEPT - 1]]
+    return names
+
+
 def lookup_stats(lookup: HistoryLookup, spec: HistorySpec,
                  line: Mapping[str, Any]) -> dict[str, float]:
     """:meth:`HistorySpec.feature_names` of one line (its key columns by name), as
     :func:`history_features` works them out (the same operations in the same order)."""
     m = spec.prior_weight
+    rate_prior, critical_prior = m * lookup.prior, m * lookup.crit_prior
     out: dict[str, float] = {}
-    removed = lookup.removed or tuple({} for _ in spec.keys)
-    for key, groups, less in zip(spec.keys, lookup.groups, removed, strict=True):
-        values = tuple(line[c] for c in key.columns)
-        n, hits, critical = (0, 0, 0) if None in values else groups.get(values, (0, 0, 0))
-        if less and None not in values:
-            gone = less.get(values, (0, 0, 0))
-            n, hits, critical = n - gone[0], hits - gone[1], critical - gone[2]
+    removed = lookup.removed
+    nothing = (0, 0, 0)
+    for i, (columns, count_name, rate_name, critical_name) in enumerate(_stat_names(spec)):
+        values = tuple([line[c] for c in columns])
+        if None in values:
+            n, hits, critical = nothing
+        else:
+            n, hits, critical = lookup.groups[i].get(values, nothing)
+            if removed:
+                less = removed[i]
+                if less:
+                    gone = less.get(values, nothing)
+                    n, hits, critical = n - gone[0], hits - gone[1], critical - gone[2]
         count = float(n)
-        out[feature_name(key, STAT_COUNT)] = count
-        out[feature_name(key, STAT_RATE)] = (float(hits) + m * lookup.prior) / (count + m)
-        if spec.critical is not None:
-            out[feature_name(key, STAT_CRITICAL)] = (
-                (float(critical) + m * lookup.crit_prior) / (count + m))
+        out[count_name] = count
+        out[rate_name] = (float(hits) + rate_prior) / (count + m)
+        if critical_name is not None:
+            out[critical_name] = (float(critical) + critical_prior) / (count + m)
     return out
 
 

@@ -155,7 +155,8 @@ def strongest_few(grouped: list[list[float]], k: int) -> list[list[int]] | None:
     equal values in column order. None when a row holds a NaN (the array path ranks it)."""
     out: list[list[int]] = []
     for row in grouped:
-        if any(v != v for v in row):
+        total = sum(row)  # NaN when a value is, or when infinities cancel
+        if total != total and any(v != v for v in row):
             return None
         top = sorted(range(len(row)), key=row.__getitem__, reverse=True)[:k]
         out.append([c for c in top if row[c] > 0])

@@ -144,6 +144,9 @@ class ContributionMemo:
         self._indexes: list[dict[int, int] | None] = []
         self._store = np.empty(0)
         self._stored = 0
+        # Patterns a request kept in ``_store`` only, per tree (key, where its row starts):
+        # its :class:`_Tree` takes them the next time a batch reads the tree.
+        self._pending: dict[int, list[tuple[int, int]]] = {}
 
     def __len__(self) -> int:
         return self._size
@@ -162,11 +165,18 @@ class ContributionMemo:
         self._indexes = []
         self._store = np.empty(0)
         self._stored = 0
+        self._pending = {}
 
     def _keep(self, rows: np.ndarray, leaf: np.ndarray) -> np.ndarray:
         """Append ``rows`` (patterns x columns) and their ``leaf`` to the flat store; where
         each row starts."""
-        block = np.column_stack([rows, leaf]).ravel()
+        start = self._append(np.column_stack([rows, leaf]).ravel())
+        starts: np.ndarray = start + np.arange(rows.shape[0], dtype=np.int64) * (
+            rows.shape[1] + 1)
+        return starts
+
+    def _append(self, block: np.ndarray) -> int:
+        """Append ``block`` (flat) to the store; where it starts."""
         start, end = self._stored, self._stored + block.size
         if end > self._store.size:
             grown = np.empty(max(2 * self._store.size, end, 1024))
@@ -174,9 +184,18 @@ class ContributionMemo:
             self._store = grown
         self._store[start:end] = block
         self._stored = end
-        starts: np.ndarray = start + np.arange(rows.shape[0], dtype=np.int64) * (
-            rows.shape[1] + 1)
-        return starts
+        return start
+
+    def _absorb(self, tree: int, memo: _Tree) -> None:
+        """Move tree ``tree``'s patterns kept for requests only into ``memo``."""
+        pending = self._pending.pop(tree, None)
+        if not pending or not memo.remembered:
+            return
+        width = memo.columns.size
+        starts = np.array([start for _, start in pending], dtype=np.int64)
+        block = self._store[starts[:, None] + np.arange(width + 1)]
+        memo.add(np.array([key for key, _ in pending], dtype=np.int64), block[:, :width],
+                 block[:, width])
 
     def _index(self, tree: int, columns: np.ndarray) -> dict[int, int]:
         """Tree ``tree``'s index for single entries, its remembered rows copied into the
@@ -235,6 +254,8 @@ class ContributionMemo:
             if generation != self._generation:
                 return None
             memo = self._trees.setdefault(tree, _Tree(columns))
+            if tree in self._pending:
+                self._absorb(tree, memo)
             if not memo.remembered:
                 return None
             at = memo.find(keys)
@@ -288,6 +309,63 @@ class ContributionMemo:
                 return trees
             values: np.ndarray = self._store[starts[:, tree_of] + inner]
             return values, starts
+
+    def entry_remember(self, keys: Sequence[Sequence[int]], trees: Sequence[int],
+                       generation: int, columns: Sequence[np.ndarray],
+                       evaluate: Callable[[list[int]], np.ndarray]) -> bool:
+        """Evaluate and keep, for the few rows of one entry, the patterns of ``trees`` (from
+        :meth:`entry_values`) its rows' ``keys`` meet that are not kept yet, as
+        :meth:`contributions` keeps them (leaf values unknown) but in one pass over the
+        trees: ``evaluate(trees)`` gives their full rows (trees x rows x (features + 1)),
+        and each new pattern keeps its last row's, the representative :func:`~tradeguard.
+        model._treeshap.tree_terms` picks. The rows go to the flat store only; a tree's
+        sorted arrays take them when a batch next reads it. False when a tree does not
+        remember (its other columns are not zero) or the ids are of an earlier generation:
+        the caller takes the general path."""
+        with self._lock:
+            if generation != self._generation:
+                return False
+            new: list[tuple[int, int, int, int]] = []  # (tree, its place, key, last row)
+            for place, tree in enumerate(trees):
+                index = self._indexed(tree)
+                memo = self._trees.get(tree)
+                if index is None or index is _NEVER or (memo is not None
+                                                         and not memo.remembered):
+                    return False
+                at: dict[int, int] = {}
+                for r, row in enumerate(keys):
+                    if row[tree] not in index:
+                        at[row[tree]] = r
+                new.extend((tree, place, key, r) for key, r in at.items())
+            if not new:
+                return True
+            values = evaluate(list(trees))
+            width = values.shape[2]
+            rows = values[[p for _, p, _, _ in new], [r for _, _, _, r in new]]
+            # each pattern's own columns, then its leaf (NaN, read past the rows' end)
+            own = [[i * width + c for c in columns[tree].tolist()]
+                   for i, (tree, _, _, _) in enumerate(new)]
+            moving = np.zeros(rows.size, dtype=bool)
+            moving[[c for cs in own for c in cs]] = True
+            stray: list[bool] = np.asarray(
+                np.where(moving.reshape(rows.shape), 0.0, rows).any(axis=1)).tolist()
+            if any(stray):
+                for (tree, _, _, _), bad in zip(new, stray, strict=True):
+                    if bad and self._indexes[tree] is not _NEVER:
+                        memo = self._trees.get(tree)
+                        self._size -= (memo.rows if memo is not None else 0) + len(
+                            self._pending.pop(tree, ()))
+                        self._trees[tree] = _Tree(columns[tree], remembered=False)
+                        self._indexes[tree] = _NEVER
+                return False
+            flat = np.append(rows.ravel(), np.nan)
+            start = self._append(flat[[c for cs in own for c in (*cs, rows.size)]])
+            for (tree, _, key, _), cs in zip(new, own, strict=True):
+                cast(dict[int, int], self._indexes[tree])[key] = start
+                self._pending.setdefault(tree, []).append((key, start))
+                start += len(cs) + 1
+            self._size += len(new)
+            return True
 
     def note_leaves(self, at: np.ndarray, values: np.ndarray, generation: int) -> None:
         """Keep leaf values found for rows of :meth:`entry_values` (``at``: their places in

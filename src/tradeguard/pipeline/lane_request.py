@@ -15,6 +15,7 @@ import polars as pl
 
 from tradeguard.pipeline.run import input_digest
 from tradeguard.request_path import REQUEST_LINES
+from tradeguard.targeting.request_frames import frame_of
 
 #: Up to this many lines (a scoring request's), the lane input is built from columns.
 PLAIN_LANE_LINES = REQUEST_LINES
@@ -46,7 +47,7 @@ def plain_keys(decl: pl.DataFrame) -> pl.DataFrame | None:
     if decl.height > PLAIN_LANE_LINES:
         return None
     keys = _typed(decl, _KEY_TYPES)
-    return pl.DataFrame(keys) if keys is not None else None
+    return frame_of(keys) if keys is not None else None
 
 
 def plain_lane_frame(risk: pl.DataFrame, decl: pl.DataFrame,

@@ -22,6 +22,7 @@ from tradeguard.detectors.base import DetectionContext
 from tradeguard.pipeline.registry import DetectorRegistry
 from tradeguard.request_path import REQUEST_LINES
 from tradeguard.targeting.config import TargetingConfig
+from tradeguard.targeting.request_frames import frame_of
 from tradeguard.targeting.risk import KEYS, MODEL_SCHEMA
 
 KILL_SWITCH_OFF = "off (kill switch engaged)"
@@ -80,30 +81,40 @@ def _plain_declarations(entries: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFr
         if n not in at:
             return None
         rows.append(at[n])
-    shared = set(lines.columns)
-    header = [s for s in entries.get_columns() if s.name not in shared]
+    # Names and types read once per frame: a series' own ``dtype`` costs about a
+    # microsecond, a frame's ``dtypes`` about as much for all of its columns.
+    line_names, entry_names = lines.columns, entries.columns
+    shared = set(line_names)
+    kept = [i for i, n in enumerate(entry_names) if n not in shared]
+    every = entries.get_columns()
+    header = [every[i] for i in kept]
     if rows and len(set(rows)) == 1:  # one entry's lines: its header, repeated
         one = rows[0]
         if not (entries.height == 1 and len(rows) == 1):
             header = [s.new_from_index(one, len(rows)) for s in header]
     else:
-        header = [s for s in entries[rows].get_columns() if s.name not in shared]
-    columns = [*lines.get_columns(), *header]
-    absent = _declared_absent(tuple(s.name for s in columns),
-                              tuple(type(s.dtype) for s in columns))
+        picked = entries[rows].get_columns()
+        header = [picked[i] for i in kept]
+    entry_types = entries.dtypes
+    absent = _declared_absent((*line_names, *(entry_names[i] for i in kept)),
+                              (*map(type, lines.dtypes), *(type(entry_types[i]) for i in kept)))
     if absent is None:
         return None
     height = lines.height
-    columns += [pl.Series(n, [None] * height, dtype=t) for n, t in absent]
-    named = {s.name: s for s in columns}
-    hts = named["hts_code"].to_list()
+    added = [pl.Series(n, [None] * height, dtype=t) for n, t in absent]
+    named = {s.name: s for s in (*header, *added)}
+
+    def values(name: str) -> list[Any]:
+        return (lines.get_column(name) if name in shared else named[name]).to_list()
+
+    hts = values("hts_code")
     if not all(h is None or (h.isascii() and h.isalnum()) for h in hts):
         return None
-    derived = _plain_derived(*(named[n].to_list() for n in (
+    derived = _plain_derived(*(values(n) for n in (
         "entered_value_usd", "quantity", "gross_weight_kg")))
     if derived is None:
         return None
-    return lines.hstack([*header, *columns[len(lines.columns) + len(header):], *derived])
+    return lines.hstack([*header, *added, *derived])
 
 
 def _plain_derived(value: list[float | None], quantity: list[float | None],
@@ -349,7 +360,7 @@ def _plain_assessments(laned: pl.DataFrame, stamped: dict[str, Any],
             columns.append(laned.get_column(name))
         else:
             return None
-    return pl.DataFrame(columns)
+    return frame_of(columns)
 
 
 #: Types equal when their classes are (no parameters).

@@ -6,7 +6,10 @@ Here each condition tree is turned once into plain Python predicates with the sa
 two-valued semantics as :mod:`._compile` (a missing value never satisfies a test; ``not`` of
 one is then true), and the lines are tested row by row. Text searches (``contains``,
 ``matches``) keep the regular-expression engine profiles are written for: each (pattern,
-value) is asked of it once and remembered. The answer is only "no hit" when that is certain;
+value) is asked of it once and remembered, except where :func:`python_twin` shows Python's
+engine reads the pattern alike for every printable-ASCII text (most descriptions: a value
+never seen then costs a microsecond, not a Polars query). The answer is only "no hit" when
+that is certain;
 a hit, or a line the predicates cannot read the way the batch path does (a NaN, a frame not
 yet typed), leaves the frame to :func:`._evaluate.evaluate`'s batch path.
 """
@@ -14,8 +17,11 @@ yet typed), leaves the frame to :func:`._evaluate.evaluate`'s batch path.
 from __future__ import annotations
 
 import math
+import re
+import string
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from functools import reduce
 from typing import Any
 
 import polars as pl
@@ -38,22 +44,136 @@ class _Unreadable(Exception):
     """A line the predicates cannot read as the batch path does."""
 
 
+#: Escapes read alike by both engines, outside a class (word boundaries, digits, word
+#: characters; not ``\\B``, which Python's engine never matches in an empty text) and inside
+#: one. Any other escaped character must be printable punctuation (a literal in both), but
+#: not ``<`` or ``>`` (word-edge assertions in Polars' engine).
+_TWIN_ESCAPES = frozenset("bdDwW")
+_TWIN_CLASS_ESCAPES = frozenset("dDwW")
+_TWIN_LITERALS = frozenset(string.punctuation + " ") - frozenset("<>")
+_CASELESS = "(?i)"
+
+
+def _range_ends(low: str, high: str) -> bool:
+    """Whether a class range runs between two digits or two ASCII letters of one case."""
+    return ((low.isdigit() and high.isdigit()) or (low.islower() and high.islower())
+            or (low.isupper() and high.isupper()))
+
+
+def _class_end(body: str, start: int) -> int:
+    """Where the character class opened at ``start`` ends (the index after its ``]``), or
+    -1 when it uses anything the two engines may read apart: nested brackets (POSIX classes
+    and set operations in Polars' engine), doubled ``&``, ``~``, ``|`` or ``-``, a leading
+    ``]``, escapes other than digits, word characters and punctuation, or a range that is
+    not between two digits or two letters of one case."""
+    at = start + 1
+    if body.startswith("^", at):
+        at += 1
+    if body.startswith("]", at):
+        return -1
+    first = at
+    while at < len(body):
+        c = body[at]
+        if c == "]":
+            return at + 1
+        if c == "[":
+            return -1
+        if c == "\\":
+            e = body[at + 1:at + 2]
+            if e == "" or not (e in _TWIN_CLASS_ESCAPES or e in _TWIN_LITERALS):
+                return -1
+            at += 2
+            continue
+        if c in "&~|-" and body.startswith(c * 2, at):
+            return -1
+        # a range: its low end neither escaped nor the end of another range
+        if c == "-" and at != first and not body.startswith("]", at + 1) and (
+                body[at - 2:at - 1] in ("-", "\\")
+                or not _range_ends(body[at - 1], body[at + 1:at + 2])):
+            return -1
+        at += 1
+    return -1
+
+
+def python_twin(pattern: str) -> re.Pattern[str] | None:
+    """Python's compiled ``pattern`` when it finds a match in exactly the printable-ASCII
+    texts Polars' engine finds one in, else None.
+
+    Only a small, common part of the syntax is accepted, one both engines read alike on
+    such texts: ASCII literals, ``.``, ``^``, ``$`` (the texts hold no line break), groups
+    (plain and ``(?:``), alternation, ``*``, ``+``, ``?`` (and their lazy forms), classes
+    without nesting, and the escapes ``\\b \\d \\D \\w \\W`` (Unicode-aware in
+    both, so ASCII alike) and escaped punctuation, with an optional leading ``(?i)``
+    (simple case folding in both: on ASCII texts, ASCII case). Counted repeats, other
+    flags and group kinds, ``\\s`` (which tells ASCII separators apart differently) and
+    anything else give None.
+    """
+    if not pattern.isascii() or not pattern.isprintable():
+        return None
+    body = pattern.removeprefix(_CASELESS)
+    at = 0
+    while at < len(body):
+        c = body[at]
+        if c == "\\":
+            e = body[at + 1:at + 2]
+            if e == "" or not (e in _TWIN_ESCAPES or e in _TWIN_LITERALS):
+                return None
+            at += 2
+            continue
+        if c in "{}]" or (c == "(" and body.startswith("(?", at)
+                          and not body.startswith("(?:", at)):
+            return None
+        if c == "[":
+            at = _class_end(body, at)
+            if at < 0:
+                return None
+            continue
+        if c in "*+?":
+            run = at
+            while run < len(body) and body[run] in "*+?":
+                run += 1
+            if run - at > 2 or (run - at == 2 and body[run - 1] != "?"):
+                return None  # possessive or repeated quantifiers
+            at = run
+            continue
+        at += 1
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
+def _plain_text(text: str) -> bool:
+    """Whether both engines read ``text`` alike under a :func:`python_twin` pattern."""
+    return text.isascii() and text.isprintable()
+
+
 class _Searches:
-    """The regular-expression engine's answer per (pattern, text), remembered."""
+    """The regular-expression engine's answer per (pattern, text), remembered; Python's
+    answer where :func:`python_twin` vouches for it (a pattern's first search goes to
+    Polars, so a pattern Polars rejects still fails as in the batch path)."""
 
     def __init__(self) -> None:
         self._known: dict[tuple[str, str], bool] = {}
+        self._twins: dict[str, re.Pattern[str] | None] = {}
         self._lock = threading.Lock()
 
     def __call__(self, pattern: str, text: str) -> bool:
         key = (pattern, text)
         found = self._known.get(key)
-        if found is None:
+        if found is not None:
+            return found
+        twin = self._twins.get(pattern)
+        if twin is not None and _plain_text(text):
+            found = twin.search(text) is not None
+        else:
             found = bool(pl.Series([text], dtype=pl.String).str.contains(pattern)[0])
-            with self._lock:
-                if len(self._known) >= _SEARCHES_KEPT:
-                    self._known.clear()
-                self._known[key] = found
+        with self._lock:
+            if len(self._known) >= _SEARCHES_KEPT:
+                self._known.clear()
+            self._known[key] = found
+            if pattern not in self._twins:
+                self._twins[pattern] = python_twin(pattern)
         return found
 
 
@@ -108,15 +228,25 @@ def predicate(cond: Condition, lists: Mapping[str, NamedList]) -> Predicate:
     part is two-valued, so the order of evaluation cannot change the answer)."""
     if isinstance(cond, Leaf):
         return _leaf(cond, lists)
-    parts = [predicate(c, lists) for c in cond.items]
+    parts = tuple(predicate(c, lists) for c in cond.items)
     if cond.op == "not":
         inner = parts[0]
         return lambda row: not inner(row)
+    if not parts:  # as ``all`` and ``any`` of nothing
+        empty = cond.op == "and"
+        return lambda row: empty
     if len(parts) == 1:
         return parts[0]
-    if cond.op == "and":
-        return lambda row: all(p(row) for p in parts)
-    return lambda row: any(p(row) for p in parts)
+    # chained pairs: ``all``/``any`` over a generator cost a generator per row and node
+    return reduce(_both if cond.op == "and" else _either, parts)
+
+
+def _both(first: Predicate, second: Predicate) -> Predicate:
+    return lambda row: first(row) and second(row)
+
+
+def _either(first: Predicate, second: Predicate) -> Predicate:
+    return lambda row: first(row) or second(row)
 
 
 #: Predicates of recently used (profile set, firing profiles), as for the compiled masks.
@@ -193,4 +323,4 @@ def no_hits(profile_set: ProfileSet, firing: Sequence[Profile], lines: pl.DataFr
     return True
 
 
-__all__ = ["SMALL_REQUEST", "no_hits", "predicate"]
+__all__ = ["SMALL_REQUEST", "no_hits", "predicate", "python_twin"]

@@ -134,8 +134,65 @@ class Assessment:
 
 
 def assessments_to_records(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    """Plain records of an assessment frame, for storage and the decision log."""
-    return [Assessment.from_row(r).to_record() for r in frame.iter_rows(named=True)]
+    """Plain records of an assessment frame, for storage and the decision log.
+
+    Each is ``Assessment.from_row(row).to_record()``, built without the value object between
+    (the same conversions, in the same order); a frame of a scored request (a few rows) is
+    read in one call rather than through ``iter_rows``' slices and dtype checks.
+    """
+    rows = frame.rows(named=True) if frame.height <= _ONE_READ_ROWS \
+        else frame.iter_rows(named=True)
+    return [_record(r) for r in rows]
+
+
+#: Frames of at most this many rows are read in one call (``iter_rows``' own buffer size).
+_ONE_READ_ROWS = 512
+#: Flattened version maps by their JSON text (every line of a scorer carries the same few).
+_VERSION_ITEMS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+
+
+def _record(row: Mapping[str, Any]) -> dict[str, Any]:
+    """``Assessment.from_row(row).to_record()``, value for value."""
+    number, line = row["entry_number"], row["line_number"]
+    findings = [
+        Finding.from_row({**f, "entry_number": number, "line_number": line}).to_row()
+        for f in json.loads(row.get("findings") or "[]")]
+    versions = {"model": str(row["model_version"]), "rules": str(row["rules_version"]),
+                "targeting": str(row["targeting_version"])}
+    for prefix, column in (("list:", "list_versions"), ("refdata:", "refdata_versions"),
+                           ("detector:", "detector_versions")):
+        versions.update(_version_items(prefix, row.get(column) or "{}"))
+    day = row.get("entry_date")
+    return {
+        "entry_number": str(number), "line_number": int(line),
+        "port_of_entry": row.get("port_of_entry"),
+        "entry_date": day.isoformat() if day else None,
+        "risk_score": float(row["risk_score"]), "lane": str(row["lane"]),
+        "selection": str(row["selection"]),
+        "selection_probability": float(row["selection_probability"]),
+        "sample_draw": row.get("sample_draw"),
+        "categories": list(row.get("categories") or ()),
+        "reasons": list(row.get("reasons") or ()),
+        "reason_texts": list(row.get("reason_texts") or ()),
+        "forced_by": list(row.get("forced_by") or ()),
+        "findings": findings,
+        "model_probability": row.get("model_probability"), "versions": versions,
+        "input_digest": str(row["input_digest"]),
+    }
+
+
+def _version_items(prefix: str, text: str) -> tuple[tuple[str, str], ...]:
+    """``(prefix + name, version)`` of a version map's JSON text, parsed once per text (only
+    maps of plain strings are kept: a shared value must not be one a caller could change)."""
+    found = _VERSION_ITEMS.get((prefix, text))
+    if found is not None:
+        return found
+    items = tuple((f"{prefix}{k}", v) for k, v in json.loads(text).items())
+    if all(isinstance(v, str) for _, v in items):
+        if len(_VERSION_ITEMS) >= 256:
+            _VERSION_ITEMS.clear()
+        _VERSION_ITEMS[(prefix, text)] = items
+    return items
 
 
 def decision_events(frame: pl.DataFrame) -> list[DecisionScored]:

@@ -2,10 +2,12 @@
 
 From Python lists, Polars builds a column for ~10 us and a list column for ~35 us (one inner
 series per row); a request's risk frame has eleven columns. A :class:`RequestFrame` builds the
-columns of one type as one series and cuts it (a slice shares the buffer), and lists of text
-through one Arrow array in Polars' own layout, so a frame takes three or four constructions
-whatever its width, with the values, types and column order of
-``pl.DataFrame(columns, schema=schema)``.
+columns of one type as one series and cuts it (a slice shares the buffer), builds lists of
+text from the values at once (type inferred, not given), and takes a column of only nulls or
+only empty lists (no forced lane, no category: most of a request's lines) from a shared
+cache, so a frame takes at most three or four constructions whatever its width, with the
+values, types and column order of ``pl.DataFrame(columns, schema=schema)``. (Arrow would
+build lists of text for less in a loop, but its first conversion in a request costs ~150 us.)
 
 Reading a frame's ``schema`` builds and validates a ``Schema`` (tens of microseconds), and
 comparing Polars types runs Python code per pair; :func:`conforms` compares type classes.
@@ -26,6 +28,8 @@ _PLAIN: frozenset[type[pl.DataType]] = frozenset({
 })  # fmt: skip
 _TEXT_LISTS = pl.List(pl.String())
 _TEXT_LISTS_SIGNATURE: Hashable = (pl.List, pl.String)
+#: What Polars infers for lists without any text (empty or null): cast to lists of text.
+_NO_TEXT: frozenset[Hashable] = frozenset({pl.Null, (pl.List, pl.Null)})
 #: Request frames are stacked onto this one (``hstack`` returns a new frame; this stays empty).
 _NO_COLUMNS = pl.DataFrame()
 
@@ -86,38 +90,70 @@ class RequestFrame:
                 for c, s in built.items()):
             raise ValueError("columns of a request frame differ in length or type")
         for dtype, text_lists, names in self._groups:
-            values = list(chain.from_iterable(columns[c] for c in names))
-            whole = _text_lists(values) if text_lists and _arrow_lists_native() \
-                else pl.Series(values=values, dtype=dtype)
-            for k, name in enumerate(names):
-                built[name] = whole.slice(k * height, height).alias(name)
+            made = [c for c in names if not _constant(built, c, columns[c], dtype, text_lists)]
+            if len(made) == 1:
+                name = made[0]
+                built[name] = _text_lists(list(columns[name]), name) if text_lists \
+                    else pl.Series(name, columns[name], dtype=dtype)
+            elif made:
+                values = list(chain.from_iterable(columns[c] for c in made))
+                whole = _text_lists(values) if text_lists \
+                    else pl.Series(values=values, dtype=dtype)
+                for k, name in enumerate(made):
+                    built[name] = whole.slice(k * height, height).alias(name)
         return [built[c] for c in self.names]
 
     def build(self, columns: Mapping[str, Sequence[Any]],
               given: Mapping[str, pl.Series] | None = None) -> pl.DataFrame:
         """The request's frame (see :meth:`series`)."""
-        # Stacked onto an empty frame: a third of the cost of ``pl.DataFrame(series)``.
-        return _NO_COLUMNS.hstack(self.series(columns, given))
+        return frame_of(self.series(columns, given))
 
 
-def _text_lists(values: list[Any]) -> pl.Series:
-    """A list-of-text column through one Arrow array (Polars builds a series per row)."""
-    import pyarrow as pa
-
-    return pl.Series(pa.array(values, type=pa.large_list(pa.string_view())))
-
-
-_ARROW_NATIVE: list[bool] = []
+#: Columns of only nulls or only empty lists, by name, type and length: on a request most
+#: lines have no forced lane and no category, and building a column costs ~10-70 us.
+_CONSTANT: dict[tuple[str, Hashable, int, bool], pl.Series] = {}
+_CONSTANT_KEPT = 256
 
 
-def _arrow_lists_native() -> bool:
-    """Whether Arrow's lists of text views come into Polars in its own layout (checked once:
-    lists in another text layout cannot be compared with Polars-built ones)."""
-    if not _ARROW_NATIVE:
-        probe = [["a", "b" * 20], [], [None], None]
-        try:
-            same = _text_lists(probe).equals(pl.Series(values=probe, dtype=_TEXT_LISTS))
-        except pl.exceptions.PanicException:
-            same = False
-        _ARROW_NATIVE.append(same)
-    return _ARROW_NATIVE[0]
+def _constant(built: dict[str, pl.Series], name: str, values: Sequence[Any],
+              dtype: pl.DataType | type[pl.DataType], text_lists: bool) -> bool:
+    """Put into ``built`` the column ``name`` if its ``values`` are all null or (lists of
+    text) all empty, made once and shared (series are immutable; frames share them)."""
+    if all(v is None for v in values):
+        empty = False
+    elif text_lists and all(type(v) is list and not v for v in values):
+        empty = True
+    else:
+        return False
+    key = (name, signature(dtype) if isinstance(dtype, pl.DataType) else dtype,
+           len(values), empty)
+    found = _CONSTANT.get(key)
+    if found is None:
+        if len(_CONSTANT) >= _CONSTANT_KEPT:
+            _CONSTANT.clear()
+        found = _CONSTANT[key] = pl.Series(name, [[] if empty else None] * len(values),
+                                           dtype=dtype)
+    built[name] = found
+    return True
+
+
+def frame_of(columns: Sequence[pl.Series]) -> pl.DataFrame:
+    """``pl.DataFrame(columns)`` for series of distinct names and one length (checked, as
+    there): stacked onto an empty frame, at a third of the cost."""
+    return _NO_COLUMNS.hstack(list(columns))
+
+
+def _text_lists(values: list[Any], name: str = "") -> pl.Series:
+    """A list-of-text column built by Polars from the values at once (given the type, it
+    builds one inner series per row). Only lists of text or nulls are built so: their
+    inferred type is the wanted one or, with no text at all, one that casts to it without
+    a value to convert; anything else is built with the type given."""
+    if all(v is None or (type(v) is list and all(x is None or type(x) is str for x in v))
+           for v in values):
+        built = pl.Series(name, values)
+        kind = signature(built.dtype)
+        if kind == _TEXT_LISTS_SIGNATURE:
+            return built
+        if kind in _NO_TEXT:
+            return built.cast(_TEXT_LISTS)
+    return pl.Series(name, values, dtype=_TEXT_LISTS)

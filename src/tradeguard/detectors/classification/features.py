@@ -70,9 +70,53 @@ class Featurizer:
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         """TF-IDF rows for ``texts``."""
-        counts = sparse.hstack(
-            [self._word.transform(texts), self._char.transform(texts)],
-            format="csr",
-            dtype=np.float32,
-        )
+        word, char = self._word.transform(texts), self._char.transform(texts)
+        if len(texts) <= FEW_TEXTS:
+            return few_tfidf(word, char, self._idf)
+        counts = sparse.hstack([word, char], format="csr", dtype=np.float32)
         return tfidf(counts, self._idf)
+
+
+#: Batches of at most this many texts (a request's descriptions) take :func:`few_tfidf`.
+FEW_TEXTS = 8
+
+
+def few_tfidf(word: sparse.csr_matrix, char: sparse.csr_matrix,
+              idf: npt.NDArray[np.float32]) -> sparse.csr_matrix:
+    """:func:`tfidf` of the word and character counts side by side, row by row in NumPy.
+
+    The same matrix to the bit, entries in the same order (which the product with the
+    centroids sums in): float32 throughout, each row's squares summed by the same
+    ``np.add.reduceat`` SciPy's row sum uses, and the rows' entries in descending column
+    order, as SciPy's product with the diagonal of inverse norms leaves them. It skips the
+    dozen sparse matrices SciPy builds and checks on the way (~0.5 ms for one text).
+    """
+    offset = word.shape[1]
+    data: list[npt.NDArray[np.float32]] = []
+    indices: list[npt.NDArray[np.int32]] = []
+    indptr = [0]
+    for row in range(word.shape[0]):
+        w0, w1 = word.indptr[row], word.indptr[row + 1]
+        c0, c1 = char.indptr[row], char.indptr[row + 1]
+        cols = np.concatenate([word.indices[w0:w1], char.indices[c0:c1] + offset])
+        counts = np.concatenate([word.data[w0:w1], char.data[c0:c1]]).astype(np.float32)
+        x = np.log1p(counts).astype(np.float32) * idf[cols]
+        # SciPy's element-wise products keep no zeros; nor does its product with the norms
+        x, cols = x[x != 0], cols[x != 0]
+        squares = x * x
+        squares = squares[squares != 0]
+        total = (np.add.reduceat(squares, [0]) if squares.size
+                 else np.zeros(1, dtype=np.float32))
+        norm = np.sqrt(total).astype(np.float32)
+        norm[norm == 0] = 1.0
+        scaled = (1.0 / norm)[0] * x
+        kept = scaled != 0
+        data.append(scaled[kept][::-1])
+        indices.append(cols[kept][::-1].astype(np.int32))
+        indptr.append(indptr[-1] + int(kept.sum()))
+    shape = (word.shape[0], offset + char.shape[1])
+    if not data:
+        return sparse.csr_matrix(shape, dtype=np.float32)
+    return sparse.csr_matrix(
+        (np.concatenate(data), np.concatenate(indices), np.asarray(indptr, dtype=np.int32)),
+        shape=shape, dtype=np.float32)
