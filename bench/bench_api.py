@@ -447,11 +447,16 @@ def main() -> None:
         pids = _tree(server.pid)
         loads = []
         for rate in (float(r) for r in args.rates.split(",")):
-            cpu0, own0, load0 = _cpu_seconds(pids), time.process_time(), os.getloadavg()
+            each0 = [_cpu_seconds([p]) for p in pids]
+            own0, load0 = time.process_time(), os.getloadavg()
             run = asyncio.run(_open_loop(port, requests, rate, args.seconds, args.timeout))
-            cpu = _cpu_seconds(pids) - cpu0
+            each = [_cpu_seconds([p]) - c for p, c in zip(pids, each0, strict=True)]
+            cpu = sum(each)
             run |= {"rate_rps": rate, "seconds": args.seconds,
                     "server_cpu_ms_per_request": round(1000 * cpu / max(1, run["completed"]), 2),
+                    # how evenly the connections' load fell on the processes that did work
+                    "cpu_split_percent": [round(100 * c / cpu) for c in each
+                                          if cpu and c > 0.02 * cpu],
                     "client_cpu_ms_per_request": round(
                         1000 * (time.process_time() - own0) / max(1, run["sent"]), 2),
                     "loadavg_1min_before_after": [round(load0[0], 2),
@@ -493,6 +498,7 @@ def _markdown(r: dict[str, Any]) -> str:
         f"{o['shed_503']} | {o['timed_out']} | {o['errors']} | {o['p50_ms']} | {o['p95_ms']} | "
         f"{o['p99_ms']} | "
         f"{o['throughput_rps']} | {o['server_cpu_ms_per_request']} | "
+        f"{'/'.join(map(str, o.get('cpu_split_percent', [])))} | "
         f"{o['loadavg_1min_before_after'][0]} -> {o['loadavg_1min_before_after'][1]} |"
         for o in r["open_loop"])
     st = r["stages"]
@@ -515,8 +521,9 @@ Latency of the requests answered 200, from the moment each was due; "503" are re
 service refused at once because it already held as many as it may (``max_waiting_scores``).
 
 | rate (req/s) | s | sent | answered 200 | 503 | timed out | errors | p50 ms | p95 ms | \
-p99 ms | throughput req/s | server CPU ms/request | load avg (1 min) |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|
+p99 ms | throughput req/s | server CPU ms/request | CPU split over workers % | \
+load avg (1 min) |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 {rows}
 
 Target (p99 <= 20 ms at 200 req/s): {"met" if met else "NOT met"}.

@@ -17,12 +17,12 @@ import threading
 from types import SimpleNamespace
 from typing import Any
 
-import polars as pl
 import pytest
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.routing import serialize_response
 from fastapi.testclient import TestClient
+from tests.api.score_requests import every_entry_request
 
 from tradeguard.api import deps as deps_module
 from tradeguard.api import services_of
@@ -35,23 +35,6 @@ from tradeguard.api.intake import validated
 from tradeguard.api.problems import ApiProblem
 from tradeguard.api.routers.score import score_response
 from tradeguard.targeting import assessments_to_records
-
-
-def _requests(site: DemoSite) -> list[dict[str, Any]]:
-    """Every demo entry as a score request body."""
-    data = site.directory / "data"
-    entries = pl.read_csv(data / "entries.csv", infer_schema=False)
-    lines = pl.read_csv(data / "lines.csv", infer_schema=False)
-    by_entry = lines.partition_by("entry_number", as_dict=True)
-    out = []
-    for e in entries.to_dicts():
-        chosen = by_entry.get((e["entry_number"],))
-        if chosen is None:
-            continue
-        out.append({"entry": {k: v for k, v in e.items() if v is not None},
-                    "lines": [{k: v for k, v in ln.items() if v is not None
-                               and k != "entry_number"} for ln in chosen.to_dicts()]})
-    return out
 
 
 def _fastapi_body(app: FastAPI, content: dict[str, Any]) -> bytes:
@@ -67,7 +50,7 @@ def scored(demo_client: TestClient, demo_site: DemoSite) -> list[dict[str, Any]]
     """The endpoint's content for every demo entry the contract accepts (scored in-process)."""
     scorer = services_of(demo_client.app).scorer.get()  # type: ignore[arg-type]
     out = []
-    for body in _requests(demo_site):
+    for body in every_entry_request(demo_site.directory):
         number = body["entry"]["entry_number"]
         try:
             entries = validated("entries", [body["entry"]], label="entry")
@@ -126,7 +109,7 @@ def test_served_answer_is_the_scorers(
     """Through HTTP with an API key: the JSON is the scorer's records, for a few entries."""
     engine = services_of(demo_client.app).engine  # type: ignore[arg-type]
     _, key = create_api_key(engine, "overhead-check", ["officer"], created_by="test")
-    bodies = {b["entry"]["entry_number"]: b for b in _requests(demo_site)}
+    bodies = {b["entry"]["entry_number"]: b for b in every_entry_request(demo_site.directory)}
     for content in scored[:5]:
         r = demo_client.post("/api/v1/score", json=bodies[content["entry_number"]],
                              headers={"X-API-Key": key})
@@ -239,7 +222,7 @@ def test_credentials_are_checked_before_the_body(demo_client: TestClient) -> Non
 def test_roles_are_checked_on_every_score(
     demo_client: TestClient, demo_site: DemoSite, as_user: Any,
 ) -> None:
-    body = _requests(demo_site)[0]
+    body = every_entry_request(demo_site.directory)[0]
     engine = services_of(demo_client.app).engine  # type: ignore[arg-type]
     _, other = create_api_key(engine, "other importer", ["importer"],
                               importer_id="someone-else", created_by="test")

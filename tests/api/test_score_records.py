@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 from fastapi.testclient import TestClient
 from starlette.middleware import Middleware
+from tests.api.score_requests import every_entry_request
 
 from tradeguard.api import services_of
 from tradeguard.api.demo_site import DemoSite
@@ -24,29 +25,12 @@ from tradeguard.api.problems import ApiProblem, BodyLimit
 from tradeguard.targeting import Assessment, assessments_to_records
 
 
-def _requests(site: DemoSite) -> list[dict[str, Any]]:
-    """Every demo entry as a score request body."""
-    data = site.directory / "data"
-    entries = pl.read_csv(data / "entries.csv", infer_schema=False)
-    lines = pl.read_csv(data / "lines.csv", infer_schema=False)
-    by_entry = lines.partition_by("entry_number", as_dict=True)
-    out = []
-    for e in entries.to_dicts():
-        chosen = by_entry.get((e["entry_number"],))
-        if chosen is None:
-            continue
-        out.append({"entry": {k: v for k, v in e.items() if v is not None},
-                    "lines": [{k: v for k, v in ln.items() if v is not None
-                               and k != "entry_number"} for ln in chosen.to_dicts()]})
-    return out
-
-
 @pytest.fixture(scope="module")
 def frames(demo_client: TestClient, demo_site: DemoSite) -> list[pl.DataFrame]:
     """The assessment frame of every demo entry the contract accepts (scored in-process)."""
     scorer = services_of(demo_client.app).scorer.get()  # type: ignore[arg-type]
     out = []
-    for body in _requests(demo_site):
+    for body in every_entry_request(demo_site.directory):
         number = body["entry"]["entry_number"]
         try:
             entries = validated("entries", [body["entry"]], label="entry")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import lightgbm as lgb
 import numpy as np
 import polars as pl
 import pytest
+from tests.model.test_treeshap import _data
 
 
 def make_lines(rows: int, seed: int) -> pl.DataFrame:
@@ -31,3 +33,14 @@ def lines() -> pl.DataFrame:
 @pytest.fixture
 def held_out() -> pl.DataFrame:
     return make_lines(300, seed=2)
+
+
+@pytest.fixture(scope="module")
+def booster() -> lgb.Booster:
+    """A small LightGBM model on synthetic rows with a categorical column (the remembered
+    contributions' tests)."""
+    x, y = _data(3000, seed=3)
+    return lgb.train(
+        {"objective": "binary", "num_leaves": 15, "min_data_in_leaf": 5, "verbose": -1,
+         "num_threads": 1, "seed": 1},
+        lgb.Dataset(x, y, categorical_feature=[3]), num_boost_round=30)

@@ -14,15 +14,6 @@ from tradeguard.model._shap_memo import ContributionMemo
 from tradeguard.model._treeshap import contributions, tree_splits
 
 
-@pytest.fixture(scope="module")
-def booster() -> lgb.Booster:
-    x, y = _data(3000, seed=3)
-    return lgb.train(
-        {"objective": "binary", "num_leaves": 15, "min_data_in_leaf": 5, "verbose": -1,
-         "num_threads": 1, "seed": 1},
-        lgb.Dataset(x, y, categorical_feature=[3]), num_boost_round=30)
-
-
 def _bits(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a).view(np.int64)
 

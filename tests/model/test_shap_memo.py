@@ -6,20 +6,10 @@ import pickle
 
 import lightgbm as lgb
 import numpy as np
-import pytest
 from tests.model.test_treeshap import _data
 
 from tradeguard.model._shap_memo import ContributionMemo
 from tradeguard.model._treeshap import contributions, tree_splits
-
-
-@pytest.fixture(scope="module")
-def booster() -> lgb.Booster:
-    x, y = _data(3000, seed=3)
-    return lgb.train(
-        {"objective": "binary", "num_leaves": 15, "min_data_in_leaf": 5, "verbose": -1,
-         "num_threads": 1, "seed": 1},
-        lgb.Dataset(x, y, categorical_feature=[3]), num_boost_round=30)
 
 
 def _tree_by_tree(booster: lgb.Booster, x: np.ndarray) -> np.ndarray:

@@ -1,9 +1,9 @@
 """A request's risk and lanes frames, built column-wise, are the frames Polars builds.
 
 The request path builds its output frames from grouped columns (one series per type, cut
-into columns; lists of text through Arrow), checks input types by type class, and hashes the
-targeting configuration once. Each test holds these to the plain constructions, to the
-general (vectorised) path, and to a freshly hashed configuration.
+into columns; lists of text built at once, constant columns shared), checks input types by
+type class, and hashes the targeting configuration once. Each test holds these to the plain
+constructions, to the general (vectorised) path, and to a freshly hashed configuration.
 """
 
 from __future__ import annotations
