@@ -82,3 +82,28 @@ def empty_app_factory(tmp_path: Path) -> Callable[..., Any]:
 def login() -> Callable[..., dict[str, str]]:
     """``login(client, username, password)`` -> Authorization header."""
     return bearer
+
+
+@pytest.fixture(scope="session")
+def demo_results(demo_client: TestClient, demo_site: DemoSite) -> list[Any]:
+    """``(entry number, ScoringResult)`` of every demo entry the contract accepts, each scored
+    on its own in-process by the service's scorer (the demo plants data errors the contract
+    rejects: those are left out)."""
+    from tests.api.score_requests import every_entry_request
+
+    from tradeguard.api.intake import validated
+    from tradeguard.api.problems import ApiProblem
+
+    scorer = services_of(demo_client.app).scorer.get()  # type: ignore[arg-type]
+    out = []
+    for body in every_entry_request(demo_site.directory):
+        number = body["entry"]["entry_number"]
+        try:
+            entries = validated("entries", [body["entry"]], label="entry")
+            lines = validated("lines", [{**ln, "entry_number": number} for ln in body["lines"]],
+                              label="line", known_entries=entries.get_column("entry_number"))
+        except ApiProblem:
+            continue
+        out.append((number, scorer.score(entries, lines)))
+    assert len(out) > 50
+    return out

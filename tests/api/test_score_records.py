@@ -14,33 +14,16 @@ from typing import Any
 
 import polars as pl
 import pytest
-from fastapi.testclient import TestClient
 from starlette.middleware import Middleware
-from tests.api.score_requests import every_entry_request
 
-from tradeguard.api import services_of
-from tradeguard.api.demo_site import DemoSite
-from tradeguard.api.intake import validated
-from tradeguard.api.problems import ApiProblem, BodyLimit
+from tradeguard.api.problems import BodyLimit
 from tradeguard.targeting import Assessment, assessments_to_records
 
 
 @pytest.fixture(scope="module")
-def frames(demo_client: TestClient, demo_site: DemoSite) -> list[pl.DataFrame]:
+def frames(demo_results: list[Any]) -> list[pl.DataFrame]:
     """The assessment frame of every demo entry the contract accepts (scored in-process)."""
-    scorer = services_of(demo_client.app).scorer.get()  # type: ignore[arg-type]
-    out = []
-    for body in every_entry_request(demo_site.directory):
-        number = body["entry"]["entry_number"]
-        try:
-            entries = validated("entries", [body["entry"]], label="entry")
-            lines = validated("lines", [{**ln, "entry_number": number} for ln in body["lines"]],
-                              label="line", known_entries=entries.get_column("entry_number"))
-        except ApiProblem:
-            continue
-        out.append(scorer.score(entries, lines).assessments)
-    assert len(out) > 50
-    return out
+    return [result.assessments for _, result in demo_results]
 
 
 def _by_value_objects(frame: pl.DataFrame) -> list[dict[str, Any]]:
