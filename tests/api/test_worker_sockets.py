@@ -82,12 +82,6 @@ def test_connections_are_dealt_out_to_every_worker(served: int) -> None:
     assert len(answered) == 2  # all 40 on one of two sockets: odds 2 ** -39
 
 
-def test_connections_on_one_client_keep_their_worker(served: int) -> None:
-    with httpx.Client(timeout=5) as client:  # one keep-alive connection: one worker
-        pids = {int(client.get(f"http://127.0.0.1:{served}/pid").json()) for _ in range(10)}
-    assert len(pids) == 1
-
-
 def test_a_taken_port_is_refused_before_any_worker_starts() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
