@@ -18,6 +18,8 @@ from typing import Any
 
 import polars as pl
 
+from tradeguard.frame_reads import short_type_names
+
 
 class Category(StrEnum):
     """The finding categories of the data contract; every report uses exactly these words."""
@@ -131,11 +133,21 @@ _TYPES = tuple(type(t) for t in FINDINGS_SCHEMA.values())
 _FEW_ROWS = 512
 
 
+#: The canonical types as Polars names them in short (``str``, ``i64``): plain types, whose
+#: names no other type shares, so equal names are equal types.
+_SHORT_NAMES = short_type_names(pl.DataFrame(schema=FINDINGS_SCHEMA))
+
+
 def is_canonical(frame: pl.DataFrame) -> bool:
     """Whether ``frame`` has exactly the canonical columns, order and types, read from its
-    names and type classes (building and comparing a ``Schema`` costs tens of microseconds)."""
-    return frame.columns == _NAMES and all(
-        type(t) is k for t, k in zip(frame.dtypes, _TYPES, strict=True))
+    names and type names or classes (building and comparing a ``Schema`` costs tens of
+    microseconds; every detector's output is checked on every request)."""
+    if frame.columns != _NAMES:
+        return False
+    short = short_type_names(frame) if _SHORT_NAMES is not None else None
+    if short is not None:
+        return short == _SHORT_NAMES
+    return list(map(type, frame.dtypes)) == list(_TYPES)
 
 
 def conform(frame: pl.DataFrame) -> pl.DataFrame:

@@ -244,7 +244,7 @@ def test_version_stamps_that_compare_equal_but_write_differently_stay_apart(
 ) -> None:
     from tradeguard.targeting.assessment import ASSESSMENT_SCHEMA
 
-    stamp = set(run_module._version_values({
+    stamp = set(run_module.version_values({
         "model": "", "rules": "", "targeting": "", "lists": {}, "refdata": {},
         "detectors": {}}))
     schema = {c: t for c, t in ASSESSMENT_SCHEMA.items() if c not in stamp}

@@ -2,14 +2,12 @@
 
 ``DataFrame.schema`` checks every column's type in Python (~25 us for a declaration frame of
 40 columns); the request paths only look a few types up, so they read the names and types
-(two calls, ~8 us) and zip them. The types are the same objects the schema holds.
+(two calls, ~8 us) and zip them, once per frame (:mod:`tradeguard.frame_reads`: the
+detectors of one request all look at the same frame). The types are the schema's objects.
 """
 
 from __future__ import annotations
 
-import polars as pl
+from tradeguard.frame_reads import column_types
 
-
-def column_types(frame: pl.DataFrame) -> dict[str, pl.DataType]:
-    """Column name -> type of ``frame``, in column order (as ``dict(frame.schema)``)."""
-    return dict(zip(frame.columns, frame.dtypes, strict=True))
+__all__ = ["column_types"]

@@ -21,8 +21,8 @@ from typing import Any
 
 import polars as pl
 
-from tradeguard.detectors.column_types import column_types
 from tradeguard.detectors.origin_reference import program_table
+from tradeguard.frame_reads import column_types, named_rows
 from tradeguard.request_path import REQUEST_LINES
 
 #: Frames up to this many lines are screened line by line; larger ones take the batch path.
@@ -38,6 +38,7 @@ _SOURCES = (("mid", "manufacturer_id", True),
 _ADDRESS = "manufacturer_address"
 _TEXT_COLUMNS = ("country_of_origin", _ADDRESS, "spi", "hts_code",
                  *(column for _, column, _ in _SOURCES))
+_TEXT = pl.String()
 # What Polars' ``strip_chars`` removes from ASCII text (Python's ``strip`` removes more).
 _SPACE = " \t\n\r\x0b\x0c"
 # A summed weight this close to a bar is left to the batch path (its summation order decides).
@@ -110,12 +111,15 @@ class OriginScreen:
 
     def may_find(self, lines: pl.DataFrame, ref: Any, on: date) -> bool:
         """False only when the batch path finds nothing for ``lines``; True otherwise."""
+        if not self.usable or lines.height > SMALL_REQUEST:
+            return True
         schema = column_types(lines)
-        if not self.usable or lines.height > SMALL_REQUEST or "_row" in schema or any(
-                schema.get(c, pl.String) != pl.String for c in _TEXT_COLUMNS):
+        # type classes compared: a Polars type's own comparison runs Python code per pair
+        if "_row" in schema or any(type(schema.get(c, _TEXT)) is not pl.String
+                                   for c in _TEXT_COLUMNS):
             return True
         try:
-            for row in lines.rows(named=True):
+            for row in named_rows(lines):
                 if self._contradicted(row) or self._claim_fails(row, ref, on):
                     return True
         except _Unsure:

@@ -10,8 +10,9 @@ signals, flags and corroboration follow
 :func:`~tradeguard.detectors.valuation_corroboration.corroborate` with the same
 :class:`ValuationConfig` thresholds and in the same floating-point order.
 
-The tables are :mod:`valuation_entry_tables`, the entry and account reviews
-:mod:`valuation_entry_reviews`. The flagged lines come out as one frame with the columns
+The tables are :mod:`valuation_entry_tables`, each line's signals and flags
+:mod:`valuation_entry_signals`, the entry and account reviews :mod:`valuation_entry_reviews`.
+The flagged lines come out as one frame with the columns
 :func:`~tradeguard.detectors.valuation_findings.valuation_findings` reads, so the findings'
 texts and evidence keep one source. A frame this path does not cover (other column types,
 non-ASCII codes, NaN or infinite numbers, keys repeated in the fitted tables) gives None and
@@ -20,57 +21,23 @@ takes the batch path.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 import polars as pl
 
-from tradeguard.detectors.peers import (
-    ANY_ORIGIN_LEVELS,
-    LEVELS,
-    PEER_COLUMNS,
-    peer_levels,
-)
-from tradeguard.detectors.valuation_corroboration import (
-    REFERENCE_RATIOS,
-    AccountBaseRates,
-)
-from tradeguard.detectors.valuation_entry_nulls import (
-    NotCovered,
-    as_float,
-    at_least,
-    at_most,
-    divide,
-    exp_or_null,
-    largest,
-    log_ratio,
-    minus,
-    smallest,
-    times,
-    tree_sum,
-)
-from tradeguard.detectors.valuation_entry_reviews import (
-    LineFlags,
-    ScoredLine,
-    corroborate_lines,
-)
+from tradeguard.detectors.valuation_corroboration import AccountBaseRates
+from tradeguard.detectors.valuation_entry_nulls import NotCovered
+from tradeguard.detectors.valuation_entry_reviews import LineFlags, corroborate_lines
+from tradeguard.detectors.valuation_entry_signals import line_evidence, parse
 from tradeguard.detectors.valuation_entry_tables import (
     EntryReferences,
-    Key,
-    Row,
     entry_references,
     tariff_lookup,
 )
-from tradeguard.detectors.valuation_evidence import (
-    CEILING_KINDS,
-    FLOOR_KINDS,
-    PARTY_SPREADS,
-    SIGNAL_WEIGHTS,
-    ValuationConfig,
-)
+from tradeguard.detectors.valuation_evidence import SIGNAL_WEIGHTS, ValuationConfig
 from tradeguard.detectors.valuation_history import PARTIES
+from tradeguard.frame_reads import column_types, named_rows
 from tradeguard.request_path import REQUEST_LINES
 
 #: Batches with at most this many lines are scored here (a request holds 1-5).
@@ -80,8 +47,6 @@ ENTRY_LINES = REQUEST_LINES
 _TEXT = ("entry_number", "hts_code", "country_of_origin", "quantity_unit", "importer_id",
          "manufacturer_id")
 _NUMBERS = ("entered_value_usd", "quantity", "gross_weight_kg")
-_RELATED_TRUE = frozenset({"true", "1", "y", "yes", "t"})
-_PEER_INDEX = {c: i for i, c in enumerate(PEER_COLUMNS)}
 _KINDS = tuple(kind for kind, _ in PARTIES)
 
 _F, _I, _S, _B = pl.Float64(), pl.Int64(), pl.String(), pl.Boolean()
@@ -169,266 +134,16 @@ _COVERED: dict[str, tuple[type[pl.DataType] | None, ...]] = {
 
 def covered(lines: pl.DataFrame) -> bool:
     """Whether ``lines`` is small and has the columns and types this path reads (the types'
-    classes compared: a Polars type's ``==`` costs microseconds, and a request reads 13)."""
+    classes compared: a Polars type's ``==`` costs microseconds, and a request reads 13;
+    the types are read once per frame for every step of a request, :mod:`frame_reads`)."""
     if lines.height > ENTRY_LINES:
         return False
-    types = {name: type(dtype) for name, dtype in zip(lines.columns, lines.dtypes, strict=True)}
-    return all(types.get(c) in allowed for c, allowed in _COVERED.items())
-
-
-def _text(value: object) -> str | None:
-    assert value is None or isinstance(value, str)
-    return value
-
-
-def _upper(value: object) -> str | None:
-    """Upper case as Polars has it: the same for ASCII; other text goes to the batch path."""
-    text = _text(value)
-    if text is None:
-        return None
-    if not text.isascii():
-        raise NotCovered
-    return text.upper()
-
-
-def _number(value: object) -> float | None:
-    if value is None:
-        return None
-    assert isinstance(value, float)
-    if not math.isfinite(value):
-        raise NotCovered
-    return value
-
-
-def _per_peer(a: float | None, b: float | None, one_key: bool) -> float | None:
-    """``a`` divided by a peer statistic ``b``. When the batch's several lines share one
-    (HTS, unit, origin) key, the batch path's joined peer column is a broadcast scalar, which
-    Polars divides by as a multiplication by its reciprocal (a last-bit difference): the
-    same here, so that the numbers are equal to the bit."""
-    if not one_key:
-        return divide(a, b)
-    if a is None or b is None:
-        return None
-    if b == 0:
-        raise NotCovered
-    return a * (1 / b)
-
-
-def _level_keys(hts10: str | None, unit: str | None, origin: str | None
-                ) -> dict[str, Key | None]:
-    """Each level's join key for a line (None where a part is null: no join matches)."""
-    if hts10 is None or unit is None:
-        return dict.fromkeys(LEVELS)
-    codes = {"hts10": hts10, "hs6": hts10[:6], "hs4": hts10[:4], "hs4_any": hts10[:4],
-             "hts10_any": hts10}
-    return {lvl: (codes[lvl], unit) if lvl in ANY_ORIGIN_LEVELS
-            else (None if origin is None else (codes[lvl], unit, origin)) for lvl in LEVELS}
-
-
-def _pick(levels: dict[str, dict[Key, Row]], among: tuple[str, ...], count: str,
-          keys: dict[str, Key | None], min_peers: int) -> tuple[str | None, Row | None]:
-    """The most specific level in ``among`` with ``min_peers`` (``count``), and its row."""
-    at = _PEER_INDEX[count]
-    for lvl in among:
-        key = keys[lvl]
-        row = levels[lvl].get(key) if key is not None else None
-        if row is not None:
-            n = row[at]
-            if isinstance(n, int) and n >= min_peers:
-                return lvl, row
-    return None, None
-
-
-def _stats(row: Row | None, columns: tuple[int, ...]) -> tuple[Any, ...]:
-    """The values at ``columns`` of a peer row (None each without one)."""
-    if row is None:
-        return (None,) * len(columns)
-    return tuple([row[i] for i in columns])
-
-
-_PARTY_AT = (0, 1, 2, 3, 4)
-_NO_OWN: dict[str, float | None] = dict.fromkeys(("z", "ratio", "lines", "spread", "floor",
-                                                   "ceiling"))
-
-
-def _own(luv: float | None, found: Row | None, pooled2: float, prior: float
-         ) -> dict[str, float | None]:
-    """One party kind's signal (as :func:`party_z`): z, ratio, lines, spread, floor, ceiling
-    (``found``: the party's row, its statistics floats as :class:`PartyRows` keeps them)."""
-    if found is None:
-        return _NO_OWN
-    count, p_med, p_sig, p_min, p_max = _stats(found, _PARTY_AT)
-    n = as_float(count)
-    assert n is not None and isinstance(p_sig, float)
-    sig2 = (n * (p_sig * p_sig) + prior * pooled2) / (n + prior)
-    spread = math.sqrt(sig2 * (1 + (math.pi / 2) / n))
-    return {"z": divide(minus(luv, p_med), spread), "ratio": exp_or_null(minus(luv, p_med)),
-            "lines": n, "spread": spread, "floor": exp_or_null(minus(luv, p_min)),
-            "ceiling": exp_or_null(minus(luv, p_max))}
-
-
-# the peer row's columns read for the price and for the weight per unit
-_PRICE_AT = tuple(_PEER_INDEX[c] for c in ("code", "n", "luv_post_med", "luv_post_sig",
-                                           "uv_p05", "uv_p95", "uv_min", "uv_max", "lvpk_n",
-                                           "lvpk_post_med", "lvpk_post_sig"))
-_WEIGHT_AT = tuple(_PEER_INDEX[c] for c in ("lkpu_n", "lkpu_post_med", "lkpu_post_sig"))
-# each party kind's output columns, and each signal's party kind (None: the peers' spread)
-_OWN_NAMES = {kind: (f"z_{kind}", f"ratio_{kind}", f"{kind}_history_lines",
-                     f"floor_ratio_{kind}", f"ceiling_ratio_{kind}") for kind in _KINDS}
-_SIGNALS = tuple((signal, base, f"w_{signal}",
-                  PARTY_SPREADS[signal].removesuffix("_spread") if signal in PARTY_SPREADS
-                  else None) for signal, base in SIGNAL_WEIGHTS.items())
-_OWN_RATIO_KINDS = tuple(s.removeprefix("z_") for s in PARTY_SPREADS)
-
-
-def _evidence(line: dict[str, object], refs: EntryReferences, cfg: ValuationConfig,
-              tariff: dict[object, object] | None, one_key: bool) -> ScoredLine:
-    """The line's signals, flags, gap and duty before corroboration (as
-    :func:`evidence_scores`, with :func:`value_measures`, the peer pick and :func:`party_z`;
-    ``one_key``: the batch's several lines share one (HTS, unit, origin), see
-    :func:`_per_peer`)."""
-    value = _number(line["entered_value_usd"])
-    qty = _number(line["quantity"])
-    weight = _number(line["gross_weight_kg"])
-    hts = _text(line["hts_code"])
-    hts10 = None if hts is None else hts.replace(".", "")
-    origin = _upper(line["country_of_origin"])
-    unit = _upper(line["quantity_unit"])
-    importer = _text(line["importer_id"])
-    manufacturer = _text(line["manufacturer_id"])
-    luv, lvpk, lkpu = log_ratio(value, qty), log_ratio(value, weight), log_ratio(weight, qty)
-    v: dict[str, object] = {"entry_number": line["entry_number"],
-                            "line_number": line["line_number"], "origin": origin,
-                            "unit": unit, "luv": luv, "lvpk": lvpk, "lkpu": lkpu}
-
-    price_levels, weight_levels = peer_levels(cfg.use_any_origin)
-    keys = _level_keys(hts10, unit, origin)
-    level, price = _pick(refs.levels, price_levels, "n", keys, cfg.min_peers)
-    kpu_level, heavy = _pick(refs.levels, weight_levels, "lkpu_n", keys, cfg.min_peers)
-    # the statistics are floats in the tables (EntryReferences); the counts are converted
-    code, count, med, sig, p05, p95, uv_min, uv_max, kg_count, kg_med, kg_sig = \
-        _stats(price, _PRICE_AT)
-    kpu_count, kpu_med, kpu_sig = _stats(heavy, _WEIGHT_AT)
-    peer_n, kg_n, kpu_n = as_float(count), as_float(kg_count), as_float(kpu_count)
-    v.update(peer_level=level, peer_code=code, peer_n=count, peer_luv_post_med=med,
-             peer_uv_p05=p05, peer_uv_p95=p95, peer_uv_min=uv_min, peer_uv_max=uv_max,
-             peer_lvpk_n=kg_count, peer_lvpk_post_med=kg_med, peer_kpu_level=kpu_level,
-             peer_lkpu_post_med=kpu_med)
-
-    ids = {"importer_id": importer, "manufacturer_id": manufacturer}
-    own: dict[str, dict[str, float | None]] = {}
-    for kind, columns in PARTIES:
-        parts = [ids[c] for c in columns]
-        found = None
-        if refs.parties is not None and hts10 is not None and unit is not None \
-                and all(p is not None for p in parts):
-            party = "|".join(p for p in parts if p is not None)
-            found = refs.parties[kind].rows.get((party, hts10, unit))
-        pooled2 = refs.parties[kind].pooled2 if refs.parties is not None else 0.0
-        mine = own[kind] = _own(luv, found, pooled2, cfg.party_prior_lines)
-        z_name, ratio_name, lines_name, floor_name, ceiling_name = _OWN_NAMES[kind]
-        v[z_name], v[ratio_name] = mine["z"], mine["ratio"]
-        v[lines_name] = None if found is None else found[0]
-        v[floor_name], v[ceiling_name] = mine["floor"], mine["ceiling"]
-    if refs.importers is None:
-        importer_lines = None
-    else:
-        importer_lines = refs.importers.get(importer, 0) if importer else None
-    v["importer_lines_in_window"] = importer_lines
-
-    kg_ok = kg_n is not None and kg_n >= cfg.min_peers
-    kpu_ok = kpu_n is not None and kpu_n >= cfg.min_peers
-    z: dict[str, float | None] = {"z_uv": _per_peer(minus(luv, med), sig, one_key),
-                                  **{f"z_{k}": own[k]["z"] for k in _KINDS}}
-    z_kg = _per_peer(minus(lvpk, kg_med), kg_sig, one_key) if kg_ok else None
-    z_kpu = _per_peer(minus(lkpu, kpu_med), kpu_sig, one_key) if kpu_ok else None
-    ratio_uv = exp_or_null(minus(luv, med))
-    ratio_kg = exp_or_null(minus(lvpk, kg_med)) if kg_ok else None
-    ratio_kpu = exp_or_null(minus(lkpu, kpu_med)) if kpu_ok else None
-    declared = _number(line.get("duty_rate"))
-    rate = declared if declared is not None or tariff is None else as_float(tariff.get(hts10))
-    related_value = line.get("related_party")
-    related = related_value is not None and str(related_value).lower() in _RELATED_TRUE
-    v.update(z_uv=z["z_uv"], z_kg=z_kg, z_kpu=z_kpu, ratio_uv=ratio_uv, ratio_kg=ratio_kg,
-             ratio_kpu=ratio_kpu, ad_valorem_rate=rate, related=related)
-
-    weights: dict[str, float] = {}
-    for signal, base, weight_name, spread_of in _SIGNALS:
-        spread = own[spread_of]["spread"] if spread_of else None
-        gain = divide(sig, spread)
-        weights[signal] = base if gain is None else \
-            base * min(max(gain * gain, 0.0), cfg.max_precision_gain)
-        v[weight_name] = weights[signal]
-    terms = {s: times(z[s], weights[s]) for s in SIGNAL_WEIGHTS}
-    num = tree_sum([0.0 if t is None else t for t in terms.values()])
-    den = tree_sum([0.0 if z[s] is None else weights[s] for s in SIGNAL_WEIGHTS])
-    z_unit = num / den if den > 0 else None
-
-    new_importer = importer_lines == 0
-    shift = (cfg.related_party_shift if related else 0.0) \
-        + (cfg.new_importer_shift if new_importer else 0.0)
-    most = largest(None if z_unit is None else -z_unit, None if z_kg is None else -z_kg)
-    under_score = None if most is None else most + shift
-    over_score = largest(z_unit, z_kg)
-    cut = max(cfg.related_under_ratio if related else cfg.under_ratio,
-              cfg.new_importer_under_ratio if new_importer else cfg.under_ratio)
-    own_ratios = [own[kind]["ratio"] for kind in _OWN_RATIO_KINDS]
-    low_uv = at_most(ratio_uv, cut)
-    low_kg = at_most(ratio_kg, cut)
-    low_own = any(at_most(r, cut) for r in own_ratios)
-    quantity = at_least(z_kpu, cfg.z_cut) and at_least(ratio_kpu, cfg.kpu_ratio)
-    floor_cut = cfg.related_floor_ratio if related else cfg.floor_ratio
-    below_floor = any(at_most(own[k]["floor"], floor_cut)
-                      and at_least(own[k]["lines"], cfg.floor_min_lines) for k in FLOOR_KINDS)
-    market_floor = _per_peer(exp_or_null(luv), uv_min, one_key)
-    every_low = at_most(largest(ratio_uv, *own_ratios), cfg.market_floor_ratio)
-    below_market = at_most(market_floor, cfg.market_floor_ratio) and (
-        at_least(peer_n, cfg.market_floor_min_peers)
-        or (at_least(under_score, cfg.z_under) and every_low))
-    under = (at_least(under_score, cfg.z_under) and (low_uv or low_kg or low_own)) \
-        or below_floor or below_market
-    under = under and not (quantity and not low_uv)
-    high_own = any(at_least(r, cfg.over_ratio) for r in own_ratios)
-    above_ceiling = any(at_least(own[k]["ceiling"], cfg.ceiling_ratio)
-                        and at_least(own[k]["lines"], cfg.floor_min_lines) for k in CEILING_KINDS)
-    market_ceiling = _per_peer(exp_or_null(luv), uv_max, one_key)
-    above_market = at_least(market_ceiling, cfg.ceiling_ratio) \
-        and at_least(peer_n, cfg.market_floor_min_peers)
-    paid_before = any(at_most(own[k]["ceiling"], 1.0)
-                      and at_least(own[k]["lines"], cfg.floor_min_lines) for k in CEILING_KINDS)
-    light = (at_most(z_kpu, -cfg.z_cut) and at_most(ratio_kpu, 1 / cfg.light_ratio)
-             and ratio_uv is not None and ratio_uv < cfg.over_ratio) \
-        and not under and not quantity
-    over = ((at_least(over_score, cfg.z_over)
-             and (at_least(ratio_uv, cfg.over_ratio) or at_least(ratio_kg, cfg.over_ratio)
-                  or high_own))
-            or above_ceiling or above_market) \
-        and not paid_before and not under and not quantity and not light
-    # the least extreme material ratio: the duty at risk is a floor, not a guess
-    used = largest(*[r if at_most(r, cut) else None for r in (ratio_uv, ratio_kg, *own_ratios)],
-                *[own[k]["floor"] if at_most(own[k]["floor"], floor_cut) else None
-                  for k in FLOOR_KINDS])
-    if used is None and below_market:
-        used = market_floor
-    implied = divide(value, used) if under else times(value, ratio_kpu) if quantity else None
-    gap = minus(implied, value)
-    v.update(new_importer=new_importer, _score=under_score,
-             _under_uv=under and (low_uv or low_own or below_floor or below_market),
-             below_own_floor=below_floor, above_own_ceiling=above_ceiling,
-             ratio_to_market_floor=market_floor, below_market_floor=below_market,
-             ratio_to_market_ceiling=market_ceiling, above_market_ceiling=above_market,
-             evidence_score=largest(under_score, over_score, z_kpu), value_gap_usd=gap,
-             duty_at_risk_usd=times(gap, rate))
-    references = [as_float(v[r]) for r in REFERENCE_RATIOS]
-    return ScoredLine(v, importer, manufacturer, hts10, value, smallest(*references),
-                   largest(*references), LineFlags(under, over, quantity and not under, light))
-
-
-def _peer_key(line: dict[str, object]) -> Key:
-    """The line's (HTS-10, origin, unit) as :func:`value_measures` has them."""
-    hts = _text(line["hts_code"])
-    return (None if hts is None else hts.replace(".", ""), _upper(line["country_of_origin"]),
-            _upper(line["quantity_unit"]))
+    types = column_types(lines)
+    for column, allowed in _COVERED.items():
+        dtype = types.get(column)
+        if (None if dtype is None else type(dtype)) not in allowed:
+            return False
+    return True
 
 
 def entry_scores(lines: pl.DataFrame, cfg: ValuationConfig, refs: EntryReferences,
@@ -436,17 +151,16 @@ def entry_scores(lines: pl.DataFrame, cfg: ValuationConfig, refs: EntryReference
                  tariff: dict[object, object] | None) -> EntryScores | None:
     """Each line's flags and the flagged lines' :data:`FINDING_INPUTS` (``tariff``:
     :func:`tariff_lookup`, when a tariff is loaded); None when this path does not cover
-    ``lines``."""
+    ``lines``. The rows are the ones every step of a request shares (:func:`named_rows`),
+    only read here."""
     if not covered(lines):
         return None
-    names = ["line_number", *_TEXT, *_NUMBERS,
-             *[c for c in ("related_party", "duty_rate") if c in lines.columns]]
-    columns = [lines.get_column(c).to_list() for c in names]  # no query: a few lists
-    rows = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+    rows = named_rows(lines)
     try:
-        keys = {_peer_key(row) for row in rows}
-        one_key = len(keys) == 1 and len(rows) > 1
-        scored = [_evidence(row, refs, cfg, tariff, one_key) for row in rows]
+        parsed = [parse(row) for row in rows]
+        one_key = len(rows) > 1 and len({(p.hts10, p.origin, p.unit) for p in parsed}) == 1
+        scored = [line_evidence(row, p, refs, cfg, tariff, one_key)
+                  for row, p in zip(rows, parsed, strict=True)]
         flags = corroborate_lines(scored, cfg, rates or AccountBaseRates(None, None))
     except (NotCovered, OverflowError):
         return None

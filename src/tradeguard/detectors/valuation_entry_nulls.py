@@ -32,7 +32,10 @@ def log_ratio(num: float | None, den: float | None) -> float | None:
 
 
 def tree_sum(values: Sequence[float]) -> float:
-    """A horizontal sum in Polars' order (halves summed recursively), for the same last bit."""
+    """A horizontal sum in Polars' order (halves summed recursively), for the same last bit
+    (four values, the valuation signals, written out: a request sums them twice a line)."""
+    if len(values) == 4:
+        return (values[0] + values[1]) + (values[2] + values[3])
     if len(values) == 1:
         return values[0]
     half = len(values) // 2

@@ -21,11 +21,10 @@ from tradeguard.detectors.forced_labor.entry import (
     ENTRY_LINES,
     EntryLines,
     entry_parties,
-    no_findings,
 )
 from tradeguard.detectors.forced_labor.parties import ListScreen, line_parties, with_entry_date
 from tradeguard.detectors.forced_labor.report import HIT_COLUMNS, fmt, item_json, to_findings
-from tradeguard.findings import Category
+from tradeguard.findings import Category, empty_findings
 from tradeguard.screening import ScreeningConfig
 
 REASON_BY_LIST: dict[str, str] = {
@@ -71,11 +70,13 @@ class WatchlistDetector:
     def _cfg(self, ctx: DetectionContext) -> WatchlistConfig:
         return configured(ctx, self.name, self.config)
 
-    def screen_for(self, ctx: DetectionContext) -> ListScreen:
+    def screen_for(self, ctx: DetectionContext,
+                   cfg: WatchlistConfig | None = None) -> ListScreen:
         """The list index for this context's list versions (built once, then reused; the
         same reference data and settings objects as last time need no versions read: that
-        costs more than the rest of a request with no listed party)."""
-        cfg = self._cfg(ctx)
+        costs more than the rest of a request with no listed party). ``cfg``: this
+        context's settings, when the caller has them already."""
+        cfg = cfg if cfg is not None else self._cfg(ctx)
         seen = self.__dict__.get("_screen_for")
         if self._screen is not None and seen is not None and seen[0] is ctx.ref \
                 and seen[1] is cfg:
@@ -116,8 +117,8 @@ class WatchlistDetector:
             # One entry's few parties: when none is listed there is nothing to report, and
             # that takes dict lookups, not frame queries (see forced_labor/entry.py).
             few = entry_parties(EntryLines(lines), cfg.roles)
-            if few is not None and not self.screen_for(ctx).any_listed(few):
-                return no_findings()
+            if few is not None and not self.screen_for(ctx, cfg).any_listed(few):
+                return empty_findings()  # a clone costs less than clearing a frame
         parties = self._parties(lines, ctx)
         matches = self.screen_for(ctx).screen(parties) if parties.height else parties.clear()
         if matches.is_empty():

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 import polars as pl
 
 from tradeguard.findings import SEVERITY_RANK, Category
-from tradeguard.model._history import HistorySpec, history_lookup, lookup_stats
+from tradeguard.model._history import HistorySpec, add_lookup_stats, history_lookup
 from tradeguard.request_path import REQUEST_LINES
 
 #: Up to this many lines a batch may take this path (a request holds 1-5).
@@ -39,7 +40,6 @@ _TEXTS = ("country_of_origin", "hts_code", "manufacturer_id", "importer_id",
           "adcvd_case_number", "chapter99_numbers", "spi", "country_of_export",
           "manufacturer_country", "entry_type", "mode_of_transport")
 _FLAGS = ("related_party", "trusted_trader")
-_READ = ("entry_number", *_NUMBERS, *_TEXTS)
 # The fields a line is read for (the others of a declaration are never looked at).
 _FIELDS = ("entry_number", "line_number", *_NUMBERS, *_TEXTS, *_FLAGS)
 # The type each field must have where a frame holds it (the classes: these types take no
@@ -66,33 +66,31 @@ Line = dict[str, Any]
 def _typed(columns: Sequence[str], frame: pl.DataFrame,
            types: Mapping[str, type[pl.DataType]]) -> bool:
     """Whether ``frame`` (of ``columns``) holds each of the fields ``types`` names typed so,
-    when it has it (their places in a frame of these columns found once)."""
+    when it has it (their places in a frame of these columns found once, and read in one
+    call)."""
     key = (tuple(columns), id(types))
     kept = _PLACES.get(key)
     if kept is None or kept[0] is not types:
         if len(_PLACES) >= _PLACES_KEPT:
             _PLACES.clear()
         at = {name: i for i, name in enumerate(columns)}
-        kept = _PLACES[key] = (types, tuple((at[name], kind) for name, kind in types.items()
-                                            if name in at))
-    places = kept[1]
-    dtypes = frame.dtypes
-    return all(type(dtypes[i]) is kind for i, kind in places)
+        places = [at[name] for name in types if name in at]
+        kinds = tuple(kind for name, kind in types.items() if name in at)
+        # each place twice: a tuple even for one field
+        read: _Read | None = itemgetter(*places, *places) if places else None
+        kept = _PLACES[key] = (types, read, kinds * 2)
+    if kept[1] is None:
+        return True
+    return tuple(map(type, kept[1](frame.dtypes))) == kept[2]
 
 
-# (columns, the types checked) -> those types, and (place, type) of each field checked that
-# the frame has
-_PLACES: dict[tuple[tuple[str, ...], int], tuple[Mapping[str, type[pl.DataType]],
-                                                 tuple[tuple[int, type[pl.DataType]], ...]]] = {}
+# (columns, the types checked) -> those types, a read of the fields checked that the frame
+# has (each twice, so that it gives a tuple), and their types (twice likewise)
+_Read = Callable[[Sequence[Any]], tuple[Any, ...]]
+_PLACES: dict[tuple[tuple[str, ...], int],
+              tuple[Mapping[str, type[pl.DataType]], _Read | None,
+                    tuple[type[pl.DataType], ...]]] = {}
 _PLACES_KEPT = 64
-
-
-def _text(value: str | None) -> str | None:
-    """A text field stripped, blank as None (``_fields.text``)."""
-    if value is None:
-        return None
-    value = value.strip(_SPACE)
-    return value or None
 
 
 def _log1p(x: float | None) -> float | None:
@@ -109,69 +107,80 @@ def _differs(other: str | None, origin: str | None) -> float | None:
     return 1.0 if other.upper() != origin else 0.0
 
 
-def _present(value: str | None) -> float:
-    return 0.0 if value is None else 1.0
+def _reader(columns: Sequence[str]) -> itemgetter[tuple[Any, ...]]:
+    """Reads a row of a frame of ``columns`` (with a None appended) as the values of
+    :data:`_FIELDS` in their order, None for a field the frame lacks (found once per
+    columns: a request's frames share them)."""
+    key = tuple(columns)
+    get = _READERS.get(key)
+    if get is None:
+        if len(_READERS) >= _PLACES_KEPT:
+            _READERS.clear()
+        at = {name: i for i, name in enumerate(columns)}
+        get = _READERS[key] = itemgetter(*[at.get(name, len(at)) for name in _FIELDS])
+    return get
 
 
-def _flag(value: bool | None) -> float | None:
-    return None if value is None else float(value)
+_READERS: dict[tuple[str, ...], itemgetter[tuple[Any, ...]]] = {}
 
 
-def _plain(rows: Sequence[Mapping[str, Any]]) -> bool:
+def _plain(values: tuple[Any, ...]) -> bool:
     """Whether every text read is ASCII and every number finite (what this path reads
-    exactly); a line's texts are tested joined, in one call."""
-    for row in rows:
-        values = [row.get(name) for name in _READ]
-        if not "".join([v for v in values if isinstance(v, str)]).isascii():
-            return False
-        numbers = [v for v in values if isinstance(v, float)]
-        # a finite sum means every number is finite; any other sum (an overflow, say) is
-        # checked number by number
-        if not math.isfinite(sum(numbers)) and not all(map(math.isfinite, numbers)):
-            return False
-    return True
+    exactly); the texts are tested joined, in one call."""
+    texts = [v for v in values[_TEXT_AT] if v is not None]
+    if values[0] is not None:
+        texts.append(values[0])
+    if not "".join(texts).isascii():
+        return False
+    numbers = [v for v in values[_NUMBER_AT] if v is not None]
+    # a finite sum means every number is finite; any other sum (an overflow, say) is
+    # checked number by number
+    return math.isfinite(sum(numbers)) or all(map(math.isfinite, numbers))
 
 
-def _declared(row: Mapping[str, Any], lines_in_entry: int) -> Line:
-    """Declared-field features and history keys of one line (``_declared_exprs``)."""
-    def num(name: str) -> float | None:
-        value: float | None = row.get(name)
-        return value
+# Where the numbers, texts and flags sit among the values of :data:`_FIELDS`.
+_NUMBER_AT = slice(2, 2 + len(_NUMBERS))
+_TEXT_AT = slice(_NUMBER_AT.stop, _NUMBER_AT.stop + len(_TEXTS))
+_FLAG_AT = slice(_TEXT_AT.stop, None)
 
-    value, qty, weight = num("entered_value_usd"), num("quantity"), num("gross_weight_kg")
-    duty, extra, deposit = num("duty_usd"), num("additional_duty_usd"), num("adcvd_deposit_usd")
+
+def _declared(values: tuple[Any, ...], lines_in_entry: int) -> Line:
+    """Declared-field features and history keys of one line (``_declared_exprs``), from
+    its values of :data:`_FIELDS`; with its keys."""
+    value, qty, weight, rate, duty, extra, deposit = values[_NUMBER_AT]
     stake = ((0.0 if duty is None else duty) + (0.0 if extra is None else extra)
              + (0.0 if deposit is None else deposit))
-    text = {name: _text(row.get(name)) for name in _TEXTS}
-    origin = text["country_of_origin"]
+    # each text stripped, blank as None (``_fields.text``)
+    (origin, hts, mid, importer, case, chapter99, spi, export, made_in, entry_type,
+     transport) = [None if v is None else v.strip(_SPACE) or None for v in values[_TEXT_AT]]
+    related, trusted = values[_FLAG_AT]
     origin = origin.upper() if origin is not None else None
-    hts = text["hts_code"]
     hts = hts.translate(_HTS_DROP) if hts is not None else None
-    mid = text["manufacturer_id"]
     return {
         "log_value": _log1p(value),
         "log_unit_value": _ratio_log(value, qty),
         "log_value_per_kg": _ratio_log(value, weight),
         "log_quantity": _log1p(qty), "log_weight": _log1p(weight),
-        "duty_rate": num("duty_rate"),
+        "duty_rate": rate,
         "log_duty_at_stake": _log1p(stake),
         "effective_duty_rate": stake / value if value is not None and value > 0 else None,
-        "has_adcvd_case": _present(text["adcvd_case_number"]),
-        "has_chapter99": _present(text["chapter99_numbers"]),
-        "spi_claimed": _present(text["spi"]),
-        "related_party": _flag(row.get("related_party")),
-        "trusted_trader": _flag(row.get("trusted_trader")),
-        "origin_export_differ": _differs(text["country_of_export"], origin),
-        "manufacturer_origin_differ": _differs(text["manufacturer_country"], origin),
+        "has_adcvd_case": 0.0 if case is None else 1.0,
+        "has_chapter99": 0.0 if chapter99 is None else 1.0,
+        "spi_claimed": 0.0 if spi is None else 1.0,
+        "related_party": None if related is None else float(related),
+        "trusted_trader": None if trusted is None else float(trusted),
+        "origin_export_differ": _differs(export, origin),
+        "manufacturer_origin_differ": _differs(made_in, origin),
         "mid_origin_differ": _differs(mid[:2] if mid is not None else None, origin),
         "lines_in_entry": float(lines_in_entry),
         "hs_chapter": hts[:2] if hts is not None else None,
         "country_of_origin": origin,
-        "entry_type": text["entry_type"], "mode_of_transport": text["mode_of_transport"],
+        "entry_type": entry_type, "mode_of_transport": transport,
         # history keys (``_history_keys``)
-        "importer_id": text["importer_id"],
+        "importer_id": importer,
         "manufacturer_id": mid.upper() if mid is not None else None,
         "hs6": hts[:6] if hts is not None else None,
+        "entry_number": values[0], "line_number": values[1],
     }
 
 
@@ -232,8 +241,7 @@ def _history_features(lines: list[Line], history: pl.DataFrame | None,
     lookup = history_lookup(history, spec)
     if lookup is None:
         return False
-    for line in lines:
-        line.update(lookup_stats(lookup, spec, line))
+    add_lookup_stats(lookup, spec, lines)
     return True
 
 
@@ -248,18 +256,12 @@ def entry_features(decl: pl.DataFrame, findings: pl.DataFrame, history: pl.DataF
     found = findings.columns
     if not _FOUND.issubset(found) or not _typed(found, findings, _FINDING_TYPES):
         return None
-    # the fields read, by name (a field the declaration lacks is None, as ``get`` gives it)
-    at = {name: i for i, name in enumerate(columns)}
-    fields = [(name, at[name]) for name in _FIELDS if name in at]
-    rows = [{name: row[i] for name, i in fields} for row in decl.rows()]
-    if not _plain(rows):
+    get = _reader(columns)
+    rows = [get((*row, None)) for row in decl.rows()]
+    if not all(map(_plain, rows)):
         return None
-    per_entry = Counter(row["entry_number"] for row in rows)
-    lines = []
-    for row in rows:
-        line = _declared(row, per_entry[row["entry_number"]])
-        line["entry_number"], line["line_number"] = row["entry_number"], row["line_number"]
-        lines.append(line)
+    entries = [row[0] for row in rows]
+    lines = [_declared(row, entries.count(row[0])) for row in rows]
     _finding_features(lines, findings, found, categories)
     if not _history_features(lines, history, spec):
         return None

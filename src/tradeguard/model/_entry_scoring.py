@@ -31,6 +31,7 @@ from tradeguard.model._treeshap import contributions as tree_contributions
 
 if TYPE_CHECKING:
     from tradeguard.model._artifact import ModelArtifact
+    from tradeguard.model._calibration import Calibration
 
 #: Reasons given per line (as :func:`~tradeguard.model._scoring.score` gives by default).
 TOP_REASONS = 3
@@ -51,6 +52,9 @@ class EntryTables:
     # the categorical ones' places and indexes
     read: itemgetter[Any] | None
     coded: tuple[tuple[int, dict[str, float]], ...]
+    # the calibration's knots as arrays, and the calibration they are of
+    calibration: Calibration
+    knots: tuple[np.ndarray, np.ndarray]
 
 
 def entry_tables(artifact: ModelArtifact) -> EntryTables:
@@ -65,7 +69,9 @@ def entry_tables(artifact: ModelArtifact) -> EntryTables:
                        key_plan(artifact.splits, len(names)),
                        itemgetter(*names) if len(names) > 1 else None,
                        tuple((c, index) for c, index in enumerate(categories)
-                             if index is not None))
+                             if index is not None),
+                       artifact.calibration,
+                       (np.array(artifact.calibration.x), np.array(artifact.calibration.y)))
 
 
 @dataclass(frozen=True)
@@ -166,4 +172,8 @@ def score_entry(artifact: ModelArtifact, lines: list[Line]) -> EntryScores | Non
             picked = np.where(~(strength <= 0), order + 1, 0)
             reasons = [[tables.codes[c - 1] for c in row if c] for row in picked.tolist()]
     texts = [[tables.texts.get(code) for code in row] for row in reasons]
-    return EntryScores(artifact.calibration.apply(raw), reasons, texts, contributions, raw)
+    calibration = artifact.calibration
+    # :meth:`Calibration.apply` with its knots laid out once
+    probability = (np.interp(np.asarray(raw, dtype=float), *tables.knots)
+                   if calibration is tables.calibration else calibration.apply(raw))
+    return EntryScores(probability, reasons, texts, contributions, raw)

@@ -18,6 +18,7 @@ with the leaves not yet known read in one ``pred_leaf`` call and kept.
 from __future__ import annotations
 
 import ctypes
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,11 +74,14 @@ class KeyPlan:
     missing_bin: np.ndarray = field(init=False, compare=False)
     # row count -> where each of that many rows' values add up (row after row)
     spread: dict[int, np.ndarray] = field(default_factory=dict, compare=False)
+    # the keys by rank (:func:`_rank_keys`; None for a model too large to lay them out)
+    ranked: RankedKeys | None = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "threshold_column", self.features[self.threshold_feature])
         object.__setattr__(self, "zero_bin", self.sizes + 1)
         object.__setattr__(self, "missing_bin", self.sizes + 2)
+        object.__setattr__(self, "ranked", _rank_keys(self))
 
     def places(self, rows: int) -> np.ndarray:
         """:attr:`targets` for ``rows`` rows laid end to end (row ``r`` from ``r`` times
@@ -87,6 +91,59 @@ class KeyPlan:
             at = (self.targets + (self.width + 1) * np.arange(rows)[:, None]).ravel()
             self.spread[rows] = at
         return at
+
+
+@dataclass(frozen=True)
+class RankedKeys:
+    """The tree keys of a value's rank among every threshold of the model: ``ranks`` the
+    distinct thresholds with the edges of LightGBM's zero and +inf (so that a value's
+    count of those below it tells its interval, zero and NaN for every feature);
+    ``interval[start[f] + rank]`` the row of ``key_rows`` for feature ``f`` at that rank, each
+    row what that interval adds to every tree's key."""
+
+    ranks: np.ndarray
+    start: np.ndarray
+    interval: np.ndarray
+    key_rows: np.ndarray
+
+
+#: Largest tables (entries) :class:`RankedKeys` lays out; larger models take the gathers.
+_RANKED_MOST = 4_000_000
+
+
+def _rank_keys(plan: KeyPlan) -> RankedKeys | None:
+    """:class:`RankedKeys` of ``plan`` (one search and one gather find a row's keys instead
+    of a comparison per threshold and a gather per tree field); None when too large."""
+    n_features, n_trees = plan.features.size, plan.first.size
+    if not plan.usable or plan.thresholds.size == 0 or n_trees == 0:
+        return None
+    below_zero = np.nextafter(-_ZERO, -np.inf)
+    ranks = np.unique(np.concatenate([plan.thresholds, [below_zero, _ZERO, np.inf]]))
+    width = ranks.size + 1  # counts 0..size; NaN counts them all
+    intervals = plan.sizes + 3
+    base = np.concatenate([[0], np.cumsum(intervals)[:-1]]).astype(np.int64)
+    if n_features * width + int(intervals.sum()) * n_trees > _RANKED_MOST or not bool(
+            (plan.offset + intervals[plan.position] <= plan.table.size).all()):
+        return None
+    interval = np.empty((n_features, width), dtype=np.int64)
+    zero = np.searchsorted(ranks, [below_zero, _ZERO])
+    count = np.arange(width)
+    for f in range(n_features):
+        own = plan.thresholds[plan.bounds[f]:plan.bounds[f] + plan.sizes[f]]
+        # thresholds of the feature below a value whose count below it among ``ranks`` is r
+        below = np.searchsorted(own, np.append(ranks, np.nan)[count], side="left")
+        below = np.where((count > zero[0]) & (count <= zero[1]), plan.sizes[f] + 1, below)
+        below[-1] = plan.sizes[f] + 2
+        interval[f] = base[f] + below
+    key_rows = np.zeros((int(intervals.sum()), n_trees), dtype=np.int64)
+    tree_of_field = np.repeat(np.arange(n_trees), np.diff(np.append(plan.first,
+                                                                      plan.position.size)))
+    for i, (f, start) in enumerate(zip(plan.position.tolist(), plan.offset.tolist(),
+                                       strict=True)):
+        n = int(intervals[f])
+        key_rows[base[f]:base[f] + n, tree_of_field[i]] += plan.table[start:start + n]
+    return RankedKeys(ranks, np.arange(n_features, dtype=np.int64) * width,
+                      interval.ravel(), key_rows)
 
 
 def key_plan(splits: ModelSplits, n_features: int) -> KeyPlan:
@@ -171,8 +228,15 @@ def _bins(plan: KeyPlan, matrix: np.ndarray) -> np.ndarray:
 def _keys(plan: KeyPlan, matrix: np.ndarray, ids: dict[int, np.ndarray | None]
           ) -> np.ndarray | None:
     """Rows x trees: every tree's key of each row; None when a category outgrew its ids."""
-    parts = plan.table[plan.offset + _bins(plan, matrix)[:, plan.position]]
-    keys: np.ndarray = np.add.reduceat(parts, plan.first, axis=1)
+    ranked = plan.ranked
+    keys: np.ndarray
+    if ranked is not None:
+        # the array's own methods and the ufunc: no Python wrapper in between
+        rank = ranked.ranks.searchsorted(matrix.take(plan.features, axis=1), side="left")
+        keys = np.add.reduce(ranked.key_rows[ranked.interval[rank + ranked.start]], axis=1)
+    else:
+        parts = plan.table[plan.offset + _bins(plan, matrix)[:, plan.position]]
+        keys = np.add.reduceat(parts, plan.first, axis=1)
     if plan.categorical:
         category = np.zeros((matrix.shape[0], len(plan.categorical) + 1), dtype=np.int64)
         for i, feature in enumerate(plan.categorical):
@@ -184,7 +248,29 @@ def _keys(plan: KeyPlan, matrix: np.ndarray, ids: dict[int, np.ndarray | None]
     return keys
 
 
-def _tree_predictor(booster: Any) -> Callable[[np.ndarray, list[int]], np.ndarray] | None:
+Predictor = Callable[[np.ndarray, list[int]], np.ndarray]
+# booster -> (the handle its predictor calls, the predictor): a request meeting a new
+# pattern sets it up once per booster, not per call
+_PREDICTORS: weakref.WeakKeyDictionary[
+    Any, tuple[Any, Callable[[Any], Predictor | None], Predictor | None]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _kept_predictor(booster: Any) -> Predictor | None:
+    """:func:`_tree_predictor` of ``booster``, kept while its handle (and the function
+    that set it up) stay the same."""
+    handle, make = getattr(booster, "_handle", None), _tree_predictor
+    try:
+        kept = _PREDICTORS.get(booster)
+    except TypeError:  # not weakly referable: set up each time
+        return make(booster)
+    if kept is None or kept[0] is not handle or kept[1] is not make:
+        kept = (handle, make, make(booster))
+        _PREDICTORS[booster] = kept
+    return kept[2]
+
+
+def _tree_predictor(booster: Any) -> Predictor | None:
     """Per tree of a list, the ``pred_contrib`` rows (trees x rows x outputs) as
     ``booster.predict(rows, start_iteration=tree, num_iteration=1, pred_contrib=True,
     num_threads=1)`` gives them (the same call into LightGBM with the same arguments),
@@ -244,7 +330,7 @@ def _remembered(booster: Any, matrix: np.ndarray, splits: ModelSplits, plan: Key
     listed = keys.tolist()
     found = memo.entry_values(listed, generation, plan.columns, plan.tree_of, plan.inner)
     if isinstance(found, list):
-        predict = _tree_predictor(booster)
+        predict = _kept_predictor(booster)
         if predict is not None:
             width = plan.width
 
@@ -285,7 +371,7 @@ def entry_contributions(booster: Any, matrix: np.ndarray, splits: ModelSplits,
         return None
     values, starts = found
     if plan.leaf_sums:
-        leaves = values[:, plan.leaf_at]
+        leaves = values.take(plan.leaf_at, axis=1)
         unknown = np.isnan(leaves)
         if unknown.any():
             leaf = np.asarray(booster.predict(matrix, pred_leaf=True, num_threads=1))

@@ -260,6 +260,33 @@ def lookup_stats(lookup: HistoryLookup, spec: HistorySpec,
     return out
 
 
+def add_lookup_stats(lookup: HistoryLookup, spec: HistorySpec,
+                     lines: Sequence[dict[str, Any]]) -> None:
+    """:func:`lookup_stats` of each of a few lines, added to it (the spec's names and the
+    priors read once for them all)."""
+    m = spec.prior_weight
+    rate_prior, critical_prior = m * lookup.prior, m * lookup.crit_prior
+    removed = lookup.removed
+    nothing = (0, 0, 0)
+    keys = tuple(zip(_stat_names(spec), lookup.groups,
+                     removed if removed else [None] * len(lookup.groups), strict=True))
+    for line in lines:
+        for (columns, count_name, rate_name, critical_name), groups, less in keys:
+            values = tuple([line[c] for c in columns])
+            if None in values:
+                n, hits, critical = nothing
+            else:
+                n, hits, critical = groups.get(values, nothing)
+                if less:
+                    gone = less.get(values, nothing)
+                    n, hits, critical = n - gone[0], hits - gone[1], critical - gone[2]
+            count = float(n)
+            line[count_name] = count
+            line[rate_name] = (float(hits) + rate_prior) / (count + m)
+            if critical_name is not None:
+                line[critical_name] = (float(critical) + critical_prior) / (count + m)
+
+
 def history_features(
     history: pl.DataFrame, target: pl.DataFrame, spec: HistorySpec
 ) -> pl.DataFrame:

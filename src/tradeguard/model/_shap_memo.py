@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -296,18 +296,22 @@ class ContributionMemo:
         with self._lock:
             if generation != self._generation:
                 return None
-            if len(self._indexes) < len(columns) or None in self._indexes:
+            # the indexes are laid out all at once (none is left None), so a short list is
+            # the only sign of trees not read yet
+            if len(self._indexes) < len(columns):
                 self._indexes.extend([None] * (len(columns) - len(self._indexes)))
                 self._indexes = [self._index(tree, columns[tree]) if index is None else index
                                  for tree, index in enumerate(self._indexes)]
-            indexes = cast(list[dict[int, int]], self._indexes)
-            # per row every tree's start, -1 for a key not kept (one C loop per row)
-            found = [list(map(dict.get, indexes, row, repeat(-1))) for row in keys]
-            starts = np.array(found, dtype=np.int64)
-            if any(-1 in row for row in found):
+            indexes = cast(list[dict[int, int]], self._indexes)[:len(columns)]
+            # every row's every tree's start, -1 for a key not kept (one C loop)
+            found = list(map(dict.get, indexes * len(keys), chain.from_iterable(keys),
+                             repeat(-1)))
+            starts = np.array(found, dtype=np.int64).reshape(len(keys), len(indexes))
+            if -1 in found:
                 trees: list[int] = np.flatnonzero((starts < 0).any(axis=0)).tolist()
                 return trees
-            values: np.ndarray = self._store[starts[:, tree_of] + inner]
+            # ``take``: a fancy index along the rows' second axis costs several times more
+            values: np.ndarray = self._store.take(starts.take(tree_of, axis=1) + inner)
             return values, starts
 
     def entry_remember(self, keys: Sequence[Sequence[int]], trees: Sequence[int],

@@ -39,6 +39,7 @@ import polars as pl
 
 from tradeguard.detectors.base import DetectionContext, configured
 from tradeguard.findings import empty_findings
+from tradeguard.frame_reads import column_types
 from tradeguard.network.entry_links import BlockCounts, block_counts, unlinkable
 from tradeguard.network.entry_rules import (
     GATHERED_RULES,
@@ -63,10 +64,9 @@ from tradeguard.network.entry_verdicts import (
     VERDICT_RULES,
     VIOLATOR,
     Texts,
+    cluster_rows,
     entry_findings,
-    importer_rows,
     line_prices,
-    past_rows,
     ring_hits,
     rule_texts,
     shipper_hits,
@@ -205,8 +205,8 @@ class NetworkDetector:
         """A few lines' parties and the cluster of each, new spellings linked as the general
         path links them; None when the general path must take the lines (a run that merges
         known clusters changes their counts)."""
-        if "line_number" not in lines.columns \
-                or not lines.get_column("line_number").dtype.is_integer():
+        number = column_types(lines).get("line_number")  # read once per request
+        if number is None or not number.is_integer():
             return None  # the general path reads it (and says what is wrong with it)
         facts = getattr(self, "_facts", None)
         if facts is None:
@@ -310,7 +310,7 @@ class NetworkDetector:
             facts = self._facts or ClusterFacts()
             if RING in rules:
                 importers = {clusters[p.record_id] for p in parties if p.kind == "importer"}
-                past = past_rows(self._history, importer_rows(index, importers))
+                past = cluster_rows(self._history, index, importers)
                 dates = span(parties, facts.earliest, facts.latest)
                 hits[RING] = rule_texts(RING, ring_hits(parties, clusters, past, facts, dates,
                                                         cfg.ring, version))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -54,6 +55,9 @@ class HistoryIndex:
     extremes: tuple[int, ...] = ()
     priced: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     low: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # Each cluster's rows as the plain-Python ring rule reads them, filled on first use
+    # (:func:`~tradeguard.network.entry_verdicts.cluster_rows`).
+    read: dict[str, list[Any]] = field(default_factory=dict)
 
 
 def _rows_by(frame: pl.DataFrame, key: str) -> dict[str, np.ndarray]:

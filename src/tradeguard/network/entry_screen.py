@@ -26,13 +26,14 @@ too; when one might, the detector takes the general path, which gives the exact 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cached_property
+from typing import NamedTuple
 
 import polars as pl
 
+from tradeguard.network.entry_lines import LineFields, line_numbers
 from tradeguard.network.findings import RULES, NetworkConfig
 from tradeguard.network.records import RECORD_SCHEMA
 from tradeguard.network.rings import SUPPLIER_KINDS
@@ -58,11 +59,12 @@ _IMPORTER_COUNTRY = "US"
 _SHARE_SLACK = 1e-6
 
 
-@dataclass(frozen=True)
-class EntryParty:
+class EntryParty(NamedTuple):
     """One party occurrence of a request line: its record fields, the entry it is on, its
     date and the line's importer number (the buyer); ``row`` and ``line_number`` say which
-    line of the batch declared it (where a finding on it sits)."""
+    line of the batch declared it (where a finding on it sits); ``record_id`` is the record's
+    id (:func:`record_id`). A tuple: a request names a dozen parties, each made in one call.
+    """
 
     kind: str
     name: str
@@ -72,15 +74,16 @@ class EntryParty:
     entry_number: str | None
     date: date | None
     importer: str | None
-    row: int = 0
-    line_number: int | None = None
+    row: int
+    line_number: int | None
+    record_id: str
 
-    @cached_property
-    def record_id(self) -> str:
-        """The record's id, built as :func:`~tradeguard.network.records.occurrences_of`
-        builds it (fields joined by ``|``, missing ones empty)."""
-        return "|".join(v or "" for v in (self.kind, self.name, self.address, self.country,
-                                          self.identifier))
+
+def record_id(kind: str, name: str, address: str | None, country: str | None,
+              identifier: str | None) -> str:
+    """A record's id, built as :func:`~tradeguard.network.records.occurrences_of` builds it
+    (fields joined by ``|``, missing ones empty)."""
+    return "|".join((kind, name, address or "", country or "", identifier or ""))
 
 
 @dataclass(frozen=True)
@@ -167,61 +170,36 @@ def cluster_facts(known: pl.DataFrame | None, history: pl.DataFrame | None,
     )
 
 
-def _column(lines: pl.DataFrame, name: str | None, present: Collection[str]
-            ) -> list[str | None]:
-    """A declared field of every line as text, cast as the general path casts it
-    (``present``: the lines' columns)."""
-    if name is None or name not in present:
-        return [None] * lines.height
-    values = lines.get_column(name)
-    if values.dtype != pl.String:
-        values = values.cast(pl.String, strict=False)
-    return values.to_list()
-
-
-def _dates(lines: pl.DataFrame, present: Collection[str]) -> list[date | None]:
-    """The lines' entry dates, cast as the general path casts them."""
-    if "entry_date" not in present:
-        return [None] * lines.height
-    values = lines.get_column("entry_date")
-    if values.dtype != pl.Date:
-        values = values.cast(pl.Date, strict=False)
-    return values.to_list()
-
-
-def _line_numbers(lines: pl.DataFrame, present: Collection[str]) -> list[int | None]:
-    """The lines' numbers when they are integers (as the general path reads them), else
-    none (the general path then reads and checks them itself)."""
-    if "line_number" not in present:
-        return [None] * lines.height
-    values = lines.get_column("line_number")
-    if not values.dtype.is_integer():
-        return [None] * lines.height
-    if values.dtype != pl.Int64:
-        values = values.cast(pl.Int64, strict=False)
-    return values.to_list()
-
-
 def entry_parties(lines: pl.DataFrame) -> list[EntryParty]:
     """The party occurrences of a few declaration lines, in the general path's order
-    (importers, manufacturers, then sellers, line by line); nameless parties dropped."""
-    present = frozenset(lines.columns)
-    entries = _column(lines, "entry_number", present)
-    buyers = _column(lines, "importer_id", present)
-    days = _dates(lines, present)
-    numbers = _line_numbers(lines, present)
+    (importers, manufacturers, then sellers, line by line); nameless parties dropped.
+
+    Each column is read once (the importer number is both a party's and the line's buyer),
+    and a kind's other fields only when a line names one of its parties."""
+    read = LineFields(lines)
+    line: tuple[Sequence[str | None], list[date | None], Sequence[str | None],
+                list[int | None]] | None = None
     parties: list[EntryParty] = []
-    for kind, fields in _PARTY_FIELDS:
-        names, addresses, countries, ids = (_column(lines, f, present) for f in fields)
+    for kind, (name_field, *fields) in _PARTY_FIELDS:
+        if name_field not in read.types:
+            continue
+        named = [(row, name) for row, name in enumerate(read.text(name_field))
+                 if name is not None and name.strip(_WHITE_SPACE) != ""]
+        if not named:
+            continue
+        if line is None:
+            line = (read.text("entry_number"), read.dates(), read.text("importer_id"),
+                    line_numbers(lines, read.types))
+        entries, days, buyers, numbers = line
+        addresses, countries, ids = (read.text(f) for f in fields)
         if kind == "importer":
             countries = [_IMPORTER_COUNTRY if c is None else c for c in countries]
-        for row, (name, address, country, identifier, entry, day, buyer, number) in enumerate(
-                zip(names, addresses, countries, ids, entries, days, buyers, numbers,
-                    strict=True)):
-            if name is None or name.strip(_WHITE_SPACE) == "":
-                continue
-            parties.append(EntryParty(kind, name, address, country, identifier, entry, day,
-                                      buyer, row, number))
+        for row, name in named:
+            address, country, identifier = addresses[row], countries[row], ids[row]
+            parties.append(EntryParty(
+                kind, name, address, country, identifier, entries[row], days[row], buyers[row],
+                row, numbers[row], "|".join((kind, name, address or "", country or "",
+                                             identifier or ""))))  # as record_id() joins
     return parties
 
 
@@ -320,7 +298,7 @@ def rule_candidates(parties: list[EntryParty], clusters: dict[str, str],
     def touched(code: str) -> set[str]:
         """The clusters of the parties on which ``code`` would be raised."""
         kinds = RULES[code].kinds
-        return {clusters[p.record_id] for p in parties if p.kind in kinds}
+        return {cluster for kind, cluster in by_cluster if kind in kinds}
 
     def of(kinds: Iterable[str], cluster: str) -> list[EntryParty]:
         return [p for k in kinds for p in by_cluster.get((k, cluster), [])]

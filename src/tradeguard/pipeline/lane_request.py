@@ -15,7 +15,7 @@ import polars as pl
 
 from tradeguard.pipeline.run import input_digest
 from tradeguard.request_path import REQUEST_LINES
-from tradeguard.targeting.request_frames import frame_of
+from tradeguard.targeting.request_frames import column, frame_of
 
 #: Up to this many lines (a scoring request's), the lane input is built from columns.
 PLAIN_LANE_LINES = REQUEST_LINES
@@ -30,15 +30,16 @@ _ADDED = frozenset([*(n for n, _ in HEADER_TYPES), "input_digest", "model_probab
 def _typed(frame: pl.DataFrame, types: tuple[tuple[str, type[pl.DataType]], ...]
            ) -> list[pl.Series] | None:
     """The columns ``types`` names, when each is there and of its (plain) type."""
-    names = frame.columns
     out = []
     for name, kind in types:
-        if name not in names:
+        # A missing column raises: cheaper than listing a wide frame's names every request.
+        try:
+            series = frame.get_column(name)
+        except pl.exceptions.ColumnNotFoundError:
             return None
-        column = frame.get_column(name)
-        if type(column.dtype) is not kind:
+        if type(series.dtype) is not kind:
             return None
-        out.append(column)
+        out.append(series)
     return out
 
 
@@ -61,7 +62,7 @@ def plain_lane_frame(risk: pl.DataFrame, decl: pl.DataFrame,
     if header is None:
         return None
     if scores is None:
-        probability = pl.Series("model_probability", [None] * risk.height, dtype=pl.Float64)
+        probability = column("model_probability", [None] * risk.height, pl.Float64())
     else:
         if "probability" not in scores.columns or not _same_keys(risk, scores):
             return None
@@ -75,7 +76,8 @@ def _same_keys(risk: pl.DataFrame, scores: pl.DataFrame) -> bool:
     mine, theirs = _typed(risk, _KEY_TYPES), _typed(scores, _KEY_TYPES)
     if mine is None or theirs is None:
         return False
-    lines = list(zip(*(k.to_list() for k in mine), strict=True))
-    if lines != list(zip(*(k.to_list() for k in theirs), strict=True)):
+    entries, numbers = (k.to_list() for k in mine)
+    if [entries, numbers] != [k.to_list() for k in theirs]:
         return False
-    return len(set(lines)) == len(lines) and all(None not in k for k in lines)
+    return None not in entries and None not in numbers \
+        and len(set(zip(entries, numbers, strict=True))) == len(entries)

@@ -9,8 +9,7 @@ assessment records the versions of all of it and a digest of the declared fields
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -19,10 +18,15 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tradeguard.detectors.base import DetectionContext
+from tradeguard.pipeline.assessments_request import plain_assessments, stamped, version_values
+from tradeguard.pipeline.declarations_request import (
+    digest_fields,
+    plain_declarations,
+    plain_digests,
+)
 from tradeguard.pipeline.registry import DetectorRegistry
 from tradeguard.request_path import REQUEST_LINES
 from tradeguard.targeting.config import TargetingConfig
-from tradeguard.targeting.request_frames import frame_of
 from tradeguard.targeting.risk import KEYS, MODEL_SCHEMA
 
 KILL_SWITCH_OFF = "off (kill switch engaged)"
@@ -52,7 +56,7 @@ def declarations(entries: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     from tradeguard.rules import conform_lines, declaration_lines
 
     if lines.height <= PLAIN_DECLARATION_LINES and entries.height <= PLAIN_DECLARATION_LINES:
-        small = _plain_declarations(entries, lines)
+        small = plain_declarations(entries, lines)
         if small is not None:
             return small
     return conform_lines(declaration_lines(entries, lines))
@@ -63,99 +67,6 @@ def declarations(entries: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
 PLAIN_DECLARATION_LINES = REQUEST_LINES
 
 
-def _plain_declarations(entries: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame | None:
-    """:func:`declarations` of a few typed lines (as the contract gives them), or None.
-
-    Each line takes its entry's header by position (the left join's rows, in line order);
-    fields already of their type are left as they are and absent ones added as nulls (as
-    the typing pass does); HTS codes without dots or spaces are already normalised; the
-    derived fields are divided out in Python (the same IEEE division). Lines whose entry is
-    missing, repeated entries, a field still to parse or a NaN: the general path.
-    """
-    numbers = entries.get_column("entry_number").to_list()
-    at = {n: i for i, n in enumerate(numbers)}
-    if len(at) < len(numbers) or None in at:
-        return None
-    rows: list[int] = []
-    for n in lines.get_column("entry_number").to_list():
-        if n not in at:
-            return None
-        rows.append(at[n])
-    # Names and types read once per frame: a series' own ``dtype`` costs about a
-    # microsecond, a frame's ``dtypes`` about as much for all of its columns.
-    line_names, entry_names = lines.columns, entries.columns
-    shared = set(line_names)
-    kept = [i for i, n in enumerate(entry_names) if n not in shared]
-    every = entries.get_columns()
-    header = [every[i] for i in kept]
-    if rows and len(set(rows)) == 1:  # one entry's lines: its header, repeated
-        one = rows[0]
-        if not (entries.height == 1 and len(rows) == 1):
-            header = [s.new_from_index(one, len(rows)) for s in header]
-    else:
-        picked = entries[rows].get_columns()
-        header = [picked[i] for i in kept]
-    entry_types = entries.dtypes
-    absent = _declared_absent((*line_names, *(entry_names[i] for i in kept)),
-                              (*map(type, lines.dtypes), *(type(entry_types[i]) for i in kept)))
-    if absent is None:
-        return None
-    height = lines.height
-    added = [pl.Series(n, [None] * height, dtype=t) for n, t in absent]
-    named = {s.name: s for s in (*header, *added)}
-
-    def values(name: str) -> list[Any]:
-        return (lines.get_column(name) if name in shared else named[name]).to_list()
-
-    hts = values("hts_code")
-    if not all(h is None or (h.isascii() and h.isalnum()) for h in hts):
-        return None
-    derived = _plain_derived(*(values(n) for n in (
-        "entered_value_usd", "quantity", "gross_weight_kg")))
-    if derived is None:
-        return None
-    return lines.hstack([*header, *added, *derived])
-
-
-def _plain_derived(value: list[float | None], quantity: list[float | None],
-                   weight: list[float | None]) -> list[pl.Series] | None:
-    """The derived fields of a few lines as :func:`~tradeguard.rules._fields.derived_columns`
-    gives them (a zero or missing divisor gives null); None on a NaN, which Polars orders
-    above every number."""
-    if any(v != v for v in (*value, *quantity, *weight) if v is not None):
-        return None
-
-    def ratio(divisors: list[float | None]) -> list[float | None]:
-        return [v / d if v is not None and d is not None and d > 0 else None
-                for v, d in zip(value, divisors, strict=True)]
-
-    return [pl.Series("unit_value_usd", ratio(quantity), dtype=pl.Float64),
-            pl.Series("value_per_kg_usd", ratio(weight), dtype=pl.Float64)]
-
-
-@lru_cache(maxsize=16)
-def _declared_absent(columns: tuple[str, ...], kinds: tuple[type[pl.DataType], ...]
-                     ) -> tuple[tuple[str, pl.DataType], ...] | None:
-    """The declared fields a frame of this shape lacks, with their types (added as nulls);
-    None when a field is not of its type yet or a derived field is there already.
-
-    Columns are told by their type classes: every declared field's type is a plain one,
-    which a column has exactly when its class is that type's (a cheaper cache key than the
-    types themselves, whose hashing and comparison run in Python)."""
-    from tradeguard.rules import DECLARED_FIELDS
-    from tradeguard.rules._fields import POLARS_TYPES
-
-    have = dict(zip(columns, kinds, strict=True))
-    absent = []
-    for name, spec in DECLARED_FIELDS.items():
-        if spec.source == "derived":
-            if name in have:
-                return None
-        elif name not in have:
-            absent.append((name, POLARS_TYPES[spec.kind]))
-        elif have[name] is not type(POLARS_TYPES[spec.kind]):
-            return None
-    return tuple(absent)
 
 
 #: Up to this many lines, dates are cast to text row by row (the same text as formatting
@@ -168,13 +79,13 @@ def input_digest(decl: pl.DataFrame) -> pl.Series:
     from tradeguard.digests import sha256_hex
 
     if decl.height <= PLAIN_DIGEST_LINES:
-        digests = _plain_digests(decl)
+        digests = plain_digests(decl)
         if digests is not None:
             return digests
     if decl.height <= SMALL_DIGEST_BATCH:
         text_expr = _small_digest_text(tuple(decl.columns))
     else:
-        text_expr = _digest_text(decl, _digest_fields())
+        text_expr = _digest_text(decl, digest_fields())
     text = decl.select(text_expr).to_series()
     return sha256_hex(text).alias("input_digest")
 
@@ -182,80 +93,6 @@ def input_digest(decl: pl.DataFrame) -> pl.Series:
 #: Up to this many lines (a scoring request's), digests are computed in Python: the query
 #: costs more than formatting a few lines' fields.
 PLAIN_DIGEST_LINES = REQUEST_LINES
-
-
-def _plain_float(value: float) -> str | None:
-    """A float as Polars writes it, where Python's shortest form is the same (no exponent)."""
-    return repr(value) if value == 0.0 or 1e-4 <= abs(value) < 1e15 else None
-
-
-def _plain_day(value: date) -> str | None:
-    return value.isoformat() if 1000 <= value.year <= 9999 else None
-
-
-def _plain_format(kind: type[pl.DataType]) -> Callable[[Any], str | None] | None:
-    """How the general path's text cast writes a non-null value of a column whose type's
-    class is ``kind`` (None: a type left to the general path). The types written here have
-    no parameters, so the class says the type."""
-    if kind is pl.String:
-        return str
-    if kind is pl.Boolean:
-        return lambda v: "true" if v else "false"
-    if kind.is_integer():
-        return str
-    if kind is pl.Float64:
-        return _plain_float
-    if kind is pl.Date:
-        return _plain_day
-    return None
-
-
-@lru_cache(maxsize=16)
-def _plain_plan(columns: tuple[str, ...], dtypes: tuple[type[pl.DataType], ...]
-                ) -> tuple[tuple[str, int, Callable[[Any], str | None]], ...] | None:
-    """Per digested field: its label, its column's position (-1: absent) and how its values
-    are written; built once per frame shape, told by its columns' type classes (None: a
-    type left to the general path)."""
-    at = {c: i for i, c in enumerate(columns)}
-    plan: list[tuple[str, int, Callable[[Any], str | None]]] = []
-    for i, n in enumerate(_digest_fields()):
-        label = ("\x1f" if i else "") + n + "="
-        if n not in at:
-            plan.append((label, -1, str))
-            continue
-        write = _plain_format(dtypes[at[n]])
-        if write is None:
-            return None
-        plan.append((label, at[n], write))
-    return tuple(plan)
-
-
-def _plain_digests(decl: pl.DataFrame) -> pl.Series | None:
-    """:func:`input_digest` of a few lines in Python (the same text, field by field)."""
-    import hashlib
-
-    plan = _plain_plan(tuple(decl.columns), tuple(map(type, decl.dtypes)))
-    if plan is None:
-        return None
-    out = []
-    for row in decl.rows():
-        parts: list[str] = []
-        for label, at, write in plan:
-            value = row[at] if at >= 0 else None
-            text = "\\N" if value is None else write(value)
-            if text is None:
-                return None
-            parts += (label, text)
-        out.append(hashlib.sha256("".join(parts).encode("utf-8")).hexdigest())
-    return pl.Series("input_digest", out, dtype=pl.String)
-
-
-@lru_cache(maxsize=1)
-def _digest_fields() -> tuple[str, ...]:
-    """The declared contract fields a digest covers, in contract order."""
-    from tradeguard.contract.schema import schema_for
-
-    return tuple(dict.fromkeys([*schema_for("entries").names, *schema_for("lines").names]))
 
 
 def _digest_text(decl: pl.DataFrame | None, names: tuple[str, ...],
@@ -281,7 +118,7 @@ def _digest_text(decl: pl.DataFrame | None, names: tuple[str, ...],
 @lru_cache(maxsize=16)
 def _small_digest_text(columns: tuple[str, ...]) -> pl.Expr:
     """:func:`_digest_text` of a small batch with these columns (built once per columns)."""
-    return _digest_text(None, _digest_fields(), frozenset(columns))
+    return _digest_text(None, digest_fields(), frozenset(columns))
 
 
 def run_detectors(
@@ -307,21 +144,9 @@ def collect_findings(
     return pl.concat([found, rules.findings], how="vertical"), rules, versions
 
 
-def _version_values(versions: Mapping[str, Any]) -> dict[str, Any]:
-    """The version columns' values, from a ``ScoringResult.versions`` block."""
-    return {
-        "model_version": versions["model"],
-        "rules_version": versions["rules"],
-        "list_versions": json.dumps(versions["lists"], sort_keys=True),
-        "refdata_versions": json.dumps(versions["refdata"], sort_keys=True),
-        "detector_versions": json.dumps(versions["detectors"], sort_keys=True),
-        "targeting_version": versions["targeting"],
-    }
-
-
 def version_columns(versions: Mapping[str, Any]) -> list[pl.Expr]:
     """The version columns every assessment carries, from a ``ScoringResult.versions`` block."""
-    return [pl.lit(v).alias(k) for k, v in _version_values(versions).items()]
+    return [pl.lit(v).alias(k) for k, v in version_values(versions).items()]
 
 
 #: Up to this many lines (a scoring request's), assessments are assembled from the laned
@@ -337,91 +162,13 @@ def finish_assessments(laned: pl.DataFrame, versions: Mapping[str, Any]) -> pl.D
     from tradeguard.targeting.assessment import ASSESSMENT_SCHEMA
 
     if laned.height <= PLAIN_FINISH_LINES:
-        small = _plain_assessments(laned, _stamped(versions), ASSESSMENT_SCHEMA)
+        small = plain_assessments(laned, stamped(versions), ASSESSMENT_SCHEMA)
         if small is not None:
             return small
     return laned.with_columns(version_columns(versions)).select(
         [pl.col(c).cast(t) for c, t in ASSESSMENT_SCHEMA.items()])
 
 
-def _plain_assessments(laned: pl.DataFrame, stamped: dict[str, Any],
-                       schema: Mapping[str, pl.DataType]) -> pl.DataFrame | None:
-    """:func:`finish_assessments` when every column is there with its type (the casts do
-    nothing) and every version is text: the columns themselves, side by side."""
-    have = dict(zip(laned.columns, laned.dtypes, strict=True))
-    columns = []
-    for name, dtype in schema.items():
-        if name in stamped:
-            value = stamped[name]
-            if type(dtype) is not pl.String or not (value is None or isinstance(value, str)):
-                return None
-            columns.append(_repeated(name, value, laned.height))
-        elif same_type(have.get(name), dtype):
-            columns.append(laned.get_column(name))
-        else:
-            return None
-    return frame_of(columns)
-
-
-#: Types equal when their classes are (no parameters).
-_PLAIN_TYPES = frozenset([pl.String, pl.Boolean, pl.Date, pl.Float64, pl.Float32, pl.Int64,
-                          pl.Int32, pl.Int16, pl.Int8, pl.UInt64, pl.UInt32, pl.UInt16,
-                          pl.UInt8, pl.Null])
-
-
-def same_type(have: pl.DataType | None, want: pl.DataType) -> bool:
-    """``have == want`` for a column's type, told from the classes where they say it all
-    (a Polars type comparison costs a few microseconds; a frame's schema tens)."""
-    if have is None:
-        return False
-    kind = type(want)
-    if type(have) is not kind:
-        return have == want
-    if kind in _PLAIN_TYPES:
-        return True
-    if isinstance(want, pl.List) and isinstance(have, pl.List) \
-            and isinstance(have.inner, pl.DataType) and isinstance(want.inner, pl.DataType):
-        return same_type(have.inner, want.inner)
-    return have == want
-
-
-#: Version stamps by version block, and constant columns by (name, value, lines): a scorer
-#: stamps every request with the same few blocks.
-_STAMPS: dict[tuple[Any, ...], dict[str, Any]] = {}
-_REPEATED: dict[tuple[str, str | None, int], pl.Series] = {}
-_KEPT = 64
-
-
-def _stamped(versions: Mapping[str, Any]) -> dict[str, Any]:
-    """:func:`_version_values`, remembered for blocks of text versions (a key of texts
-    only, so values that compare equal but write differently, 1 and 1.0, never share)."""
-    parts = [versions.get(k) for k in ("model", "rules", "targeting")]
-    key: list[Any] = list(parts)
-    for k in ("lists", "refdata", "detectors"):
-        block = versions.get(k)
-        if not isinstance(block, dict):
-            return _version_values(versions)
-        key.append(tuple(block.items()))
-    texts = [*parts, *(x for block in key[3:] for kv in block for x in kv)]
-    if not all(type(x) is str for x in texts):
-        return _version_values(versions)
-    found = _STAMPS.get(tuple(key))
-    if found is None:
-        if len(_STAMPS) >= _KEPT:
-            _STAMPS.clear()
-        found = _STAMPS[tuple(key)] = _version_values(versions)
-    return dict(found)
-
-
-def _repeated(name: str, value: str | None, height: int) -> pl.Series:
-    """A text column of ``height`` copies of ``value`` (made once; frames share it)."""
-    key = (name, value, height)
-    found = _REPEATED.get(key)
-    if found is None:
-        if len(_REPEATED) >= _KEPT:
-            _REPEATED.clear()
-        found = _REPEATED[key] = pl.Series(name, [value] * height, dtype=pl.String)
-    return found
 
 
 def model_scores(

@@ -33,7 +33,7 @@ from tradeguard.rules._model import (
     ProfileStatus,
     profile_status,
 )
-from tradeguard.rules._request import no_hits
+from tradeguard.rules._request import no_hits, predicates
 
 DETECTOR = "rules"
 TREATMENT_SCHEMA: dict[str, pl.DataType] = {
@@ -156,6 +156,36 @@ def _compiled(profile_set: ProfileSet, firing: list[Profile]) -> dict[str, pl.Ex
     return found[1]
 
 
+class _Day:
+    """A profile set on one day: statuses, firing profiles with their compiled masks and
+    Python tests, and warnings. They depend on the set and the day only, and a service
+    evaluates every request of a day against one set: worked out once, not per request."""
+
+    def __init__(self, profile_set: ProfileSet, on: date | None,
+                 lapse_after_days: int | None) -> None:
+        self.profile_set = profile_set  # held: keeps its id from being reused while kept
+        self.statuses = statuses_on(profile_set, on, lapse_after_days)
+        self.firing = [p for p in profile_set.profiles if self.statuses[p.id].fires]
+        self.masks = _compiled(profile_set, self.firing)
+        self.tests = predicates(profile_set, self.firing)
+        self.warnings = tuple(_warnings(profile_set, self.statuses))
+
+
+_DAYS: dict[tuple[int, date | None, int | None], _Day] = {}
+_DAYS_KEPT = 16
+
+
+def _day(profile_set: ProfileSet, on: date | None, lapse_after_days: int | None) -> _Day:
+    key = (id(profile_set), on, lapse_after_days)
+    found = _DAYS.get(key)
+    if found is None or found.profile_set is not profile_set:
+        found = _Day(profile_set, on, lapse_after_days)
+        if len(_DAYS) >= _DAYS_KEPT:
+            _DAYS.pop(next(iter(_DAYS)), None)
+        _DAYS[key] = found
+    return found
+
+
 def evaluate(
     profile_set: ProfileSet,
     lines: pl.DataFrame,
@@ -169,12 +199,11 @@ def evaluate(
     absent optional columns count as missing values. ``on=None`` ignores validity windows,
     for back-testing profiles before they are switched on.
     """
-    statuses = statuses_on(profile_set, on, lapse_after_days)
-    firing = [p for p in profile_set.profiles if statuses[p.id].fires]
-    masks = _compiled(profile_set, firing)
+    day = _day(profile_set, on, lapse_after_days)
+    statuses, firing, masks = dict(day.statuses), day.firing, day.masks
     scored: pl.DataFrame | None = None
     # A request's few lines are tested in Python first (``_request``): no hit is the rule.
-    if not no_hits(profile_set, firing, lines):
+    if not no_hits(profile_set, firing, lines, day.tests):
         frame = conform_lines(lines).with_row_index("_row")
         scored = frame.lazy().with_columns(**masks).collect()
     if scored is None or not any(scored.get_column(m).any() for m in masks):
@@ -186,7 +215,7 @@ def evaluate(
             profile_set_version=profile_set.version,
             evaluated_on=on,
             statuses=statuses,
-            warnings=tuple(_warnings(profile_set, statuses)),
+            warnings=day.warnings,
         )
 
     keys = [pl.col("_row"), pl.col("entry_number"), pl.col("line_number")]
@@ -228,5 +257,5 @@ def evaluate(
         profile_set_version=profile_set.version,
         evaluated_on=on,
         statuses=statuses,
-        warnings=tuple(_warnings(profile_set, statuses)),
+        warnings=day.warnings,
     )

@@ -26,6 +26,7 @@ from typing import Any
 
 import polars as pl
 
+from tradeguard.frame_reads import column_types, named_rows
 from tradeguard.request_path import REQUEST_LINES
 from tradeguard.rules._compile import _alternation
 from tradeguard.rules._fields import DECLARED_FIELDS, POLARS_TYPES
@@ -250,18 +251,22 @@ def _either(first: Predicate, second: Predicate) -> Predicate:
 
 
 #: Predicates of recently used (profile set, firing profiles), as for the compiled masks.
-_PREDICATES: dict[tuple[int, tuple[str, ...]], tuple[ProfileSet, list[Predicate]]] = {}
+_PREDICATES: dict[tuple[int, tuple[str, ...]], tuple[ProfileSet, Predicate]] = {}
 _PREDICATE_SETS = 16
 
 
-def _predicates(profile_set: ProfileSet, firing: Sequence[Profile]) -> list[Predicate]:
+def predicates(profile_set: ProfileSet, firing: Sequence[Profile]) -> Predicate:
+    """Whether any profile of ``firing`` hits a row: their predicates chained with a
+    short-circuit ``or`` in profile order, as ``any`` over them (without a generator per
+    row), made once per (set, firing profiles)."""
     key = (id(profile_set), tuple(p.id for p in firing))
     found = _PREDICATES.get(key)
     if found is None or found[0] is not profile_set:
         tests = [predicate(p.condition, profile_set.lists) for p in firing]
+        hit: Predicate = reduce(_either, tests) if tests else (lambda row: False)
         if len(_PREDICATES) >= _PREDICATE_SETS:
             _PREDICATES.pop(next(iter(_PREDICATES)))
-        found = _PREDICATES[key] = (profile_set, tests)
+        found = _PREDICATES[key] = (profile_set, hit)
     return found[1]
 
 
@@ -275,7 +280,7 @@ _NUMBER_FIELDS = tuple(n for n in _TYPED_FIELDS if DECLARED_FIELDS[n].kind == "n
 def _typed(lines: pl.DataFrame) -> bool:
     """Whether ``lines`` has every declared field at its type already (``conform_lines``
     would only recompute the derived fields, which the rows below do themselves)."""
-    types = dict(zip(lines.columns, lines.dtypes, strict=True))
+    types = column_types(lines)
     return "_row" not in types and all(
         type(types.get(name)) is cls for name, cls in _TYPE_CLASSES.items())
 
@@ -306,21 +311,23 @@ def _ratio(value: float | None, divisor: float | None) -> float | None:
         raise _Unreadable from exc
 
 
-def no_hits(profile_set: ProfileSet, firing: Sequence[Profile], lines: pl.DataFrame) -> bool:
-    """True only when no profile of ``firing`` hits any line of ``lines`` for certain."""
+def no_hits(profile_set: ProfileSet, firing: Sequence[Profile], lines: pl.DataFrame,
+            hit: Predicate | None = None) -> bool:
+    """True only when no profile of ``firing`` hits any line of ``lines`` for certain;
+    ``hit``: their :func:`predicates`, when the caller holds them already."""
     if lines.height > SMALL_REQUEST or not _typed(lines):
         return False
     if not firing:
         return True
-    tests = _predicates(profile_set, firing)
+    if hit is None:
+        hit = predicates(profile_set, firing)
     try:
-        for values in lines.rows(named=True):
-            row = _row(values)
-            if any(test(row) for test in tests):
+        for values in named_rows(lines):
+            if hit(_row(dict(values))):  # a copy: the rows are shared with other steps
                 return False
     except _Unreadable:
         return False
     return True
 
 
-__all__ = ["SMALL_REQUEST", "no_hits", "predicate", "python_twin"]
+__all__ = ["SMALL_REQUEST", "no_hits", "predicate", "predicates", "python_twin"]

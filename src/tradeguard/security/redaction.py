@@ -19,6 +19,7 @@ from typing import Any
 
 import polars as pl
 
+from tradeguard.frame_reads import column_types, row_tuples
 from tradeguard.request_path import REQUEST_LINES
 
 # Declared fields treated as confidential in exports, with the label that replaces them.
@@ -46,7 +47,6 @@ _FOLDS_TO_ASCII = "[\u0130\u212a]"
 #: Up to this many rows (a scoring request's lines), values and texts are looked at in Python:
 #: the general path's dozen or more queries cost ~100 us each whatever the size.
 SMALL_FRAME_ROWS = REQUEST_LINES
-_TEXT_TYPES = (pl.String(), pl.List(pl.String()))
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -101,14 +101,17 @@ def _small_values(frames: tuple[pl.DataFrame | None, ...]) -> dict[str, str] | N
     for frame in frames:
         if frame is None:
             continue
-        columns = frame.columns
+        # read once per frame and shared (the declaration frame's other steps read it too)
+        types = column_types(frame)
+        at = {name: i for i, name in enumerate(types)}
+        lines = row_tuples(frame)
         for field, label in CONFIDENTIAL_FIELDS.items():
-            if field not in columns:
+            if field not in types:
                 continue
-            column = frame.get_column(field)
-            if column.dtype != pl.String:
+            if type(types[field]) is not pl.String:  # a plain type: its class says it
                 return None
-            for value in column.to_list():
+            i = at[field]
+            for value in [line[i] for line in lines]:
                 if value is None:
                     continue
                 if value.strip() != value:
@@ -118,17 +121,10 @@ def _small_values(frames: tuple[pl.DataFrame | None, ...]) -> dict[str, str] | N
     return rows
 
 
-def _occurs_in_none(values: pl.DataFrame, frame: pl.DataFrame, column: str) -> bool:
-    """Whether no value occurs in any text of a few rows, ignoring ASCII case (as the
-    replacement matches): then redaction changes nothing, and the frame is returned as is."""
-    return _none_occurs(values.get_column("value").to_list(), frame.get_column(column))
-
-
-def _none_occurs(values: Sequence[str | None], texts: pl.Series) -> bool:
-    """Whether none of ``values`` occurs in any of a few ``texts`` (text or lists of text),
-    ignoring ASCII case."""
-    found = texts.to_list()
-    if isinstance(texts.dtype, pl.List):
+def _none_occurs(values: Sequence[str | None], found: list[Any], lists: bool) -> bool:
+    """Whether none of ``values`` occurs in any of a few texts ``found`` (text, or lists of
+    text when ``lists``), ignoring ASCII case."""
+    if lists:
         found = [t for ts in found if ts is not None for t in ts]
     lowered = [_ascii_lower(t) for t in found if t is not None]
     return not any(v in t for v in [_ascii_lower(v) for v in values if v is not None]
@@ -152,11 +148,22 @@ def redact_declared(frame: pl.DataFrame, column: str,
     if (frame.height <= SMALL_FRAME_ROWS and column in frame.columns
             and sum(f.height for f in frames if f is not None) <= SMALL_FRAME_ROWS):
         texts = frame.get_column(column)
-        if texts.dtype in _TEXT_TYPES:
+        lists = _text_kind(texts.dtype)
+        if lists is not None:
             rows = _small_values(frames)
-            if rows is not None and _none_occurs(list(rows), texts):
+            if rows is not None and _none_occurs(list(rows), texts.to_list(), lists):
                 return frame
     return redact_texts(frame, column, confidential_values(*frames))
+
+
+def _text_kind(dtype: pl.DataType) -> bool | None:
+    """Whether a text column's type (text, or lists of text) is the list one; None for any
+    other type (told by classes: a Polars type comparison runs Python code per pair)."""
+    if type(dtype) is pl.String:
+        return False
+    if type(dtype) is pl.List and type(getattr(dtype, "inner", None)) is pl.String:
+        return True
+    return None
 
 
 def redact_texts(frame: pl.DataFrame, column: str, values: pl.DataFrame) -> pl.DataFrame:
@@ -170,11 +177,12 @@ def redact_texts(frame: pl.DataFrame, column: str, values: pl.DataFrame) -> pl.D
     """
     if values.is_empty() or column not in frame.columns:
         return frame
-    if frame.height <= SMALL_FRAME_ROWS and frame.schema[column] in _TEXT_TYPES \
-            and _occurs_in_none(values, frame, column):
-        return frame
-    is_list = isinstance(frame.schema[column], pl.List)
     texts = frame.get_column(column)
+    kind = _text_kind(texts.dtype)
+    if frame.height <= SMALL_FRAME_ROWS and kind is not None and _none_occurs(
+            values.get_column("value").to_list(), texts.to_list(), kind):
+        return frame
+    is_list = isinstance(texts.dtype, pl.List)
     distinct = (texts.explode() if is_list else texts).drop_nulls().unique()
     values = values.filter(_may_occur(values.get_column("value"), distinct))
     if values.is_empty():

@@ -23,7 +23,7 @@ import polars as pl
 from tradeguard.request_path import REQUEST_LINES
 from tradeguard.targeting.config import TargetingConfig
 from tradeguard.targeting.lanes import LANE_INPUT
-from tradeguard.targeting.request_frames import RequestFrame, signature, signatures
+from tradeguard.targeting.request_frames import RequestFrame
 from tradeguard.targeting.sample import _HEX_DIGITS, _SCALE
 
 if TYPE_CHECKING:
@@ -34,23 +34,40 @@ SMALL_LANE_LINES = REQUEST_LINES
 #: Columns the lanes add (in this order), and the general path's working columns.
 _ADDED = ("sample_draw", "lane", "selection", "selection_probability")
 _WORKING = ("_order", "_trusted", "_red", "_yellow", "_day_draw", "_port", "_date")
+_OVERWRITTEN = frozenset(_ADDED + _WORKING)
 _ADDED_TYPES: dict[str, pl.DataType] = {
     "sample_draw": pl.Float64(), "lane": pl.String(), "selection": pl.String(),
     "selection_probability": pl.Float64(),
 }  # fmt: skip
 _ADDED_FRAME = RequestFrame(_ADDED_TYPES)
-#: The lane input's types, as the general path would leave them (no cast).
-_INPUT_TYPES = signatures({
-    "entry_number": pl.String(), "line_number": pl.Int64(), "port_of_entry": pl.String(),
-    "entry_date": pl.Date(), "risk_score": pl.Float64(), "forced_lane": pl.String(),
-    "trusted_trader": pl.Boolean(),
-})  # fmt: skip
+#: The lane input's types, as the general path would leave them (no cast), in its order.
+_INPUT_TYPES: dict[str, type[pl.DataType]] = {
+    "entry_number": pl.String, "line_number": pl.Int64, "port_of_entry": pl.String,
+    "entry_date": pl.Date, "risk_score": pl.Float64, "forced_lane": pl.String,
+    "trusted_trader": pl.Boolean,
+}  # fmt: skip
+_INPUT_KINDS = [_INPUT_TYPES[c] for c in LANE_INPUT]
+#: Port-day capacity draws already made, by seed, version, port and day: a request's lines
+#: share one port-day, and requests of a port share it all day.
+_DAY_DRAWS: dict[tuple[int, str, str, date], float] = {}
+_DAY_DRAWS_KEPT = 4096
 
 
 def _draw(seed: int, version: str, first: str, second: str) -> float:
     """:func:`tradeguard.targeting.sample.sample_draw` of one row."""
     text = f"{seed}|{version}|{first}|{second}"
     return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:_HEX_DIGITS], 16) / _SCALE
+
+
+def _day_draw(seed: int, version: str, port: str, day: date) -> float:
+    """The port-day's capacity draw (the general path's per port-day), made once."""
+    key = (seed, version, port, day)
+    found = _DAY_DRAWS.get(key)
+    if found is None:
+        if len(_DAY_DRAWS) >= _DAY_DRAWS_KEPT:
+            _DAY_DRAWS.clear()
+        found = _DAY_DRAWS[key] = _draw(seed, f"capacity|{version}", port, day.isoformat())
+    return found
 
 
 def _quota(n: int, rate: float, rounding: str, day_draw: float) -> int:
@@ -69,12 +86,13 @@ def _lane_rows(frame: pl.DataFrame) -> list[dict[str, Any]] | None:
     """The lane input of each line, or None when the general path must run (no rows, a
     column it would overwrite, types it would cast, nulls it would carry, repeated keys)."""
     names = set(frame.columns)
-    if frame.is_empty() or not names.isdisjoint(_ADDED + _WORKING) \
+    if frame.is_empty() or not names.isdisjoint(_OVERWRITTEN) \
             or not names.issuperset(LANE_INPUT):
         return None
-    # The types of the input's columns only (a frame's ``dtypes`` makes one per column).
+    # The types of the input's columns only (a frame's ``dtypes`` makes one per column); each
+    # a plain type, told apart by its class.
     columns = [frame.get_column(c) for c in LANE_INPUT]
-    if any(signature(s.dtype) != _INPUT_TYPES[s.name] for s in columns):
+    if any(type(s.dtype) is not kind for s, kind in zip(columns, _INPUT_KINDS, strict=True)):
         return None
     cols = [s.to_list() for s in columns]
     rows = [dict(zip(LANE_INPUT, values, strict=True)) for values in zip(*cols, strict=True)]
@@ -166,7 +184,7 @@ def _fill_quotas(rows: list[dict[str, Any]], lanes: list[str | None],
     for i in order:
         days.setdefault((rows[i]["port_of_entry"], rows[i]["entry_date"]), []).append(i)
     for (port, day), members in days.items():
-        day_draw = _draw(sample.seed, f"capacity|{version}", port, day.isoformat())
+        day_draw = _day_draw(sample.seed, version, port, day)
         rates = cap.rates_for(port)
         for lane, rate, least in (("red", rates.red, cap.min_risk.red),
                                   ("yellow", rates.yellow, cap.min_risk.yellow)):

@@ -47,6 +47,8 @@ _RISK_FRAME = RequestFrame(RISK_SCHEMA, given=("entry_number", "line_number"))
 _LITERAL = re.compile(r"[A-Za-z0-9_ ]+")
 
 Key = tuple[str, int]
+#: A model row on the lines: position, probability, reason codes, reason texts.
+ModelRow = tuple[int, float | None, list[str] | None, list[str] | None]
 
 
 class _Fallback(Exception):
@@ -70,11 +72,14 @@ def _clip(x: float, low: float, high: float) -> float:
     return min(max(x, low), high)
 
 
-def _unique_keys(frame: pl.DataFrame) -> dict[Key, int]:
-    """Row of each (entry_number, line_number) of ``frame``; fallback on nulls or repeats."""
+def _unique_keys(frame: pl.DataFrame, key_columns: Sequence[pl.Series] | None = None
+                 ) -> dict[Key, int]:
+    """Row of each (entry_number, line_number) of ``frame`` (or of ``key_columns``, those
+    two columns when taken already); fallback on nulls or repeats."""
+    entries, numbers = key_columns or (frame.get_column("entry_number"),
+                                       frame.get_column("line_number"))
     out: dict[Key, int] = {}
-    for i, key in enumerate(zip(frame.get_column("entry_number").to_list(),
-                                frame.get_column("line_number").to_list(), strict=True)):
+    for i, key in enumerate(zip(entries.to_list(), numbers.to_list(), strict=True)):
         if key[0] is None or key[1] is None or key in out:
             raise _Fallback
         out[key] = i
@@ -100,7 +105,8 @@ def _few_lines_risk(keys: pl.DataFrame, findings: pl.DataFrame, treatments: pl.D
         raise _Fallback
     max_term, lane_of = MAX_TERM, RANK_LANE
     risk = cfg.risk
-    position = _unique_keys(keys)
+    key_columns = (keys.get_column("entry_number"), keys.get_column("line_number"))
+    position = _unique_keys(keys, key_columns)
     lines = list(position)
     by_entry: dict[str, list[int]] = {}
     for i, (entry, _) in enumerate(lines):
@@ -142,28 +148,21 @@ def _few_lines_risk(keys: pl.DataFrame, findings: pl.DataFrame, treatments: pl.D
         terms.setdefault(i, []).append(math.log(1.0 - w))
     log_keep = {i: _kahan(sorted(t)) for i, t in terms.items()}
 
-    probability: dict[int, float | None] = {}
-    model_rows: list[tuple[int, dict[str, Any]]] = []
-    if model is not None:
-        model_keys = _unique_keys(model)
-        if list(model_keys) == lines:
-            model_rows = list(enumerate(model.to_dicts()))
-        else:
-            model_rows = [(position[k], r) for k, r in zip(model_keys, model.to_dicts(),
-                                                            strict=True) if k in position]
-        probability = {i: r["probability"] for i, r in model_rows}
+    model_rows = _model_rows(model, position, lines) if model is not None else []
+    probability = {i: p for i, p, _, _ in model_rows}
 
     scores: list[tuple[float, float, float]] = []
+    model_weight, relief_weight = risk.model_weight, risk.relief_weight
     for i, key in enumerate(lines):
         p = probability.get(i)
-        model_term = _clip((0.0 if p is None else p) * risk.model_weight, 0.0, max_term) \
+        model_term = _clip((0.0 if p is None else p) * model_weight, 0.0, max_term) \
             if model is not None else 0.0
         keep = log_keep.get(i, 0.0) + math.log(1.0 - model_term)
         evidence = _clip(1.0 - math.exp(keep), 0.0, 1.0)
-        at = treated.get(key)
+        at = treated.get(key) if treated else None
         weight = trt[at]["relief_weight"] if at is not None else None
         relief = _clip(0.0 if weight is None else weight, 0.0, 1.0)
-        scores.append((_clip(evidence * (1.0 - risk.relief_weight * relief), 0.0, 1.0),
+        scores.append((_clip(evidence * (1.0 - relief_weight * relief), 0.0, 1.0),
                        evidence, relief))
 
     reasons = [(i, f["reason_code"], f["text"], f["category"], w)
@@ -199,17 +198,31 @@ def _few_lines_risk(keys: pl.DataFrame, findings: pl.DataFrame, treatments: pl.D
                      for i in range(len(lines))],
     }
     # The keys come out as they came in (one row per line, in order, checked above).
-    return _RISK_FRAME.build(columns, {c: keys.get_column(c) for c in ("entry_number",
-                                                                       "line_number")})
+    return _RISK_FRAME.build(columns, dict(zip(("entry_number", "line_number"), key_columns,
+                                               strict=True)))
 
 
-def _model_reasons(model_rows: list[tuple[int, dict[str, Any]]], cfg: TargetingConfig,
+def _model_rows(model: pl.DataFrame, position: dict[Key, int], lines: list[Key]
+                ) -> list[ModelRow]:
+    """Per model row on the lines: the line's position, probability, reasons and texts
+    (read as row tuples: a frame's ``to_dicts`` makes a dict per row)."""
+    names = model.columns
+    at = [names.index(c) for c in _MODEL_COLUMNS]
+    rows = model.rows()
+    keys = [(r[at[0]], r[at[1]]) for r in rows]
+    if len(set(keys)) < len(keys) or any(e is None or n is None for e, n in keys):
+        raise _Fallback
+    picked = enumerate(rows) if keys == lines \
+        else ((position[k], r) for k, r in zip(keys, rows, strict=True) if k in position)
+    return [(i, r[at[2]], r[at[3]], r[at[4]]) for i, r in picked]
+
+
+def _model_reasons(model_rows: list[ModelRow], cfg: TargetingConfig,
                    max_term: float) -> list[tuple[int, str, str, str | None, float]]:
     """Reason rows of the model: the line's first reason led by its probability."""
     out: list[tuple[int, str, str, str | None, float]] = []
     seen: set[int] = set()
-    for i, r in model_rows:
-        codes, texts, p = r["model_reasons"], r["model_reason_texts"], r["probability"]
+    for i, p, codes, texts in model_rows:
         if not codes:
             continue
         if p is None or texts is None or len(codes) != len(texts) \

@@ -24,7 +24,7 @@ import polars as pl
 from tradeguard.detectors.adcvd.baseline import EvasionBaseline
 from tradeguard.detectors.adcvd.config import AdcvdConfig
 from tradeguard.detectors.adcvd.scope import prefixes_by_length
-from tradeguard.detectors.column_types import column_types
+from tradeguard.frame_reads import column_types, named_rows
 from tradeguard.request_path import REQUEST_LINES
 
 #: Frames up to this many lines are screened line by line; larger ones take the batch path.
@@ -126,12 +126,15 @@ class RequestScreen:
         if not self.usable or lines.height > SMALL_REQUEST:
             return None
         schema = column_types(lines)
+        # type classes compared (each of these types is plain: its class says it), not
+        # Polars types, whose comparison runs Python code per pair
         for name, dtype in _TYPED.items():
-            if schema.get(name) != dtype:
+            if type(schema.get(name)) is not dtype:
                 return None
-        if any(c in schema and schema[c] != t for c, t in _OPTIONAL.items()):
+        if any(c in schema and type(schema[c]) is not t for c, t in _OPTIONAL.items()):
             return None
-        rows = lines.rows(named=True)  # absent optional fields read as None, as prepared
+        # absent optional fields read as None, as prepared; the rows are shared, never changed
+        rows = named_rows(lines)
         try:
             read = [self._line(row) for row in rows]
         except Unsure:

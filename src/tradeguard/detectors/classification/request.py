@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from tradeguard.detectors.classification.trade_text import normalize_description
-from tradeguard.detectors.column_types import column_types
+from tradeguard.frame_reads import column_types, row_tuples
 from tradeguard.request_path import REQUEST_LINES
 
 #: Frames up to this many lines are screened line by line; larger ones take the batch path.
@@ -40,6 +40,7 @@ class HeadingScreen:
         self.rules_out = rules_out
         self.built_for = built_for
         self._decided: dict[Pair, bool] = {}
+        self._pairs: dict[tuple[str | None, str | None], Pair | None] = {}
         self._lock = threading.Lock()
 
     def built_from(self, *inputs: object) -> bool:
@@ -58,6 +59,19 @@ class HeadingScreen:
             return None
         return text, heading
 
+    def _pair_of(self, description: str | None, hts_code: str | None) -> Pair | None:
+        """:meth:`pair` of one line's text fields, remembered (descriptions repeat along a
+        shipper's lines, and normalising one costs a few regular-expression passes)."""
+        key, known = (description, hts_code), self._pairs
+        if key in known:
+            return known[key]
+        found = self.pair(description, hts_code)
+        with self._lock:
+            if len(self._pairs) >= _PAIRS_KEPT:
+                self._pairs = {}
+            self._pairs[key] = found
+        return found
+
     def decided(self, pair: Pair) -> bool | None:
         """The verdict remembered for ``pair`` (True: the model rules the heading out), None
         when not yet decided."""
@@ -65,13 +79,17 @@ class HeadingScreen:
 
     def may_find(self, lines: pl.DataFrame) -> bool:
         """False only when the batch path finds nothing for ``lines``; True otherwise."""
-        schema = column_types(lines)
-        if (lines.height > SMALL_REQUEST or schema.get("description") != pl.String
-                or schema.get("hts_code") != pl.String):
+        if lines.height > SMALL_REQUEST:
             return True
-        pairs = {p for row in zip(lines.get_column("description").to_list(),
-                                  lines.get_column("hts_code").to_list(), strict=True)
-                 if (p := self.pair(*row)) is not None}
+        schema = column_types(lines)
+        # type classes compared: a Polars type's own comparison runs Python code
+        if type(schema.get("description")) is not pl.String \
+                or type(schema.get("hts_code")) is not pl.String:
+            return True
+        names = list(schema)
+        at, hts_at = names.index("description"), names.index("hts_code")
+        pairs = {p for row in row_tuples(lines)
+                 if (p := self._pair_of(row[at], row[hts_at])) is not None}
         decided = self._decided
         unknown = sorted(p for p in pairs if p not in decided)
         fresh: dict[Pair, bool] = {}

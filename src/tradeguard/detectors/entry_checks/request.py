@@ -37,6 +37,7 @@ from tradeguard.detectors.entry_checks.request_lookups import (
     Unsure,
     request_lookups,
 )
+from tradeguard.frame_reads import column_types, row_tuples
 from tradeguard.request_path import REQUEST_LINES as REQUEST_PATH_LINES
 
 if TYPE_CHECKING:
@@ -89,8 +90,8 @@ class Screen:
 
 def _columns(lines: pl.DataFrame, as_of: date) -> dict[str, list[Any]]:
     """The normalised columns of :func:`~.frame.prepare_lines`, plus ``_raw_hts``."""
-    # the column types as a dict (``lines.schema`` checks every type again, ~20 us)
-    schema = dict(zip(lines.columns, lines.dtypes, strict=True))
+    # the column types as a dict, read once per request by whichever step looks first
+    schema = column_types(lines)
     read = _read(lines, schema)
     out: dict[str, list[Any]] = {}
     n = lines.height
@@ -142,12 +143,13 @@ def _read(lines: pl.DataFrame, schema: dict[str, Any]) -> dict[str, Sequence[Any
     are read alone first: a year Python cannot hold fails there, not in a panic of
     ``rows()``. With a column of any other type, the columns read are taken one by one."""
     read: dict[str, Sequence[Any]] = {}
-    for name, dtype in schema.items():
-        if type(dtype) is pl.Date:
-            read[name] = _column(lines, name)
-        elif type(dtype) not in _ROW_SAFE:
-            return {name: _column(lines, name) for name in _READ if name in schema}
-    rows = lines.rows()
+    if not set(map(type, schema.values())) <= _ROW_SAFE:  # one C-level pass when all are
+        for name, dtype in schema.items():
+            if type(dtype) is pl.Date:
+                read[name] = _column(lines, name)
+            elif type(dtype) not in _ROW_SAFE:
+                return {name: _column(lines, name) for name in _READ if name in schema}
+    rows = row_tuples(lines)  # shared with the request's other steps: read-only
     read.update(zip(schema, zip(*rows, strict=True), strict=True) if rows
                 else dict.fromkeys(schema, ()))
     return read
@@ -370,7 +372,7 @@ def _party_flags(lines: pl.DataFrame, col: dict[str, list[Any]], cfg: EntryCheck
                  flagged: set[str], not_checked: dict[str, int]) -> None:
     """Parties a formal entry line must name (:func:`~.party_checks.party_findings`)."""
     rules = cfg.parties
-    fields = party_fields(rules, set(lines.columns), lines.height, not_checked)
+    fields = party_fields(rules, set(column_types(lines)), lines.height, not_checked)
     for i, entry_type in enumerate(col["entry_type"]):
         formal = entry_type is None or entry_type not in rules.informal_entry_types
         if formal and any(col[f][i] is None for f in fields):

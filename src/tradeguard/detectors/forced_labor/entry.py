@@ -18,15 +18,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 import polars as pl
 
-from tradeguard.detectors.column_types import column_types
 from tradeguard.detectors.finding_text import findings_frame_of
 from tradeguard.detectors.forced_labor.parties import LINE_ROLES, PartyKey
 from tradeguard.detectors.forced_labor.report import EVIDENCE_TEXT, NO_TRACEABILITY_TEXT, fill
 from tradeguard.detectors.forced_labor.sectors import COTTON, sector_table
 from tradeguard.findings import Category, empty_findings
+from tradeguard.frame_reads import column_types, row_tuples
 from tradeguard.request_path import REQUEST_LINES
 from tradeguard.screening.places import xuar_pattern, xuar_places
 
@@ -39,6 +40,11 @@ _WHITE_SPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u20
 _TEXT_TYPES = (pl.String, pl.Null)
 _DATE_TYPES = (pl.String, pl.Date, pl.Datetime, pl.Null)
 _FINDINGS = empty_findings()
+_LINE_NUMBER_TYPES = frozenset({pl.Int64, pl.Int32, pl.Int16, pl.Int8})
+# Column types every value of which converts to Python without fail (dates are read first).
+_ROW_SAFE = frozenset({pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32,
+                       pl.UInt64, pl.Float32, pl.Float64, pl.String, pl.Boolean, pl.Null,
+                       pl.Categorical, pl.Enum})
 _UNREAD = object()  # the source of tariff texts not read yet
 
 
@@ -49,29 +55,71 @@ def no_findings() -> pl.DataFrame:
 
 class EntryLines:
     """One entry's declaration lines with their column types read once (reading a column's
-    type from Polars costs ~20 us; the checks below read a dozen columns)."""
+    type from Polars costs ~20 us; the checks below read a dozen columns). Text columns are
+    taken from the frame's rows, read once per request and shared by its steps
+    (:mod:`tradeguard.frame_reads`), when every column's values convert to Python for sure.
+    """
 
     def __init__(self, lines: pl.DataFrame) -> None:
         self.frame = lines
         self.schema = column_types(lines)
+        self._columns: dict[str, Sequence[object]] | None = None
+        self._unsafe = False
 
-    def texts(self, name: str | None) -> list[str | None] | None:
+    def texts(self, name: str | None) -> Sequence[str | None] | None:
         """A text column's values (``None`` values where it is absent); ``None`` (take the
         batch path) when the column is not text."""
         if name is None or name not in self.schema:
             return [None] * self.frame.height
         if not isinstance(self.schema[name], _TEXT_TYPES):
             return None
-        return self.frame.get_column(name).to_list()
+        columns = self._row_columns()
+        if columns is None:
+            return self.frame.get_column(name).to_list()
+        return columns[name]  # type: ignore[return-value]  # text columns hold text
+
+    def values(self, name: str) -> Sequence[Any]:
+        """A column's values as Python reads them (``to_list``), from the shared rows when
+        they are safe to read."""
+        columns = self._row_columns()
+        if columns is None:
+            return self.frame.get_column(name).to_list()
+        return columns[name]
+
+    def _row_columns(self) -> dict[str, Sequence[object]] | None:
+        """Column -> values of the shared rows; None when a column might not convert (a date
+        Python cannot hold makes ``rows()`` panic, so dates are read alone first)."""
+        if self._columns is None and not self._unsafe:
+            kinds = set(map(type, self.schema.values()))
+            if not kinds <= _ROW_SAFE:
+                self._unsafe = not kinds <= _ROW_SAFE | {pl.Date} or not all(
+                    _readable(self.frame, name) for name, dtype in self.schema.items()
+                    if type(dtype) is pl.Date)
+                if self._unsafe:
+                    return None
+            rows = row_tuples(self.frame)
+            self._columns = dict(zip(self.schema, zip(*rows, strict=True), strict=True)) \
+                if rows else dict.fromkeys(self.schema, ())
+        return self._columns
 
     def usual_shape(self) -> bool:
-        """Whether the key columns are in the shape the batch path casts without failing."""
+        """Whether the key columns are in the shape the batch path casts without failing
+        (type classes compared: a Polars type's ``==`` runs Python code)."""
         schema = self.schema
         return (
             isinstance(schema.get("entry_number"), pl.String)
-            and schema.get("line_number") in (pl.Int64, pl.Int32, pl.Int16, pl.Int8)
+            and type(schema.get("line_number")) in _LINE_NUMBER_TYPES
             and ("entry_date" not in schema or isinstance(schema["entry_date"], _DATE_TYPES))
         )
+
+
+def _readable(frame: pl.DataFrame, name: str) -> bool:
+    """Whether every date of column ``name`` converts to Python (else ``rows()`` panics)."""
+    try:
+        frame.get_column(name).to_list()
+    except ValueError:  # a year Python's dates cannot hold
+        return False
+    return True
 
 
 def entry_parties(lines: EntryLines, roles: Sequence[str]) -> list[PartyKey] | None:
@@ -177,15 +225,14 @@ def traceability_findings(
     (text not plain ASCII, dates as text, a number with several tariff texts, a line number
     twice, or two sectors equally specific)."""
     frame, schema = lines.frame, lines.schema
-    if "entry_date" in schema and schema["entry_date"] != pl.Date:
+    if "entry_date" in schema and type(schema["entry_date"]) is not pl.Date:
         return None
     entries, codes = lines.texts("entry_number"), lines.texts("hts_code")
     origins, descriptions = lines.texts("country_of_origin"), lines.texts("description")
     if entries is None or codes is None or origins is None or descriptions is None:
         return None
-    days = (frame.get_column("entry_date").to_list() if "entry_date" in schema
-            else [None] * frame.height)
-    numbers = frame.get_column("line_number").to_list()
+    days = lines.values("entry_date") if "entry_date" in schema else [None] * frame.height
+    numbers = lines.values("line_number")
     found: list[tuple[str, int, str, str]] = []
     seen: set[tuple[str | None, int | None]] = set()
     for entry, line, hts_code, origin, description, day in zip(
