@@ -10,16 +10,11 @@ path, an empty frame, and a configuration override.
 
 from __future__ import annotations
 
-from datetime import date
-from pathlib import Path
-
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 from tests.request_demo import (
-    demo_declarations,
     one_by_one,
-    split_latest,
 )
 
 from tradeguard.detectors import valuation as valuation_module
@@ -35,27 +30,8 @@ from tradeguard.detectors.valuation_entry import (
     tariff_lookup,
 )
 from tradeguard.detectors.valuation_evidence import ValuationConfig
-from tradeguard.refdata import load_reference_data
 
 FLAGS = ["_under", "_over", "_quantity", "_light"]
-
-
-@pytest.fixture(scope="module")
-def demo(demo_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(history declarations, the latest ENTRIES_USED entries' declarations)."""
-    return split_latest(demo_declarations(demo_dir))
-
-
-@pytest.fixture(scope="module")
-def fitted(demo: tuple[pl.DataFrame, pl.DataFrame]) -> tuple[ValuationDetector,
-                                                             DetectionContext]:
-    history, current = demo
-    day = current["entry_date"].max()
-    assert isinstance(day, date)
-    ctx = DetectionContext(ref=load_reference_data(), as_of=day)
-    detector = ValuationDetector()
-    detector.fit(history, ctx)
-    return detector, ctx
 
 
 def _references(detector: ValuationDetector, cfg: ValuationConfig) -> EntryReferences:
@@ -109,11 +85,11 @@ def _moved(entries: list[pl.DataFrame]) -> list[pl.DataFrame]:
 
 
 def test_every_demo_entry_gives_the_batch_flags(
-    demo: tuple[pl.DataFrame, pl.DataFrame],
-    fitted: tuple[ValuationDetector, DetectionContext],
+    valuation_demo: tuple[pl.DataFrame, pl.DataFrame],
+    fitted_valuation: tuple[ValuationDetector, DetectionContext],
 ) -> None:
-    history, current = demo
-    detector, ctx = fitted
+    history, current = valuation_demo
+    detector, ctx = fitted_valuation
     entries = one_by_one(current)
     # some past entries too: their parties and keys all have a history
     known = one_by_one(history)[-20:]
@@ -126,11 +102,11 @@ def test_every_demo_entry_gives_the_batch_flags(
 
 
 def test_an_importers_lines_together_give_the_batch_account_review(
-    demo: tuple[pl.DataFrame, pl.DataFrame],
-    fitted: tuple[ValuationDetector, DetectionContext],
+    valuation_demo: tuple[pl.DataFrame, pl.DataFrame],
+    fitted_valuation: tuple[ValuationDetector, DetectionContext],
 ) -> None:
-    _, current = demo
-    detector, ctx = fitted
+    _, current = valuation_demo
+    detector, ctx = fitted_valuation
     # each importer's lines, the first low: several contracts per account
     value = pl.col("entered_value_usd")
     lowered = current.with_columns(
@@ -144,11 +120,11 @@ def test_an_importers_lines_together_give_the_batch_account_review(
 
 
 def test_detect_gives_the_batch_findings(
-    demo: tuple[pl.DataFrame, pl.DataFrame],
-    fitted: tuple[ValuationDetector, DetectionContext], monkeypatch: pytest.MonkeyPatch,
+    valuation_demo: tuple[pl.DataFrame, pl.DataFrame],
+    fitted_valuation: tuple[ValuationDetector, DetectionContext], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    _, current = demo
-    detector, ctx = fitted
+    _, current = valuation_demo
+    detector, ctx = fitted_valuation
     frames = one_by_one(current)[:20] + _moved(one_by_one(current)[:20])
     fast = [detector.detect(one, ctx) for one in frames]
     monkeypatch.setattr(valuation_module, "ENTRY_LINES", -1)  # the batch path
@@ -158,11 +134,11 @@ def test_detect_gives_the_batch_findings(
 
 
 def test_first_seen_parties_nulls_and_no_base_rates(
-    demo: tuple[pl.DataFrame, pl.DataFrame],
-    fitted: tuple[ValuationDetector, DetectionContext],
+    valuation_demo: tuple[pl.DataFrame, pl.DataFrame],
+    fitted_valuation: tuple[ValuationDetector, DetectionContext],
 ) -> None:
-    _, current = demo
-    detector, ctx = fitted
+    _, current = valuation_demo
+    detector, ctx = fitted_valuation
     entries = one_by_one(current)[:30]
     i = pl.int_range(pl.len())
     new_parties = [one.with_columns(pl.lit("NEW-IMPORTER").alias("importer_id"),
@@ -192,11 +168,11 @@ def test_first_seen_parties_nulls_and_no_base_rates(
 
 
 def test_without_party_history_and_with_another_configuration(
-    demo: tuple[pl.DataFrame, pl.DataFrame],
-    fitted: tuple[ValuationDetector, DetectionContext], monkeypatch: pytest.MonkeyPatch,
+    valuation_demo: tuple[pl.DataFrame, pl.DataFrame],
+    fitted_valuation: tuple[ValuationDetector, DetectionContext], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    _, current = demo
-    detector, ctx = fitted
+    _, current = valuation_demo
+    detector, ctx = fitted_valuation
     frames = _moved(one_by_one(current)[:20])
     bare = ValuationDetector(baseline=detector.baseline, party_history=pl.DataFrame())
     bare.base_rates = detector.base_rates
@@ -220,11 +196,11 @@ def test_without_party_history_and_with_another_configuration(
 
 
 def test_frames_left_to_the_batch_path(
-    demo: tuple[pl.DataFrame, pl.DataFrame],
-    fitted: tuple[ValuationDetector, DetectionContext],
+    valuation_demo: tuple[pl.DataFrame, pl.DataFrame],
+    fitted_valuation: tuple[ValuationDetector, DetectionContext],
 ) -> None:
-    _, current = demo
-    detector, ctx = fitted
+    _, current = valuation_demo
+    detector, ctx = fitted_valuation
     cfg = detector.config
     refs = _references(detector, cfg)
     one = one_by_one(current)[0]

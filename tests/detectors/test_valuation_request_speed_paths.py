@@ -11,12 +11,10 @@ every flagged line's values (same type, same bits) must match.
 from __future__ import annotations
 
 import math
-from datetime import date
-from pathlib import Path
 
 import polars as pl
 import pytest
-from tests.request_demo import demo_declarations, one_by_one, split_latest
+from tests.request_demo import one_by_one
 
 from tradeguard.detectors import valuation_entry_reviews
 from tradeguard.detectors.base import DetectionContext
@@ -31,7 +29,6 @@ from tradeguard.detectors.valuation_entry import (
 from tradeguard.detectors.valuation_entry_reviews import ScoredLine
 from tradeguard.detectors.valuation_evidence import ValuationConfig
 from tradeguard.frame_reads import named_rows
-from tradeguard.refdata import load_reference_data
 
 FLAGS = ["_under", "_over", "_quantity", "_light"]
 OTHER = ValuationConfig(min_peers=3, use_any_origin=True, min_party_lines=5,
@@ -40,26 +37,9 @@ OTHER = ValuationConfig(min_peers=3, use_any_origin=True, min_party_lines=5,
 
 
 @pytest.fixture(scope="module")
-def demo(demo_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
-    return split_latest(demo_declarations(demo_dir))
-
-
-@pytest.fixture(scope="module")
-def fitted(demo: tuple[pl.DataFrame, pl.DataFrame]) -> tuple[ValuationDetector,
-                                                             DetectionContext]:
-    history, current = demo
-    day = current["entry_date"].max()
-    assert isinstance(day, date)
-    ctx = DetectionContext(ref=load_reference_data(), as_of=day)
-    detector = ValuationDetector()
-    detector.fit(history, ctx)
-    return detector, ctx
-
-
-@pytest.fixture(scope="module")
-def frames(demo: tuple[pl.DataFrame, pl.DataFrame]) -> list[pl.DataFrame]:
+def frames(valuation_demo: tuple[pl.DataFrame, pl.DataFrame]) -> list[pl.DataFrame]:
     """Demo entries as declared, moved low and high, light and heavy, and with nulls."""
-    history, current = demo
+    history, current = valuation_demo
     entries = one_by_one(current)
     value, qty, weight = (pl.col(c) for c in ("entered_value_usd", "quantity",
                                               "gross_weight_kg"))
@@ -128,10 +108,10 @@ def _compare(detector: ValuationDetector, frames: list[pl.DataFrame], cfg: Valua
 
 @pytest.mark.parametrize("cfg", [None, OTHER], ids=["default", "other"])
 def test_request_scores_equal_the_batch_scores_to_the_bit(
-    fitted: tuple[ValuationDetector, DetectionContext], frames: list[pl.DataFrame],
+    fitted_valuation: tuple[ValuationDetector, DetectionContext], frames: list[pl.DataFrame],
     cfg: ValuationConfig | None,
 ) -> None:
-    detector, ctx = fitted
+    detector, ctx = fitted_valuation
     assert _compare(detector, frames, cfg or detector.config, ctx) >= 40
     bare = ValuationDetector(baseline=detector.baseline, party_history=pl.DataFrame())
     bare.base_rates = detector.base_rates
@@ -145,12 +125,12 @@ def test_request_scores_equal_the_batch_scores_to_the_bit(
 
 
 def test_skipping_the_reviews_changes_nothing(
-    fitted: tuple[ValuationDetector, DetectionContext], frames: list[pl.DataFrame],
+    fitted_valuation: tuple[ValuationDetector, DetectionContext], frames: list[pl.DataFrame],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Requests with no line the reviews can reach give the flags and values of a full
     review (and such requests occur among the demo entries)."""
-    detector, ctx = fitted
+    detector, ctx = fitted_valuation
     cfg = detector.config
     reviewed = valuation_entry_reviews._reviewed
     seen: list[bool] = []
@@ -178,10 +158,10 @@ def test_skipping_the_reviews_changes_nothing(
 
 
 def test_the_shared_rows_are_only_read(
-    fitted: tuple[ValuationDetector, DetectionContext], frames: list[pl.DataFrame],
+    fitted_valuation: tuple[ValuationDetector, DetectionContext], frames: list[pl.DataFrame],
 ) -> None:
     """The rows every step of a request reads are left as they were."""
-    detector, ctx = fitted
+    detector, ctx = fitted_valuation
     for one in frames[:40]:
         before = [dict(row) for row in named_rows(one)]
         _small(detector, one, detector.config, ctx)

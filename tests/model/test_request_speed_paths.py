@@ -15,8 +15,8 @@ from tradeguard.model._history import (
     HistoryKey,
     HistorySpec,
     add_lookup_stats,
+    history_features,
     history_lookup,
-    lookup_stats,
     note_subset,
 )
 from tradeguard.model._splits import _ZERO
@@ -87,13 +87,17 @@ def test_stats_of_several_lines_are_each_lines_own() -> None:
     removed = history.head(7)
     subset = history.slice(7)
     note_subset(subset, history, removed)
-    for frame in (history, subset, None):
+    lines = [{"a": a, "b": b} for a in ("0", "3", "9", None) for b in ("1", None, "x")]
+    target = pl.DataFrame(lines, schema={"a": pl.String, "b": pl.String})
+    for frame in (history, subset):
         lookup = history_lookup(frame, spec)
         assert lookup is not None
-        lines = [{"a": a, "b": b} for a in ("0", "3", "9", None) for b in ("1", None, "x")]
-        want = [{**line, **lookup_stats(lookup, spec, line)} for line in lines]
-        add_lookup_stats(lookup, spec, lines)
-        assert [list(line.items()) for line in lines] == [list(w.items()) for w in want]
+        # the batch path, on the rows the lookup stands for
+        want = [{**line, **stats} for line, stats in zip(
+            lines, history_features(frame, target, spec).to_dicts(), strict=True)]
+        got = [dict(line) for line in lines]
+        add_lookup_stats(lookup, spec, got)
+        assert [list(line.items()) for line in got] == [list(w.items()) for w in want]
 
 
 def test_the_kept_predictor_follows_its_booster(booster: lgb.Booster,

@@ -10,7 +10,7 @@ training rows get out-of-fold encodings so the model sees the same kind of noise
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -232,38 +232,11 @@ def _stat_names(spec: HistorySpec) -> _StatNames:
     return names
 
 
-def lookup_stats(lookup: HistoryLookup, spec: HistorySpec,
-                 line: Mapping[str, Any]) -> dict[str, float]:
-    """:meth:`HistorySpec.feature_names` of one line (its key columns by name), as
-    :func:`history_features` works them out (the same operations in the same order)."""
-    m = spec.prior_weight
-    rate_prior, critical_prior = m * lookup.prior, m * lookup.crit_prior
-    out: dict[str, float] = {}
-    removed = lookup.removed
-    nothing = (0, 0, 0)
-    for i, (columns, count_name, rate_name, critical_name) in enumerate(_stat_names(spec)):
-        values = tuple([line[c] for c in columns])
-        if None in values:
-            n, hits, critical = nothing
-        else:
-            n, hits, critical = lookup.groups[i].get(values, nothing)
-            if removed:
-                less = removed[i]
-                if less:
-                    gone = less.get(values, nothing)
-                    n, hits, critical = n - gone[0], hits - gone[1], critical - gone[2]
-        count = float(n)
-        out[count_name] = count
-        out[rate_name] = (float(hits) + rate_prior) / (count + m)
-        if critical_name is not None:
-            out[critical_name] = (float(critical) + critical_prior) / (count + m)
-    return out
-
-
 def add_lookup_stats(lookup: HistoryLookup, spec: HistorySpec,
                      lines: Sequence[dict[str, Any]]) -> None:
-    """:func:`lookup_stats` of each of a few lines, added to it (the spec's names and the
-    priors read once for them all)."""
+    """:meth:`HistorySpec.feature_names` of each of a few lines (their key columns by name),
+    added to it, as :func:`history_features` works them out (the same operations in the
+    same order; the spec's names and the priors read once for them all)."""
     m = spec.prior_weight
     rate_prior, critical_prior = m * lookup.prior, m * lookup.crit_prior
     removed = lookup.removed
