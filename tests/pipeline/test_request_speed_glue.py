@@ -185,6 +185,26 @@ def test_rules_kept_per_day_as_worked_out_each_time() -> None:
             assert hit(row) == any(t(row) for t in tests)
 
 
+def test_a_set_of_thousands_of_profiles_is_tested_row_by_row() -> None:
+    """However many profiles fire, a row is tested in one flat pass (no nesting that a
+    large set would take past Python's recursion limit), as ``any`` over them."""
+    import dataclasses
+    import sys
+
+    profiles = load_profile_set(shipped_profiles_dir())
+    copies = -(-2 * sys.getrecursionlimit() // len(profiles.profiles))
+    many = dataclasses.replace(profiles, profiles=tuple(
+        dataclasses.replace(p, id=f"{p.id}-{i}") for i in range(copies)
+        for p in profiles.profiles))
+    statuses = statuses_on(many, None)
+    firing = [p for p in many.profiles if statuses[p.id].fires]
+    assert len(firing) > sys.getrecursionlimit()
+    hit = predicates(many, firing)
+    tests = [predicate(p.condition, many.lists) for p in firing]
+    for row in _rule_rows(profiles):
+        assert hit(row) == any(t(row) for t in tests)
+
+
 def _rule_rows(profiles: Any) -> list[dict[str, Any]]:
     """Rows holding, field by field, each value some profile tests for (and nothing)."""
     from tradeguard.rules import DECLARED_FIELDS

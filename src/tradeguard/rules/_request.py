@@ -256,14 +256,17 @@ _PREDICATE_SETS = 16
 
 
 def predicates(profile_set: ProfileSet, firing: Sequence[Profile]) -> Predicate:
-    """Whether any profile of ``firing`` hits a row: their predicates chained with a
-    short-circuit ``or`` in profile order, as ``any`` over them (without a generator per
-    row), made once per (set, firing profiles)."""
+    """Whether any profile of ``firing`` hits a row: their predicates tried in profile order
+    up to the first hit, made once per (set, firing profiles). Not a chain of nested ``or``
+    closures: a set of a thousand profiles would nest past the recursion limit."""
     key = (id(profile_set), tuple(p.id for p in firing))
     found = _PREDICATES.get(key)
     if found is None or found[0] is not profile_set:
         tests = [predicate(p.condition, profile_set.lists) for p in firing]
-        hit: Predicate = reduce(_either, tests) if tests else (lambda row: False)
+
+        def hit(row: Row) -> bool:
+            return any(test(row) for test in tests)
+
         if len(_PREDICATES) >= _PREDICATE_SETS:
             _PREDICATES.pop(next(iter(_PREDICATES)))
         found = _PREDICATES[key] = (profile_set, hit)
