@@ -24,7 +24,6 @@ from scipy.stats import norm
 from tests.request_demo import demo_declarations, one_by_one, split_latest
 
 from tradeguard.detectors.base import DetectionContext
-from tradeguard.detectors.column_types import column_types
 from tradeguard.detectors.finding_text import findings_frame_of, polars_round
 from tradeguard.detectors.forced_labor.detector import ForcedLaborDetector
 from tradeguard.detectors.valuation import ValuationDetector, tariff_rates
@@ -32,6 +31,7 @@ from tradeguard.detectors.valuation_entry import FINDING_INPUTS, entry_scores, t
 from tradeguard.detectors.valuation_entry_reviews import _isf
 from tradeguard.detectors.watchlist import WatchlistDetector
 from tradeguard.findings import FINDINGS_SCHEMA
+from tradeguard.frame_reads import column_types
 from tradeguard.refdata import load_reference_data
 
 

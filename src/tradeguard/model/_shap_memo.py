@@ -242,6 +242,15 @@ class ContributionMemo:
                                 if ids.size + new.size < 2**width else None)
             return out, self._generation
 
+    def _evaluate_whole(self, tree: int, columns: np.ndarray) -> None:
+        """``tree`` turned out to add to columns other than ``columns``: drop what was kept
+        of it (pending rows too) and evaluate it whole from now on (the lock is held)."""
+        memo = self._trees.get(tree)
+        self._size -= (memo.rows if memo is not None else 0) + len(self._pending.pop(tree, ()))
+        self._trees[tree] = _Tree(columns, remembered=False)
+        if self._indexed(tree) is not None:
+            self._indexes[tree] = _NEVER
+
     def contributions(self, tree: int, keys: np.ndarray, columns: np.ndarray,
                       evaluate: Evaluate, leaves: Evaluate | None = None,
                       generation: int = 0) -> tuple[np.ndarray, np.ndarray | None] | None:
@@ -265,10 +274,7 @@ class ContributionMemo:
                 others = np.ones(rows.shape[1], dtype=bool)
                 others[columns] = False
                 if rows[:, others].any():
-                    self._size -= memo.rows
-                    self._trees[tree] = _Tree(columns, remembered=False)
-                    if self._indexed(tree) is not None:
-                        self._indexes[tree] = _NEVER
+                    self._evaluate_whole(tree, columns)
                     return None
                 leaf = leaves(new) if leaves is not None else np.full(new.size, np.nan)
                 at[new] = memo.add(keys[new], rows[:, columns], leaf)
@@ -356,11 +362,7 @@ class ContributionMemo:
             if any(stray):
                 for (tree, _, _, _), bad in zip(new, stray, strict=True):
                     if bad and self._indexes[tree] is not _NEVER:
-                        memo = self._trees.get(tree)
-                        self._size -= (memo.rows if memo is not None else 0) + len(
-                            self._pending.pop(tree, ()))
-                        self._trees[tree] = _Tree(columns[tree], remembered=False)
-                        self._indexes[tree] = _NEVER
+                        self._evaluate_whole(tree, columns[tree])
                 return False
             flat = np.append(rows.ravel(), np.nan)
             start = self._append(flat[[c for cs in own for c in (*cs, rows.size)]])

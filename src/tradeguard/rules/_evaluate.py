@@ -203,7 +203,7 @@ def evaluate(
     statuses, firing, masks = dict(day.statuses), day.firing, day.masks
     scored: pl.DataFrame | None = None
     # A request's few lines are tested in Python first (``_request``): no hit is the rule.
-    if not no_hits(profile_set, firing, lines, day.tests):
+    if not no_hits(firing, lines, day.tests):
         frame = conform_lines(lines).with_row_index("_row")
         scored = frame.lazy().with_columns(**masks).collect()
     if scored is None or not any(scored.get_column(m).any() for m in masks):

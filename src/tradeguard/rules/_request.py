@@ -250,27 +250,16 @@ def _either(first: Predicate, second: Predicate) -> Predicate:
     return lambda row: first(row) or second(row)
 
 
-#: Predicates of recently used (profile set, firing profiles), as for the compiled masks.
-_PREDICATES: dict[tuple[int, tuple[str, ...]], tuple[ProfileSet, Predicate]] = {}
-_PREDICATE_SETS = 16
-
-
 def predicates(profile_set: ProfileSet, firing: Sequence[Profile]) -> Predicate:
     """Whether any profile of ``firing`` hits a row: their predicates tried in profile order
-    up to the first hit, made once per (set, firing profiles). Not a chain of nested ``or``
+    up to the first hit (the caller keeps it per set and day). Not a chain of nested ``or``
     closures: a set of a thousand profiles would nest past the recursion limit."""
-    key = (id(profile_set), tuple(p.id for p in firing))
-    found = _PREDICATES.get(key)
-    if found is None or found[0] is not profile_set:
-        tests = [predicate(p.condition, profile_set.lists) for p in firing]
+    tests = [predicate(p.condition, profile_set.lists) for p in firing]
 
-        def hit(row: Row) -> bool:
-            return any(test(row) for test in tests)
+    def hit(row: Row) -> bool:
+        return any(test(row) for test in tests)
 
-        if len(_PREDICATES) >= _PREDICATE_SETS:
-            _PREDICATES.pop(next(iter(_PREDICATES)))
-        found = _PREDICATES[key] = (profile_set, hit)
-    return found[1]
+    return hit
 
 
 _TYPED_FIELDS = tuple(n for n, spec in DECLARED_FIELDS.items() if spec.source != "derived")
@@ -314,16 +303,13 @@ def _ratio(value: float | None, divisor: float | None) -> float | None:
         raise _Unreadable from exc
 
 
-def no_hits(profile_set: ProfileSet, firing: Sequence[Profile], lines: pl.DataFrame,
-            hit: Predicate | None = None) -> bool:
+def no_hits(firing: Sequence[Profile], lines: pl.DataFrame, hit: Predicate) -> bool:
     """True only when no profile of ``firing`` hits any line of ``lines`` for certain;
-    ``hit``: their :func:`predicates`, when the caller holds them already."""
+    ``hit``: their :func:`predicates`."""
     if lines.height > SMALL_REQUEST or not _typed(lines):
         return False
     if not firing:
         return True
-    if hit is None:
-        hit = predicates(profile_set, firing)
     try:
         for values in named_rows(lines):
             if hit(_row(dict(values))):  # a copy: the rows are shared with other steps

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from tradeguard.detectors.column_types import column_types
 from tradeguard.detectors.finding_text import (
     Declined,
     findings_frame_of,
@@ -26,6 +25,7 @@ from tradeguard.detectors.finding_text import (
     number_text,
     polars_round,
 )
+from tradeguard.frame_reads import column_types
 
 Pair = tuple[str, str]
 #: (top-k headings, their float32 probabilities, top-k subheadings, declared probability).
