@@ -19,6 +19,7 @@ from typing import Any
 
 import polars as pl
 
+from tradeguard.kept import Kept
 from tradeguard.request_path import REQUEST_LINES
 
 #: Frames of at most this many rows have their reads kept; larger ones are read each time.
@@ -40,7 +41,7 @@ class _Reads:
         self.named: list[dict[str, Any]] | None = None
 
 
-_READS: dict[int, _Reads] = {}
+_READS: Kept[int, _Reads] = Kept(_FRAMES_KEPT)
 _LOCK = threading.Lock()
 
 
@@ -54,10 +55,7 @@ def _reads(frame: pl.DataFrame) -> _Reads | None:
         return None
     found = _Reads(frame)
     with _LOCK:
-        if len(_READS) >= _FRAMES_KEPT:
-            _READS.pop(next(iter(_READS)))
-        _READS[key] = found
-    return found
+        return _READS.keep(key, found)
 
 
 def column_types(frame: pl.DataFrame) -> dict[str, pl.DataType]:

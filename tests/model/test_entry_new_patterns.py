@@ -3,6 +3,8 @@ them: the same bits for the request, and for the batches and requests after it."
 
 from __future__ import annotations
 
+import weakref
+
 import lightgbm as lgb
 import numpy as np
 import pytest
@@ -37,6 +39,7 @@ def test_first_seen_patterns_give_the_bits_of_the_tree_by_tree_path(
         booster: lgb.Booster, monkeypatch: pytest.MonkeyPatch) -> None:
     x, _ = _data(120, seed=11)
     fast = _requests(booster, x, ContributionMemo())
+    monkeypatch.setattr(entry_trees, "_PREDICTORS", weakref.WeakKeyDictionary())
     monkeypatch.setattr(entry_trees, "_tree_predictor", lambda _: None)
     slow = _requests(booster, x, ContributionMemo())
     for (got, got_raw), (want, want_raw) in zip(fast, slow, strict=True):

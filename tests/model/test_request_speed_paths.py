@@ -4,6 +4,8 @@ predictor kept per booster."""
 
 from __future__ import annotations
 
+import weakref
+
 import lightgbm as lgb
 import numpy as np
 import pytest
@@ -104,13 +106,16 @@ def test_the_kept_predictor_follows_its_booster(booster: lgb.Booster,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     first = entry_trees._kept_predictor(booster)
     assert first is not None and entry_trees._kept_predictor(booster) is first
-    # a new handle (a model loaded again) or another way to set it up: set up again
+    # set up afresh only for a booster not met yet
+    monkeypatch.setattr(entry_trees, "_PREDICTORS", weakref.WeakKeyDictionary())
     monkeypatch.setattr(entry_trees, "_tree_predictor", lambda _: None)
     assert entry_trees._kept_predictor(booster) is None
     monkeypatch.undo()
-    again = entry_trees._kept_predictor(booster)
+    assert entry_trees._kept_predictor(booster) is first
+    copy = lgb.Booster(model_str=booster.model_to_string())
+    again = entry_trees._kept_predictor(copy)
     assert again is not None and again is not first
     rows = _data(5, seed=4)[0]
-    want = np.stack([booster.predict(rows, start_iteration=t, num_iteration=1,
+    want = np.stack([copy.predict(rows, start_iteration=t, num_iteration=1,
                                      pred_contrib=True, num_threads=1) for t in (0, 3)])
     np.testing.assert_array_equal(again(rows, [0, 3]), want)

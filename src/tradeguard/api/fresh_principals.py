@@ -21,6 +21,7 @@ from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
 
+from tradeguard.kept import Kept
 from tradeguard.security import Principal
 
 #: Seconds a principal read from the database is reused before its row is read again.
@@ -45,7 +46,7 @@ class FreshPrincipals:
     def __init__(self, max_age: float = PRINCIPAL_MAX_AGE,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.max_age, self.clock = max_age, clock
-        self._kept: WeakKeyDictionary[sa.Engine, dict[str, tuple[float, str, Principal]]] = \
+        self._kept: WeakKeyDictionary[sa.Engine, Kept[str, tuple[float, str, Principal]]] = \
             WeakKeyDictionary()
         self._lock = threading.Lock()
         self._generation = 0
@@ -72,10 +73,10 @@ class FreshPrincipals:
         with self._lock:
             if ticket.generation != self._generation:
                 return
-            kept = self._kept.setdefault(engine, {})
-            if len(kept) >= MAX_KEPT:
-                kept.clear()
-            kept[credential] = (ticket.at, proof, principal)
+            kept = self._kept.get(engine)
+            if kept is None:
+                kept = self._kept[engine] = Kept(MAX_KEPT)
+            kept.keep(credential, (ticket.at, proof, principal))
 
     def forget(self, credential: str) -> None:
         """Drop ``credential`` for every database (its row changed: read it again)."""

@@ -27,6 +27,7 @@ from tradeguard.contract.countries import country_codes
 from tradeguard.contract.free_text import MAX_EXTRA_CHARS, suspect_text
 from tradeguard.contract.parse import BOOL_SPELLINGS, rule_pattern
 from tradeguard.contract.schema import FINDING_CATEGORIES, DType, Field, FileSchema, Rule
+from tradeguard.kept import Kept
 
 #: Parsed value of a plain cell, or :data:`_NOT_PLAIN` when the general path must decide.
 _NOT_PLAIN: Any = object()
@@ -166,7 +167,7 @@ class _Plan:
 
 
 #: Plans by schema identity (hashing a schema hashes every field and rule: ~15 us a call).
-_PLANS: dict[int, tuple[FileSchema, _Plan | None]] = {}
+_PLANS: Kept[int, tuple[FileSchema, _Plan | None]] = Kept(64)
 
 
 def _plan(schema: FileSchema) -> _Plan | None:
@@ -174,11 +175,8 @@ def _plan(schema: FileSchema) -> _Plan | None:
     found = _PLANS.get(id(schema))
     if found is not None and found[0] is schema:
         return found[1]
-    plan = _new_plan(schema)
-    if len(_PLANS) >= 64:
-        _PLANS.clear()
-    _PLANS[id(schema)] = (schema, plan)  # the schema is kept, so its id is not reused
-    return plan
+    # the schema is kept, so its id is not reused
+    return _PLANS.keep(id(schema), (schema, _new_plan(schema)))[1]
 
 
 def _new_plan(schema: FileSchema) -> _Plan | None:

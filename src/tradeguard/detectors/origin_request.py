@@ -23,6 +23,7 @@ import polars as pl
 
 from tradeguard.detectors.origin_reference import program_table
 from tradeguard.frame_reads import column_types, named_rows
+from tradeguard.kept import Kept
 from tradeguard.request_path import REQUEST_LINES
 
 #: Frames up to this many lines are screened line by line; larger ones take the batch path.
@@ -100,7 +101,7 @@ class OriginScreen:
         self.manufacturer = frozenset(manufacturer_signals)
         self.address_country = address_country
         self.usable = set(self.weights) <= {n for n, _, _ in _SOURCES} | {_ADDRESS}
-        self._addresses: dict[str | None, object] = {}
+        self._addresses: Kept[str | None, object] = Kept(_ADDRESSES_KEPT)
         self._lock = threading.Lock()
         self._tariff: tuple[pl.DataFrame, dict[str, list[str] | None], bool] | None = None
 
@@ -163,9 +164,7 @@ class OriginScreen:
             return known if known is None else str(known)
         found = self.address_country(pl.Series([text], dtype=pl.String))[0]
         with self._lock:
-            if len(self._addresses) >= _ADDRESSES_KEPT:
-                self._addresses.clear()
-            self._addresses[text] = found
+            self._addresses.keep(text, found)
         return found if found is None else str(found)
 
     def _claim_fails(self, row: dict[str, Any], ref: Any, on: date) -> bool:

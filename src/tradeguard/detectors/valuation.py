@@ -50,11 +50,12 @@ from tradeguard.detectors.valuation_history import (
     party_z,
 )
 from tradeguard.findings import conform, empty_findings
+from tradeguard.kept import Kept
 
 __all__ = ["ValuationConfig", "ValuationDetector", "tariff_rates"]
 
 
-_RATES: dict[int, tuple[pl.DataFrame, pl.DataFrame]] = {}
+_RATES: Kept[int, tuple[pl.DataFrame, pl.DataFrame]] = Kept(1)  # one tariff at a time
 _NO_FINDINGS = empty_findings()  # cleared per call: a new frame costs ~0.1 ms, this ~1 us
 
 
@@ -71,9 +72,7 @@ def tariff_rates(ctx: DetectionContext | None) -> pl.DataFrame | None:
     rates = frame.select("hts10", pl.col("general_ad_valorem").cast(pl.Float64)
                          .alias("_tariff_rate")).unique("hts10", keep="first",
                                                          maintain_order=True)
-    _RATES.clear()  # one tariff at a time; keeps the frame it keys on alive
-    _RATES[id(frame)] = (frame, rates)
-    return rates
+    return _RATES.keep(id(frame), (frame, rates))[1]  # holds the frame it keys on
 
 
 def _recent(history: pl.DataFrame, ctx: DetectionContext, limit: int) -> pl.DataFrame:

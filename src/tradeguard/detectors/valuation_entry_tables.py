@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from tradeguard.detectors.peers import ANY_ORIGIN_LEVELS, LEVELS, PEER_COLUMNS
+from tradeguard.kept import Kept
 
 Key = tuple[object, ...]
 Row = tuple[object, ...]
@@ -94,7 +95,7 @@ def entry_references(baseline: pl.DataFrame,
     return EntryReferences(levels, kinds, importers)
 
 
-_TARIFFS: dict[int, tuple[pl.DataFrame, dict[object, object]]] = {}
+_TARIFFS: Kept[int, tuple[pl.DataFrame, dict[object, object]]] = Kept(1)
 
 
 def tariff_lookup(rates: pl.DataFrame) -> dict[object, object]:
@@ -102,7 +103,4 @@ def tariff_lookup(rates: pl.DataFrame) -> dict[object, object]:
     known = _TARIFFS.get(id(rates))
     if known is not None and known[0] is rates:
         return known[1]
-    lookup = dict(rates.select("hts10", "_tariff_rate").rows())
-    _TARIFFS.clear()
-    _TARIFFS[id(rates)] = (rates, lookup)
-    return lookup
+    return _TARIFFS.keep(id(rates), (rates, dict(rates.select("hts10", "_tariff_rate").rows())))[1]

@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from tradeguard.findings import SEVERITY_RANK, Category
+from tradeguard.kept import Kept
 from tradeguard.model._history import HistorySpec, add_lookup_stats, history_lookup
 from tradeguard.request_path import REQUEST_LINES
 
@@ -71,14 +72,12 @@ def _typed(columns: Sequence[str], frame: pl.DataFrame,
     key = (tuple(columns), id(types))
     kept = _PLACES.get(key)
     if kept is None or kept[0] is not types:
-        if len(_PLACES) >= _PLACES_KEPT:
-            _PLACES.clear()
         at = {name: i for i, name in enumerate(columns)}
         places = [at[name] for name in types if name in at]
         kinds = tuple(kind for name, kind in types.items() if name in at)
         # each place twice: a tuple even for one field
         read: _Read | None = itemgetter(*places, *places) if places else None
-        kept = _PLACES[key] = (types, read, kinds * 2)
+        kept = _PLACES.keep(key, (types, read, kinds * 2))
     if kept[1] is None:
         return True
     return tuple(map(type, kept[1](frame.dtypes))) == kept[2]
@@ -87,10 +86,10 @@ def _typed(columns: Sequence[str], frame: pl.DataFrame,
 # (columns, the types checked) -> those types, a read of the fields checked that the frame
 # has (each twice, so that it gives a tuple), and their types (twice likewise)
 _Read = Callable[[Sequence[Any]], tuple[Any, ...]]
-_PLACES: dict[tuple[tuple[str, ...], int],
-              tuple[Mapping[str, type[pl.DataType]], _Read | None,
-                    tuple[type[pl.DataType], ...]]] = {}
 _PLACES_KEPT = 64
+_PLACES: Kept[tuple[tuple[str, ...], int],
+              tuple[Mapping[str, type[pl.DataType]], _Read | None,
+                    tuple[type[pl.DataType], ...]]] = Kept(_PLACES_KEPT)
 
 
 def _log1p(x: float | None) -> float | None:
@@ -114,14 +113,12 @@ def _reader(columns: Sequence[str]) -> itemgetter[tuple[Any, ...]]:
     key = tuple(columns)
     get = _READERS.get(key)
     if get is None:
-        if len(_READERS) >= _PLACES_KEPT:
-            _READERS.clear()
         at = {name: i for i, name in enumerate(columns)}
-        get = _READERS[key] = itemgetter(*[at.get(name, len(at)) for name in _FIELDS])
+        get = _READERS.keep(key, itemgetter(*[at.get(name, len(at)) for name in _FIELDS]))
     return get
 
 
-_READERS: dict[tuple[str, ...], itemgetter[tuple[Any, ...]]] = {}
+_READERS: Kept[tuple[str, ...], itemgetter[tuple[Any, ...]]] = Kept(_PLACES_KEPT)
 
 
 def _plain(values: tuple[Any, ...]) -> bool:

@@ -251,23 +251,20 @@ def _keys(plan: KeyPlan, matrix: np.ndarray, ids: dict[int, np.ndarray | None]
 Predictor = Callable[[np.ndarray, list[int]], np.ndarray]
 # booster -> (the handle its predictor calls, the predictor): a request meeting a new
 # pattern sets it up once per booster, not per call
-_PREDICTORS: weakref.WeakKeyDictionary[
-    Any, tuple[Any, Callable[[Any], Predictor | None], Predictor | None]] = (
+_PREDICTORS: weakref.WeakKeyDictionary[Any, tuple[Any, Predictor | None]] = (
     weakref.WeakKeyDictionary())
 
 
 def _kept_predictor(booster: Any) -> Predictor | None:
-    """:func:`_tree_predictor` of ``booster``, kept while its handle (and the function
-    that set it up) stay the same."""
-    handle, make = getattr(booster, "_handle", None), _tree_predictor
+    """:func:`_tree_predictor` of ``booster``, kept while its handle stays the same."""
+    handle = getattr(booster, "_handle", None)
     try:
         kept = _PREDICTORS.get(booster)
     except TypeError:  # not weakly referable: set up each time
-        return make(booster)
-    if kept is None or kept[0] is not handle or kept[1] is not make:
-        kept = (handle, make, make(booster))
-        _PREDICTORS[booster] = kept
-    return kept[2]
+        return _tree_predictor(booster)
+    if kept is None or kept[0] is not handle:
+        kept = _PREDICTORS[booster] = (handle, _tree_predictor(booster))
+    return kept[1]
 
 
 def _tree_predictor(booster: Any) -> Predictor | None:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from tradeguard.kept import Kept
 from tradeguard.network.records import RECORD_SCHEMA
 from tradeguard.network.rings import SUPPLIER_KINDS
 from tradeguard.network.shippers import PRICED_KINDS, with_price_flags
@@ -56,8 +57,8 @@ class HistoryIndex:
     priced: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     low: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     # Each cluster's rows as the plain-Python ring rule reads them, filled on first use
-    # (:func:`~tradeguard.network.entry_verdicts.cluster_rows`).
-    read: dict[str, list[Any]] = field(default_factory=dict)
+    # (:func:`~tradeguard.network.entry_verdicts.cluster_rows`), for this many clusters.
+    read: Kept[str, list[Any]] = field(default_factory=lambda: Kept(4096))
 
 
 def _rows_by(frame: pl.DataFrame, key: str) -> dict[str, np.ndarray]:

@@ -36,6 +36,7 @@ import numpy as np
 import polars as pl
 
 from tradeguard.findings import FINDINGS_SCHEMA, empty_findings
+from tradeguard.kept import Kept
 from tradeguard.network.entry_rules import HistoryIndex
 from tradeguard.network.entry_screen import ClusterFacts, EntryParty
 from tradeguard.network.findings import DETECTOR, DETECTOR_VERSION, RULES
@@ -71,11 +72,9 @@ SHIPPER_SCHEMA: dict[str, pl.DataType] = {
 CATEGORY = "network"
 # The texts written for each flagged frame (rule code, columns, rows): a known party's
 # request flags the same clusters with the same evidence again, and one Polars query per rule
-# (~200 us) writes them. Kept for this many frames, then begun afresh.
+# (~200 us) writes them. Kept for this many frames.
 KEPT_TEXTS = 1024
-# Importer clusters whose history rows are kept (:func:`cluster_rows`).
-KEPT_CLUSTERS = 4096
-_WRITTEN: dict[tuple[object, ...], Texts] = {}
+_WRITTEN: Kept[tuple[object, ...], Texts] = Kept(KEPT_TEXTS)
 _NOT_EIN = re.compile(r"[^0-9A-Za-z]")
 _NOT_NAME = re.compile(r"[^a-z0-9]+")
 
@@ -134,10 +133,7 @@ def cluster_rows(history: pl.DataFrame, index: HistoryIndex, importers: Iterable
     for cluster in importers:
         got = index.read.get(cluster)
         if got is None:
-            got = past_rows(history, importer_rows(index, [cluster]))
-            if len(index.read) >= KEPT_CLUSTERS:
-                index.read.clear()
-            index.read[cluster] = got
+            got = index.read.keep(cluster, past_rows(history, importer_rows(index, [cluster])))
         rows.extend(got)
     return rows
 
@@ -332,10 +328,7 @@ def rule_texts(code: str, flagged: pl.DataFrame) -> Texts:
         pl.struct(["cluster", *rule.evidence, "linkage_version"]).struct.json_encode()
         .alias("evidence"))
     texts = {cluster: (text, evidence) for cluster, text, evidence in written.iter_rows()}
-    if len(_WRITTEN) >= KEPT_TEXTS:
-        _WRITTEN.clear()
-    _WRITTEN[key] = texts
-    return dict(texts)
+    return dict(_WRITTEN.keep(key, texts))
 
 
 def _hashable(value: object) -> object:

@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from tradeguard.frame_reads import short_type_names
+from tradeguard.kept import Kept
 from tradeguard.targeting.request_frames import frame_of
 
 
@@ -68,7 +69,7 @@ def plain_assessments(laned: pl.DataFrame, stamps: dict[str, Any],
 
 #: Per schema (held, so its id stays its own): column -> the short name of its type, for
 #: the types whose short name says them (plain types and lists of them).
-_NAMED: dict[int, tuple[Mapping[str, pl.DataType], dict[str, str] | None]] = {}
+_NAMED: Kept[int, tuple[Mapping[str, pl.DataType], dict[str, str] | None]] = Kept(64)
 
 
 def _named(schema: Mapping[str, pl.DataType]) -> dict[str, str] | None:
@@ -82,9 +83,7 @@ def _named(schema: Mapping[str, pl.DataType]) -> dict[str, str] | None:
     named = None if shorts is None else {
         name: short for (name, dtype), short in zip(schema.items(), shorts, strict=True)
         if _says_type(dtype)}
-    if len(_NAMED) >= _KEPT:
-        _NAMED.clear()
-    _NAMED[id(schema)] = (schema, named)
+    _NAMED.keep(id(schema), (schema, named))
     return named
 
 
@@ -120,9 +119,8 @@ def same_type(have: pl.DataType | None, want: pl.DataType) -> bool:
 
 #: Version stamps by version block, and constant columns by (name, value, lines): a scorer
 #: stamps every request with the same few blocks.
-_STAMPS: dict[tuple[Any, ...], dict[str, Any]] = {}
-_REPEATED: dict[tuple[str, str | None, int], pl.Series] = {}
-_KEPT = 64
+_STAMPS: Kept[tuple[Any, ...], dict[str, Any]] = Kept(64)
+_REPEATED: Kept[tuple[str, str | None, int], pl.Series] = Kept(64)
 
 
 def stamped(versions: Mapping[str, Any]) -> dict[str, Any]:
@@ -145,9 +143,7 @@ def stamped(versions: Mapping[str, Any]) -> dict[str, Any]:
         texts = [*key[:3], *(x for block in key[3:] for kv in block for x in kv)]
         if not all(type(x) is str for x in texts):
             return version_values(versions)
-        if len(_STAMPS) >= _KEPT:
-            _STAMPS.clear()
-        found = _STAMPS[key] = version_values(versions)
+        found = _STAMPS.keep(key, version_values(versions))
     return dict(found)
 
 
@@ -156,7 +152,5 @@ def _repeated(name: str, value: str | None, height: int) -> pl.Series:
     key = (name, value, height)
     found = _REPEATED.get(key)
     if found is None:
-        if len(_REPEATED) >= _KEPT:
-            _REPEATED.clear()
-        found = _REPEATED[key] = pl.Series(name, [value] * height, dtype=pl.String)
+        found = _REPEATED.keep(key, pl.Series(name, [value] * height, dtype=pl.String))
     return found

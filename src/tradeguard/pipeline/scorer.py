@@ -30,6 +30,7 @@ import polars as pl
 
 from tradeguard.detectors.base import DetectionContext, LineDetector
 from tradeguard.findings import conform, empty_findings, is_canonical
+from tradeguard.kept import Kept
 from tradeguard.pipeline.lane_request import plain_keys, plain_lane_frame
 from tradeguard.pipeline.registry import LEARNED_DETECTORS, DetectorError, default_registry
 from tradeguard.pipeline.run import (
@@ -210,7 +211,7 @@ class Scorer:
             self.history = declarations(history_entries, history_lines)
         self._examined = _examined_history(self.history, outcomes if model else None)
         self._fitted: dict[date, FittedChain] = {}
-        self._past: dict[date, pl.DataFrame] = {}
+        self._past: Kept[date, pl.DataFrame] = Kept(PAST_DAYS_KEPT)
         self._fit_lock = threading.Lock()
         if pin_baseline and baseline_as_of is None and self.history is not None:
             latest = self.history.get_column("entry_date").max()
@@ -274,12 +275,12 @@ class Scorer:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         del state["_fit_lock"]
-        state["_past"] = {}  # rebuilt from the history where it is needed
+        state["_past"] = Kept(PAST_DAYS_KEPT)  # rebuilt from the history where it is needed
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self.__dict__.setdefault("_past", {})
+        self.__dict__.setdefault("_past", Kept(PAST_DAYS_KEPT))
         self._fit_lock = threading.Lock()
 
     def detect(
@@ -300,10 +301,7 @@ class Scorer:
             return past_outcome_history(decl, self._examined, self.outcomes, day)
         past = self._past.get(day)
         if past is None:
-            past = known_past_outcomes(self._examined, self.outcomes, day)
-            if len(self._past) >= PAST_DAYS_KEPT:
-                self._past.clear()
-            self._past[day] = past
+            past = self._past.keep(day, known_past_outcomes(self._examined, self.outcomes, day))
         from tradeguard.model.line_features import without_lines
 
         return without_lines(past, decl)

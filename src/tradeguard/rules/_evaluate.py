@@ -23,6 +23,7 @@ from datetime import date
 import polars as pl
 
 from tradeguard.findings import FINDINGS_SCHEMA, conform
+from tradeguard.kept import Kept
 from tradeguard.rules._compile import compile_profile, referenced_fields
 from tradeguard.rules._lines import conform_lines
 from tradeguard.rules._model import (
@@ -140,8 +141,7 @@ def _treatments(hits: pl.DataFrame, firing: list[Profile]) -> pl.DataFrame:
 
 #: Compiled masks of recently used (profile set, firing profiles); a set is compiled once,
 #: not on every batch. Holding the set keeps its id from being reused while it is cached.
-_COMPILED: dict[tuple[int, tuple[str, ...]], tuple[ProfileSet, dict[str, pl.Expr]]] = {}
-_COMPILED_SETS = 16
+_COMPILED: Kept[tuple[int, tuple[str, ...]], tuple[ProfileSet, dict[str, pl.Expr]]] = Kept(16)
 
 
 def _compiled(profile_set: ProfileSet, firing: list[Profile]) -> dict[str, pl.Expr]:
@@ -150,9 +150,7 @@ def _compiled(profile_set: ProfileSet, firing: list[Profile]) -> dict[str, pl.Ex
     found = _COMPILED.get(key)
     if found is None or found[0] is not profile_set:
         masks = {f"__rp{i}": compile_profile(p, profile_set.lists) for i, p in enumerate(firing)}
-        if len(_COMPILED) >= _COMPILED_SETS:
-            _COMPILED.pop(next(iter(_COMPILED)))
-        found = _COMPILED[key] = (profile_set, masks)
+        found = _COMPILED.keep(key, (profile_set, masks))
     return found[1]
 
 
@@ -171,18 +169,14 @@ class _Day:
         self.warnings = tuple(_warnings(profile_set, self.statuses))
 
 
-_DAYS: dict[tuple[int, date | None, int | None], _Day] = {}
-_DAYS_KEPT = 16
+_DAYS: Kept[tuple[int, date | None, int | None], _Day] = Kept(16)
 
 
 def _day(profile_set: ProfileSet, on: date | None, lapse_after_days: int | None) -> _Day:
     key = (id(profile_set), on, lapse_after_days)
     found = _DAYS.get(key)
     if found is None or found.profile_set is not profile_set:
-        found = _Day(profile_set, on, lapse_after_days)
-        if len(_DAYS) >= _DAYS_KEPT:
-            _DAYS.pop(next(iter(_DAYS)), None)
-        _DAYS[key] = found
+        found = _DAYS.keep(key, _Day(profile_set, on, lapse_after_days))
     return found
 
 

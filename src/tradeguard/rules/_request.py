@@ -27,6 +27,7 @@ from typing import Any
 import polars as pl
 
 from tradeguard.frame_reads import column_types, named_rows
+from tradeguard.kept import Kept
 from tradeguard.request_path import REQUEST_LINES
 from tradeguard.rules._compile import _alternation
 from tradeguard.rules._fields import DECLARED_FIELDS, POLARS_TYPES
@@ -34,7 +35,7 @@ from tradeguard.rules._model import Condition, Leaf, NamedList, Profile, Profile
 
 #: Frames up to this many lines are tested line by line; larger ones take the batch path.
 SMALL_REQUEST = REQUEST_LINES
-#: (pattern, value) answers of the regular-expression engine kept before starting afresh.
+#: (pattern, value) answers of the regular-expression engine kept.
 _SEARCHES_KEPT = 100_000
 
 Row = Mapping[str, Any]
@@ -155,7 +156,7 @@ class _Searches:
     Polars, so a pattern Polars rejects still fails as in the batch path)."""
 
     def __init__(self) -> None:
-        self._known: dict[tuple[str, str], bool] = {}
+        self._known: Kept[tuple[str, str], bool] = Kept(_SEARCHES_KEPT)
         self._twins: dict[str, re.Pattern[str] | None] = {}
         self._lock = threading.Lock()
 
@@ -170,9 +171,7 @@ class _Searches:
         else:
             found = bool(pl.Series([text], dtype=pl.String).str.contains(pattern)[0])
         with self._lock:
-            if len(self._known) >= _SEARCHES_KEPT:
-                self._known.clear()
-            self._known[key] = found
+            self._known.keep(key, found)
             if pattern not in self._twins:
                 self._twins[pattern] = python_twin(pattern)
         return found

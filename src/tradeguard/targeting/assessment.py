@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tradeguard.findings import Finding
+from tradeguard.kept import Kept
 
 if TYPE_CHECKING:
     from tradeguard.decisions.events import DecisionScored
@@ -148,7 +149,7 @@ def assessments_to_records(frame: pl.DataFrame) -> list[dict[str, Any]]:
 #: Frames of at most this many rows are read in one call (``iter_rows``' own buffer size).
 _ONE_READ_ROWS = 512
 #: Flattened version maps by their JSON text (every line of a scorer carries the same few).
-_VERSION_ITEMS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+_VERSION_ITEMS: Kept[tuple[str, str], tuple[tuple[str, str], ...]] = Kept(256)
 
 
 def _record(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -189,9 +190,7 @@ def _version_items(prefix: str, text: str) -> tuple[tuple[str, str], ...]:
         return found
     items = tuple((f"{prefix}{k}", v) for k, v in json.loads(text).items())
     if all(isinstance(v, str) for _, v in items):
-        if len(_VERSION_ITEMS) >= 256:
-            _VERSION_ITEMS.clear()
-        _VERSION_ITEMS[(prefix, text)] = items
+        _VERSION_ITEMS.keep((prefix, text), items)
     return items
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from tradeguard.kept import Kept
 from tradeguard.request_path import REQUEST_LINES
 from tradeguard.targeting.config import TargetingConfig
 from tradeguard.targeting.lanes import LANE_INPUT
@@ -49,8 +50,7 @@ _INPUT_TYPES: dict[str, type[pl.DataType]] = {
 _INPUT_KINDS = [_INPUT_TYPES[c] for c in LANE_INPUT]
 #: Port-day capacity draws already made, by seed, version, port and day: a request's lines
 #: share one port-day, and requests of a port share it all day.
-_DAY_DRAWS: dict[tuple[int, str, str, date], float] = {}
-_DAY_DRAWS_KEPT = 4096
+_DAY_DRAWS: Kept[tuple[int, str, str, date], float] = Kept(4096)
 
 
 def _draw(seed: int, version: str, first: str, second: str) -> float:
@@ -64,9 +64,7 @@ def _day_draw(seed: int, version: str, port: str, day: date) -> float:
     key = (seed, version, port, day)
     found = _DAY_DRAWS.get(key)
     if found is None:
-        if len(_DAY_DRAWS) >= _DAY_DRAWS_KEPT:
-            _DAY_DRAWS.clear()
-        found = _DAY_DRAWS[key] = _draw(seed, f"capacity|{version}", port, day.isoformat())
+        found = _DAY_DRAWS.keep(key, _draw(seed, f"capacity|{version}", port, day.isoformat()))
     return found
 
 

@@ -22,6 +22,8 @@ from typing import Any
 
 import polars as pl
 
+from tradeguard.kept import Kept
+
 try:
     from polars._plr import PyDataFrame, PySeries
 
@@ -144,8 +146,7 @@ class RequestFrame:
 #: Columns of only empty lists or only nulls of lists of text, by name and length: on a
 #: request most lines have no forced lane and no category, and a list column costs a
 #: constructor per row.
-_CONSTANT: dict[tuple[str, int, bool], pl.Series] = {}
-_CONSTANT_KEPT = 256
+_CONSTANT: Kept[tuple[str, int, bool], pl.Series] = Kept(256)
 
 
 def _constant(name: str, values: Sequence[Any], dtype: pl.DataType | type[pl.DataType]
@@ -161,10 +162,8 @@ def _constant(name: str, values: Sequence[Any], dtype: pl.DataType | type[pl.Dat
     key = (name, len(values), empty)
     found = _CONSTANT.get(key)
     if found is None:
-        if len(_CONSTANT) >= _CONSTANT_KEPT:
-            _CONSTANT.clear()
-        found = _CONSTANT[key] = pl.Series(name, [[] if empty else None] * len(values),
-                                           dtype=dtype)
+        found = _CONSTANT.keep(key, pl.Series(name, [[] if empty else None] * len(values),
+                                              dtype=dtype))
     return found
 
 

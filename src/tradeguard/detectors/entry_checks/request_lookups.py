@@ -15,12 +15,13 @@ import polars as pl
 
 from tradeguard.detectors.entry_checks.reference import article_rows
 from tradeguard.detectors.entry_checks.request_duty import DutyRates, duty_rates
+from tradeguard.kept import Kept
 
 if TYPE_CHECKING:
     from tradeguard.detectors.entry_checks.reference import CheckTables
 
-#: HTS numbers whose rows are kept before the memory starts afresh (numbers a request
-#: declares need not be in the tariff, so what is kept is bounded).
+#: HTS numbers whose rows are kept (numbers a request declares need not be in the tariff,
+#: so what is kept is bounded).
 KEPT_NUMBERS = 50_000
 
 
@@ -41,7 +42,8 @@ class RequestLookups:
     order_cases: list[tuple[int, dict[tuple[str, str], list[tuple[Any, ...]]]]]
     iso2_not_ca: frozenset[str]
     tariff_rows: pl.DataFrame  # the tariff columns read, in the order of tables.tariff
-    tariff: dict[str, tuple[Any, ...] | None] = field(default_factory=dict)
+    tariff: Kept[str, tuple[Any, ...] | None] = field(
+        default_factory=lambda: Kept(KEPT_NUMBERS))
 
     @classmethod
     def build(cls, tables: CheckTables) -> RequestLookups:
@@ -77,11 +79,8 @@ class RequestLookups:
             span = self.tables.tariff_spans.get(hts10)
             if span is not None and span[1] != 1:
                 raise Unsure  # several rows: the join would repeat the line
-            row = None if span is None else self.tariff_rows.row(span[0])
-            if len(self.tariff) >= KEPT_NUMBERS:
-                self.tariff.clear()
-            self.tariff[hts10] = row
-            return row
+            return self.tariff.keep(
+                hts10, None if span is None else self.tariff_rows.row(span[0]))
         return self.tariff[hts10]
 
 
