@@ -45,6 +45,7 @@ from tradeguard.detectors.adcvd.scoring import SCORE_SCHEMA, score_lines
 from tradeguard.detectors.adcvd.supply import supplier_subject
 from tradeguard.detectors.base import DetectionContext
 from tradeguard.findings import Category, conform, empty_findings
+from tradeguard.kept import Kept
 
 INDICATOR_TEXT: dict[str, str] = {
     "ADCVD_EVASION_NEW_MANUFACTURER": "manufacturer first seen after the order",
@@ -130,7 +131,8 @@ class AdcvdDetector:
         self.baseline = EvasionBaseline()
         self._screen: RequestScreen | None = None
         self._ties: tuple[EvasionBaseline, pl.DataFrame, object, TieScreen] | None = None
-        self._inputs: dict[tuple[object, ...], tuple[tuple[object, ...], pl.DataFrame]] = {}
+        self._inputs: Kept[tuple[object, ...], tuple[tuple[object, ...], pl.DataFrame]] = \
+            Kept(_INPUTS_KEPT)
 
     def fit(self, history: pl.DataFrame, ctx: DetectionContext) -> None:
         """Aggregate past declaration lines into the evasion baseline (once per history)."""
@@ -225,9 +227,7 @@ class AdcvdDetector:
         if found is None or len(found[0]) != len(key) or not all(
                 a is b for a, b in zip(found[0], key, strict=True)
                 if not isinstance(a, tuple)):
-            if len(self._inputs) >= _INPUTS_KEPT:
-                self._inputs.clear()
-            found = self._inputs[slot] = (key, make())
+            found = self._inputs.keep(slot, (key, make()))
         return found[1]
 
     def screen(self, ctx: DetectionContext) -> RequestScreen:

@@ -19,6 +19,7 @@ import polars as pl
 
 from tradeguard.detectors.classification.trade_text import normalize_description
 from tradeguard.frame_reads import column_types, row_tuples
+from tradeguard.kept import Kept
 from tradeguard.request_path import REQUEST_LINES
 
 #: Frames up to this many lines are screened line by line; larger ones take the batch path.
@@ -40,7 +41,7 @@ class HeadingScreen:
         self.rules_out = rules_out
         self.built_for = built_for
         self._decided: dict[Pair, bool] = {}
-        self._pairs: dict[tuple[str | None, str | None], Pair | None] = {}
+        self._pairs: Kept[tuple[str | None, str | None], Pair | None] = Kept(_PAIRS_KEPT)
         self._lock = threading.Lock()
 
     def built_from(self, *inputs: object) -> bool:
@@ -62,15 +63,14 @@ class HeadingScreen:
     def _pair_of(self, description: str | None, hts_code: str | None) -> Pair | None:
         """:meth:`pair` of one line's text fields, remembered (descriptions repeat along a
         shipper's lines, and normalising one costs a few regular-expression passes)."""
-        key, known = (description, hts_code), self._pairs
-        if key in known:
-            return known[key]
+        key = (description, hts_code)
+        try:
+            return self._pairs[key]
+        except KeyError:  # not seen yet (or dropped meanwhile by another thread)
+            pass
         found = self.pair(description, hts_code)
         with self._lock:
-            if len(self._pairs) >= _PAIRS_KEPT:
-                self._pairs = {}
-            self._pairs[key] = found
-        return found
+            return self._pairs.keep(key, found)
 
     def decided(self, pair: Pair) -> bool | None:
         """The verdict remembered for ``pair`` (True: the model rules the heading out), None

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import polars as pl
 
+from tradeguard.kept import Kept
 from tradeguard.refdata.duty_frame import COMPUTABLE
 from tradeguard.refdata.duty_lookups import TARIFF_COLUMNS, DutyLookups, duty_lookups
 
@@ -72,8 +73,8 @@ class DutyRates:
     chapter99: dict[str, list[tuple[float | None, date | None]]]
     tariff: pl.DataFrame  # TARIFF_COLUMNS of lookups.tariff
     special: pl.DataFrame  # _SPECIAL_COLUMNS of lookups.special
-    rows: dict[str, tuple[tuple[Any, ...] | None, dict[str, list[tuple[Any, ...]]]]] = field(
-        default_factory=dict)
+    rows: Kept[str, tuple[tuple[Any, ...] | None, dict[str, list[tuple[Any, ...]]]]] = field(
+        default_factory=lambda: Kept(KEPT_NUMBERS))
 
     @classmethod
     def build(cls, ref: ReferenceData) -> DutyRates:
@@ -114,9 +115,7 @@ class DutyRates:
             if count:
                 for row in self.special.slice(start, count).iter_rows():
                     special.setdefault(row[0], []).append(row[1:])
-            if len(self.rows) >= KEPT_NUMBERS:
-                self.rows.clear()
-            found = self.rows[hts10] = (tariff, special)
+            found = self.rows.keep(hts10, (tariff, special))
         return found
 
     def expected(self, hts10: str | None, origin: str | None, value: float | None,
